@@ -1,0 +1,26 @@
+# `make run` trains on a built-in data set; `make test` runs every test.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet torch==2.13.0 || echo "torch 2.13.0 not available: oracle tests will be skipped"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/chainrule train digits
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
