@@ -1,0 +1,265 @@
+"""Element-wise primitives: arithmetic, transcendental functions and gates.
+
+Each op is one ``register`` call. VJPs may return broadcast-shaped gradients;
+the engine reduces them to the input shapes. JVP tangents have input shapes
+and broadcast naturally.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import register
+
+
+def _sp():
+    import sympy
+
+    return sympy
+
+
+def _unary(name, f, dfdx_from, sym=None, doc=""):
+    """Register a unary op whose derivative is a function of (x, out)."""
+
+    def forward(x):
+        out = f(x)
+        return out, (x, out)
+
+    def vjp(g, ctx, needs):
+        return (g * dfdx_from(*ctx),)
+
+    def jvp(ts, ctx):
+        return ts[0] * dfdx_from(*ctx)
+
+    return register(name, forward, vjp, jvp, sym=sym, doc=doc)
+
+
+# ---------------------------------------------------------------- arithmetic
+register(
+    "add",
+    lambda a, b: (a + b, None),
+    lambda g, ctx, needs: (g, g),
+    lambda ts, ctx: ts[0] + ts[1],
+    sym=lambda a, b: a + b,
+    doc="a + b; an add gate distributes the upstream gradient unchanged.",
+)
+register(
+    "sub",
+    lambda a, b: (a - b, None),
+    lambda g, ctx, needs: (g, -g if needs[1] else None),
+    lambda ts, ctx: ts[0] - ts[1],
+    sym=lambda a, b: a - b,
+)
+register(
+    "mul",
+    lambda a, b: (a * b, (a, b)),
+    lambda g, ctx, needs: (
+        g * ctx[1] if needs[0] else None,
+        g * ctx[0] if needs[1] else None,
+    ),
+    lambda ts, ctx: ts[0] * ctx[1] + ctx[0] * ts[1],
+    sym=lambda a, b: a * b,
+    doc="a * b; a multiply gate swaps its inputs' values into the gradients.",
+)
+
+
+def _div_forward(a, b):
+    out = a / b
+    return out, (b, out)
+
+
+register(
+    "div",
+    _div_forward,
+    lambda g, ctx, needs: (
+        g / ctx[0] if needs[0] else None,
+        -g * ctx[1] / ctx[0] if needs[1] else None,
+    ),
+    lambda ts, ctx: (ts[0] - ctx[1] * ts[1]) / ctx[0],
+    sym=lambda a, b: a / b,
+)
+register(
+    "neg",
+    lambda a: (-a, None),
+    lambda g, ctx, needs: (-g,),
+    lambda ts, ctx: -ts[0],
+    sym=lambda a: -a,
+)
+
+
+def _pow_forward(a, b):
+    out = np.power(a, b)
+    return out, (a, b, out)
+
+
+def _safe_log(a):
+    # d(a**b)/db = a**b log(a) is undefined for a <= 0; we define it as 0 there
+    # (the branch integer exponents live on), instead of spreading NaN.
+    a = np.asarray(a)
+    return np.log(np.where(a > 0, a, 1))
+
+
+def _pow_vjp(g, ctx, needs):
+    a, b, out = ctx
+    ga = g * b * np.power(a, b - 1) if needs[0] else None
+    gb = g * out * _safe_log(a) if needs[1] else None
+    return ga, gb
+
+
+register(
+    "pow",
+    _pow_forward,
+    _pow_vjp,
+    lambda ts, ctx: ts[0] * ctx[1] * np.power(ctx[0], ctx[1] - 1)
+    + ts[1] * ctx[2] * _safe_log(ctx[0]),
+    sym=lambda a, b: a**b,
+    doc="a ** b with a tensor exponent; d/db is defined as 0 where a <= 0.",
+)
+
+
+def _powscalar_forward(a, p):
+    return np.power(a, p), (a, p)
+
+
+register(
+    "pow_scalar",
+    _powscalar_forward,
+    lambda g, ctx, needs: (g * ctx[1] * np.power(ctx[0], ctx[1] - 1),),
+    lambda ts, ctx: ts[0] * ctx[1] * np.power(ctx[0], ctx[1] - 1),
+    sym=lambda a, p: a**p,
+    doc="a ** p for a constant Python exponent p (an attribute, not an input).",
+)
+
+# ------------------------------------------------------- transcendental
+_unary("exp", np.exp, lambda x, out: out, sym=lambda a: _sp().exp(a))
+_unary("log", np.log, lambda x, out: 1.0 / x, sym=lambda a: _sp().log(a))
+_unary("sqrt", np.sqrt, lambda x, out: 0.5 / out, sym=lambda a: _sp().sqrt(a))
+_unary("sin", np.sin, lambda x, out: np.cos(x), sym=lambda a: _sp().sin(a))
+_unary("cos", np.cos, lambda x, out: -np.sin(x), sym=lambda a: _sp().cos(a))
+_unary("tanh", np.tanh, lambda x, out: 1.0 - out * out, sym=lambda a: _sp().tanh(a))
+
+
+def _sigmoid(x):
+    # exp(-|x|) never overflows, so both halves are finite for |x| ~ 1e4.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(e.dtype, copy=False)
+
+
+_unary(
+    "sigmoid",
+    _sigmoid,
+    lambda x, out: out * (1.0 - out),
+    sym=lambda a: 1 / (1 + _sp().exp(-a)),
+    doc="1 / (1 + exp(-x)), computed without overflow; derivative s (1 - s).",
+)
+
+
+def _relu_forward(x):
+    mask = x > 0
+    return x * mask, mask
+
+
+register(
+    "relu",
+    _relu_forward,
+    lambda g, mask, needs: (g * mask,),
+    lambda ts, mask: ts[0] * mask,
+    sym=lambda a: _sp().Max(0, a),
+    doc="max(x, 0); the derivative at 0 is taken as 0.",
+)
+register(
+    "abs",
+    lambda x: (np.abs(x), np.sign(x)),
+    lambda g, s, needs: (g * s,),
+    lambda ts, s: ts[0] * s,
+    sym=lambda a: _sp().Abs(a),
+    doc="|x|; the derivative at 0 is taken as 0.",
+)
+
+
+# ----------------------------------------------------------------- gates
+def _minmax(name, f, sym):
+    def forward(a, b):
+        out = f(a, b)
+        # Ties split the gradient evenly, so d max(x, x)/dx = 1 as it should.
+        wa = (a == out) * 1.0
+        wb = (b == out) * 1.0
+        both = wa * wb
+        return out, (wa - 0.5 * both, wb - 0.5 * both)
+
+    register(
+        name,
+        forward,
+        lambda g, ctx, needs: (g * ctx[0] if needs[0] else None, g * ctx[1] if needs[1] else None),
+        lambda ts, ctx: ts[0] * ctx[0] + ts[1] * ctx[1],
+        sym=sym,
+        doc=f"element-wise {name}; where a == b each input gets half the gradient.",
+    )
+
+
+_minmax("maximum", np.maximum, lambda a, b: _sp().Max(a, b))
+_minmax("minimum", np.minimum, lambda a, b: _sp().Min(a, b))
+
+
+def _where_forward(a, b, cond):
+    return np.where(cond, a, b), cond
+
+
+register(
+    "where",
+    _where_forward,
+    lambda g, cond, needs: (
+        np.where(cond, g, 0) if needs[0] else None,
+        np.where(cond, 0, g) if needs[1] else None,
+    ),
+    lambda ts, cond: np.where(cond, ts[0], ts[1]),
+    doc="where(cond, a, b); cond is a constant boolean attribute.",
+)
+
+
+def _clip_forward(x, lo=None, hi=None):
+    out = np.clip(x, lo, hi)
+    inside = np.ones(x.shape, dtype=bool)
+    if lo is not None:
+        inside &= x >= lo
+    if hi is not None:
+        inside &= x <= hi
+    return out, inside
+
+
+register(
+    "clip",
+    _clip_forward,
+    lambda g, inside, needs: (g * inside,),
+    lambda ts, inside: ts[0] * inside,
+    doc="clip(x, lo, hi); gradient 1 inside [lo, hi] (bounds included), 0 outside.",
+)
+
+
+# ------------------------------------------------ non-differentiable steps
+def _zero_grad(g, ctx, needs):
+    return (np.zeros(ctx, dtype=g.dtype),)
+
+
+def _zero_tangent(ts, ctx):
+    return np.zeros_like(ts[0])
+
+
+register(
+    "sign",
+    lambda x: (np.sign(x), np.shape(x)),
+    _zero_grad,
+    _zero_tangent,
+    sym=lambda a: _sp().sign(a),
+    differentiable=False,
+    doc="sign(x) in {-1, 0, +1}; piecewise constant, so its gradient is 0 everywhere.",
+)
+register(
+    "step",
+    lambda x: ((x > 0).astype(x.dtype if x.dtype.kind == "f" else np.float64), np.shape(x)),
+    _zero_grad,
+    _zero_tangent,
+    sym=lambda a: _sp().Heaviside(a, 0),
+    differentiable=False,
+    doc="Heaviside step: 1 where x > 0 else 0; its gradient is 0 everywhere.",
+)

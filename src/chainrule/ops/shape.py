@@ -1,0 +1,120 @@
+"""Shape primitives: reshape, transpose, broadcast_to, indexing, concatenate, stack."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import register
+
+def _reshape_forward(x, shape):
+    out = np.reshape(x, shape)
+    return out, (x.shape, out.shape)
+
+
+register(
+    "reshape",
+    _reshape_forward,
+    lambda g, ctx, needs: (np.reshape(g, ctx[0]),),
+    lambda ts, ctx: np.reshape(ts[0], ctx[1]),
+)
+
+
+def _transpose_forward(x, axes=None):
+    if axes is None:
+        axes = tuple(reversed(range(x.ndim)))
+    axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+    return np.transpose(x, axes), axes
+
+
+register(
+    "transpose",
+    _transpose_forward,
+    lambda g, axes, needs: (np.transpose(g, np.argsort(axes)),),
+    lambda ts, axes: np.transpose(ts[0], axes),
+    doc="permute axes; the gradient is permuted back by the inverse permutation.",
+)
+
+register(
+    "broadcast_to",
+    lambda x, shape: (np.broadcast_to(x, shape), tuple(shape)),
+    # The engine sums broadcast gradients back to the input shape.
+    lambda g, shape, needs: (g,),
+    lambda ts, shape: np.broadcast_to(ts[0], shape),
+    doc="expand size-1 axes; backward is the engine's central unbroadcast.",
+)
+
+
+def _is_basic(index):
+    """True when ``index`` selects without repetition (ints, slices, None, ...)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in items
+    )
+
+
+def _getitem_forward(x, index):
+    return x[index], (x.shape, x.dtype, index, _is_basic(index))
+
+
+def _getitem_vjp(g, ctx, needs):
+    shape, dtype, index, basic = ctx
+    out = np.zeros(shape, dtype=g.dtype)
+    if basic:
+        out[index] = g
+    else:
+        # Integer arrays may repeat an element: add.at accumulates every hit.
+        np.add.at(out, index, g)
+    return (out,)
+
+
+register(
+    "getitem",
+    _getitem_forward,
+    _getitem_vjp,
+    lambda ts, ctx: ts[0][ctx[2]],
+    doc="x[index] for basic, integer-array and boolean indices; the gradient "
+    "scatters back and accumulates where an element is picked more than once.",
+)
+
+
+def _concat_forward(*xs, axis=0):
+    out = np.concatenate(xs, axis=axis)
+    ax = axis % out.ndim
+    sizes = [x.shape[ax] for x in xs]
+    return out, (ax, np.cumsum(sizes)[:-1])
+
+
+register(
+    "concatenate",
+    _concat_forward,
+    lambda g, ctx, needs: tuple(np.split(g, ctx[1], axis=ctx[0])),
+    lambda ts, ctx: np.concatenate(ts, axis=ctx[0]),
+)
+
+
+def _stack_forward(*xs, axis=0):
+    out = np.stack(xs, axis=axis)
+    return out, axis % out.ndim
+
+
+register(
+    "stack",
+    _stack_forward,
+    lambda g, ax, needs: tuple(np.moveaxis(g, ax, 0)),
+    lambda ts, ax: np.stack(ts, axis=ax),
+)
+
+
+def _cast_forward(x, dtype):
+    return x.astype(dtype), (x.dtype, np.dtype(dtype))
+
+
+register(
+    "cast",
+    _cast_forward,
+    lambda g, ctx, needs: (g.astype(ctx[0]),),
+    lambda ts, ctx: ts[0].astype(ctx[1]),
+    doc="change dtype (e.g. float32 <-> float64); the gradient is cast back.",
+)

@@ -1,0 +1,464 @@
+"""Tensor: an ndarray that remembers how it was computed, so gradients can flow back.
+
+Operators and methods all go through the op registry (:mod:`chainrule.ops`);
+composite operations (``square``, ``var``, ``norm``, ...) are written from
+primitives, so their gradients come for free. The method set lives in
+:class:`OpsMixin`, shared with forward-mode :class:`~chainrule.forward.Dual`
+numbers and the symbolic tracer, so one function body works in all modes.
+
+Example:
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    array([2., 4.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import autograd
+from .autograd import GRAD_MODE, Node
+from .ops import REGISTRY
+
+__all__ = ["Tensor", "OpsMixin", "tensor", "set_default_dtype", "get_default_dtype", "dispatch"]
+
+_DEFAULT = {"dtype": np.dtype(np.float32)}
+_OPS = REGISTRY
+
+
+def set_default_dtype(dtype):
+    """Set the floating dtype used for Python numbers and lists (float32 or float64)."""
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"default dtype must be float32 or float64, got {dt}")
+    _DEFAULT["dtype"] = dt
+
+
+def get_default_dtype():
+    """The floating dtype used for Python numbers and lists (float32 unless changed)."""
+    return _DEFAULT["dtype"]
+
+
+def _to_array(data, dtype=None):
+    """Convert user data to an ndarray, applying the default-dtype rules."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        arr = np.array(data, dtype=dtype)
+    elif isinstance(data, np.ndarray):
+        arr = data.copy()
+    else:
+        arr = np.array(data)
+        if arr.dtype.kind == "f":
+            arr = arr.astype(_DEFAULT["dtype"])
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"tensor data must be numeric (bool, int or float), got dtype {arr.dtype}")
+    return arr
+
+
+class OpsMixin:
+    """Operators and methods shared by Tensor, Dual and symbolic values.
+
+    Subclasses provide ``_apply(op, args, attrs)``; everything here is one line
+    that names a registry op, or a composition of such lines.
+    """
+
+    __slots__ = ()
+    __array_ufunc__ = None  # make ndarray <op> Tensor defer to our reflected operators
+
+    def _op(self, name, *others, **attrs):
+        return self._apply(_OPS[name], (self, *others), attrs)
+
+    # arithmetic ----------------------------------------------------------
+    def __add__(self, o):
+        return self._apply(_OPS["add"], (self, o), {})
+
+    def __radd__(self, o):
+        return self._apply(_OPS["add"], (o, self), {})
+
+    def __sub__(self, o):
+        return self._apply(_OPS["sub"], (self, o), {})
+
+    def __rsub__(self, o):
+        return self._apply(_OPS["sub"], (o, self), {})
+
+    def __mul__(self, o):
+        return self._apply(_OPS["mul"], (self, o), {})
+
+    def __rmul__(self, o):
+        return self._apply(_OPS["mul"], (o, self), {})
+
+    def __truediv__(self, o):
+        return self._apply(_OPS["div"], (self, o), {})
+
+    def __rtruediv__(self, o):
+        return self._apply(_OPS["div"], (o, self), {})
+
+    def __neg__(self):
+        return self._apply(_OPS["neg"], (self,), {})
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, p):
+        if isinstance(p, (int, float, np.integer, np.floating)):
+            return self._apply(_OPS["pow_scalar"], (self,), {"p": p})
+        return self._apply(_OPS["pow"], (self, p), {})
+
+    def __rpow__(self, base):
+        return self._apply(_OPS["pow"], (base, self), {})
+
+    def __matmul__(self, o):
+        return self._apply(_OPS["matmul"], (self, o), {})
+
+    def __rmatmul__(self, o):
+        return self._apply(_OPS["matmul"], (o, self), {})
+
+    def __abs__(self):
+        return self._op("abs")
+
+    def __getitem__(self, index):
+        return self._op("getitem", index=_plain_index(index))
+
+    # element-wise functions ----------------------------------------------
+    def exp(self):
+        return self._op("exp")
+
+    def log(self):
+        return self._op("log")
+
+    def sqrt(self):
+        return self._op("sqrt")
+
+    def sin(self):
+        return self._op("sin")
+
+    def cos(self):
+        return self._op("cos")
+
+    def tanh(self):
+        return self._op("tanh")
+
+    def sigmoid(self):
+        return self._op("sigmoid")
+
+    def relu(self):
+        return self._op("relu")
+
+    def abs(self):
+        return self._op("abs")
+
+    def sign(self):
+        return self._op("sign")
+
+    def step(self):
+        return self._op("step")
+
+    def clip(self, lo=None, hi=None):
+        if lo is None and hi is None:
+            raise ValueError("clip: give at least one of lo and hi")
+        return self._op("clip", lo=lo, hi=hi)
+
+    def maximum(self, other):
+        return self._op("maximum", other)
+
+    def minimum(self, other):
+        return self._op("minimum", other)
+
+    def square(self):
+        return self * self
+
+    # reductions ------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        return self._op("sum", axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return self._op("mean", axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return self._op("max", axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return self._op("min", axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        d = self - self.mean(axis=axis, keepdims=True)
+        n = _count(self.shape, axis) - ddof
+        return (d * d).sum(axis=axis, keepdims=keepdims) / n
+
+    def std(self, axis=None, keepdims=False, ddof=0):
+        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+
+    def norm(self):
+        return (self * self).sum().sqrt()
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return self._op("logsumexp", axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis=-1):
+        return self._op("softmax", axis=axis)
+
+    def log_softmax(self, axis=-1):
+        return self._op("log_softmax", axis=axis)
+
+    # shapes ----------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return self._op("reshape", shape=tuple(shape))
+
+    def flatten(self, start_dim=0):
+        return self.reshape(*self.shape[:start_dim], -1)
+
+    def transpose(self, *axes):
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return self._op("transpose", axes=tuple(axes) if axes else None)
+
+    permute = transpose
+
+    @property
+    def T(self):
+        return self._op("transpose", axes=None)
+
+    def broadcast_to(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return self._op("broadcast_to", shape=tuple(shape))
+
+    expand = broadcast_to
+
+    def unsqueeze(self, axis):
+        return self.reshape(np.expand_dims(np.empty(self.shape, dtype=bool), axis).shape)
+
+    def squeeze(self, axis=None):
+        return self.reshape(np.squeeze(np.empty(self.shape, dtype=bool), axis).shape)
+
+    def astype(self, dtype):
+        return self._op("cast", dtype=np.dtype(dtype))
+
+
+def _count(shape, axis):
+    if axis is None:
+        return int(np.prod(shape))
+    axes = (axis,) if isinstance(axis, int) else axis
+    return int(np.prod([shape[a] for a in axes]))
+
+
+def _plain_index(index):
+    """Replace Tensors inside an index by their arrays (indices are constants)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+class Tensor(OpsMixin):
+    """An n-dimensional array with an optional gradient and the graph node that made it.
+
+    Args:
+        data: array-like. Python floats/lists become the default dtype (float32);
+            NumPy arrays keep their dtype; ints stay ints.
+        requires_grad: record operations on this tensor for backward (floats only).
+        dtype: force a dtype.
+        name: a label shown by :mod:`chainrule.trace`.
+
+    Example:
+        >>> t = Tensor([[1.0, 2.0]], requires_grad=True)
+        >>> t.shape, t.dtype
+        ((1, 2), dtype('float32'))
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_retain", "name")
+    __hash__ = object.__hash__
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        arr = _to_array(data, dtype)
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(f"requires_grad=True needs a floating dtype, got {arr.dtype}")
+        self.data = arr
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._node = None
+        self._retain = False
+        self.name = name
+
+    @staticmethod
+    def _apply(op, args, attrs):
+        arrays = []
+        needs = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs.append(a.requires_grad)
+                record = record or a.requires_grad
+            elif isinstance(a, OpsMixin):
+                return a._apply(op, args, attrs)  # a Dual or symbolic value takes over
+            else:
+                arrays.append(a)
+                needs.append(False)
+        try:
+            out, ctx = op.forward(*arrays, **attrs)
+        except ValueError as e:
+            raise _shape_error(op, arrays, e) from None
+        t = Tensor.__new__(Tensor)
+        t.data = out if isinstance(out, np.ndarray) else np.asarray(out)
+        t.grad = None
+        t._retain = False
+        t.name = None
+        if record and GRAD_MODE.enabled:
+            t.requires_grad = True
+            t._node = Node(op, args, ctx, tuple(needs))
+        else:
+            t.requires_grad = False
+            t._node = None
+        return t
+
+    # properties ------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def is_leaf(self):
+        return self._node is None
+
+    @property
+    def op(self):
+        """Name of the op that produced this tensor ('' for leaves)."""
+        return "" if self._node is None else self._node.op.name
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # conversion ------------------------------------------------------------
+    def item(self):
+        """The single value of a one-element tensor, as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): tensor has {self.data.size} elements, expected exactly 1")
+        return self.data.item()
+
+    def numpy(self):
+        """The underlying ndarray (shared, not copied)."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.data.item())
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    # comparisons give constant boolean tensors ----------------------------
+    def _compare(self, other, f):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(f(self.data, other))
+
+    def __lt__(self, o):
+        return self._compare(o, np.less)
+
+    def __le__(self, o):
+        return self._compare(o, np.less_equal)
+
+    def __gt__(self, o):
+        return self._compare(o, np.greater)
+
+    def __ge__(self, o):
+        return self._compare(o, np.greater_equal)
+
+    def __eq__(self, o):
+        return self._compare(o, np.equal)
+
+    def __ne__(self, o):
+        return self._compare(o, np.not_equal)
+
+    # autograd ------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Back-propagate from this tensor; leaf ``.grad`` values accumulate across calls."""
+        autograd.backward(self, grad, retain_graph)
+
+    def detach(self):
+        """A tensor sharing this data but cut off from the graph."""
+        t = Tensor.__new__(Tensor)
+        t.data, t.grad, t.requires_grad, t._node, t._retain, t.name = self.data, None, False, None, False, self.name
+        return t
+
+    def requires_grad_(self, flag=True):
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad=True needs a floating dtype, got {self.data.dtype}")
+        self.requires_grad = bool(flag)
+        return self
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        self._retain = True
+        return self
+
+    def zero_grad(self):
+        self.grad = None
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        extra = ""
+        if self.data.dtype not in (_DEFAULT["dtype"], np.int64, np.bool_):
+            extra += f", dtype={self.data.dtype}"
+        if self._node is not None:
+            extra += f", grad_fn=<{self._node.op.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+
+def _shape_error(op, arrays, err):
+    msg = str(err)
+    if msg.startswith(op.name + ":"):
+        return ValueError(msg)
+    shapes = " and ".join(str(np.shape(a)) for a in arrays)
+    return ValueError(f"{op.name}: shapes {shapes}: {msg}")
+
+
+def tensor(data, requires_grad=False, dtype=None, name=None):
+    """Make a :class:`Tensor` (copies ``data``).
+
+    Example:
+        >>> tensor([1.0, 2.0], requires_grad=True)
+        tensor([1., 2.], requires_grad=True)
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+def dispatch(name, *args, **attrs):
+    """Apply registry op ``name`` to mixed Tensor / Dual / array / scalar arguments."""
+    op = _OPS[name]
+    for a in args:
+        if isinstance(a, OpsMixin) and not isinstance(a, Tensor):
+            return a._apply(op, args, attrs)
+    return Tensor._apply(op, args, attrs)
