@@ -11,6 +11,7 @@ Four ways to a gradient, one registry of primitives:
 """
 
 from .autograd import enable_grad, is_grad_enabled, no_grad
+from .compare import compare_gradients
 from .forward import Dual, jvp
 from .functions import *  # noqa: F401,F403
 from .functions import __all__ as _functions_all
@@ -18,6 +19,7 @@ from .numeric import GradcheckError, gradcheck, numerical_grad, relative_error
 from .ops import REGISTRY as ops_registry
 from .reverse import grad, jacobian, value_and_grad
 from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
+from .trace import trace
 
 __version__ = "0.1.0"
 
@@ -25,5 +27,6 @@ __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad",
     "is_grad_enabled", "Dual", "jvp", "grad", "value_and_grad", "jacobian", "numerical_grad",
     "gradcheck", "GradcheckError", "relative_error", "ops_registry", "__version__",
+    "compare_gradients", "trace",
     *_functions_all,
 ]

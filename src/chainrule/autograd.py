@@ -142,9 +142,11 @@ def _topological_order(root):
                 "earlier backward(); pass retain_graph=True to that first call to "
                 "backward twice"
             )
-        for inp, need in zip(node.inputs, node.needs):
-            if need and id(inp) not in seen:
-                stack.append((inp, False))
+        inputs, needs = node.inputs, node.needs
+        # Pushed right to left so the order lists inputs left to right.
+        for k in range(len(inputs) - 1, -1, -1):
+            if needs[k] and id(inputs[k]) not in seen:
+                stack.append((inputs[k], False))
     return order
 
 

@@ -100,7 +100,7 @@ def jvp(f, primals, tangents):
     Example:
         >>> import chainrule as cr
         >>> jvp(lambda x: cr.sin(x), (0.0,), (1.0,))
-        (array(0., dtype=float32), array(1., dtype=float32))
+        (array(0.), array(1.))
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples (one entry per argument of f)")

@@ -53,7 +53,6 @@ register(
     _matmul_forward,
     _matmul_vjp,
     lambda ts, ctx: np.matmul(ts[0], ctx[1]) + np.matmul(ctx[0], ts[1]),
-    sym=lambda a, b: a @ b,
     doc="a @ b for 1-D, 2-D and batched operands (NumPy's matmul rules).",
 )
 
