@@ -1,0 +1,108 @@
+"""Input checks shared by the classic models.
+
+Every check raises a one-sentence ``ValueError`` (or ``TypeError``) that
+names the offending value and what was expected, so a student can fix the
+call without reading the source.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_positive_float(name: str, value) -> float:
+    """Return ``value`` as a float, insisting on a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return float(value)
+
+
+def check_positive_int(name: str, value) -> int:
+    """Return ``value`` as an int, insisting on an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices``."""
+    if value not in choices:
+        expected = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return value
+
+
+def make_rng(seed) -> np.random.Generator:
+    """Turn ``None``, an int or a Generator into a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (
+        isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
+    ):
+        return np.random.default_rng(seed)
+    raise TypeError(
+        f"seed must be an int, a numpy.random.Generator or None, got {seed!r}"
+    )
+
+
+def as_real_array(name: str, value, ndim: int | tuple[int, ...]) -> np.ndarray:
+    """Return ``value`` as a finite float64 array with an allowed ``ndim``."""
+    allowed = (ndim,) if isinstance(ndim, int) else ndim
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be an array of real numbers, got {value!r}"
+        ) from None
+    if array.ndim not in allowed:
+        wanted = " or ".join(f"{d}-D" for d in allowed)
+        raise ValueError(
+            f"{name} must be {wanted}, got shape {array.shape}"
+        )
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        bad = array[~np.isfinite(array)].flat[0]
+        raise ValueError(f"{name} must contain only finite numbers, got {bad}")
+    return array
+
+
+def check_features(name: str, array: np.ndarray, n_features: int) -> None:
+    """Insist that the last axis of ``array`` has ``n_features`` entries."""
+    if array.shape[-1] != n_features:
+        raise ValueError(
+            f"{name} must have {n_features} features in its last axis, "
+            f"got shape {array.shape}"
+        )
+
+
+def check_same_length(x_name: str, x: np.ndarray, y_name: str, y: np.ndarray):
+    """Insist that ``x`` and ``y`` describe the same number of examples."""
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"{y_name} must have one entry per row of {x_name} "
+            f"({x.shape[0]}), got {y.shape[0]}"
+        )
+
+
+def check_labels(name: str, y: np.ndarray, allowed: tuple[float, ...],
+                 context: str = "") -> None:
+    """Insist that every entry of ``y`` is one of ``allowed``."""
+    bad = y[~np.isin(y, allowed)]
+    if bad.size:
+        expected = " and ".join(_fmt(a) for a in allowed)
+        raise ValueError(
+            f"{name} must contain only {expected}{context}, got {_fmt(bad[0])}"
+        )
+
+
+def _fmt(value) -> str:
+    # Labels arrive as float64; show 1.0 as 1 so messages match what was typed.
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
