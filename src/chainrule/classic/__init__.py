@@ -12,14 +12,18 @@ Nothing here depends on the rest of chainrule; the separability test needs
 SciPy (``pip install scipy``).
 """
 
+from ._single_unit import TrainingResult
 from .gates import (
     and_gate, nand_gate, nor_gate, not_gate, or_gate, xor_from_gates,
     xor_hand_wired,
 )
+from .perceptron import Perceptron, PerceptronResult
+from .separability import linearly_separable, separating_hyperplane
 from .threshold import ThresholdLayer, ThresholdNetwork, ThresholdUnit, truth_table
 
 __all__ = [
     "ThresholdUnit", "ThresholdLayer", "ThresholdNetwork", "truth_table",
     "and_gate", "or_gate", "not_gate", "nand_gate", "nor_gate",
-    "xor_hand_wired", "xor_from_gates",
+    "xor_hand_wired", "xor_from_gates", "TrainingResult", "Perceptron",
+    "PerceptronResult", "linearly_separable", "separating_hyperplane",
 ]
