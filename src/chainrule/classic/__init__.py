@@ -17,6 +17,7 @@ from .gates import (
     and_gate, nand_gate, nor_gate, not_gate, or_gate, xor_from_gates,
     xor_hand_wired,
 )
+from .linear_unit import LinearUnit, LinearUnitResult
 from .perceptron import Perceptron, PerceptronResult
 from .separability import linearly_separable, separating_hyperplane
 from .threshold import ThresholdLayer, ThresholdNetwork, ThresholdUnit, truth_table
@@ -26,4 +27,5 @@ __all__ = [
     "and_gate", "or_gate", "not_gate", "nand_gate", "nor_gate",
     "xor_hand_wired", "xor_from_gates", "TrainingResult", "Perceptron",
     "PerceptronResult", "linearly_separable", "separating_hyperplane",
+    "LinearUnit", "LinearUnitResult",
 ]
