@@ -12,6 +12,9 @@ Nothing here depends on the rest of chainrule; the separability test needs
 SciPy (``pip install scipy``).
 """
 
+from .backprop import (
+    BackpropStep, BackpropTrace, backprop_reference, backprop_update, sigmoid,
+)
 from ._single_unit import TrainingResult
 from .gates import (
     and_gate, nand_gate, nor_gate, not_gate, or_gate, xor_from_gates,
@@ -25,7 +28,10 @@ from .threshold import ThresholdLayer, ThresholdNetwork, ThresholdUnit, truth_ta
 __all__ = [
     "ThresholdUnit", "ThresholdLayer", "ThresholdNetwork", "truth_table",
     "and_gate", "or_gate", "not_gate", "nand_gate", "nor_gate",
-    "xor_hand_wired", "xor_from_gates", "TrainingResult", "Perceptron",
-    "PerceptronResult", "linearly_separable", "separating_hyperplane",
+    "xor_hand_wired", "xor_from_gates",
+    "TrainingResult", "Perceptron", "PerceptronResult",
+    "linearly_separable", "separating_hyperplane",
     "LinearUnit", "LinearUnitResult",
+    "BackpropTrace", "BackpropStep", "backprop_reference", "backprop_update",
+    "sigmoid",
 ]
