@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/chainrule train digits
+	$(BIN)/chainrule demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

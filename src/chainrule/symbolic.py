@@ -80,7 +80,13 @@ _ARRAY_RULES = {
     "max": _reduce_extreme("Max"),
     "min": _reduce_extreme("Min"),
     "where": lambda a, b, cond: np.where(cond, a, b),
+    "softmax_cross_entropy": lambda z, labels, reduction="mean": _sce(z, labels, reduction),
 }
+
+
+def _sce(z, labels, reduction):
+    picked = -np.frompyfunc(_sympy().log, 1, 1)(_softmax(z, -1))[np.arange(len(labels)), labels]
+    return {"mean": lambda: picked.sum() / len(labels), "sum": picked.sum}.get(reduction, lambda: picked)()
 
 
 class Sym(OpsMixin):
