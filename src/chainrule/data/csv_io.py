@@ -45,7 +45,7 @@ def read_text(path, kind: str) -> str:
 
 
 def _read_rows(path, text: str, delimiter: str):
-    reader = csv.reader(text.splitlines(), delimiter=delimiter)
+    reader = csv.reader(text.splitlines(), delimiter=delimiter, skipinitialspace=True)
     rows, lines = [], []
     for record in reader:
         # Blank lines (often a trailing newline or two) carry no data.

@@ -52,17 +52,30 @@ def infer_task(values: np.ndarray, label: str) -> str:
     )
 
 
-def _check_classes(labels, class_names, label, given: bool):
+def _check_classes(labels, class_names, label):
     n, k = labels.size, np.unique(labels).size
     if k < 2:
         raise ValueError(
             f"{label} has a single class ({class_names[int(labels[0])]!r}); classification needs at least two"
         )
-    if not given and k >= n:
+    if k >= n:
         raise ValueError(
             f"{label} has {k} distinct values in {n} rows, so no class has two examples; "
             "pick another target column or pass task='regression'"
         )
+
+
+def _labels_from_names(values, class_names, label, locate) -> np.ndarray:
+    if len(class_names) < 2:
+        raise ValueError(f"class_names must name at least two classes, got {class_names!r}")
+    lookup = {name: i for i, name in enumerate(class_names)}
+    texts = [_class_text(v) for v in values.tolist()]
+    for i, text in enumerate(texts):
+        if text not in lookup:
+            raise ValueError(
+                f"{label} holds {text!r} on {locate(i)}, which is not one of the classes {', '.join(class_names)}"
+            )
+    return np.array([lookup[t] for t in texts], dtype=np.int64)
 
 
 def encode_classes(values: np.ndarray, label: str, class_names=None, locate=_index_locator):
@@ -89,23 +102,20 @@ def encode_classes(values: np.ndarray, label: str, class_names=None, locate=_ind
     if values.dtype.kind == "f" and not np.all(np.mod(values, 1) == 0):
         bad = int(np.flatnonzero(np.mod(values, 1) != 0)[0])
         raise ValueError(
-            f"{label} holds non-integer value {values[bad]!r} on {locate(bad)}; class labels must be integers or text"
+            f"{label} holds non-integer value {values[bad].item()!r} on {locate(bad)}; class labels must be integers or text"
         )
     if given:
         class_names = tuple(str(c) for c in class_names)
-        lookup = {name: i for i, name in enumerate(class_names)}
-        texts = [_class_text(v) for v in values.tolist()]
-        for i, text in enumerate(texts):
-            if text not in lookup:
-                raise ValueError(f"{label} holds {text!r} on {locate(i)}, which is not one of the classes {', '.join(class_names)}")
-        labels = np.array([lookup[t] for t in texts], dtype=np.int64)
+        labels = _labels_from_names(values, class_names, label, locate)
     elif values.dtype.kind in "iuf" and values.size and values.min() >= 0:
         labels = values.astype(np.int64)
         class_names = tuple(str(i) for i in range(int(labels.max()) + 1))
     else:
         distinct, labels = np.unique(values, return_inverse=True)
         labels, class_names = labels.astype(np.int64), tuple(_class_text(v) for v in distinct.tolist())
-    _check_classes(labels, class_names, label, given)
+    if not given:
+        # Given names come from a training file; held-out rows may lack classes.
+        _check_classes(labels, class_names, label)
     return labels, class_names
 
 
@@ -160,7 +170,7 @@ def one_hot(y, num_classes=None, dtype=np.float32) -> np.ndarray:
     if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
         raise ValueError(f"one_hot expects integer class labels, got dtype {y.dtype}")
     if y.size and y.min() < 0:
-        raise ValueError(f"one_hot expects labels >= 0, got {y.min()!r}")
+        raise ValueError(f"one_hot expects labels >= 0, got {y.min().item()!r}")
     top = int(y.max()) + 1 if y.size else 0
     if num_classes is None:
         num_classes = top
