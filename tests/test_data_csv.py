@@ -74,6 +74,7 @@ BAD_FILES = [
     ("\n\n  \n", "{p} is empty; expected a header row followed by data rows"),
     ("a,b,c\n", "{p} has a header but no data rows"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "{p} is not a text CSV file (it contains binary data)"),
+    ("a,b\n1,2\n".encode("utf-16"), "{p} is UTF-16 text; save it as UTF-8"),
     (b"a,b\n\xff\xfe,1\n", "{p} is not UTF-8 text (undecodable byte at position 4); save it as UTF-8"),
     ("a,b,c\n1,2,3\n4,5\n", "{p}, line 3 has 2 fields but the header has 3"),
     ("a,b,c\n1,2,3\n4,5,6,7\n", "{p}, line 3 has 4 fields but the header has 3"),

@@ -34,6 +34,8 @@ def read_text(path, kind: str) -> str:
         raise ValueError(f"{path} is a folder, expected a {kind} file")
     with open(path, "rb") as handle:
         raw = handle.read()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError(f"{path} is UTF-16 text; save it as UTF-8")
     if b"\x00" in raw[:_SNIFF_BYTES]:
         raise ValueError(f"{path} is not a text {kind} file (it contains binary data)")
     try:
