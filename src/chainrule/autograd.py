@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import itertools
 
 import numpy as np
 
@@ -78,16 +79,23 @@ def enable_grad():
     return _SetGrad(True)
 
 
-class Node:
-    """How a tensor was made: op, inputs (tensors or constants), what the VJP needs."""
+_COUNTER = itertools.count()
 
-    __slots__ = ("op", "inputs", "ctx", "needs")
+
+class Node:
+    """How a tensor was made: op, inputs (tensors or constants), what the VJP needs.
+
+    ``seq`` numbers nodes in creation order, which backward uses to order them.
+    """
+
+    __slots__ = ("op", "inputs", "ctx", "needs", "seq")
 
     def __init__(self, op, inputs, ctx, needs):
         self.op = op
         self.inputs = inputs
         self.ctx = ctx
         self.needs = needs
+        self.seq = next(_COUNTER)
 
     def __repr__(self):
         state = "freed" if self.inputs is None else f"{len(self.inputs)} inputs"
@@ -137,11 +145,7 @@ def _topological_order(root):
         if node is None:
             continue
         if node.inputs is None:
-            raise RuntimeError(
-                f"backward: the graph through '{node.op.name}' was already freed by an "
-                "earlier backward(); pass retain_graph=True to that first call to "
-                "backward twice"
-            )
+            raise _freed(node)
         inputs, needs = node.inputs, node.needs
         # Pushed right to left so the order lists inputs left to right.
         for k in range(len(inputs) - 1, -1, -1):
@@ -164,6 +168,37 @@ def _seed_grad(root, grad):
     return g
 
 
+def _freed(node):
+    return RuntimeError(
+        f"backward: the graph through '{node.op.name}' was already freed by an earlier "
+        "backward(); pass retain_graph=True to that first call to backward twice"
+    )
+
+
+def _seq(t):
+    return t._node.seq
+
+
+def _nodes_newest_first(root):
+    """Non-leaf tensors reachable from ``root`` through inputs that need gradients.
+
+    Sorted by creation order, newest first: an op is always created after its
+    inputs, so this is a reverse topological order without a post-order walk.
+    """
+    found, seen, stack = [root], {id(root)}, [root]
+    while stack:
+        node = stack.pop()._node
+        if node.inputs is None:
+            raise _freed(node)
+        for inp, need in zip(node.inputs, node.needs):
+            if need and inp._node is not None and id(inp) not in seen:
+                seen.add(id(inp))
+                found.append(inp)
+                stack.append(inp)
+    found.sort(key=_seq, reverse=True)
+    return found
+
+
 def backward(root, grad=None, retain_graph=False, hook=None):
     """Back-propagate from ``root`` into every leaf that requires a gradient.
 
@@ -176,18 +211,20 @@ def backward(root, grad=None, retain_graph=False, hook=None):
     """
     if not root.requires_grad:
         raise RuntimeError("backward: this tensor does not require grad (no input had requires_grad=True)")
-    order = _topological_order(root)
-    grads = {id(root): _seed_grad(root, grad)}
+    seed = _seed_grad(root, grad)
     owned = set()
-    for t in reversed(order):
+    if root._node is None:
+        _store_grad(root, seed, owned)
+        return
+    grads = {id(root): seed}
+    leaves = []
+    for t in _nodes_newest_first(root):
         g = grads.pop(id(t), None)
         if g is None:
             continue
-        node = t._node
-        if node is None or t._retain:
+        if t._retain:
             _store_grad(t, g, owned)
-        if node is None:
-            continue
+        node = t._node
         in_grads = node.op.vjp(g, node.ctx, node.needs)
         if hook is not None:
             hook(t, g, in_grads)
@@ -201,14 +238,22 @@ def backward(root, grad=None, retain_graph=False, hook=None):
                 gi = gi.astype(data.dtype)
             k = id(inp)
             prev = grads.get(k)
-            grads[k] = gi if prev is None else prev + gi
+            if prev is None:
+                grads[k] = gi
+                if inp._node is None:
+                    leaves.append(inp)
+            else:
+                grads[k] = prev + gi
         if not retain_graph:
             node.inputs = None
             node.ctx = None
+    for leaf in leaves:
+        _store_grad(leaf, grads[id(leaf)], owned)
 
 
 def _store_grad(t, g, owned):
     """Accumulate into ``t.grad`` without ever aliasing another tensor's gradient."""
+    g = np.asarray(g)  # 0-d arithmetic gives NumPy scalars; .grad is always an ndarray
     if t.grad is None:
         # Views, read-only broadcasts and arrays shared by two leaves are copied,
         # so that an in-place change to one .grad can never reach another.
@@ -217,4 +262,4 @@ def _store_grad(t, g, owned):
         owned.add(id(g))
         t.grad = g
     else:
-        t.grad = t.grad + g
+        t.grad = np.asarray(t.grad + g)

@@ -375,7 +375,8 @@ class Tensor(OpsMixin):
         return bool(self.data.item())
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        # Honour copy: np.array(t) must not hand out the tensor's own buffer.
+        return np.array(self.data, dtype=dtype, copy=copy)
 
     # comparisons give constant boolean tensors ----------------------------
     def _compare(self, other, f):
@@ -456,9 +457,8 @@ def tensor(data, requires_grad=False, dtype=None, name=None):
 
 
 def dispatch(name, *args, **attrs):
-    """Apply registry op ``name`` to mixed Tensor / Dual / array / scalar arguments."""
-    op = _OPS[name]
-    for a in args:
-        if isinstance(a, OpsMixin) and not isinstance(a, Tensor):
-            return a._apply(op, args, attrs)
-    return Tensor._apply(op, args, attrs)
+    """Apply registry op ``name`` to mixed Tensor / Dual / array / scalar arguments.
+
+    ``Tensor._apply`` hands over to a Dual or symbolic argument when it meets one.
+    """
+    return Tensor._apply(_OPS[name], args, attrs)

@@ -71,10 +71,15 @@ def _linear_forward(x, w, b=None):
 
 def _linear_vjp(g, ctx, needs):
     x, w = ctx
-    g2 = g.reshape(-1, g.shape[-1])
     gx = (g @ w) if needs[0] else None
-    gw = (g2.T @ x.reshape(-1, x.shape[-1])) if needs[1] else None
-    gb = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None
+    gw = gb = None
+    if g.ndim != 2:  # fold leading batch axes so the weight gradient is one product
+        g = g.reshape(-1, g.shape[-1])
+        x = x.reshape(-1, x.shape[-1])
+    if needs[1]:
+        gw = g.T @ x
+    if len(needs) > 2 and needs[2]:
+        gb = g.sum(axis=0)
     return gx, gw, gb
 
 
@@ -95,8 +100,9 @@ register(
 
 def _lse(x, axes):
     m = np.max(x, axis=axes, keepdims=True)
-    # A slice of all -inf has max -inf; shifting by it would give nan.
-    m = np.where(np.isfinite(m), m, 0)
+    if m.min() == -np.inf:
+        # A slice of all -inf has max -inf; shifting by it would give nan.
+        m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):
         return np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
 
@@ -183,7 +189,7 @@ def _sce_forward(logits, labels, reduction="mean"):
     picked = -logp[np.arange(n), labels]
     p = np.exp(logp)
     if reduction == "mean":
-        out = picked.mean()
+        out = picked.sum() / n
     elif reduction == "sum":
         out = picked.sum()
     else:
