@@ -1,0 +1,241 @@
+"""A step-by-step backprop trace of a small network, in the order of Matt Mazur's walk-through.
+
+For one example it prints every net input and output of the forward pass, the
+error, then for each layer from the output back: dE/dout, dout/dnet, the delta
+dE/dnet, every weight gradient as a product of chain-rule factors, and finally
+every updated weight. The numbers come from the autodiff engine (retained
+intermediate gradients); the text only arranges them as a student would.
+
+Example:
+    >>> import numpy as np
+    >>> from chainrule import nn
+    >>> net = mazur_network()
+    >>> r = explain(net, [0.05, 0.10], [0.01, 0.99], lr=0.5, update_biases=False)
+    >>> round(r.error, 9), round(r.updated["w5"], 8)
+    (0.298371109, 0.35891648)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .nn.activations import Activation
+from .nn.layers import Linear, Sequential
+from .nn.mlp import MLP
+from .tensor import Tensor
+
+__all__ = ["explain", "ExplainResult", "mazur_network", "MAX_WEIGHTS"]
+
+MAX_WEIGHTS = 200  # beyond this a printed trace is no longer readable
+
+
+def mazur_network(dtype=np.float64):
+    """The 2-2-2 sigmoid network of Mazur's example with its published starting weights."""
+    net = MLP([2, 2, 2], activation="sigmoid", output_activation="sigmoid", dtype=dtype)
+    net.hidden[0].weight.data[...] = [[0.15, 0.20], [0.25, 0.30]]
+    net.hidden[0].bias.data[...] = 0.35
+    net.output.weight.data[...] = [[0.40, 0.45], [0.50, 0.55]]
+    net.output.bias.data[...] = 0.60
+    return net
+
+
+def _stages(model):
+    """The model as a list of (Linear, activation or None) pairs."""
+    if isinstance(model, MLP):
+        if model.skip is not None:
+            raise ValueError("explain works on plain layer stacks; this MLP has skip-layer links")
+        pairs = [(layer, model.activation) for layer in model.hidden]
+        return pairs + [(model.output, model.output_activation)]
+    layers = list(model) if isinstance(model, Sequential) else [model]
+    pairs = []
+    for m in layers:
+        if isinstance(m, Linear):
+            pairs.append([m, None])
+        elif isinstance(m, Activation) and pairs and pairs[-1][1] is None:
+            pairs[-1][1] = m
+        else:
+            raise ValueError(f"explain supports Linear layers each followed by at most one activation, got {type(m).__name__}")
+    if not pairs:
+        raise ValueError("explain needs at least one Linear layer")
+    return [tuple(p) for p in pairs]
+
+
+def _unit_names(stages):
+    names = [[f"i{k + 1}" for k in range(stages[0][0].in_features)]]
+    hidden = len(stages) - 1
+    for li, (lin, _) in enumerate(stages):
+        if li == hidden:
+            prefix = "o"
+        else:
+            prefix = "h" if hidden == 1 else f"h{li + 1}_"
+        names.append([f"{prefix}{j + 1}" for j in range(lin.out_features)])
+    return names
+
+
+class ExplainResult:
+    """The trace: ``text`` plus the numbers by name (``values``, ``grads``, ``updated``, ``error``)."""
+
+    def __init__(self, text, values, grads, updated, error):
+        self.text, self.values, self.grads, self.updated, self.error = text, values, grads, updated, error
+
+    def __str__(self):
+        return self.text
+
+
+def _f(v):
+    return f"{float(v):.9g}"
+
+
+def _act_name(act):
+    return "identity" if act is None else getattr(act, "name", type(act).__name__)
+
+
+def _forward(stages, x):
+    """Run the stack keeping each layer's net input and output (with retained gradients)."""
+    h, record = x, []
+    for lin, act in stages:
+        net = lin(h).retain_grad()
+        out = net if act is None else act(net).retain_grad()
+        record.append((h, net, out))
+        h = out
+    return h, record
+
+
+def _local_slope(act, net):
+    """d out / d net for an element-wise activation, by forward mode (None if not element-wise)."""
+    from .forward import Dual
+
+    if act is None:
+        return np.ones_like(net)
+    if _act_name(act) in ("softmax", "log_softmax"):
+        return None
+    return act(Dual(net, np.ones_like(net))).tangent
+
+
+def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights=MAX_WEIGHTS):
+    """Trace one backprop step of ``model`` on one example, printing every number.
+
+    Args:
+        model: an ``nn.MLP`` (no skip links) or ``nn.Sequential`` of Linear + activation layers.
+        x: one input example, shape (in_features,).
+        target: its target, shape (out_features,).
+        loss: ``loss(output, target) -> scalar Tensor``; default E = 1/2 sum (t - o)^2.
+        lr: learning rate of the plain gradient-descent update shown at the end.
+        update_biases: show bias updates too (Mazur's walk-through keeps them fixed).
+        max_weights: refuse networks with more weights than this.
+
+    Returns:
+        :class:`ExplainResult`; the model itself is not changed.
+    """
+    stages = _stages(model)
+    n_weights = sum(lin.weight.data.size for lin, _ in stages)
+    if n_weights > max_weights:
+        raise ValueError(f"explain prints every weight, and this network has {n_weights}; use one with at most {max_weights}")
+    dtype = stages[0][0].weight.data.dtype
+    xv = np.asarray(x, dtype=dtype).reshape(1, -1)
+    tv = np.asarray(target, dtype=dtype).reshape(1, -1)
+    if xv.shape[1] != stages[0][0].in_features or tv.shape[1] != stages[-1][0].out_features:
+        raise ValueError(
+            f"explain: x has {xv.shape[1]} values and target {tv.shape[1]}; the network expects "
+            f"{stages[0][0].in_features} inputs and {stages[-1][0].out_features} outputs"
+        )
+    out, record = _forward(stages, Tensor(xv, dtype=dtype))
+    E = 0.5 * ((Tensor(tv) - out) ** 2).sum() if loss is None else loss(out, Tensor(tv))
+    for lin, _ in stages:
+        for p in lin.parameters():
+            p.grad = None
+    E.backward()
+    lines, values, grads, updated = [], {}, {}, {}
+    names = _unit_names(stages)
+    wnames = _weight_names(stages)
+    _print_forward(lines, stages, record, names, wnames, values, tv, E)
+    _print_backward(lines, stages, record, names, wnames, grads)
+    _print_updates(lines, stages, wnames, grads, updated, lr, update_biases)
+    for lin, _ in stages:
+        for p in lin.parameters():
+            p.grad = None
+    return ExplainResult("\n".join(lines), values, grads, updated, float(E.item()))
+
+
+def _weight_names(stages):
+    """w1, w2, ... numbered row by row through the layers; b1, b2, ... one per unit."""
+    wk, bk, out = 0, 0, []
+    for lin, _ in stages:
+        w = np.empty(lin.weight.data.shape, dtype=object)
+        for idx in np.ndindex(w.shape):
+            wk += 1
+            w[idx] = f"w{wk}"
+        b = []
+        if lin.bias is not None:
+            for _ in range(lin.out_features):
+                bk += 1
+                b.append(f"b{bk}")
+        out.append((w, b))
+    return out
+
+
+def _print_forward(lines, stages, record, names, wnames, values, tv, E):
+    lines.append("== Forward pass ==")
+    for li, ((lin, act), (h, net, out)) in enumerate(zip(stages, record)):
+        lines.append(f"layer {li + 1}: Linear {lin.in_features} -> {lin.out_features}, {_act_name(act)}")
+        W, b = lin.weight.data, (None if lin.bias is None else lin.bias.data)
+        for j, unit in enumerate(names[li + 1]):
+            terms = " + ".join(f"{wnames[li][0][j, k]}*{names[li][k]}" for k in range(lin.in_features))
+            nums = " + ".join(f"{_f(W[j, k])}*{_f(h.data[0, k])}" for k in range(lin.in_features))
+            if b is not None:
+                terms += f" + {wnames[li][1][j]}"
+                nums += f" + {_f(b[j])}"
+            lines.append(f"  net_{unit} = {terms} = {nums} = {_f(net.data[0, j])}")
+            lines.append(f"  out_{unit} = {_act_name(act)}(net_{unit}) = {_f(out.data[0, j])}")
+            values[f"net_{unit}"], values[f"out_{unit}"] = float(net.data[0, j]), float(out.data[0, j])
+    final = record[-1][2].data[0]
+    for j, unit in enumerate(names[-1]):
+        lines.append(f"  E_{unit} = 1/2 (target_{unit} - out_{unit})^2 = 1/2 ({_f(tv[0, j])} - {_f(final[j])})^2 = {_f(0.5 * (tv[0, j] - final[j]) ** 2)}")
+    lines.append(f"  E_total = {_f(E.item())}")
+
+
+def _print_backward(lines, stages, record, names, wnames, grads):
+    lines.append("== Backward pass ==")
+    for li in range(len(stages) - 1, -1, -1):
+        lin, act = stages[li]
+        h, net, out = record[li]
+        slope = _local_slope(act, net.data)
+        lines.append(f"layer {li + 1} ({'output' if li == len(stages) - 1 else 'hidden'}):")
+        for j, unit in enumerate(names[li + 1]):
+            dout = out.grad[0, j]
+            if li < len(stages) - 1:
+                nxt = stages[li + 1][0].weight.data
+                dnext = record[li + 1][1].grad[0]
+                terms = " + ".join(f"{_f(dnext[k])}*{_f(nxt[k, j])}" for k in range(nxt.shape[0]))
+                lines.append(f"  dE/dout_{unit} = sum_k dE/dnet_k * w_k{unit} = {terms} = {_f(dout)}")
+            else:
+                lines.append(f"  dE/dout_{unit} = {_f(dout)}")
+            if slope is not None:
+                lines.append(f"  dout_{unit}/dnet_{unit} = {_f(slope[0, j])}")
+            delta = net.grad[0, j]
+            lines.append(f"  delta_{unit} = dE/dnet_{unit} = {_f(delta)}")
+            grads[f"delta_{unit}"] = float(delta)
+            for k, src in enumerate(names[li]):
+                g = lin.weight.grad[j, k]
+                wn = wnames[li][0][j, k]
+                lines.append(f"  dE/d{wn} = delta_{unit} * out_{src} = {_f(delta)} * {_f(h.data[0, k])} = {_f(g)}")
+                grads[wn] = float(g)
+            if lin.bias is not None:
+                grads[wnames[li][1][j]] = float(lin.bias.grad[j])
+
+
+def _print_updates(lines, stages, wnames, grads, updated, lr, update_biases):
+    lines.append(f"== Updated weights (w <- w - {lr:g} * dE/dw) ==")
+    for li, (lin, _) in enumerate(stages):
+        W = lin.weight.data
+        for idx in np.ndindex(W.shape):
+            wn = wnames[li][0][idx]
+            new = W[idx] - lr * grads[wn]
+            updated[wn] = float(new)
+            lines.append(f"  {wn} = {_f(W[idx])} - {lr:g} * {_f(grads[wn])} = {_f(new)}")
+        if lin.bias is not None:
+            for j, bn in enumerate(wnames[li][1]):
+                new = lin.bias.data[j] - lr * grads[bn] if update_biases else lin.bias.data[j]
+                updated[bn] = float(new)
+                note = "" if update_biases else "  (kept fixed)"
+                lines.append(f"  {bn} = {_f(new)}{note}")
