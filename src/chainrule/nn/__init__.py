@@ -1,0 +1,38 @@
+"""chainrule.nn: layers, activations, losses and initialisers built on the autodiff engine.
+
+Example:
+    >>> import chainrule as cr
+    >>> from chainrule import nn
+    >>> model = nn.MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    >>> x = cr.tensor([[0.0, 1.0]])
+    >>> loss = nn.functional.binary_cross_entropy(model(x), [[1.0]]) + nn.l2_penalty(model, 1e-4)
+    >>> loss.backward()
+    >>> model.output.weight.grad.shape
+    (1, 8)
+"""
+
+from . import functional, init
+from ._util import Registry, UnknownNameError
+from .activations import ACTIVATIONS, Activation, get_activation
+from .activations import (  # noqa: F401  (the generated activation layers)
+    ELU, GELU, Hardtanh, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Sign, Softmax, Softplus,
+    Step, Tanh,
+)
+from .init import INITIALIZERS, get_initializer
+from .layers import Dropout, Flatten, Linear, Sequential
+from .losses import (  # noqa: F401  (the generated loss modules)
+    LOSSES, REDUCTIONS, REGULARIZERS, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, ExponentialLoss,
+    HingeLoss, Loss, MSELoss, MultiClassHingeLoss, l1_penalty, l2_penalty,
+)
+from .mlp import MLP
+from .module import LAYERS, LoadResult, Module, ModuleDict, ModuleList, Parameter, from_config
+
+__all__ = [
+    "Module", "Parameter", "ModuleList", "ModuleDict", "Sequential", "Linear", "Dropout", "Flatten",
+    "Identity", "MLP", "Activation", "Step", "Sign", "Sigmoid", "Tanh", "Hardtanh", "ReLU",
+    "LeakyReLU", "Softplus", "ELU", "GELU", "Softmax", "LogSoftmax", "Loss", "MSELoss", "BCELoss",
+    "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "MultiClassHingeLoss", "ExponentialLoss",
+    "l1_penalty", "l2_penalty", "get_activation", "get_initializer", "from_config", "LoadResult",
+    "ACTIVATIONS", "LOSSES", "REDUCTIONS", "REGULARIZERS", "INITIALIZERS", "LAYERS",
+    "Registry", "UnknownNameError", "functional", "init",
+]

@@ -1,0 +1,212 @@
+"""Activation functions, their registry, and the modules that wrap them.
+
+Each function is composed from registry ops, so it works on Tensors (reverse
+mode), Duals (forward mode) and plain arrays alike, and its derivative comes
+from the ops' rules. ``ACTIVATIONS`` maps names to the functions; the module
+classes (``ReLU``, ``Sigmoid``, ...) are thin wrappers built from that table.
+
+Example:
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> F.leaky_relu(cr.tensor([-2.0, 3.0]), negative_slope=0.1)
+    tensor([-0.2,  3. ])
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+from .. import functions as _ops
+from ._util import Registry, array_of, check
+from .module import LAYERS, Module
+
+__all__ = [
+    "ACTIVATIONS", "step", "sign", "identity", "sigmoid", "tanh", "hardtanh", "relu", "leaky_relu",
+    "softplus", "elu", "gelu", "softmax", "log_softmax", "Activation", "get_activation",
+]
+
+ACTIVATIONS = Registry("activation")
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+@ACTIVATIONS.register
+def step(x):
+    """Heaviside step: 1 where x > 0, else 0. Its gradient is 0 everywhere (not trainable by backprop)."""
+    return _ops.step(x)
+
+
+@ACTIVATIONS.register
+def sign(x):
+    """The slides' sign unit: +1 where x > 0, else -1 (0 maps to -1). Gradient 0 everywhere."""
+    return _ops.step(x) * 2 - 1
+
+
+@ACTIVATIONS.register
+def identity(x):
+    """f(x) = x: the linear unit (regression outputs)."""
+    return x
+
+
+ACTIVATIONS.register(identity, name="linear")
+
+
+@ACTIVATIONS.register
+def sigmoid(x):
+    """1 / (1 + exp(-x)), overflow-free; derivative s (1 - s)."""
+    return _ops.sigmoid(x)
+
+
+@ACTIVATIONS.register
+def tanh(x):
+    """Hyperbolic tangent; derivative 1 - tanh^2 = 1 / cosh^2."""
+    return _ops.tanh(x)
+
+
+@ACTIVATIONS.register
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """x clipped to [min_val, max_val]; derivative 1 inside, 0 outside."""
+    return _ops.clip(x, min_val, max_val)
+
+
+@ACTIVATIONS.register
+def relu(x):
+    """max(0, x); derivative 1 where x > 0, else 0 (0 at the kink, as in the slides)."""
+    return _ops.relu(x)
+
+
+@ACTIVATIONS.register
+def leaky_relu(x, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x."""
+    return _ops.where(array_of(x) > 0, x, x * negative_slope)
+
+
+def log1p(u):
+    """log(1 + u) for u >= 0, accurate when u is tiny (where 1 + u would round to 1)."""
+    # Below 1e-4 the cubic series is exact to float64 rounding; above it log(1 + u) is.
+    small = array_of(u) < 1e-4
+    return _ops.where(small, u * (1 - u * (0.5 - u * (1.0 / 3.0))), _ops.log(u + 1))
+
+
+@ACTIVATIONS.register
+def softplus(x, beta=1.0):
+    """log(1 + exp(beta x)) / beta, computed as max(z, 0) + log1p(exp(-|z|)) so it never overflows.
+
+    The derivative is sigmoid(beta x); at 0 the max op splits its tie evenly,
+    which gives exactly 1/2.
+    """
+    z = x if beta == 1.0 else x * beta
+    out = _ops.maximum(z, 0.0) + log1p(_ops.exp(-_ops.abs(z)))
+    return out if beta == 1.0 else out / beta
+
+
+@ACTIVATIONS.register
+def elu(x, alpha=1.0):
+    """x where x > 0, else alpha (exp(x) - 1) (Clevert et al., 2016)."""
+    # exp sees min(x, 0) only, so large positive inputs cannot overflow the unused branch.
+    return _ops.where(array_of(x) > 0, x, (_ops.exp(_ops.clip(x, None, 0.0)) - 1) * alpha)
+
+
+@ACTIVATIONS.register
+def gelu(x):
+    """Gaussian error linear unit, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+
+    This is the approximation of Hendrycks & Gimpel (2016) (PyTorch's
+    ``approximate="tanh"``); it differs from x * Phi(x) by less than 1e-3.
+    """
+    inner = (x + x * x * x * 0.044715) * _GELU_C
+    return x * 0.5 * (_ops.tanh(inner) + 1)
+
+
+@ACTIVATIONS.register
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows."""
+    return _ops.softmax(x, axis=axis)
+
+
+@ACTIVATIONS.register
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x) along ``axis``; pair it with nll-style losses instead of log(softmax)."""
+    return _ops.log_softmax(x, axis=axis)
+
+
+# --------------------------------------------------------------- modules
+_OPTION_CHECKS = {"negative_slope": ">=0", "alpha": ">0", "beta": ">0"}
+
+
+class Activation(Module):
+    """An activation function as a layer, by registry name.
+
+    Args:
+        name: a key of ``ACTIVATIONS`` ("relu", "tanh", ...).
+        **options: the function's keyword options (e.g. ``negative_slope``).
+
+    Example:
+        >>> import chainrule as cr
+        >>> Activation("hardtanh", max_val=2.0)(cr.tensor([3.0]))
+        tensor([2.])
+    """
+
+    function = None
+
+    def __init__(self, name=None, **options):
+        super().__init__()
+        name = name or type(self).function
+        fn = ACTIVATIONS[name]
+        try:
+            inspect.signature(fn).bind(None, **options)
+        except TypeError:
+            valid = list(inspect.signature(fn).parameters)[1:]
+            raise TypeError(f"activation {name!r} takes options {valid}, got {sorted(options)}") from None
+        for key, value in options.items():
+            if key in _OPTION_CHECKS:
+                check(key, value, _OPTION_CHECKS[key])
+        self.name, self.fn, self.options = name, fn, options
+
+    def forward(self, x):
+        return self.fn(x, **self.options)
+
+    def extra_repr(self):
+        text = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return text if type(self).function else f"{self.name!r}" + (", " + text if text else "")
+
+    def _config_args(self):
+        return dict(self.options) if type(self).function else {"name": self.name, **self.options}
+
+
+LAYERS.register(Activation)
+
+_MODULE_NAMES = {
+    "step": "Step", "sign": "Sign", "identity": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh",
+    "hardtanh": "Hardtanh", "relu": "ReLU", "leaky_relu": "LeakyReLU", "softplus": "Softplus",
+    "elu": "ELU", "gelu": "GELU", "softmax": "Softmax", "log_softmax": "LogSoftmax",
+}
+_CLASSES = {}
+for _fn_name, _cls_name in _MODULE_NAMES.items():
+    _cls = type(_cls_name, (Activation,), {
+        "function": _fn_name,
+        "__init__": lambda self, **options: Activation.__init__(self, None, **options),
+        "__doc__": f"Layer applying ``{_fn_name}``: {ACTIVATIONS[_fn_name].__doc__.splitlines()[0]}",
+        "__module__": __name__,
+    })
+    _CLASSES[_fn_name] = LAYERS.register(_cls)
+    globals()[_cls_name] = _cls
+__all__ += list(_MODULE_NAMES.values())
+
+
+def get_activation(spec, **options):
+    """An activation layer from a registry name, a Module (returned as is) or None (identity).
+
+    Example:
+        >>> get_activation("relu")
+        ReLU()
+    """
+    if spec is None:
+        return _CLASSES["identity"]()
+    if isinstance(spec, Module):
+        return spec
+    if isinstance(spec, str):
+        cls = _CLASSES.get(spec)
+        return cls(**options) if cls is not None else Activation(spec, **options)
+    raise TypeError(f"an activation must be a registry name, a Module or None, got {spec!r}")

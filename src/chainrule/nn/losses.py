@@ -1,0 +1,259 @@
+"""Loss functions, their registry, loss modules, and L1/L2 weight penalties.
+
+Every loss takes ``(output, target, reduction=...)`` with reduction ``"mean"``
+(average over all per-example terms), ``"sum"`` or ``"none"`` (the per-example
+terms). Targets are constants. Bad shapes and labels fail with one sentence
+that names the bad value and what was expected.
+
+Example:
+    >>> import chainrule as cr
+    >>> from chainrule import nn
+    >>> model = nn.Linear(3, 2, seed=0)
+    >>> x, y = cr.ones(4, 3), [0, 1, 1, 0]
+    >>> loss = nn.functional.cross_entropy(model(x), y) + nn.l2_penalty(model, 1e-3)
+    >>> loss.shape
+    ()
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .. import functions as _ops
+from ..tensor import OpsMixin
+from ._util import Registry, array_of, check
+from .activations import log_softmax, softplus
+from .module import Module
+
+__all__ = [
+    "LOSSES", "REDUCTIONS", "REGULARIZERS", "mse_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "multiclass_hinge_loss",
+    "exponential_loss", "l1_penalty", "l2_penalty",
+]
+
+LOSSES = Registry("loss")
+REDUCTIONS = Registry("reduction")
+REDUCTIONS.update({"mean": lambda v: v.mean(), "sum": lambda v: v.sum(), "none": lambda v: v})
+REGULARIZERS = Registry("regularizer")
+
+
+# ------------------------------------------------------------- checks
+def _target(name, output, target):
+    """``target`` as a constant of the output's float dtype, with the output's shape."""
+    out = array_of(output)
+    t = array_of(target)
+    if t.shape != out.shape:
+        raise ValueError(f"{name}: target has shape {t.shape} but the output has shape {out.shape}; they must match")
+    if isinstance(target, OpsMixin):
+        return target
+    return t.astype(out.dtype, copy=False) if out.dtype.kind == "f" else t
+
+
+def _check_values(name, t, allowed, expected):
+    bad = t[~allowed(t)]
+    if bad.size:
+        raise ValueError(f"{name}: target value {bad.flat[0]!r} is not allowed; expected {expected}")
+
+
+def _pm1(name, output, target):
+    t = _target(name, output, target)
+    _check_values(name, array_of(t), lambda v: (v == 1) | (v == -1), "labels -1 or +1")
+    return t
+
+
+def _class_labels(name, scores, labels):
+    s, y = array_of(scores), np.asarray(array_of(labels))
+    if s.ndim != 2:
+        raise ValueError(f"{name}: scores must have shape (n, classes), got {s.shape}")
+    if y.shape != s.shape[:1] or y.dtype.kind not in "iu":
+        raise ValueError(f"{name}: labels must be integers of shape {s.shape[:1]}, got {y.dtype} of shape {y.shape}")
+    _check_values(name, y, lambda v: (v >= 0) & (v < s.shape[1]), f"class indices 0..{s.shape[1] - 1}")
+    return y
+
+
+def _reduce(per_example, reduction):
+    return REDUCTIONS[reduction](per_example)
+
+
+# ------------------------------------------------------------- losses
+@LOSSES.register(name="mse")
+def mse_loss(output, target, reduction="mean", half=False):
+    """Squared error (t - o)^2 per entry; ``half=True`` gives the slides' E = 1/2 sum (t - o)^2.
+
+    Args:
+        output, target: same shape.
+        reduction: "mean" (MSE), "sum" or "none".
+        half: multiply by 1/2, so that dE/do = o - t (use with reduction="sum").
+
+    Example:
+        >>> mse_loss(np.array([0.75, 0.77]), np.array([0.01, 0.99]), reduction="sum", half=True).item()
+        0.298
+    """
+    d = output - _target("mse_loss", output, target)
+    per = d * d
+    return _reduce(per * 0.5 if half else per, reduction)
+
+
+@LOSSES.register(name="bce")
+def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
+    """Binary cross-entropy -(t log p + (1 - t) log(1 - p)) on probabilities p.
+
+    p is clamped to [eps, 1 - eps] first so log never sees 0: each term is at
+    most -log(eps) (about 16.1), and the gradient is zero where p was clamped.
+    Prefer :func:`binary_cross_entropy_with_logits`, which needs no clamp.
+
+    Args:
+        probs: predicted probabilities, any shape.
+        target: same shape, values in [0, 1].
+    """
+    t = _target("binary_cross_entropy", probs, target)
+    _check_values("binary_cross_entropy", array_of(t), lambda v: (v >= 0) & (v <= 1), "values in [0, 1]")
+    p = _ops.clip(probs, eps, 1.0 - eps)
+    return _reduce(-(_ops.log(p) * t + _ops.log(1 - p) * (1 - t)), reduction)
+
+
+@LOSSES.register(name="bce_with_logits")
+def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
+    """Binary cross-entropy on logits z: softplus(z) - t z, stable for any |z|.
+
+    Equals ``binary_cross_entropy(sigmoid(z), t)`` without forming sigmoid;
+    the gradient is sigmoid(z) - t.
+    """
+    t = _target("binary_cross_entropy_with_logits", logits, target)
+    _check_values("binary_cross_entropy_with_logits", array_of(t), lambda v: (v >= 0) & (v <= 1), "values in [0, 1]")
+    return _reduce(softplus(logits) - logits * t, reduction)
+
+
+@LOSSES.register(name="cross_entropy")
+def cross_entropy(logits, target, reduction="mean"):
+    """Softmax cross-entropy of logits (n, classes) against integer labels (n,) or soft targets (n, classes).
+
+    Integer labels use the fused engine op (gradient softmax - one_hot);
+    float targets (one-hot or any distribution per row) use log_softmax.
+    Both are stable for logits of magnitude 1e4.
+
+    Example:
+        >>> import chainrule as cr
+        >>> round(cross_entropy(cr.zeros(2, 4), [0, 3]).item(), 6) == round(float(np.log(4)), 6)
+        True
+    """
+    t = np.asarray(array_of(target))
+    if t.dtype.kind in "iu":
+        return _ops.softmax_cross_entropy(logits, t, reduction)
+    if t.dtype.kind != "f":
+        raise ValueError(f"cross_entropy: target must be integer labels or float probabilities, got dtype {t.dtype}")
+    t = _target("cross_entropy", logits, target)
+    return _reduce(-(log_softmax(logits, axis=-1) * t).sum(axis=-1), reduction)
+
+
+@LOSSES.register(name="hinge")
+def hinge_loss(scores, target, reduction="mean", margin=1.0):
+    """Binary hinge loss max(0, margin - y f(x)) for labels y in {-1, +1}."""
+    y = _pm1("hinge_loss", scores, target)
+    return _reduce(_ops.relu(margin - scores * y), reduction)
+
+
+@LOSSES.register(name="multiclass_hinge")
+def multiclass_hinge_loss(scores, labels, reduction="mean", margin=1.0):
+    """Multi-class SVM loss (Weston & Watkins; cs231n): sum over j != y of max(0, s_j - s_y + margin).
+
+    Args:
+        scores: (n, classes).
+        labels: integer class indices (n,).
+        reduction: over the n per-example sums.
+    """
+    y = _class_labels("multiclass_hinge_loss", scores, labels)
+    rows = np.arange(y.shape[0])
+    correct = scores[rows, y].reshape(-1, 1)
+    others = np.ones(array_of(scores).shape, dtype=array_of(scores).dtype)
+    others[rows, y] = 0  # the j == y term is always exactly `margin`: leave it out
+    return _reduce((_ops.relu(scores - correct + margin) * others).sum(axis=1), reduction)
+
+
+@LOSSES.register(name="exponential")
+def exponential_loss(scores, target, reduction="mean", max_exponent=80.0):
+    """Exponential loss exp(-y f(x)) for labels y in {-1, +1} (the loss AdaBoost minimises).
+
+    The exponent is clipped at ``max_exponent`` (e^80 is about 5.5e34, which
+    float32 still holds with room for sums), so a badly wrong score saturates
+    instead of overflowing to inf; beyond the clip the gradient is zero.
+    """
+    y = _pm1("exponential_loss", scores, target)
+    return _reduce(_ops.exp(_ops.clip(-(scores * y), None, max_exponent)), reduction)
+
+
+# ------------------------------------------------------------- penalties
+def _penalised(source, include_bias):
+    if isinstance(source, Module):
+        return [p for n, p in source.named_parameters() if include_bias or n.rsplit(".", 1)[-1] != "bias"]
+    return list(source)
+
+
+def _penalty(term, source, strength, include_bias):
+    check("strength", strength, ">=0")
+    terms = [term(p).sum() for p in _penalised(source, include_bias)]
+    if not terms:
+        raise ValueError("no parameters to penalise (is the module empty, or are all of them biases?)")
+    return functools.reduce(lambda a, b: a + b, terms) * strength
+
+
+@REGULARIZERS.register(name="l1")
+def l1_penalty(source, strength=1.0, include_bias=False):
+    """strength * sum |w| over a module's weights (parameters named "bias" excluded by default).
+
+    Args:
+        source: a Module, or an iterable of Parameters (all of them are used).
+        strength: lambda >= 0.
+        include_bias: also penalise biases.
+    """
+    return _penalty(_ops.abs, source, strength, include_bias)
+
+
+@REGULARIZERS.register(name="l2")
+def l2_penalty(source, strength=1.0, include_bias=False):
+    """strength * sum w^2 over a module's weights (biases excluded by default); gradient 2 strength w."""
+    return _penalty(lambda p: p * p, source, strength, include_bias)
+
+
+# ------------------------------------------------------------- modules
+class Loss(Module):
+    """A loss function as a callable object: ``Loss("mse", reduction="sum")(output, target)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> Loss("mse")(cr.zeros(2), cr.ones(2)).item()
+        1.0
+    """
+
+    function = None
+
+    def __init__(self, name=None, reduction="mean", **options):
+        super().__init__()
+        self.name = name or type(self).function
+        self.fn = LOSSES[self.name]
+        REDUCTIONS[reduction]  # fail now, not at the first call
+        self.reduction, self.options = reduction, options
+
+    def forward(self, output, target):
+        return self.fn(output, target, reduction=self.reduction, **self.options)
+
+    def extra_repr(self):
+        opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
+        return f"reduction={self.reduction!r}{opts}"
+
+
+_LOSS_CLASSES = {
+    "mse": "MSELoss", "bce": "BCELoss", "bce_with_logits": "BCEWithLogitsLoss",
+    "cross_entropy": "CrossEntropyLoss", "hinge": "HingeLoss",
+    "multiclass_hinge": "MultiClassHingeLoss", "exponential": "ExponentialLoss",
+}
+for _fn_name, _cls_name in _LOSS_CLASSES.items():
+    globals()[_cls_name] = type(_cls_name, (Loss,), {
+        "function": _fn_name,
+        "__init__": lambda self, reduction="mean", **options: Loss.__init__(self, None, reduction, **options),
+        "__doc__": f"Loss module for ``{_fn_name}``: {LOSSES[_fn_name].__doc__.splitlines()[0]}",
+        "__module__": __name__,
+    })
+__all__ += ["Loss", *_LOSS_CLASSES.values()]

@@ -1,0 +1,368 @@
+"""Module and Parameter: parameters that register themselves, state dicts, train/eval.
+
+A :class:`Module` finds its parameters by looking at its attributes: every
+:class:`Parameter` and sub-``Module`` it holds, directly or inside lists,
+tuples and dicts, is part of it, with a dotted name built from the attribute
+names and positions (``hidden.0.weight``). Nothing needs registering, and
+attribute access stays a plain Python lookup, so ``forward`` pays nothing.
+
+Example:
+    >>> import chainrule as cr
+    >>> from chainrule import nn
+    >>> class Affine(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.scale = nn.Parameter(cr.ones(2).data)
+    ...         self.parts = [nn.Linear(2, 2, seed=0)]
+    ...     def forward(self, x):
+    ...         return self.parts[0](x) * self.scale
+    >>> [name for name, _ in Affine().named_parameters()]
+    ['scale', 'parts.0.weight', 'parts.0.bias']
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._util import Registry
+
+__all__ = ["Parameter", "Module", "ModuleList", "ModuleDict", "LAYERS", "from_config", "LoadResult"]
+
+#: Built-in layer classes by name, so an architecture can be rebuilt from JSON.
+LAYERS = Registry("layer")
+
+LoadResult = namedtuple("LoadResult", ["missing_keys", "unexpected_keys"])
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module owns and an optimiser updates (``requires_grad=True``).
+
+    Args:
+        data: array-like; copied.
+        requires_grad: False freezes it (optimisers skip tensors without a gradient).
+        dtype: force a dtype (default: the data's, or the default float dtype).
+
+    Example:
+        >>> Parameter([1.0, 2.0])
+        Parameter(shape=(2,), dtype=float32)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True, dtype=None):
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self):
+        frozen = "" if self.requires_grad else ", requires_grad=False"
+        return f"Parameter(shape={self.shape}, dtype={self.dtype}{frozen})"
+
+
+def _flatten(prefix, value):
+    """(dotted name, item) for every Parameter / Module inside ``value``."""
+    if isinstance(value, (Parameter, Module)):
+        yield prefix, value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _flatten(f"{prefix}.{i}", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _flatten(f"{prefix}.{key}", item)
+
+
+def _join(prefix, name):
+    return f"{prefix}.{name}" if prefix else name
+
+
+class Module:
+    """Base class of layers and models: override ``forward``; call the module to run it.
+
+    Parameters and sub-modules are found automatically among the attributes
+    (also inside lists, tuples and dicts). ``training`` is True until
+    :meth:`eval`; layers such as Dropout read it.
+    """
+
+    training = True
+
+    def __init__(self):
+        self.training = True
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # traversal -------------------------------------------------------------
+    def _entries(self):
+        """(name, Parameter or Module) held by this module itself, in attribute order."""
+        for name, value in vars(self).items():
+            yield from _flatten(name, value)
+
+    def named_children(self):
+        """(name, module) for the direct sub-modules."""
+        for name, value in self._entries():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self):
+        """The direct sub-modules."""
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, prefix=""):
+        """(dotted name, module) for this module (name ``prefix``) and every descendant, once each."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield name, mod
+            stack.extend(reversed([(_join(name, n), m) for n, m in mod.named_children()]))
+
+    def modules(self):
+        """This module and every descendant."""
+        return (m for _, m in self.named_modules())
+
+    def named_parameters(self, prefix=""):
+        """(dotted name, Parameter) pairs; a parameter shared by two layers appears once."""
+        seen = set()
+        for mod_name, mod in self.named_modules(prefix):
+            for name, value in mod._entries():
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    yield _join(mod_name, name), value
+
+    def parameters(self):
+        """Every Parameter, in a fixed order (the order optimisers and state dicts use)."""
+        return (p for _, p in self.named_parameters())
+
+    def num_parameters(self, trainable_only=False):
+        """Total number of scalar parameters."""
+        return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    # modes and gradients ---------------------------------------------------
+    def train(self, mode=True):
+        """Put this module and all descendants in training mode (or eval mode if ``mode`` is False)."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: Dropout becomes the identity."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Forget the gradients of all parameters (backward accumulates into ``.grad``)."""
+        for p in self.parameters():
+            p.grad = None
+
+    # state -----------------------------------------------------------------
+    def state_dict(self):
+        """An ordered ``{dotted name: ndarray copy}`` of every parameter.
+
+        Example:
+            >>> from chainrule import nn
+            >>> sorted(nn.Linear(2, 3, seed=0).state_dict().items(), key=lambda kv: kv[0])[0][1].shape
+            (3,)
+        """
+        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state, strict=True):
+        """Copy arrays from ``state`` into the parameters, in place.
+
+        Args:
+            state: mapping of dotted names to arrays (as made by :meth:`state_dict`).
+            strict: when True (default), missing or unexpected keys are an error.
+
+        Returns:
+            ``LoadResult(missing_keys, unexpected_keys)``.
+
+        Raises:
+            ValueError: listing every missing, unexpected and mis-shaped key; nothing
+                is copied in that case.
+        """
+        own = OrderedDict(self.named_parameters())
+        arrays = {k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state.items()}
+        missing = [k for k in own if k not in arrays]
+        unexpected = [k for k in arrays if k not in own]
+        shapes = [f"{k}: expected {own[k].shape}, got {arrays[k].shape}"
+                  for k in own if k in arrays and arrays[k].shape != own[k].shape]
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if shapes:
+            problems.append("mis-shaped keys: " + "; ".join(shapes))
+        if problems:
+            raise ValueError(f"cannot load state into {type(self).__name__}: " + " | ".join(problems))
+        for k, p in own.items():
+            if k in arrays:
+                np.copyto(p.data, arrays[k], casting="same_kind")
+        return LoadResult(missing, unexpected)
+
+    # architecture as JSON --------------------------------------------------
+    def _config_args(self):
+        raise NotImplementedError(
+            f"{type(self).__name__} has no config(); built-in layers have one, and a custom "
+            "layer gets one by defining _config_args() and registering in nn.LAYERS"
+        )
+
+    def config(self):
+        """A JSON-serialisable ``{"type": name, "args": {...}}`` that rebuilds this layer.
+
+        Example:
+            >>> from chainrule import nn
+            >>> nn.Linear(2, 3, seed=0).config()["args"]["out_features"]
+            3
+        """
+        name = LAYERS.name_of(type(self))
+        if name is None:
+            raise ValueError(f"{type(self).__name__} is not in nn.LAYERS, so from_config could not rebuild it")
+        return {"type": name, "args": self._config_args()}
+
+    @classmethod
+    def _from_args(cls, args):
+        return cls(**args)
+
+    @classmethod
+    def from_config(cls, config):
+        """Build a layer from :meth:`config` output (weights are freshly initialised)."""
+        if not isinstance(config, dict) or "type" not in config:
+            raise ValueError(f"a layer config must be a dict with a 'type' key, got {config!r}")
+        target = LAYERS[config["type"]]
+        if not issubclass(target, cls):
+            raise ValueError(f"config type {config['type']!r} is not a {cls.__name__}")
+        return target._from_args(dict(config.get("args", {})))
+
+    # printing --------------------------------------------------------------
+    def extra_repr(self):
+        """The text between the parentheses of this module's one-line repr."""
+        return ""
+
+    def __repr__(self):
+        extra = self.extra_repr()
+        lines = []
+        for name, value in self._entries():
+            if isinstance(value, Parameter) and extra:
+                continue  # a layer that describes itself needs no parameter list
+            body = repr(value).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        head = f"{type(self).__name__}({extra}"
+        count = self.num_parameters()
+        note = f"  # {count:,} parameters" if count else ""
+        if not lines:
+            return head + ")" + note
+        return head + "\n" + "\n".join(lines) + "\n)" + note
+
+
+def from_config(config):
+    """Rebuild any registered layer or model from its :meth:`Module.config` dict.
+
+    Example:
+        >>> from chainrule import nn
+        >>> nn.from_config(nn.MLP([2, 3, 1], seed=0).config())  # doctest: +ELLIPSIS
+        MLP(...
+    """
+    return Module.from_config(config)
+
+
+@LAYERS.register
+class ModuleList(Module):
+    """A list of modules, named "0", "1", ... in parameter names.
+
+    Example:
+        >>> from chainrule import nn
+        >>> layers = nn.ModuleList([nn.Linear(2, 2, seed=0), nn.ReLU()])
+        >>> len(layers), [n for n, _ in layers.named_parameters()]
+        (2, ['0.weight', '0.bias'])
+    """
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self._items = []
+        for m in modules:
+            self.append(m)
+
+    def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__} holds Modules, got {type(module).__name__}")
+        self._items.append(module)
+        return self
+
+    def _entries(self):
+        return ((str(i), m) for i, m in enumerate(self._items))
+
+    def __getitem__(self, i):
+        return type(self)(self._items[i]) if isinstance(i, slice) else self._items[i]
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def _config_args(self):
+        return {"modules": [m.config() for m in self._items]}
+
+    @classmethod
+    def _from_args(cls, args):
+        return cls([from_config(c) for c in args["modules"]])
+
+
+@LAYERS.register
+class ModuleDict(Module):
+    """A dict of modules keyed by name; the keys become parameter-name parts.
+
+    Example:
+        >>> from chainrule import nn
+        >>> heads = nn.ModuleDict({"a": nn.Linear(2, 1, seed=0)})
+        >>> [n for n, _ in heads.named_parameters()]
+        ['a.weight', 'a.bias']
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self._items = {}
+        for k, m in dict(modules or {}).items():
+            self[k] = m
+
+    def __setitem__(self, key, module):
+        if not isinstance(key, str) or not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__} maps str keys to Modules, got {key!r}: {type(module).__name__}")
+        self._items[key] = module
+
+    def _entries(self):
+        return iter(self._items.items())
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __contains__(self, key):
+        return key in self._items
+
+    def keys(self):
+        return self._items.keys()
+
+    def values(self):
+        return self._items.values()
+
+    def items(self):
+        return self._items.items()
+
+    def _config_args(self):
+        return {"modules": {k: m.config() for k, m in self._items.items()}}
+
+    @classmethod
+    def _from_args(cls, args):
+        return cls({k: from_config(c) for k, c in args["modules"].items()})

@@ -1,0 +1,157 @@
+"""The optimiser base class: parameter list, zero_grad, step, state preallocation, state dicts.
+
+A subclass declares its hyper-parameters (``HYPER``) and per-parameter state
+arrays (``_state_names``) and writes one method, ``_update(p, g, st)``, that
+changes the parameter array ``p`` in place from its gradient ``g``. State
+arrays and two scratch buffers are allocated on the first step, so later
+steps allocate no arrays: every update uses NumPy ``out=`` and in-place
+operators.
+
+Example:
+    >>> import chainrule as cr
+    >>> from chainrule import optim
+    >>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = optim.SGD([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w.data
+    array([ 0.8, -1.6], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn._util import Registry, check
+from ..tensor import Tensor
+
+__all__ = ["Optimizer", "OPTIMIZERS"]
+
+OPTIMIZERS = Registry("optimizer")
+
+
+def _param_list(params):
+    if hasattr(params, "parameters") and callable(params.parameters):
+        params = params.parameters()
+    params = list(params)
+    if not params:
+        raise ValueError("the optimizer got an empty parameter list")
+    seen = set()
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor) or p.dtype.kind != "f":
+            raise TypeError(f"parameter {i} must be a floating-point Tensor, got {type(p).__name__}")
+        if id(p) in seen:
+            raise ValueError(f"parameter {i} appears more than once in the parameter list")
+        seen.add(id(p))
+    return params
+
+
+class Optimizer:
+    """Base class: owns the parameters, clears gradients, and applies ``_update`` to each.
+
+    Args:
+        params: an iterable of Tensors (usually ``model.parameters()``) or a Module.
+        lr: learning rate (> 0); schedules change ``optimizer.lr`` between steps.
+    """
+
+    HYPER = ("lr",)
+
+    def __init__(self, params, lr):
+        self.params = _param_list(params)
+        self.lr = check("lr", lr, ">0")
+        self.state = None
+
+    # the per-rule part ---------------------------------------------------
+    def _state_names(self):
+        """Names of the per-parameter state arrays this rule keeps (given its hyper-parameters)."""
+        return ()
+
+    def _state_fill(self, name):
+        """Initial value of state array ``name``."""
+        return 0.0
+
+    def _update(self, p, g, st):
+        raise NotImplementedError
+
+    # shared machinery ----------------------------------------------------
+    def zero_grad(self):
+        """Drop every parameter's gradient (cheaper than filling zeros: backward writes a fresh one)."""
+        for p in self.params:
+            p.grad = None
+
+    def _allocate(self):
+        sizes = {}
+        for p in self.params:
+            sizes[p.dtype] = max(sizes.get(p.dtype, 0), p.size)
+        # Two scratch buffers per dtype, shared by all parameters: temporaries never outlive _update.
+        scratch = {dt: (np.empty(n, dt), np.empty(n, dt)) for dt, n in sizes.items()}
+        self.state = []
+        for p in self.params:
+            a, b = scratch[p.dtype]
+            st = {"step": 0, "_tmp": a[: p.size].reshape(p.shape), "_tmp2": b[: p.size].reshape(p.shape)}
+            for name in self._state_names():
+                st[name] = np.full(p.shape, self._state_fill(name), dtype=p.dtype)
+            self.state.append(st)
+
+    def step(self):
+        """Update every parameter that has a gradient, in place."""
+        if self.state is None:
+            self._allocate()
+        for p, st in zip(self.params, self.state):
+            g = p.grad
+            if g is None:
+                continue
+            st["step"] += 1
+            self._update(p.data, g, st)
+
+    def _l2(self, p, g, st):
+        """The gradient with coupled L2 weight decay added (g + wd p), in a scratch buffer."""
+        wd = self.weight_decay
+        if not wd:
+            return g
+        out = st["_tmp2"]
+        np.multiply(p, wd, out=out)
+        out += g
+        return out
+
+    # checkpoints -----------------------------------------------------------
+    def _hyper(self):
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in ((k, getattr(self, k)) for k in self.HYPER)}
+
+    def state_dict(self):
+        """``{"meta": JSON-able dict, "arrays": {"<index>.<name>": ndarray}}``.
+
+        ``meta`` holds the rule's registry name, hyper-parameters and per-parameter
+        step counts; ``arrays`` the state arrays (copies), flat so that they can be
+        written as safetensors with ``meta`` as its JSON metadata.
+        """
+        meta = {"type": OPTIMIZERS.name_of(type(self)), "hyper": self._hyper(), "n_params": len(self.params)}
+        meta["steps"] = [st["step"] for st in self.state] if self.state else [0] * len(self.params)
+        arrays = {}
+        for i, st in enumerate(self.state or ()):
+            for name in self._state_names():
+                arrays[f"{i}.{name}"] = st[name].copy()
+        return {"meta": meta, "arrays": arrays}
+
+    def load_state_dict(self, state):
+        """Restore hyper-parameters, step counts and state arrays saved by :meth:`state_dict`."""
+        meta, arrays = state["meta"], state["arrays"]
+        name = OPTIMIZERS.name_of(type(self))
+        if meta.get("type") != name:
+            raise ValueError(f"state was saved by optimizer {meta.get('type')!r}, not {name!r}")
+        if meta["n_params"] != len(self.params):
+            raise ValueError(f"state is for {meta['n_params']} parameters, but this optimizer has {len(self.params)}")
+        for k, v in meta["hyper"].items():
+            setattr(self, k, tuple(v) if isinstance(v, list) else v)
+        self._allocate()
+        for i, (p, st) in enumerate(zip(self.params, self.state)):
+            st["step"] = int(meta["steps"][i])
+            for sname in self._state_names() if st["step"] else ():
+                arr = np.asarray(arrays[f"{i}.{sname}"])
+                if arr.shape != p.shape:
+                    raise ValueError(f"state array {i}.{sname} has shape {arr.shape}, expected {p.shape}")
+                np.copyto(st[sname], arr, casting="same_kind")
+
+    def __repr__(self):
+        hyper = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
+        return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
