@@ -1,0 +1,201 @@
+"""Model and optimiser files: safetensors for the arrays, JSON for everything else.
+
+File layout (one ``.safetensors`` file, readable by any safetensors tool):
+
+* tensors: the model's parameters under their dotted names
+  (``hidden.0.weight``), in the model's dtype;
+* header ``__metadata__``: ``format = "chainrule.model"``,
+  ``format_version = "1"``, ``checksum`` (SHA-256 of the arrays) and
+  ``document``, a JSON object ``{"config": model.config(), "metadata": {...},
+  "chainrule_version": "..."}``. ``config`` is the architecture; ``metadata``
+  is whatever the caller passed (training settings, scores, the fitted
+  scaler's ``to_dict()``, class names, ...).
+
+Optimiser files use the same layout with ``format = "chainrule.optimizer"``:
+the state arrays (``"<param index>.<name>"``) and ``{"optimizer":
+state_dict()["meta"]}`` as the document.
+
+Loading never unpickles and never runs code from the file: the architecture
+is rebuilt through the layer registry (``nn.from_config``), and every
+problem - a truncated, corrupt, foreign, newer-version or non-model file, or
+weights whose names, shapes or dtypes disagree with the architecture - is one
+``ValueError`` sentence that names the file.
+
+Example:
+    >>> import os, tempfile
+    >>> from chainrule import nn
+    >>> model = nn.MLP([2, 4, 1], seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.safetensors")
+    >>> save(model, path, metadata={"epochs": 10})
+    >>> again, meta = load(path, with_metadata=True)
+    >>> meta, bool((again.output.weight.data == model.output.weight.data).all())
+    ({'epochs': 10}, True)
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ._bundle import read_bundle, read_document, to_jsonable, write_bundle
+
+__all__ = ["save", "load", "read_metadata", "save_optimizer", "load_optimizer",
+           "MODEL_FORMAT", "MODEL_VERSION", "OPTIMIZER_FORMAT", "OPTIMIZER_VERSION"]
+
+MODEL_FORMAT, MODEL_VERSION = "chainrule.model", 1
+OPTIMIZER_FORMAT, OPTIMIZER_VERSION = "chainrule.optimizer", 1
+
+
+def _version():
+    from . import __version__
+
+    return __version__
+
+
+def save(model, path, metadata=None, overwrite=False):
+    """Write ``model`` (weights + architecture) and ``metadata`` to one safetensors file.
+
+    Args:
+        model: a Module with ``config()`` (every built-in layer and MLP has one).
+        path: target file, conventionally ``*.safetensors``.
+        metadata: optional JSON-serialisable dict (NumPy arrays and scalars are converted).
+        overwrite: replace an existing file; by default an existing file is an error.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False.
+        TypeError: ``metadata`` holds something JSON cannot store.
+        ImportError: safetensors is not installed.
+
+    Example:
+        >>> import os, tempfile
+        >>> from chainrule import nn
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
+        >>> save(nn.Linear(3, 1, seed=0), path)
+        >>> save(nn.Linear(3, 1, seed=0), path)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        FileExistsError: ... already exists; pass overwrite=True to replace it
+    """
+    document = {"config": model.config(), "metadata": to_jsonable(metadata or {}, "metadata"),
+                "chainrule_version": _version()}
+    write_bundle(path, model.state_dict(), MODEL_FORMAT, MODEL_VERSION, document, overwrite)
+
+
+def read_metadata(path):
+    """The ``metadata`` dict stored by :func:`save`, without building the model.
+
+    Example:
+        >>> import os, tempfile
+        >>> from chainrule import nn
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
+        >>> save(nn.Linear(1, 1, seed=0), path, metadata={"classes": ["a", "b"]})
+        >>> read_metadata(path)
+        {'classes': ['a', 'b']}
+    """
+    document = read_document(path, MODEL_FORMAT, MODEL_VERSION)
+    return _model_document(os.fspath(path), document)[1]
+
+
+def _model_document(path, document):
+    config, metadata = document.get("config"), document.get("metadata", {})
+    if not isinstance(config, dict) or not isinstance(metadata, dict):
+        raise ValueError(f"{path} is not a complete model file: it lacks an architecture config or metadata")
+    return config, metadata
+
+
+def _rebuild(path, config):
+    from .nn import from_config
+
+    try:
+        return from_config(config)
+    except MemoryError:
+        raise ValueError(f"{path} describes an architecture too large to build in memory") from None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"{path} describes an architecture this chainrule cannot rebuild ({exc})") from None
+
+
+def _check_weights(path, model, arrays):
+    own = dict(model.named_parameters())
+    missing = [k for k in own if k not in arrays]
+    extra = [k for k in arrays if k not in own]
+    if missing or extra:
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"unexpected {', '.join(extra)}"] if extra else [])
+        raise ValueError(f"{path} has weights that do not fit its architecture: {'; '.join(parts)}")
+    for name, p in own.items():
+        a = arrays[name]
+        if a.shape != p.shape:
+            raise ValueError(f"{path} has weight {name!r} of shape {a.shape}, but the architecture needs {p.shape}")
+        if a.dtype != p.dtype:
+            raise ValueError(f"{path} has weight {name!r} of dtype {a.dtype}, but the architecture needs {p.dtype}")
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ValueError(f"{path} has non-finite values (nan or inf) in weight {name!r}")
+
+
+def load(path, with_metadata=False):
+    """Rebuild a model saved by :func:`save`: architecture from JSON, weights from safetensors.
+
+    Args:
+        path: a file written by :func:`save`.
+        with_metadata: also return the metadata dict.
+
+    Returns:
+        The model (in eval mode), or ``(model, metadata)``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: truncated, corrupt, not a safetensors file, not a model, written
+            by a newer format version, or weights that do not match the architecture.
+        ImportError: safetensors is not installed.
+    """
+    path = os.fspath(path)
+    arrays, document = read_bundle(path, MODEL_FORMAT, MODEL_VERSION)
+    config, metadata = _model_document(path, document)
+    model = _rebuild(path, config)
+    _check_weights(path, model, arrays)
+    model.load_state_dict(arrays)
+    model.eval()
+    return (model, metadata) if with_metadata else model
+
+
+def save_optimizer(optimizer, path, overwrite=False):
+    """Write an optimiser's state (hyper-parameters, step counts, moment arrays) to a safetensors file.
+
+    Example:
+        >>> import os, tempfile
+        >>> from chainrule import nn, optim
+        >>> opt = optim.Adam(nn.Linear(2, 1, seed=0).parameters(), lr=0.01)
+        >>> path = os.path.join(tempfile.mkdtemp(), "adam.safetensors")
+        >>> save_optimizer(opt, path)
+        >>> load_optimizer(optim.Adam(nn.Linear(2, 1, seed=0).parameters()), path).lr
+        0.01
+    """
+    state = optimizer.state_dict()
+    write_bundle(path, state["arrays"], OPTIMIZER_FORMAT, OPTIMIZER_VERSION, {"optimizer": state["meta"]},
+                 overwrite)
+
+
+def load_optimizer(optimizer, path):
+    """Restore state saved by :func:`save_optimizer` into ``optimizer`` (same rule, same parameters).
+
+    Returns:
+        ``optimizer``.
+
+    Raises:
+        ValueError: bad file, or a state for another rule or other parameter shapes.
+    """
+    path = os.fspath(path)
+    arrays, document = read_bundle(path, OPTIMIZER_FORMAT, OPTIMIZER_VERSION)
+    restore_optimizer(path, optimizer, document.get("optimizer"), arrays)
+    return optimizer
+
+
+def restore_optimizer(path, optimizer, meta, arrays):
+    """Load ``{"meta", "arrays"}`` into ``optimizer``, reporting a mismatch as one sentence naming ``path``."""
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path} holds no optimizer state")
+    try:
+        optimizer.load_state_dict({"meta": meta, "arrays": arrays})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path} holds optimizer state that does not fit this optimizer ({exc})") from None

@@ -1,0 +1,256 @@
+"""Model and optimiser files: round trips, refusal to clobber, and one-sentence errors for bad files."""
+
+import doctest
+import json
+import os
+import pickle
+import sys
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import _bundle, io, nn, optim
+
+st = pytest.importorskip("safetensors.numpy")
+
+
+@pytest.fixture
+def model():
+    return nn.MLP([3, 5, 2], activation="tanh", seed=0)
+
+
+@pytest.fixture
+def path(tmp_path):
+    return str(tmp_path / "model.safetensors")
+
+
+def _raw(path, arrays, **meta):
+    with open(path, "wb") as f:
+        f.write(st.save(arrays, metadata=meta or None))
+
+
+def _one_sentence(excinfo, path, *words):
+    msg = str(excinfo.value)
+    assert path in msg and "\n" not in msg, msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_round_trip_keeps_weights_architecture_and_metadata(model, path):
+    meta = {"scaler": {"mean": np.arange(3.0), "n": np.int64(4)}, "classes": ("a", "b")}
+    io.save(model, path, metadata=meta)
+    again, got = io.load(path, with_metadata=True)
+    assert type(again) is nn.MLP and again.config() == model.config()
+    for (n1, p1), (n2, p2) in zip(model.named_parameters(), again.named_parameters()):
+        assert n1 == n2 and p1.dtype == p2.dtype
+        np.testing.assert_array_equal(p1.data, p2.data)
+    assert got == {"scaler": {"mean": [0.0, 1.0, 2.0], "n": 4}, "classes": ["a", "b"]}
+    assert io.read_metadata(path) == got
+    x = cr.tensor(np.ones((2, 3), np.float32))
+    np.testing.assert_array_equal(model(x).data, again(x).data)
+
+
+def test_float64_sequential_round_trip(path):
+    model = nn.Sequential(nn.Linear(2, 3, seed=1, dtype=np.float64), nn.ReLU(), nn.Linear(3, 1, seed=2, dtype=np.float64))
+    io.save(model, path)
+    again = io.load(path)
+    assert again[0].weight.dtype == np.float64
+    np.testing.assert_array_equal(again[2].weight.data, model[2].weight.data)
+
+
+def test_file_is_plain_safetensors_with_documented_metadata(model, path):
+    io.save(model, path, metadata={"note": "hi"})
+    with open(path, "rb") as f:
+        arrays = st.load(f.read())
+    assert set(arrays) == {n for n, _ in model.named_parameters()}
+    from safetensors import safe_open
+
+    with safe_open(path, "numpy") as f:
+        meta = f.metadata()
+    assert meta["format"] == "chainrule.model" and meta["format_version"] == "1"
+    assert json.loads(meta["document"])["config"] == model.config()
+
+
+def test_refuses_to_overwrite_unless_asked(model, path):
+    io.save(model, path)
+    before = open(path, "rb").read()
+    with pytest.raises(FileExistsError, match="already exists; pass overwrite=True"):
+        io.save(nn.MLP([3, 5, 2], seed=9), path)
+    assert open(path, "rb").read() == before
+    io.save(nn.MLP([3, 5, 2], seed=9), path, overwrite=True)
+    assert open(path, "rb").read() != before
+    assert os.listdir(os.path.dirname(path)) == ["model.safetensors"]  # no temp files left behind
+
+
+def test_unserialisable_metadata_is_a_type_error(model, path):
+    with pytest.raises(TypeError, match="metadata must hold only JSON types"):
+        io.save(model, path, metadata={"f": object()})
+    assert not os.path.exists(path)
+
+
+@pytest.mark.parametrize("cut", [0, 5, 20, -10])
+def test_truncated_files(model, path, cut):
+    io.save(model, path)
+    raw = open(path, "rb").read()
+    open(path, "wb").write(raw[:cut])
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    _one_sentence(e, path, "empty" if cut == 0 else "truncated")
+
+
+def test_flipped_data_byte_fails_the_checksum(model, path):
+    io.save(model, path)
+    raw = bytearray(open(path, "rb").read())
+    raw[-3] ^= 0xFF
+    open(path, "wb").write(bytes(raw))
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    _one_sentence(e, path, "corrupt", "checksum")
+
+
+def test_garbled_header_is_corrupt(model, path):
+    io.save(model, path)
+    raw = bytearray(open(path, "rb").read())
+    raw[9:14] = b"\x00\xff!!\x01"
+    open(path, "wb").write(bytes(raw))
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    _one_sentence(e, path, "not valid JSON")
+
+
+@pytest.mark.parametrize("content, words", [
+    (pickle.dumps({"w": 1}), "pickle"),
+    (b"PK\x03\x04" + b"\x00" * 40, "ZIP"),
+    (b"\x93NUMPY" + b"\x00" * 40, ".npy"),
+    (os.urandom(64), "not a safetensors file"),
+])
+def test_foreign_formats_are_named_and_never_unpickled(path, monkeypatch, content, words):
+    open(path, "wb").write(content)
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("unpickled"))
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("unpickled"))
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    msg = str(e.value)
+    assert path in msg and "\n" not in msg
+    assert words in msg or "not a safetensors file" in msg
+
+
+def test_npz_file_is_reported_as_zip(path):
+    with open(path, "wb") as f:
+        np.savez(f, w=np.ones(3))
+    with pytest.raises(ValueError, match="ZIP archive"):
+        io.load(path)
+
+
+def test_safetensors_without_our_metadata_is_not_a_model(path):
+    _raw(path, {"w": np.ones(3, np.float32)})
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    _one_sentence(e, path, "not a chainrule file")
+
+
+def test_optimizer_file_is_not_a_model(model, path):
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    io.save_optimizer(opt, path)
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    _one_sentence(e, path, "'chainrule.optimizer'", "not a 'chainrule.model'")
+
+
+def test_newer_format_version_asks_for_an_upgrade(model, path):
+    _bundle.write_bundle(path, model.state_dict(), io.MODEL_FORMAT, io.MODEL_VERSION + 1,
+                         {"config": model.config(), "metadata": {}})
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    _one_sentence(e, path, "format version 2", "upgrade chainrule")
+
+
+def _write_model(path, config, arrays):
+    _bundle.write_bundle(path, arrays, io.MODEL_FORMAT, io.MODEL_VERSION, {"config": config, "metadata": {}},
+                         overwrite=True)
+
+
+def test_mismatched_shape_dtype_and_names(model, path):
+    state = model.state_dict()
+    bad = dict(state, **{"output.weight": np.zeros((2, 4), np.float32)})
+    _write_model(path, model.config(), bad)
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    _one_sentence(e, path, "'output.weight'", "shape (2, 4)", "(2, 5)")
+    _write_model(path, model.config(), dict(state, **{"output.bias": np.zeros(2, np.float64)}))
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    _one_sentence(e, path, "dtype float64", "float32")
+    _write_model(path, model.config(), {k: v for k, v in state.items() if k != "output.bias"})
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    _one_sentence(e, path, "missing output.bias")
+
+
+def test_non_finite_weights_are_refused(model, path):
+    state = model.state_dict()
+    state["output.bias"][0] = np.nan
+    _write_model(path, model.config(), state)
+    with pytest.raises(ValueError, match="non-finite"):
+        io.load(path)
+
+
+def test_unknown_layer_type_is_not_executed(model, path):
+    _write_model(path, {"type": "os.system", "args": {"command": "echo hi"}}, model.state_dict())
+    with pytest.raises(ValueError) as e:
+        io.load(path)
+    _one_sentence(e, path, "cannot rebuild", "unknown layer 'os.system'")
+
+
+def test_document_without_config_is_incomplete(model, path):
+    _bundle.write_bundle(path, model.state_dict(), io.MODEL_FORMAT, io.MODEL_VERSION, {"metadata": {}})
+    with pytest.raises(ValueError, match="lacks an architecture config"):
+        io.load(path)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        io.load(str(tmp_path / "nope.safetensors"))
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        io.load(str(tmp_path))
+
+
+def test_missing_safetensors_gives_install_hint(model, path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    with pytest.raises(ImportError, match=r"pip install chainrule\[io\]"):
+        io.save(model, path)
+
+
+def test_optimizer_state_round_trip_continues_identically(model, path):
+    x = cr.tensor(np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32))
+    y = np.array([0, 1] * 4)
+
+    def step(m, opt):
+        opt.zero_grad()
+        nn.functional.cross_entropy(m(x), y).backward()
+        opt.step()
+
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(3):
+        step(model, opt)
+    twin = nn.MLP([3, 5, 2], activation="tanh", seed=0)
+    twin.load_state_dict(model.state_dict())
+    io.save_optimizer(opt, path)
+    opt2 = io.load_optimizer(optim.Adam(twin.parameters(), lr=0.5), path)
+    assert opt2.lr == 0.01
+    step(model, opt)
+    step(twin, opt2)
+    for p, q in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_optimizer_state_for_another_rule_is_refused(model, path):
+    io.save_optimizer(optim.Adam(model.parameters()), path)
+    with pytest.raises(ValueError) as e:
+        io.load_optimizer(optim.SGD(model.parameters(), lr=0.1), path)
+    _one_sentence(e, path, "does not fit this optimizer")
+
+
+def test_docstring_examples_run():
+    assert doctest.testmod(io, optionflags=doctest.ELLIPSIS).failed == 0
