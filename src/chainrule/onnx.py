@@ -1,0 +1,294 @@
+"""Export chainrule networks to ONNX, so they run in onnxruntime and other ONNX engines.
+
+Supported: ``Linear``, ``MLP`` (also with skip-layer links), ``Sequential``,
+``Dropout`` (exported as the identity, as in eval mode), ``Flatten`` and every
+activation in ``nn.ACTIVATIONS``. The graph is built with ``onnx.helper``:
+weights become initializers and every op exists in opset :data:`OPSET`
+(17), which onnxruntime has supported since 1.13. Optionally a feature
+scaler learned at training time is folded in front of the network and a
+softmax / sigmoid head behind it, so the ONNX file takes the same raw
+features and gives the same probabilities as ``chainrule predict``.
+
+Needs the ``onnx`` extra (``pip install chainrule[onnx]``).
+
+Example:
+    >>> import numpy as np
+    >>> from chainrule import nn
+    >>> net = nn.MLP([4, 8, 3], activation="tanh", seed=0)
+    >>> proto = to_onnx(net, head="softmax")
+    >>> [i.name for i in proto.graph.input], [o.name for o in proto.graph.output]
+    (['input'], ['output'])
+    >>> proto.opset_import[0].version
+    17
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .nn._util import Registry
+from .nn.activations import Activation
+from .nn.module import LAYERS
+
+__all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "HEADS", "to_onnx", "export_onnx", "run_onnx"]
+
+#: The ONNX opset every exported graph declares.
+OPSET = 17
+
+_GELU_C = float(np.sqrt(2.0 / np.pi))
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("ONNX export needs the onnx package; install it with `pip install chainrule[onnx]`") from None
+    return onnx
+
+
+class _Graph:
+    """Collects nodes and initializers, handing out unique tensor names."""
+
+    def __init__(self, dtype, n_inputs):
+        self.onnx = _onnx()
+        self.dtype, self.n_inputs = np.dtype(dtype), n_inputs
+        self.nodes, self.initializers, self._count = [], [], 0
+
+    def fresh(self, hint):
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def const(self, value, hint="const"):
+        """An initializer holding ``value`` in the graph's float dtype."""
+        array = np.asarray(value, dtype=self.dtype)
+        name = self.fresh(hint)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def op(self, op_type, inputs, hint=None, **attrs):
+        """Add one node and return the name of its (single) output."""
+        out = self.fresh(hint or op_type.lower())
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), [out], **attrs))
+        return out
+
+
+# --------------------------------------------------------------- activations
+def _unary(op_type):
+    return lambda g, x: g.op(op_type, [x])
+
+
+def _softplus(g, x, beta=1.0):
+    if beta == 1.0:
+        return g.op("Softplus", [x])
+    scaled = g.op("Softplus", [g.op("Mul", [x, g.const(beta)])])
+    return g.op("Div", [scaled, g.const(beta)])
+
+
+def _gelu(g, x):
+    # chainrule's gelu is the tanh form, so the graph spells that out (Gelu itself is opset 20).
+    cube = g.op("Mul", [g.op("Mul", [x, x]), x])
+    inner = g.op("Mul", [g.op("Add", [x, g.op("Mul", [cube, g.const(0.044715)])]), g.const(_GELU_C)])
+    half_x = g.op("Mul", [x, g.const(0.5)])
+    return g.op("Mul", [half_x, g.op("Add", [g.op("Tanh", [inner]), g.const(1.0)])])
+
+
+def _step(g, x):
+    return g.op("Cast", [g.op("Greater", [x, g.const(0.0)])], to=g.onnx.helper.np_dtype_to_tensor_dtype(g.dtype))
+
+
+def _sign(g, x):
+    return g.op("Where", [g.op("Greater", [x, g.const(0.0)]), g.const(1.0), g.const(-1.0)])
+
+
+#: Activation name (as in ``nn.ACTIVATIONS``) -> ``fn(graph, x, **options)`` returning the output name.
+ACTIVATION_EXPORTS = Registry("ONNX-exportable activation")
+ACTIVATION_EXPORTS.update({
+    "identity": lambda g, x: x,
+    "linear": lambda g, x: x,
+    "sigmoid": _unary("Sigmoid"),
+    "tanh": _unary("Tanh"),
+    "relu": _unary("Relu"),
+    "leaky_relu": lambda g, x, negative_slope=0.01: g.op("LeakyRelu", [x], alpha=float(negative_slope)),
+    "elu": lambda g, x, alpha=1.0: g.op("Elu", [x], alpha=float(alpha)),
+    "hardtanh": lambda g, x, min_val=-1.0, max_val=1.0: g.op("Clip", [x, g.const(min_val), g.const(max_val)]),
+    "softplus": _softplus,
+    "gelu": _gelu,
+    "softmax": lambda g, x, axis=-1: g.op("Softmax", [x], axis=int(axis)),
+    "log_softmax": lambda g, x, axis=-1: g.op("LogSoftmax", [x], axis=int(axis)),
+    "step": _step,
+    "sign": _sign,
+})
+
+
+# --------------------------------------------------------------- layers
+def _linear(g, layer, x):
+    inputs = [x, g.const(layer.weight.data, "weight")]
+    if layer.bias is not None:
+        inputs.append(g.const(layer.bias.data, "bias"))
+    return g.op("Gemm", inputs, hint="linear", transB=1)
+
+
+def _mlp(g, net, x):
+    h = x
+    for layer in net.hidden:
+        h = _module(g, net.activation, _linear(g, layer, h))
+    out = _linear(g, net.output, h)
+    if net.skip is not None:
+        out = g.op("Add", [out, _linear(g, net.skip, x)], hint="skip_sum")
+    return out if net.output_activation is None else _module(g, net.output_activation, out)
+
+
+def _sequential(g, seq, x):
+    for layer in seq:
+        x = _module(g, layer, x)
+    return x
+
+
+def _flatten(g, layer, x):
+    if layer.start_dim != 1:
+        raise ValueError(f"ONNX export supports Flatten(start_dim=1) only, got start_dim={layer.start_dim}")
+    return g.op("Flatten", [x], axis=1)
+
+
+#: Layer name (as in ``nn.LAYERS``) -> ``fn(graph, layer, x)`` returning the output name.
+LAYER_EXPORTS = Registry("ONNX-exportable layer")
+LAYER_EXPORTS.update({
+    "Linear": _linear,
+    "MLP": _mlp,
+    "Sequential": _sequential,
+    "Dropout": lambda g, layer, x: x,
+    "Flatten": _flatten,
+})
+
+
+def _unsupported(module) -> ValueError:
+    supported = ", ".join(sorted(LAYER_EXPORTS))
+    return ValueError(
+        f"cannot export layer {type(module).__name__} to ONNX; supported layers: {supported} and the activations"
+    )
+
+
+def _module(g, module, x):
+    if isinstance(module, Activation):
+        if module.name not in ACTIVATION_EXPORTS:
+            raise ValueError(f"cannot export activation {module.name!r} to ONNX; supported: {', '.join(sorted(ACTIVATION_EXPORTS))}")
+        return ACTIVATION_EXPORTS[module.name](g, x, **module.options)
+    name = LAYERS.name_of(type(module))
+    if name not in LAYER_EXPORTS:
+        raise _unsupported(module)
+    return LAYER_EXPORTS[name](g, module, x)
+
+
+# --------------------------------------------------------------- heads and scaling
+#: Output head name -> activation applied after the network ("none": raw outputs).
+HEADS = Registry("ONNX output head")
+HEADS.update({"none": "identity", "softmax": "softmax", "sigmoid": "sigmoid"})
+
+
+def _scaler(g, scaler, x):
+    """Fold a fitted StandardScaler / MinMaxScaler (or its to_dict form) into x * a + b."""
+    from .data.scaling import scaler_from_dict
+
+    if isinstance(scaler, dict):
+        scaler = scaler_from_dict(scaler)
+    b = scaler.transform(np.zeros((1, g.n_inputs)))
+    a = scaler.transform(np.ones((1, g.n_inputs))) - b
+    return g.op("Add", [g.op("Mul", [x, g.const(a.reshape(-1), "scale")]), g.const(b.reshape(-1), "shift")], hint="scaled")
+
+
+def _first_linear(model):
+    for _, m in model.named_modules():
+        if LAYERS.name_of(type(m)) == "Linear":
+            return m
+    raise ValueError(f"cannot export {type(model).__name__} to ONNX: it has no Linear layer to take the input size from")
+
+
+def to_onnx(model, *, head="none", scaler=None, opset=OPSET, input_name="input", output_name="output",
+            metadata=None):
+    """Build an ``onnx.ModelProto`` computing ``model`` (with optional scaler and head).
+
+    Args:
+        model: a chainrule Module made of the supported layers.
+        head: ``"none"`` (raw outputs), ``"softmax"`` or ``"sigmoid"`` applied after the model.
+        scaler: a fitted scaler from ``chainrule.data`` (or its ``to_dict()``) applied first.
+        opset: the ONNX opset to declare (at least 13, where Softmax takes ``axis=-1``).
+        input_name, output_name: names of the graph's input and output.
+        metadata: ``{key: value}`` strings stored as the model's metadata_props.
+
+    Returns:
+        A checked ``onnx.ModelProto`` whose input has shape ``(batch, n_features)``.
+
+    Raises:
+        ValueError: naming the layer or activation that cannot be exported.
+    """
+    onnx = _onnx()
+    if not isinstance(opset, int) or opset < 13:
+        raise ValueError(f"opset must be an integer >= 13, got {opset!r}")
+    first = _first_linear(model)
+    g = _Graph(first.weight.data.dtype, first.in_features)
+    x = input_name if scaler is None else _scaler(g, scaler, input_name)
+    out = _module(g, model, x)
+    out = ACTIVATION_EXPORTS[HEADS[head]](g, out)
+    g.nodes.append(onnx.helper.make_node("Identity", [out], [output_name]))
+    elem = onnx.helper.np_dtype_to_tensor_dtype(g.dtype)
+    graph = onnx.helper.make_graph(
+        g.nodes, f"chainrule_{type(model).__name__}",
+        [onnx.helper.make_tensor_value_info(input_name, elem, ["batch", first.in_features])],
+        [onnx.helper.make_tensor_value_info(output_name, elem, ["batch", None])],
+        initializer=g.initializers,
+    )
+    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
+                                   producer_name="chainrule")
+    # onnxruntime refuses IR versions newer than it knows; opset 17 needs IR 8 only.
+    proto.ir_version = min(proto.ir_version, 8)
+    onnx.helper.set_model_props(proto, {str(k): str(v) for k, v in (metadata or {}).items()})
+    onnx.checker.check_model(proto)
+    return proto
+
+
+def export_onnx(model, path, *, overwrite=False, **options):
+    """Write ``model`` to an ``.onnx`` file; see :func:`to_onnx` for ``options``.
+
+    Refuses to replace an existing file unless ``overwrite=True``.
+
+    Example:
+        >>> import os, tempfile
+        >>> from chainrule import nn
+        >>> path = os.path.join(tempfile.mkdtemp(), "net.onnx")
+        >>> export_onnx(nn.MLP([2, 4, 1], seed=0), path) == path
+        True
+    """
+    path = os.fspath(path)
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite) to replace it")
+    proto = to_onnx(model, **options)
+    with open(path, "wb") as handle:
+        handle.write(proto.SerializeToString())
+    return path
+
+
+def run_onnx(path_or_proto, x):
+    """Run an exported model in onnxruntime on ``x`` and return its output array.
+
+    Example:
+        >>> import numpy as np
+        >>> from chainrule import nn
+        >>> net = nn.MLP([2, 3, 1], seed=0)
+        >>> run_onnx(to_onnx(net), np.zeros((5, 2), np.float32)).shape
+        (5, 1)
+    """
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ImportError("running ONNX models needs onnxruntime; install it with `pip install chainrule[onnx]`") from None
+    source = path_or_proto if isinstance(path_or_proto, (str, os.PathLike)) else path_or_proto.SerializeToString()
+    session = onnxruntime.InferenceSession(os.fspath(source) if isinstance(source, os.PathLike) else source,
+                                           providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: np.asarray(x, dtype=_input_dtype(session))}
+    return session.run(None, feed)[0]
+
+
+def _input_dtype(session):
+    return np.float64 if session.get_inputs()[0].type == "tensor(double)" else np.float32
