@@ -197,7 +197,7 @@ def eye(n, dtype=None, requires_grad=False):
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
     """Evenly spaced values in [start, stop) (int64 for integer arguments unless dtype given)."""
-    arr = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    arr = np.arange(start, stop, step) if stop is not None else np.arange(0, start, step)
     if dtype is not None or arr.dtype.kind == "f":
         arr = arr.astype(_dtype(dtype))
     return _make(arr, requires_grad)

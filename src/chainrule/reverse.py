@@ -18,7 +18,7 @@ __all__ = ["grad", "value_and_grad", "jacobian"]
 
 
 def _argnums(argnums, n):
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    nums = tuple(argnums) if isinstance(argnums, (tuple, list)) else (argnums,)
     for a in nums:
         if not isinstance(a, int) or not -n <= a < n:
             raise ValueError(f"argnums {argnums!r} is out of range for a function called with {n} arguments")
@@ -79,7 +79,7 @@ def jacobian(f, x, mode="reverse"):
     ``mode="forward"`` runs one dual-number pass per input element: the cost
     trade-off of seed 002 made visible.
     """
-    x = np.asarray(x, dtype=np.result_type(x, np.float32))
+    x = _as_input(x).data  # the dtype rules of grad(); also accepts lists and Tensors
     if mode == "forward":
         cols = []
         for k in range(x.size):
@@ -92,6 +92,10 @@ def jacobian(f, x, mode="reverse"):
     xt = _as_input(x)
     with enable_grad():
         out = f(xt)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"the function must return a chainrule Tensor, got {type(out).__name__}")
+    if not out.requires_grad:  # f does not depend on x
+        return np.zeros(out.shape + x.shape, dtype=np.result_type(out.dtype, x.dtype))
     rows = []
     for k in range(out.size):
         c = np.zeros(out.size, dtype=out.dtype)
