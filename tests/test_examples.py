@@ -1,0 +1,121 @@
+"""Every example in examples/ runs in quick mode and shows what its slide says it shows."""
+
+import importlib.util
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+pytest.importorskip("matplotlib")
+
+
+def load(stem):
+    """Import examples/<stem>.py as a module (file names start with digits, so no plain import)."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))  # for `from _common import ...`
+    path = EXAMPLES / f"{stem}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(stem, tmp_path):
+    result = load(stem).main(tmp_path, quick=True)
+    assert isinstance(result, dict)
+    figures = [pathlib.Path(p) for p in result["figures"]]
+    assert figures, f"{stem} wrote no figure"
+    for path in figures:
+        assert path.parent == pathlib.Path(tmp_path)
+        assert path.suffix == ".png"
+        data = path.read_bytes()
+        assert data.startswith(PNG_SIGNATURE), f"{path} is not a PNG file"
+        assert len(data) > 1000
+    return result
+
+
+def test_every_example_is_tested():
+    scripts = sorted(p.stem for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
+    tested = sorted(name[len("test_"):] for name in globals() if name.startswith("test_") and name[5:7].isdigit())
+    assert [s[:2] for s in scripts] == [t[:2] for t in tested]
+
+
+def test_01_threshold_perceptron_xor(tmp_path):
+    r = run("01_threshold_perceptron_xor", tmp_path)
+    assert r["and_unit_outputs"] == [0, 0, 0, 1]
+    assert r["perceptron_and_converged"] and r["perceptron_or_converged"]
+    assert 1 <= r["perceptron_and_epochs"] < 50 and 1 <= r["perceptron_or_epochs"] < 50
+    assert not r["perceptron_xor_converged"]
+    assert r["perceptron_xor_separable"] is False
+    assert "not linearly separable" in r["perceptron_xor_message"]
+    assert r["xor_hand_wired"] == [0, 1, 1, 0]
+    assert r["mlp_xor_accuracy"] == 1.0
+    solved, starts = r["mlp_xor_solved_starts"]
+    assert 1 <= solved <= starts
+
+
+def test_02_circuits(tmp_path):
+    r = run("02_circuits", tmp_path)
+    assert r["add_mul"] == {"f": -12.0, "dx": -4.0, "dy": -4.0, "dz": 3.0}
+    neuron = r["neuron"]
+    assert neuron["f"] == pytest.approx(0.7311, abs=1e-4)
+    np.testing.assert_allclose(neuron["grads"], [-0.1966, -0.3932, 0.1966, 0.3932, -0.5898], atol=1e-4)
+    assert neuron["same_as_gates"]
+    g = r["gormley"]
+    assert g["dJdx"] == pytest.approx(g["by_hand"], rel=1e-12)
+    errors = [err for err in g["methods"].values() if err is not None]  # SymPy may be absent
+    assert len(errors) >= 3 and max(errors) < 1e-6
+    for path in r["dot_files"]:
+        text = pathlib.Path(path).read_text()
+        assert text.startswith("digraph") and "->" in text
+
+
+def test_03_numerical_gradient(tmp_path):
+    r = run("03_numerical_gradient", tmp_path)
+    assert r["gradcheck_passed"]
+    np.testing.assert_allclose(r["numeric_first"], r["analytic_first"], atol=1e-4)
+    assert r["numeric_first"][1] == 0.0  # the blank pixel's weight
+    assert r["max_abs_error_forward"] < 1e-4
+    assert r["seconds_analytic"] < r["seconds_numeric"]
+    # forward differences are O(h): their best h is smaller than the central one's
+    assert r["best_h"]["forward"] < r["best_h"]["central"]
+
+
+def test_04_mazur_step_by_step(tmp_path):
+    r = run("04_mazur_step_by_step", tmp_path)
+    assert r["first_error"] == pytest.approx(0.298371109, abs=1e-9)
+    assert r["out_h1"] == pytest.approx(0.593269992, abs=1e-9)
+    assert r["out_o1"] == pytest.approx(0.75136507, abs=1e-8)
+    assert r["out_o2"] == pytest.approx(0.772928465, abs=1e-9)
+    assert r["dE_dw5"] == pytest.approx(0.082167041, abs=1e-9)
+    assert r["w5_updated"] == pytest.approx(0.35891648, abs=1e-8)
+    assert r["error_after_first_update"] == pytest.approx(0.291027924, abs=5e-7)
+    # The article's 10,000-iteration error, with its fixed biases and lr 0.5.
+    assert f"{r['error_10000_biases_fixed']:.10f}" == "0.0000351085"
+    assert r["error_by_hand"] == pytest.approx(r["error_10000_biases_fixed"], rel=1e-9)
+    assert r["error_10000_biases_updated"] < r["error_10000_biases_fixed"]
+    o1, o2 = r["outputs_biases_fixed"]
+    assert o1 == pytest.approx(0.015912196, abs=5e-6) and o2 == pytest.approx(0.984065734, abs=5e-6)
+
+
+def test_12_skip_layer(tmp_path):
+    r = run("12_skip_layer", tmp_path)
+    assert all(a == 1.0 for a in r["skip-layer"]["accuracies"])
+    assert all(a <= 0.75 for a in r["plain"]["accuracies"])
+    assert max(r["skip-layer"]["final_losses"]) < min(r["plain"]["final_losses"])
+    assert r["skip-layer"]["parameters"] == r["plain"]["parameters"] + 2
+
+
+def test_script_runs_as_a_program(tmp_path):
+    """The scripts are real programs: `python examples/01_....py OUTDIR --quick`."""
+    script = EXAMPLES / "01_threshold_perceptron_xor.py"
+    out = subprocess.run([sys.executable, str(script), str(tmp_path / "out"), "--quick"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "not linearly separable" in out.stdout
+    assert (tmp_path / "out" / "01_perceptron_and_xor.png").read_bytes().startswith(PNG_SIGNATURE)
