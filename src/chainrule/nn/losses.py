@@ -51,10 +51,10 @@ def _target(name, output, target):
     return t.astype(out.dtype, copy=False) if out.dtype.kind == "f" else t
 
 
-def _check_values(name, t, allowed, expected):
+def _check_values(name, t, allowed, expected, what="target value"):
     bad = t[~allowed(t)]
     if bad.size:
-        raise ValueError(f"{name}: target value {bad.flat[0]!r} is not allowed; expected {expected}")
+        raise ValueError(f"{name}: {what} {bad.flat[0].item()!r} is not allowed; expected {expected}")
 
 
 def _pm1(name, output, target):
@@ -69,7 +69,8 @@ def _class_labels(name, scores, labels):
         raise ValueError(f"{name}: scores must have shape (n, classes), got {s.shape}")
     if y.shape != s.shape[:1] or y.dtype.kind not in "iu":
         raise ValueError(f"{name}: labels must be integers of shape {s.shape[:1]}, got {y.dtype} of shape {y.shape}")
-    _check_values(name, y, lambda v: (v >= 0) & (v < s.shape[1]), f"class indices 0..{s.shape[1] - 1}")
+    _check_values(name, y, lambda v: (v >= 0) & (v < s.shape[1]), f"class indices 0..{s.shape[1] - 1}",
+                  "label")
     return y
 
 

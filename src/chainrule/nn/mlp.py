@@ -82,7 +82,8 @@ class MLP(Module):
         layer = {"bias": bias, "init": init, "seed": rng, "dtype": dtype}
         pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
         self.hidden = ModuleList(Linear(n_in, n_out, **layer) for n_in, n_out in pairs[:-1])
-        self.activation = _activation(activation) if len(self.hidden) else None
+        hidden_activation = _activation(activation)  # built even when unused, so bad names fail early
+        self.activation = hidden_activation if len(self.hidden) else None
         self.output = Linear(*pairs[-1], **layer)
         self.skip = Linear(self.sizes[0], self.sizes[-1], **{**layer, "bias": False}) if skip else None
         self.output_activation = _activation(output_activation)
