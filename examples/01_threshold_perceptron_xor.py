@@ -63,7 +63,8 @@ def main(outdir, quick=False):
     results["perceptron_xor_message"] = result.message
 
     heading("Two layers of threshold units do compute XOR (seed 003, slide 7; seed 000, slide 23)")
-    for name, net in (("hand wired (skip links)", xor_hand_wired()), ("(x1 AND ~x2) OR (~x1 AND x2)", xor_from_gates())):
+    networks = {"hand wired (skip links)": xor_hand_wired(), "(x1 AND ~x2) OR (~x1 AND x2)": xor_from_gates()}
+    for name, net in networks.items():
         _, out = truth_table(net)
         print(f"  {name:30s} -> {out[:, 0].tolist()}")
     results["xor_hand_wired"] = truth_table(xor_hand_wired())[1][:, 0].tolist()
@@ -82,14 +83,14 @@ def main(outdir, quick=False):
     seeds = range(5 if quick else 10)
     solved = sum(np.all((train_xor_mlp(X, t, 2, s, steps)[0](cr.tensor(X)).data.ravel() > 0.5) == ds.y)
                  for s in seeds)
-    print(f"  {solved} of {len(seeds)} random starts solve XOR with 2 hidden units; the rest sit in a local minimum")
+    print(f"  {solved} of {len(seeds)} random starts solve XOR with 2 hidden units; "
+          "the rest sit in a local minimum")
     results["mlp_xor_solved_starts"] = (int(solved), len(seeds))
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for op, errs in curves.items():
         axes[0].plot(np.arange(1, len(errs) + 1), errs, marker="o", ms=3, label=op.upper())
     axes[0].set(title="Perceptron rule: mistakes per epoch", xlabel="epoch", ylabel="misclassified examples")
-    axes[0].legend()
     axes[1].semilogy(losses)
     axes[1].set(title="2-2-1 MLP on XOR: training loss", xlabel="step", ylabel="mean squared error")
     decision_boundary(axes[2], lambda P: net(cr.tensor(P)).data.ravel(), X, ds.y, title="MLP output on XOR")

@@ -7,8 +7,9 @@ Slides:
   with w = (2, -3, -3), x = (-1, -2), first gate by gate, then with one sigmoid gate
   whose local gradient is (0.73)(1 - 0.73) = 0.2; slides 85-86: add distributes,
   mul switches, gradients add at branches.
-* seed 002 (Gormley), slides 25-28: J = cos(sin(x^2) + 3x^2), forward and backward
-  through t = x^2, u1 = sin(t), u2 = 3t, u = u1 + u2; slide 6: the four ways to a gradient.
+* seed 002 (Gormley), slides 27-28: J = cos(sin(x^2) + 3x^2), forward and backward
+  through t = x^2, u1 = sin(t), u2 = 3t, u = u1 + u2; slide 26: reverse mode visits the
+  nodes in reverse topological order; slide 7: the four ways to a gradient.
 
 Each circuit is also written to OUTDIR as Graphviz DOT (render with ``dot -Tpng``).
 
@@ -62,7 +63,8 @@ def main(outdir, quick=False):
     x, y, z = leaf(-2, "x"), leaf(5, "y"), leaf(-4, "z")
     q = named(x + y, "q")
     f = named(q * z, "f")
-    dots.append(show("f = (x + y) z at x = -2, y = 5, z = -4 (seed 000, slides 51-62)", f, outdir, "02_add_mul.dot"))
+    dots.append(show("f = (x + y) z at x = -2, y = 5, z = -4 (seed 000, slides 51-62)", f, outdir,
+                     "02_add_mul.dot"))
     results["add_mul"] = {"f": f.item(), "dx": float(x.grad), "dy": float(y.grad), "dz": float(z.grad)}
     print(f"df/dx = {x.grad}, df/dy = {y.grad}, df/dz = {z.grad}   (slides: -4, -4, 3)")
 
@@ -80,19 +82,22 @@ def main(outdir, quick=False):
     xs = [leaf(v, f"x{i}") for i, v in enumerate((-1, -2))]
     dot = named(w[0] * xs[0] + w[1] * xs[1] + w[2], "dot")
     out = named(cr.sigmoid(dot), "f")
-    dots.append(show("Sigmoid neuron with a sigmoid gate (seed 000, slides 83-84)", out, outdir, "02_neuron_sigmoid.dot"))
+    dots.append(show("Sigmoid neuron with a sigmoid gate (seed 000, slides 83-84)", out, outdir,
+                     "02_neuron_sigmoid.dot"))
     s = out.item()
     print(f"sigmoid gate: local gradient ({s:.2f}) * (1 - {s:.2f}) = {s * (1 - s):.2f}")
     grads_sigmoid = [float(v.grad) for v in (*w, *xs)]
     print("dw = [" + ", ".join(f"{g:.2f}" for g in grads_sigmoid[:3]) + "], dx = ["
           + ", ".join(f"{g:.2f}" for g in grads_sigmoid[3:]) + "]")
     print("(the slides round 0.1966 to 0.2 first, so they show dw = [-0.2, -0.4, 0.2], dx = [0.39, -0.59])")
-    results["neuron"] = {"f": s, "grads": grads_sigmoid, "same_as_gates": bool(np.allclose(grads_gates, grads_sigmoid))}
+    results["neuron"] = {"f": s, "grads": grads_sigmoid,
+                         "same_as_gates": bool(np.allclose(grads_gates, grads_sigmoid))}
 
     # Gormley's chain: forward computes t, u1, u2, u, J; backward visits them in reverse.
     x = leaf(X_GORMLEY, "x")
     J = gormley(x)
-    dots.append(show(f"J = cos(sin(x^2) + 3x^2) at x = {X_GORMLEY} (seed 002, slides 25-28)", J, outdir, "02_gormley.dot"))
+    dots.append(show(f"J = cos(sin(x^2) + 3x^2) at x = {X_GORMLEY} (seed 002, slides 27-28)", J, outdir,
+                     "02_gormley.dot"))
     # t feeds u1 and u2, so its gradient is the sum over both paths (seed 000, slide 86).
     u_val = np.sin(X_GORMLEY ** 2) + 3 * X_GORMLEY ** 2
     via_u1 = -np.sin(u_val) * np.cos(X_GORMLEY ** 2)
@@ -102,7 +107,7 @@ def main(outdir, quick=False):
     print(f"dJ/dx = {float(x.grad):.6f}; the chain rule by hand: -sin(u) (cos t + 3) 2x = {by_hand:.6f}")
     results["gormley"] = {"x": X_GORMLEY, "J": J.item(), "dJdx": float(x.grad), "by_hand": float(by_hand)}
 
-    heading("The four ways to a gradient on J (seed 002, slide 6)")
+    heading("The four ways to a gradient on J (seed 002, slide 7)")
     rows = cr.compare_gradients(lambda v: cr.cos(cr.sin(v ** 2) + 3 * v ** 2), X_GORMLEY)
     results["gormley"]["methods"] = {r["method"]: r["max_err"] for r in rows}
 
@@ -117,7 +122,6 @@ def main(outdir, quick=False):
     ax.plot(grid[::10], fd[::10], "k.", ms=4, label="dJ/dx, finite differences")
     ax.axvline(X_GORMLEY, color="grey", ls=":")
     ax.set(title="J = cos(sin(x$^2$) + 3x$^2$) and its derivative", xlabel="x")
-    ax.legend()
     results["figures"] = [save(fig, outdir, "02_gormley_derivative.png")]
     results["dot_files"] = dots
     return results

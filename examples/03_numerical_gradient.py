@@ -62,8 +62,10 @@ def main(outdir, quick=False):
     for i in range(3):
         nudged = loss_value(loss, W, i, H)
         numeric.append((nudged - base) / H)
-        print(f"W + h (dim {i + 1}): loss {nudged:.8f} -> dW[{i}] = ({nudged:.8f} - {base:.8f}) / {H} = {numeric[-1]:.4f}")
-    print("(dim 2 weighs the top-left pixel, blank in every image: nudging it changes nothing, so its gradient is 0)")
+        print(f"W + h (dim {i + 1}): loss {nudged:.8f} -> "
+              f"dW[{i}] = ({nudged:.8f} - {base:.8f}) / {H} = {numeric[-1]:.4f}")
+    print("(dim 2 weighs the top-left pixel, blank in every image: nudging it changes nothing, "
+          "so its gradient is 0)")
 
     heading("The analytic gradient from one backward pass (seed 000, slide 37)")
     t0 = time.perf_counter()
@@ -104,11 +106,9 @@ def main(outdir, quick=False):
     axes[0].bar(k - 0.2, full.reshape(-1)[:12], width=0.4, label=f"numerical, h = {H}")
     axes[0].bar(k + 0.2, analytic[:12], width=0.4, label="analytic (backprop)")
     axes[0].set(title="dL/dW, first 12 weights", xlabel="weight index", ylabel="gradient")
-    axes[0].legend()
     for method, e in errs.items():
         axes[1].loglog(hs, e, marker="o", label=f"{method} differences")
     axes[1].set(title=f"|numerical - analytic| for weight {i}", xlabel="h", ylabel="absolute error")
-    axes[1].legend()
     results["figures"] = [save(fig, outdir, "03_numerical_gradient.png")]
     results.update(loss=base, numeric_first=numeric, analytic_first=analytic[:3].tolist(),
                    max_abs_error_forward=err, gradcheck_passed=bool(report.passed),

@@ -91,7 +91,6 @@ def main(outdir, quick=False):
         ax.loglog(np.arange(1, ITERATIONS + 1), errors, label=label)
     ax.axhline(0.0000351085, color="grey", ls=":", label="0.0000351085 (article)")
     ax.set(title="Mazur's network: total error per iteration (lr 0.5)", xlabel="iteration", ylabel="E")
-    ax.legend()
     results["figures"] = [save(fig, outdir, "04_mazur_error.png")]
     return results
 

@@ -52,7 +52,6 @@ def main(outdir, quick=False):
     axes[0].plot(epochs_axis, history["loss"], label="training")
     axes[0].plot(epochs_axis, history["val_loss"], label="test")
     axes[0].set(title="Cross-entropy per epoch", xlabel="epoch", ylabel="loss")
-    axes[0].legend()
     # The 64 weights are a template: positive where a 4 has ink, negative where other digits do.
     w = model.output.weight.data.reshape(8, 8)
     lim = np.abs(w).max()

@@ -55,10 +55,10 @@ def main(outdir, quick=False):
         ax.plot(x, history[key], label="training")
         ax.plot(x, history[f"val_{key}"], label="validation")
         ax.set(title=f"{label} per epoch", xlabel="epoch", ylabel=label)
-        ax.legend()
     axes[2].imshow(cm, cmap="Blues")
     for (i, j), n in np.ndenumerate(cm):
-        axes[2].text(j, i, str(n), ha="center", va="center", fontsize=7, color="white" if n > cm.max() / 2 else "black")
+        axes[2].text(j, i, str(n), ha="center", va="center", fontsize=7,
+                     color="white" if n > cm.max() / 2 else "black")
     axes[2].set(title="Test confusion matrix", xlabel="predicted digit", ylabel="true digit",
                 xticks=range(10), yticks=range(10))
     return {

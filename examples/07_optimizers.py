@@ -95,7 +95,6 @@ def main(outdir, quick=False):
         axes[1].semilogy(losses, label=name)
     axes[0].plot(0, 0, "k*", ms=12)
     axes[0].set(title="Parameter trajectories on an ill-conditioned bowl", xlabel="$w_1$", ylabel="$w_2$")
-    axes[0].legend(fontsize=8)
     axes[1].set(title="Bowl: loss per step", xlabel="step", ylabel="L(w)")
 
     ds = load_dataset("xor-playground", n=200 if quick else 400, noise=0.1, seed=0, dtype=np.float64)
@@ -109,7 +108,6 @@ def main(outdir, quick=False):
         axes[2].plot(np.arange(1, epochs + 1), losses, label=name)
     axes[2].set(title="Playground XOR network: training loss per epoch", xlabel="epoch", ylabel="cross-entropy")
     axes[2].set_yscale("log")
-    axes[2].legend(fontsize=8)
     results["figures"] = [save(fig, outdir, "07_optimizers.png")]
     return results
 

@@ -49,7 +49,6 @@ def main(outdir, quick=False):
     for label, loss in curves.items():
         ax.semilogy(np.arange(epochs + 1), loss, marker="o", ms=3, label=f"{label} (lr {RATES[label]:g})")
     ax.set(title="The effects of the learning rate", xlabel="epoch", ylabel="training loss (cross-entropy)")
-    ax.legend()
     results["figures"] = [save(fig, outdir, "08_learning_rate.png")]
     return results
 

@@ -59,8 +59,6 @@ def main(outdir, quick=False):
         axes[1].loglog(updates[1:], loss[1:], label=name)  # from the end of epoch 1 on (log axis)
     axes[0].set(title="Loss per pass over the data", xlabel="epoch", ylabel="training loss (all rows)")
     axes[1].set(title="Loss per weight update", xlabel="updates", ylabel="training loss (all rows)")
-    for ax in axes:
-        ax.legend()
     results["figures"] = [save(fig, outdir, "09_batch_sizes.png")]
     return results
 

@@ -68,7 +68,8 @@ def main(outdir, quick=False):
     print(f"  hidden unit: weights {np.round(net.hidden[0].weight.data[0], 2).tolist()}, "
           f"bias {net.hidden[0].bias.data[0]:.2f}")
     print(f"  output unit: from hidden {net.output.weight.data[0, 0]:.2f}, "
-          f"from inputs (skip) {np.round(net.skip.weight.data[0], 2).tolist()}, bias {net.output.bias.data[0]:.2f}")
+          f"from inputs (skip) {np.round(net.skip.weight.data[0], 2).tolist()}, "
+          f"bias {net.output.bias.data[0]:.2f}")
     hidden = cr.sigmoid(net.hidden[0](cr.tensor(X))).data.ravel()
     print(f"  hidden unit on 00, 01, 10, 11: {np.round(hidden, 2).tolist()} - one linearly separable gate")
     print("  the output adds that gate to the raw inputs, as the hand-wired XOR of seed 003 adds")
@@ -78,7 +79,6 @@ def main(outdir, quick=False):
     for name, curve in curves.items():
         axes[0].semilogy(curve, label=name)
     axes[0].set(title="XOR, 1 hidden unit: training loss", xlabel="step", ylabel="cross-entropy")
-    axes[0].legend()
     for ax, (name, net) in zip(axes[1:], nets.items()):
         decision_boundary(ax, lambda P, n=net: n(cr.tensor(P)).data.ravel(), X, y, title=f"{name} network")
     results["figures"] = [save(fig, outdir, "12_skip_vs_plain.png")]

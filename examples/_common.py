@@ -36,7 +36,13 @@ def prepare(outdir):
 
 
 def save(fig, outdir, name):
-    """Write ``fig`` to ``OUTDIR/name`` as PNG, close it, print and return the path."""
+    """Write ``fig`` to ``OUTDIR/name`` as PNG, close it, print and return the path.
+
+    Every panel with labelled curves and no legend yet gets one.
+    """
+    for ax in fig.axes:
+        if ax.get_legend() is None and ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     path = prepare(outdir) / name
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -50,7 +56,7 @@ def heading(text):
     print(f"\n=== {text} ===")
 
 
-def decision_boundary(ax, predict, X, y, title="", resolution=200, margin=0.25):
+def decision_boundary(ax, predict, X, y, title="", resolution=200, margin=0.25, size=60):
     """Shade ``predict(points) -> scores in [0, 1]`` over the plane and scatter the labelled points.
 
     The 0.5 contour is drawn as the decision boundary.
@@ -63,7 +69,7 @@ def decision_boundary(ax, predict, X, y, title="", resolution=200, margin=0.25):
     scores = np.asarray(predict(np.c_[gx.ravel(), gy.ravel()]), dtype=np.float64).reshape(gx.shape)
     ax.contourf(gx, gy, scores, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     ax.contour(gx, gy, scores, levels=[0.5], colors="k", linewidths=1.5)
-    ax.scatter(X[:, 0], X[:, 1], c=np.asarray(y).ravel(), cmap="RdBu_r", edgecolors="k", s=60, vmin=0, vmax=1)
+    ax.scatter(X[:, 0], X[:, 1], c=np.asarray(y).ravel(), cmap="RdBu_r", edgecolors="k", s=size, vmin=0, vmax=1)
     ax.set_title(title)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")

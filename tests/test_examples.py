@@ -103,6 +103,76 @@ def test_04_mazur_step_by_step(tmp_path):
     assert o1 == pytest.approx(0.015912196, abs=5e-6) and o2 == pytest.approx(0.984065734, abs=5e-6)
 
 
+def test_05_logistic_digits_4(tmp_path):
+    r = run("05_logistic_digits_4", tmp_path)
+    assert r["test_accuracy"] > 0.95
+    assert r["test_accuracy"] > r["baseline_accuracy"] + 0.03   # beats "always non-4"
+    assert r["precision_4"] > 0.8 and r["recall_4"] > 0.8
+
+
+def test_06_digits_softmax(tmp_path):
+    r = run("06_digits_softmax", tmp_path)
+    assert r["test_accuracy"] > 0.9 and r["val_accuracy"] > 0.9
+    assert r["train_accuracy"] >= r["val_accuracy"] - 0.02
+    h = r["history"]
+    assert h["loss"][-1] < h["loss"][0] / 5 and h["val_loss"][-1] < h["val_loss"][0]
+
+
+def test_07_optimizers(tmp_path):
+    r = run("07_optimizers", tmp_path)
+    bowl, net = r["bowl_final_loss"], r["net_final_loss"]
+    assert set(bowl) == set(net) == {"SGD", "momentum", "Nesterov", "Adagrad", "RMSProp", "Adam"}
+    # On the ill-conditioned bowl plain SGD crawls along the flat direction.
+    for name in ("momentum", "Nesterov", "Adam", "RMSProp", "Adagrad"):
+        assert bowl[name] < bowl["SGD"] / 10, name
+    for name in ("momentum", "Adam"):
+        assert net[name] < net["SGD"], name
+
+
+def test_08_learning_rate(tmp_path):
+    r = run("08_learning_rate", tmp_path)
+    low, good, high = (np.array(r[k]["loss"]) for k in ("too low", "good", "too high"))
+    assert low[0] == good[0] == high[0]                  # same start
+    assert low[-1] > 0.8 * low[0]                        # too low: barely moves
+    assert good[-1] < 0.1 * good[0]                      # good: falls fast
+    assert high[-1] > high[0] or np.any(np.diff(high) > 0)   # too high: diverges or oscillates
+    assert high[-1] > 10 * good[-1]
+    assert r["good"]["accuracy"] > 0.95
+
+
+def test_09_batch_sizes(tmp_path):
+    r = run("09_batch_sizes", tmp_path)
+    sizes = [r[k]["batch_size"] for k in ("batch", "mini-batch (16)", "stochastic (1)")]
+    assert sizes[0] > sizes[1] > sizes[2] == 1
+    for name in ("batch", "mini-batch (16)", "stochastic (1)"):
+        loss = r[name]["loss"]
+        assert loss[-1] < 0.3 * loss[0], name           # all three converge
+        assert r[name]["accuracy"] > 0.9, name
+    assert r["stochastic (1)"]["updates"] > r["mini-batch (16)"]["updates"] > r["batch"]["updates"]
+
+
+def test_10_shuffling(tmp_path):
+    r = run("10_shuffling", tmp_path)
+    acc = r["accuracy"]
+    assert acc["shuffled"] > 0.75
+    assert acc["shuffled"] > acc["random-first"] + 0.2
+    assert acc["shuffled"] > acc["parabola-first"] + 0.2
+
+
+def test_11_overfitting(tmp_path):
+    r = run("11_overfitting", tmp_path)
+    train_err, test_err = r["train_error"], r["test_error"]
+    assert train_err[-1] == 0.0 and test_err[-1] > 0.03   # memorised, yet errs on new images
+    assert test_err[0] > test_err[-1]                     # one hidden unit underfits
+    assert all(te >= tr for tr, te in zip(train_err, test_err))
+    # The training loss keeps falling after the validation loss bottoms out.
+    assert r["best_val_epoch"] < r["epochs"]
+    assert r["val_loss"][-1] > min(r["val_loss"])
+    assert r["train_loss"][-1] < r["train_loss"][r["best_val_epoch"] - 1]
+    assert r["early_stopped_epochs"] < r["epochs"]
+    assert r["early_test_loss"] < r["final_test_loss"]
+
+
 def test_12_skip_layer(tmp_path):
     r = run("12_skip_layer", tmp_path)
     assert all(a == 1.0 for a in r["skip-layer"]["accuracies"])
