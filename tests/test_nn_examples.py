@@ -20,7 +20,8 @@ def _assert_printed(value, printed):
 
 
 def _mazur_network():
-    net = nn.Sequential(nn.Linear(2, 2, dtype=np.float64), nn.Sigmoid(), nn.Linear(2, 2, dtype=np.float64), nn.Sigmoid())
+    f64 = np.float64
+    net = nn.Sequential(nn.Linear(2, 2, dtype=f64), nn.Sigmoid(), nn.Linear(2, 2, dtype=f64), nn.Sigmoid())
     # Weights are (out, in): row k holds the weights into unit k (w1, w2 feed h1; w5, w6 feed o1).
     net.load_state_dict({
         "0.weight": [[0.15, 0.20], [0.25, 0.30]], "0.bias": [0.35, 0.35],

@@ -138,6 +138,8 @@ def test_named_loss_classes():
     assert nn.MSELoss(reduction="sum", half=True)(o, t).item() == pytest.approx(0.5 * (0.04 + 0.01))
     assert repr(nn.MSELoss(reduction="sum", half=True)) == "MSELoss(reduction='sum', half=True)"
     assert nn.CrossEntropyLoss()(cr.zeros(2, 3), [0, 2]).item() == pytest.approx(np.log(3))
+    with pytest.raises(TypeError, match=r"loss 'mse' takes options \['half'\], got \['halve'\]"):
+        nn.MSELoss(halve=True)
 
 
 def test_bce_with_logits_equals_bce_of_sigmoid():
@@ -170,16 +172,19 @@ def test_exponential_loss_saturates_instead_of_overflowing():
     assert loss.item() == pytest.approx(np.exp(80.0), rel=1e-6) and f.grad[0] == 0
 
 
+Z2, Z23 = cr.zeros(2), cr.zeros(2, 3)
 BAD_INPUTS = [
-    (lambda: F.mse_loss(cr.zeros(2), cr.zeros(3)), r"mse_loss: target has shape \(3,\) but the output has shape \(2,\)"),
-    (lambda: F.hinge_loss(cr.zeros(2), [1.0, 0.0]), r"hinge_loss: target value 0.0 is not allowed; expected labels -1 or \+1"),
+    (lambda: F.mse_loss(Z2, cr.zeros(3)), r"mse_loss: target has shape \(3,\) but the output has shape \(2,\)"),
+    (lambda: F.hinge_loss(Z2, [1.0, 0.0]),
+     r"hinge_loss: target value 0.0 is not allowed; expected labels -1 or \+1"),
     (lambda: F.exponential_loss(cr.zeros(1), [2.0]), r"target value 2.0 is not allowed; expected labels -1 or \+1"),
-    (lambda: F.binary_cross_entropy(cr.zeros(2), [1.0, 1.5]), r"target value 1.5 is not allowed; expected values in \[0, 1\]"),
-    (lambda: F.cross_entropy(cr.zeros(2, 3), [0, 3]), r"label 3 is out of range for 3 classes"),
-    (lambda: F.cross_entropy(cr.zeros(2, 3), np.zeros((2, 4))), r"target has shape \(2, 4\) but the output has shape \(2, 3\)"),
-    (lambda: F.multiclass_hinge_loss(cr.zeros(2, 3), [0, 5]), r"multiclass_hinge_loss: label 5 is not allowed; expected class indices 0..2"),
-    (lambda: F.multiclass_hinge_loss(cr.zeros(2, 3), [0.0, 1.0]), r"labels must be integers of shape \(2,\), got float64"),
-    (lambda: F.mse_loss(cr.zeros(2), cr.zeros(2), reduction="avg"), r"unknown reduction 'avg'; expected one of: mean, none, sum"),
+    (lambda: F.binary_cross_entropy(Z2, [1.0, 1.5]), r"target value 1.5 is not allowed; expected values in \[0, 1\]"),
+    (lambda: F.cross_entropy(Z23, [0, 3]), r"label 3 is out of range for 3 classes"),
+    (lambda: F.cross_entropy(Z23, np.zeros((2, 4))), r"target has shape \(2, 4\) but the output has shape \(2, 3\)"),
+    (lambda: F.multiclass_hinge_loss(Z23, [0, 5]),
+     r"multiclass_hinge_loss: label 5 is not allowed; expected class indices 0..2"),
+    (lambda: F.multiclass_hinge_loss(Z23, [0.0, 1.0]), r"labels must be integers of shape \(2,\), got float64"),
+    (lambda: F.mse_loss(Z2, Z2, reduction="avg"), r"unknown reduction 'avg'; expected one of: mean, none, sum"),
     (lambda: nn.Loss("l2"), r"unknown loss 'l2'; expected one of: bce, "),
 ]
 

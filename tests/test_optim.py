@@ -116,7 +116,8 @@ def test_the_slides_momentum_form_is_the_same_trajectory():
 
 
 CONVERGE = [
-    ("sgd", {"lr": 0.3}), ("sgd", {"lr": 0.1, "momentum": 0.9}), ("sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("sgd", {"lr": 0.3}), ("sgd", {"lr": 0.1, "momentum": 0.9}),
+    ("sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
     ("adagrad", {"lr": 0.5}), ("rmsprop", {"lr": 0.05}), ("rmsprop", {"lr": 0.05, "centered": True, "momentum": 0.5}),
     ("adam", {"lr": 0.1}), ("adamw", {"lr": 0.1, "weight_decay": 0.0}),
 ]
@@ -197,7 +198,8 @@ BAD = [
     (lambda p: optim.Adam(p, betas=0.9), ValueError, r"betas must be a pair \(beta1, beta2\), got 0.9"),
     (lambda p: optim.AdamW(p, weight_decay=-0.01), ValueError, r"weight_decay must be >= 0, got -0.01"),
     (lambda p: optim.SGD([], lr=0.1), ValueError, r"the optimizer got an empty parameter list"),
-    (lambda p: optim.SGD([np.zeros(2)], lr=0.1), TypeError, r"parameter 0 must be a floating-point Tensor, got ndarray"),
+    (lambda p: optim.SGD([np.zeros(2)], lr=0.1), TypeError,
+     r"parameter 0 must be a floating-point Tensor, got ndarray"),
     (lambda p: optim.SGD(p + p, lr=0.1), ValueError, r"parameter 1 appears more than once"),
 ]
 

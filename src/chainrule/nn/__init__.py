@@ -19,7 +19,7 @@ from .activations import (  # noqa: F401  (the generated activation layers)
     Step, Tanh,
 )
 from .init import INITIALIZERS, get_initializer
-from .layers import Dropout, Flatten, Linear, Sequential
+from .layers import Dense, Dropout, Flatten, Linear, Sequential
 from .losses import (  # noqa: F401  (the generated loss modules)
     LOSSES, REDUCTIONS, REGULARIZERS, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, ExponentialLoss,
     HingeLoss, Loss, MSELoss, MultiClassHingeLoss, l1_penalty, l2_penalty,
@@ -28,7 +28,7 @@ from .mlp import MLP
 from .module import LAYERS, LoadResult, Module, ModuleDict, ModuleList, Parameter, from_config
 
 __all__ = [
-    "Module", "Parameter", "ModuleList", "ModuleDict", "Sequential", "Linear", "Dropout", "Flatten",
+    "Module", "Parameter", "ModuleList", "ModuleDict", "Sequential", "Linear", "Dense", "Dropout", "Flatten",
     "Identity", "MLP", "Activation", "Step", "Sign", "Sigmoid", "Tanh", "Hardtanh", "ReLU",
     "LeakyReLU", "Softplus", "ELU", "GELU", "Softmax", "LogSoftmax", "Loss", "MSELoss", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "MultiClassHingeLoss", "ExponentialLoss",

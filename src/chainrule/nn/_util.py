@@ -15,13 +15,15 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
 
 from ..tensor import OpsMixin
 
-__all__ = ["Registry", "UnknownNameError", "array_of", "as_generator", "check", "check_choice", "seed_config"]
+__all__ = ["Registry", "UnknownNameError", "array_of", "as_generator", "check", "check_choice", "check_options",
+           "seed_config"]
 
 
 class UnknownNameError(KeyError, ValueError):
@@ -131,3 +133,17 @@ def seed_config(seed):
 def array_of(x):
     """The plain array behind a Tensor, a Dual or an array-like (for constant masks and checks)."""
     return x.data if isinstance(x, OpsMixin) else np.asarray(x)
+
+
+def check_options(kind, name, fn, options, skip):
+    """Raise ``TypeError`` unless ``fn`` takes every key of ``options`` after its first ``skip`` parameters.
+
+    Example:
+        >>> check_options("activation", "relu", lambda x: x, {"slope": 1}, skip=1)
+        Traceback (most recent call last):
+        ...
+        TypeError: activation 'relu' takes options [], got ['slope']
+    """
+    valid = list(inspect.signature(fn).parameters)[skip:]
+    if not set(options) <= set(valid):
+        raise TypeError(f"{kind} {name!r} takes options {valid}, got {sorted(options)}")

@@ -14,11 +14,10 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import math
 
 from .. import functions as _ops
-from ._util import Registry, array_of, check
+from ._util import Registry, array_of, check, check_options
 from .module import LAYERS, Module
 
 __all__ = [
@@ -154,11 +153,7 @@ class Activation(Module):
         super().__init__()
         name = name or type(self).function
         fn = ACTIVATIONS[name]
-        try:
-            inspect.signature(fn).bind(None, **options)
-        except TypeError:
-            valid = list(inspect.signature(fn).parameters)[1:]
-            raise TypeError(f"activation {name!r} takes options {valid}, got {sorted(options)}") from None
+        check_options("activation", name, fn, options, skip=1)
         for key, value in options.items():
             if key in _OPTION_CHECKS:
                 check(key, value, _OPTION_CHECKS[key])

@@ -22,7 +22,7 @@ from ._util import array_of, as_generator, check, seed_config
 from .init import get_initializer, init_config
 from .module import LAYERS, Module, ModuleList, Parameter, from_config
 
-__all__ = ["Linear", "Sequential", "Dropout", "Flatten", "dropout"]
+__all__ = ["Linear", "Dense", "Sequential", "Dropout", "Flatten", "dropout"]
 
 _linear = _ops.linear
 
@@ -83,6 +83,9 @@ class Linear(Module):
         }
 
 
+Dense = LAYERS.register(Linear, name="Dense")  # the Keras name; configs still say "Linear"
+
+
 @LAYERS.register
 class Sequential(ModuleList):
     """Layers applied one after another: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
@@ -135,10 +138,12 @@ def dropout(x, p=0.5, training=True, seed=None):
     """
     if not training or p == 0:
         return x
-    check("p", p, "[0,1)")
+    return _dropout(x, check("p", p, "[0,1)"), as_generator(seed))
+
+
+def _dropout(x, p, rng):
     data = array_of(x)
-    keep = as_generator(seed).random(data.shape) >= p
-    mask = keep.astype(data.dtype if data.dtype.kind == "f" else get_default_dtype())
+    mask = (rng.random(data.shape) >= p).astype(data.dtype if data.dtype.kind == "f" else get_default_dtype())
     mask *= 1.0 / (1.0 - p)
     return x * mask
 
@@ -168,7 +173,7 @@ class Dropout(Module):
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
-        return dropout(x, self.p, True, self._rng)
+        return _dropout(x, self.p, self._rng)
 
     def extra_repr(self):
         return f"p={self.p}"

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import functions as _ops
 from ..tensor import OpsMixin
-from ._util import Registry, array_of, check
+from ._util import Registry, array_of, check, check_options
 from .activations import log_softmax, softplus
 from .module import Module
 
@@ -234,6 +234,7 @@ class Loss(Module):
         super().__init__()
         self.name = name or type(self).function
         self.fn = LOSSES[self.name]
+        check_options("loss", self.name, self.fn, options, skip=3)
         REDUCTIONS[reduction]  # fail now, not at the first call
         self.reduction, self.options = reduction, options
 

@@ -106,6 +106,14 @@ class Adagrad(Optimizer):
         weight_decay: coupled L2 coefficient.
         initial_accumulator_value: starting value of G (>= 0).
         eps: > 0, added to sqrt(G).
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0, -4.0], requires_grad=True)
+        >>> opt = Adagrad([w], lr=0.5)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> w.data  # the first step moves every coordinate by lr, whatever its gradient
+        array([ 0.5, -3.5], dtype=float32)
     """
 
     HYPER = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
@@ -152,6 +160,14 @@ class RMSProp(Optimizer):
         weight_decay: coupled L2 coefficient.
         momentum: mu >= 0.
         centered: normalise by the variance instead of the raw second moment.
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0], requires_grad=True)
+        >>> opt = RMSProp([w], lr=0.01, alpha=0.75)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> round(float(w.data[0]), 4)  # 1 - 0.01 * 2 / sqrt(0.25 * 4)
+        0.98
     """
 
     HYPER = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
@@ -210,6 +226,14 @@ class Adam(Optimizer):
         betas: (b1, b2), each in [0, 1).
         eps: > 0.
         weight_decay: coupled L2 coefficient.
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.tensor([3.0, -0.5], requires_grad=True)
+        >>> opt = Adam([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> w.data  # bias correction makes the first step lr * sign(g)
+        array([ 2.9, -0.4], dtype=float32)
     """
 
     HYPER = ("lr", "betas", "eps", "weight_decay")
@@ -253,6 +277,14 @@ class AdamW(Adam):
     Args:
         lr, betas, eps: as for :class:`Adam`.
         weight_decay: lambda >= 0 (default 0.01).
+
+    Example:
+        >>> import chainrule as cr
+        >>> w = cr.tensor([2.0], requires_grad=True)
+        >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
+        >>> w.grad = np.zeros(1, dtype=np.float32); opt.step()
+        >>> w.data  # zero gradient: only the decay acts, w (1 - 0.1 * 0.5)
+        array([1.9], dtype=float32)
     """
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
