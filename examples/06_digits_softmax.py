@@ -22,8 +22,9 @@ from chainrule import nn, optim
 from chainrule.data import load_dataset, split
 from chainrule.metrics import confusion_matrix
 from chainrule.train import evaluate, fit, predict
+from chainrule.viz import plot_history
 
-from _common import heading, plt, run_cli, save
+from _common import heading, plt, prepare, run_cli, save
 
 HIDDEN = 32
 
@@ -49,22 +50,21 @@ def main(outdir, quick=False):
     true, said = np.unravel_index(np.argmax(off), off.shape)
     print(f"most frequent confusion: true digit {true} predicted as {said} ({off[true, said]} times)")
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    x = np.arange(1, len(history["loss"]) + 1)
-    for ax, key, label in ((axes[0], "loss", "cross-entropy"), (axes[1], "accuracy", "accuracy")):
-        ax.plot(x, history[key], label="training")
-        ax.plot(x, history[f"val_{key}"], label="validation")
-        ax.set(title=f"{label} per epoch", xlabel="epoch", ylabel=label)
-    axes[2].imshow(cm, cmap="Blues")
+    # Training against validation, one panel per quantity, drawn by the library.
+    curves = plot_history(history, prepare(outdir) / "06_digits_history.png", keys=["loss", "accuracy"],
+                          title="Digits: training vs validation")
+    print(f"wrote {curves}")
+
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.imshow(cm, cmap="Blues")
     for (i, j), n in np.ndenumerate(cm):
-        axes[2].text(j, i, str(n), ha="center", va="center", fontsize=7,
-                     color="white" if n > cm.max() / 2 else "black")
-    axes[2].set(title="Test confusion matrix", xlabel="predicted digit", ylabel="true digit",
-                xticks=range(10), yticks=range(10))
+        ax.text(j, i, str(n), ha="center", va="center", fontsize=7, color="white" if n > cm.max() / 2 else "black")
+    ax.set(title="Test confusion matrix", xlabel="predicted digit", ylabel="true digit",
+           xticks=range(10), yticks=range(10))
     return {
         "train_accuracy": float(history["accuracy"][-1]), "val_accuracy": float(history["val_accuracy"][-1]),
         "test_accuracy": float(test["accuracy"]), "history": {k: list(history[k]) for k in ("loss", "val_loss")},
-        "figures": [save(fig, outdir, "06_digits_softmax.png")],
+        "figures": [curves, save(fig, outdir, "06_confusion_matrix.png")],
     }
 
 
