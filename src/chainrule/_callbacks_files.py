@@ -1,0 +1,208 @@
+"""Callbacks that write things out: the progress display, a CSV log, model checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+
+import numpy as np
+
+from ._callback_base import Callback, Monitor
+
+__all__ = ["ProgressBar", "CSVLogger", "ModelCheckpoint", "format_logs", "scalar_logs"]
+
+
+def scalar_logs(logs):
+    """The logs as ``{column: float}``: per-class arrays become ``name_0``, ``name_1``, ...
+
+    Example:
+        >>> scalar_logs({"loss": 0.5, "recall": np.array([1.0, 0.5])})
+        {'loss': 0.5, 'recall_0': 1.0, 'recall_1': 0.5}
+    """
+    out = {}
+    for key, value in logs.items():
+        if isinstance(value, np.ndarray):
+            out.update({f"{key}_{i}": float(v) for i, v in enumerate(value.ravel())})
+        else:
+            out[key] = float(value)
+    return out
+
+
+def format_logs(epoch, epochs, logs):
+    """One line summing up an epoch: numbers only, per-class arrays left out.
+
+    Example:
+        >>> format_logs(2, 10, {"loss": 0.123456, "val_accuracy": 0.9, "time": 0.52})
+        'epoch 3/10: loss 0.1235, val_accuracy 0.9000 (0.52 s)'
+    """
+    parts = [f"{k} {v:.4g}" if k == "lr" else f"{k} {v:.4f}" for k, v in logs.items()
+             if k != "time" and not isinstance(v, np.ndarray)]
+    took = f" ({logs['time']:.2f} s)" if "time" in logs else ""
+    return f"epoch {epoch + 1}/{epochs}: " + ", ".join(parts) + took
+
+
+def _is_terminal(stream):
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class ProgressBar(Callback):
+    """A tqdm bar per epoch on a terminal; otherwise one line per epoch (or nothing).
+
+    ``fit`` adds one from its ``verbose`` argument: 0 silent, 1 a bar when
+    stderr is a terminal and one line per epoch when it is not (logs, CI,
+    notebooks that capture output), 2 one line per epoch always.
+
+    Args:
+        verbose: 1 or 2 as above (0 prints nothing).
+        stream: where the bar goes (default ``sys.stderr``); lines go to ``sys.stdout``
+            unless a stream is given.
+
+    Example:
+        >>> ProgressBar(verbose=2).wants_batches
+        False
+    """
+
+    def __init__(self, verbose=1, stream=None):
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        self.verbose, self.stream = verbose, stream
+        self.wants_batches, self.bar = False, None
+
+    def on_train_begin(self, ctx):
+        bar_stream = self.stream or sys.stderr
+        self.wants_batches = self.verbose == 1 and _is_terminal(bar_stream)
+        self._every = max(1, ctx.steps_per_epoch // 20)  # refresh the loss shown ~20 times an epoch
+
+    def on_epoch_begin(self, ctx, epoch):
+        if self.wants_batches:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=ctx.steps_per_epoch, desc=f"epoch {epoch + 1}/{ctx.epochs}", unit="batch",
+                            leave=False, file=self.stream or sys.stderr, dynamic_ncols=True)
+
+    def on_batch_end(self, ctx, batch, loss):
+        self.bar.update(1)
+        if batch % self._every == 0:
+            self.bar.set_postfix_str(f"loss {float(loss):.4f}", refresh=False)
+
+    def on_epoch_end(self, ctx, epoch, logs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        if self.verbose:
+            self._print(format_logs(epoch, ctx.epochs, logs))
+
+    def on_train_end(self, ctx):
+        if self.bar is not None:  # training ended mid-epoch
+            self.bar.close()
+            self.bar = None
+        if self.verbose and ctx.history.stop_reason:
+            self._print(f"stopped: {ctx.history.stop_reason}")
+
+    def _print(self, line):
+        print(line, file=self.stream or sys.stdout, flush=True)
+
+
+class CSVLogger(Callback):
+    """Write the history to a CSV file, one row per epoch (per-class values as extra columns).
+
+    The file is rewritten at the first epoch of each ``fit`` call from the whole
+    history, so a resumed run continues the same file without duplicate rows.
+
+    Args:
+        path: the CSV file.
+        overwrite: replace a file that this logger did not write; otherwise FileExistsError.
+
+    Example:
+        >>> CSVLogger("log.csv").path
+        'log.csv'
+    """
+
+    def __init__(self, path, overwrite=False):
+        self.path, self.overwrite = os.fspath(path), bool(overwrite)
+        self._own, self._columns = False, None
+
+    def on_train_begin(self, ctx):
+        if os.path.exists(self.path) and not (self._own or self.overwrite):
+            raise FileExistsError(f"{self.path} already exists; pass overwrite=True to CSVLogger to replace it")
+        self._columns = None
+
+    def on_epoch_end(self, ctx, epoch, logs):
+        h = ctx.history
+        first = self._columns is None
+        # The first write of a fit call holds the whole history (earlier epochs of a resumed run too).
+        span = range(len(h.epochs)) if first else range(len(h.epochs) - 1, len(h.epochs))
+        rows = [dict(epoch=h.epochs[i] + 1, **scalar_logs({k: v[i] for k, v in h.logs.items()})) for i in span]
+        if first:
+            self._columns = list(rows[-1])
+        self._write("w" if first else "a", rows)
+        self._own = True
+
+    def _write(self, mode, rows):
+        with open(self.path, mode, newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self._columns, extrasaction="ignore", restval="")
+            if mode == "w":
+                writer.writeheader()
+            writer.writerows(rows)
+
+    def state_dict(self):
+        return {"own": self._own}, {}
+
+    def load_state_dict(self, state, arrays):
+        self._own = bool(state.get("own"))
+
+
+class ModelCheckpoint(Callback):
+    """Save the model with :func:`chainrule.io.save` when the monitored value improves (or every epoch).
+
+    Args:
+        path: target file; ``{epoch}`` in it is replaced by the 1-based epoch number.
+        monitor: history key; "val_loss" falls back to "loss" when there is no validation data.
+        mode: "min", "max" or "auto".
+        save_best_only: save only on improvement (else after every epoch).
+        overwrite: replace a file this callback did not write; otherwise FileExistsError.
+
+    The saved metadata holds the epoch and that epoch's scalar logs.
+
+    Example:
+        >>> ModelCheckpoint("best.safetensors").save_best_only
+        True
+    """
+
+    def __init__(self, path, monitor="val_loss", mode="auto", save_best_only=True, overwrite=False):
+        self.path, self.monitor = os.fspath(path), Monitor(monitor, mode)
+        self.save_best_only, self.overwrite = bool(save_best_only), bool(overwrite)
+        self.best, self._written = None, []
+
+    def on_train_begin(self, ctx):
+        if self.monitor.key == "val_loss" and not ctx.has_val:
+            self.monitor = Monitor("loss", "min", self.monitor.min_delta)
+        fixed = "{epoch" not in self.path
+        if fixed and os.path.exists(self.path) and not (self.overwrite or self.path in self._written):
+            raise FileExistsError(f"{self.path} already exists; pass overwrite=True to ModelCheckpoint to replace it")
+
+    def on_epoch_end(self, ctx, epoch, logs):
+        if self.save_best_only:
+            value = self.monitor.value(logs, "ModelCheckpoint")
+            if not self.monitor.improves(value, self.best):
+                return
+            self.best = value
+        from .io import save
+
+        path = self.path.format(epoch=epoch + 1)
+        mine = self.overwrite or path in self._written
+        meta = {"epoch": epoch + 1, "logs": {k: v for k, v in scalar_logs(logs).items() if math.isfinite(v)}}
+        save(ctx.model, path, metadata=meta, overwrite=mine)
+        if path not in self._written:
+            self._written.append(path)
+
+    def state_dict(self):
+        return {"best": self.best, "written": list(self._written)}, {}
+
+    def load_state_dict(self, state, arrays):
+        self.best, self._written = state.get("best"), list(state.get("written", []))

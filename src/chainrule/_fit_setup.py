@@ -1,0 +1,231 @@
+"""Everything ``fit`` does once before the loop: resolve names, check arguments, prepare arrays.
+
+Data are cast to the model's dtype here, once, and made contiguous, so the
+loop never converts anything; every bad argument fails here with one
+sentence naming the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .autograd import no_grad
+from .metrics import METRICS, to_labels
+from .tensor import Tensor
+
+__all__ = ["resolve_loss", "resolve_optimizer", "resolve_metrics", "resolve_penalty", "check_count",
+           "check_batch_size", "model_dtype", "as_pair", "prepare_inputs", "prepare_targets", "Targets",
+           "output_threshold"]
+
+# Losses whose single output is a logit or a margin: the class boundary is at 0, not 0.5.
+_ZERO_THRESHOLD = ("bce_with_logits", "hinge", "exponential")
+# Losses that take integer class indices for (n, k) outputs.
+_INDEX_LOSSES = ("cross_entropy", "multiclass_hinge")
+
+
+def check_count(name, value):
+    """``value`` as a positive int, or ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_batch_size(batch_size, n):
+    """A batch size from 1 (stochastic) to n (full batch)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or not 0 < batch_size <= n:
+        raise ValueError(f"batch_size must be an integer from 1 to the {n} training rows, got {batch_size!r}")
+    return int(batch_size)
+
+
+def resolve_loss(loss):
+    """``(function, name)`` from a ``nn.LOSSES`` name or a callable ``loss(output, target) -> scalar Tensor``."""
+    from .nn import LOSSES
+
+    if isinstance(loss, str):
+        return LOSSES[loss], loss
+    if callable(loss):
+        name = getattr(loss, "name", None) or LOSSES.name_of(loss) or getattr(loss, "__name__", "loss")
+        return loss, name
+    raise TypeError(f"loss must be a name from nn.LOSSES ({', '.join(sorted(LOSSES))}) or a callable, got {loss!r}")
+
+
+def resolve_optimizer(optimizer, model):
+    """An optimiser over ``model``'s parameters from an object, a name, ``(name, lr)`` or ``{"name": ..., **options}``."""
+    from .optim import OPTIMIZERS, Optimizer
+
+    if isinstance(optimizer, Optimizer):
+        own = {id(p) for p in model.parameters()}
+        if not any(id(p) in own for p in optimizer.params):
+            raise ValueError("the optimizer does not update any parameter of this model; build it on model.parameters()")
+        return optimizer
+    if isinstance(optimizer, str):
+        name, options = optimizer, {}
+    elif isinstance(optimizer, tuple) and len(optimizer) == 2 and isinstance(optimizer[0], str):
+        name, options = optimizer[0], {"lr": optimizer[1]}
+    elif isinstance(optimizer, dict) and isinstance(optimizer.get("name"), str):
+        name, options = optimizer["name"], {k: v for k, v in optimizer.items() if k != "name"}
+    else:
+        raise TypeError("optimizer must be an optim.Optimizer, a name, a (name, lr) pair or a dict with a 'name', "
+                        f"got {optimizer!r}")
+    try:
+        return OPTIMIZERS[name](model.parameters(), **options)
+    except TypeError as exc:
+        raise ValueError(f"optimizer {name!r} could not be built from {options!r} ({exc})") from None
+
+
+def resolve_metrics(metrics):
+    """``[(name, MetricSpec)]`` from None, a name or a list of names."""
+    if metrics is None:
+        return []
+    names = [metrics] if isinstance(metrics, str) else list(metrics)
+    return [(name, METRICS[name]) for name in names]
+
+
+def resolve_penalty(regularization):
+    """A function ``model -> penalty Tensor`` from None, ``{"l2": 1e-4, ...}``, ``("l2", 1e-4)`` or a callable."""
+    from .nn import REGULARIZERS
+
+    if regularization is None:
+        return None
+    if callable(regularization):
+        return regularization
+    if isinstance(regularization, tuple) and len(regularization) == 2:
+        regularization = {regularization[0]: regularization[1]}
+    if not isinstance(regularization, dict) or not regularization:
+        raise TypeError("regularization must be a dict like {'l2': 1e-4}, a (name, strength) pair or a callable "
+                        f"model -> penalty, got {regularization!r}")
+    terms = [(REGULARIZERS[name], strength) for name, strength in regularization.items()]
+
+    def penalty(model):
+        total = None
+        for fn, strength in terms:
+            part = fn(model, strength)
+            total = part if total is None else total + part
+        return total
+
+    return penalty
+
+
+def model_dtype(model):
+    """The dtype of the model's first floating parameter (the default dtype if it has none)."""
+    from .tensor import get_default_dtype
+
+    for p in model.parameters():
+        if p.dtype.kind == "f":
+            return p.dtype
+    return np.dtype(get_default_dtype())
+
+
+def as_pair(data, name):
+    """``(X, y)`` arrays from an ``(X, y)`` pair or a ``data.Dataset``."""
+    from .data import Dataset
+
+    if isinstance(data, Dataset):
+        return data.X, data.y
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return data
+    raise TypeError(f"{name} must be an (X, y) pair or a chainrule.data.Dataset, got {type(data).__name__}")
+
+
+def _first_in_features(model):
+    for module in model.modules():
+        n = getattr(module, "in_features", None)
+        if isinstance(n, numbers.Integral):
+            return int(n)
+        if type(module).__name__ == "Flatten":
+            return None  # inputs are reshaped first: only the probe forward can tell
+    return None
+
+
+def prepare_inputs(model, X, name="X"):
+    """X as a C-contiguous array of the model's dtype, checked for shape, values and feature count."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
+    if X.ndim < 2 or len(X) == 0:
+        raise ValueError(f"{name} must have shape (n, features) with n >= 1, got shape {X.shape}")
+    X = np.ascontiguousarray(X, dtype=model_dtype(model))
+    if not np.isfinite(X).all():
+        row = int(np.flatnonzero(~np.isfinite(X).reshape(len(X), -1).all(axis=1))[0])
+        raise ValueError(f"{name} contains nan or inf (first in row {row}); clean or impute the data first")
+    expected = _first_in_features(model)
+    if expected is not None and X.ndim == 2 and X.shape[1] != expected:
+        raise ValueError(f"{name} has {X.shape[1]} features per row but the model expects {expected}")
+    return X
+
+
+def _probe(model, X):
+    """The model's output Tensor on two rows (eval mode: no dropout draws), so shape problems surface now."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            return model(X[:2])
+    except ValueError as exc:
+        raise ValueError(f"the model cannot take inputs of shape {X.shape[1:]} per row ({exc})") from None
+    finally:
+        model.train(was_training)
+
+
+class Targets:
+    """Prepared targets: ``values`` for the loss, ``labels`` for classification metrics (or None)."""
+
+    def __init__(self, values, labels):
+        self.values, self.labels = values, labels
+
+
+def output_threshold(loss_name):
+    """Score threshold that separates the two classes of a single-output model trained with ``loss_name``."""
+    return 0.0 if loss_name in _ZERO_THRESHOLD else 0.5
+
+
+def _index_targets(y, width, name):
+    y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+    if y.ndim != 1:
+        raise ValueError(f"{name} must hold one class index per row, got shape {y.shape}")
+    if y.min() < 0 or y.max() >= width:
+        bad = int(y.max() if y.max() >= width else y.min())
+        raise ValueError(f"{name} holds class label {bad}, but the model has {width} outputs (labels 0..{width - 1})")
+    return y.astype(np.int64, copy=False)
+
+
+def prepare_targets(model, loss_fn, loss_name, X, y, name="y"):
+    """Targets shaped and typed for the loss (checked once on two rows), plus metric labels."""
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but {name} has {len(y)}; they must match")
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers (encode class names as integers first), got dtype {y.dtype}")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{name} contains nan or inf; clean the targets first")
+    probe = _probe(model, X)
+    out = probe.data
+    width = out.shape[1] if out.ndim == 2 else 1
+    one_column = y.ndim == 1 or y.shape[1] == 1
+    # Integer labels against several outputs are class indices, whatever the loss is called.
+    if y.dtype.kind in "biu" and one_column and (width > 1 or loss_name in _INDEX_LOSSES):
+        values = _index_targets(y, width, name)
+    else:
+        values = y[:, None] if (y.ndim == 1 and out.ndim == 2 and width == 1) else y
+        values = np.ascontiguousarray(values, dtype=out.dtype)
+    try:
+        with no_grad():
+            value = loss_fn(probe, values[:2])
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"loss {loss_name!r} cannot compare the model's outputs of shape {out.shape[1:]} "
+                         f"with {name} of shape {values.shape[1:]} per row ({exc})") from None
+    if loss_name is not None and not (isinstance(value, Tensor) and value.shape == ()):
+        raise TypeError(f"loss {loss_name!r} must return a scalar Tensor, got {type(value).__name__} "
+                        f"of shape {getattr(value, 'shape', None)}")
+    return Targets(values, _labels(values, loss_name, width))
+
+
+def _labels(values, loss_name, width):
+    """Class labels for metrics: indices as they are, one-hot rows by arg-max, 0/1 or -1/+1 scores by sign."""
+    if values.dtype.kind in "iu":
+        return values
+    if values.ndim == 2 and values.shape[1] > 1:
+        return np.argmax(values, axis=1)
+    return to_labels(values, output_threshold(loss_name)) if width == 1 else None

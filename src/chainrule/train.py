@@ -1,0 +1,364 @@
+"""Training: ``fit``, ``evaluate``, ``predict`` and ``fit_restarts``.
+
+The loop follows the training loop of the slides - draw a batch, run the
+network, compute the loss, its gradient, update the weights, repeat until a
+termination condition - and does nothing else per step: data are cast to the
+model's dtype once, each batch is one fancy index into the arrays from the
+epoch's permutation, and per-batch hooks run only for callbacks that ask for
+them. Everything else (metrics, validation, callbacks, checkpoints) happens
+once per epoch.
+
+Example:
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule import nn
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2)).astype(np.float32)
+    >>> y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)          # XOR-like quadrants
+    >>> model = nn.MLP([2, 16, 2], activation="tanh", seed=0)
+    >>> history = fit(model, "cross_entropy", ("adam", 0.05), (X, y), validation_split=0.2,
+    ...               epochs=60, batch_size=32, metrics=["accuracy"], seed=0, verbose=0)
+    >>> history["val_accuracy"][-1] > 0.9
+    True
+    >>> evaluate(model, "cross_entropy", (X, y), metrics=["accuracy"])["accuracy"] > 0.9
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+
+from . import checkpoint as _ckpt
+from ._callbacks_files import ProgressBar
+from ._fit_setup import (
+    as_pair, check_batch_size, check_count, model_dtype, output_threshold, prepare_inputs, prepare_targets,
+    resolve_loss, resolve_metrics, resolve_optimizer, resolve_penalty,
+)
+from .autograd import no_grad
+from .callbacks import TrainContext, make_callbacks
+from .metrics import to_labels
+
+__all__ = ["fit", "evaluate", "predict", "fit_restarts", "RestartResult"]
+
+EVAL_BATCH = 4096  # rows per forward pass when evaluating: large enough to be BLAS-bound, small in memory
+
+
+def _scores(specs, outputs, targets, loss_name):
+    """``{name: value}`` of each metric on stacked outputs (labels computed once for all label metrics)."""
+    logs, pred = {}, None
+    width = outputs.shape[1] if outputs.ndim == 2 else 1
+    for name, spec in specs:
+        if spec.kind == "labels":
+            if targets.labels is None:
+                raise ValueError(f"metric {name!r} needs class labels, but the targets are continuous values")
+            if pred is None:
+                pred = to_labels(outputs, output_threshold(loss_name))
+            extra = {"num_classes": max(width, 2)} if spec.per_class else {}
+            logs[name] = spec.fn(targets.labels, pred, **extra)
+        else:
+            logs[name] = spec.fn(targets.values, outputs)
+    return logs
+
+
+def _forward_all(model, X, batch_size=EVAL_BATCH):
+    """Outputs of ``model`` on all rows of ``X`` in eval mode without a graph, as Tensors per batch."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            return [model(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+    finally:
+        model.train(was_training)
+
+
+def _evaluate_prepared(model, loss_fn, loss_name, X, targets, specs, batch_size=EVAL_BATCH):
+    outs = _forward_all(model, X, batch_size)
+    logs = {}
+    if loss_fn is not None:
+        with no_grad():
+            total = sum(float(loss_fn(o, targets.values[i * batch_size:i * batch_size + len(o)]).data) * len(o)
+                        for i, o in enumerate(outs))
+        logs["loss"] = total / len(X)
+    if specs:
+        logs.update(_scores(specs, np.concatenate([o.data for o in outs]), targets, loss_name))
+    return logs
+
+
+def evaluate(model, loss, data, metrics=None, batch_size=EVAL_BATCH):
+    """Loss and metrics of ``model`` on ``data`` (eval mode, no graph).
+
+    Args:
+        model: a Module.
+        loss: a ``nn.LOSSES`` name, a callable, or None for metrics only.
+        data: ``(X, y)`` or a ``data.Dataset``.
+        metrics: names from ``metrics.METRICS``.
+        batch_size: rows per forward pass.
+
+    Returns:
+        ``{"loss": float, <metric>: value, ...}``.
+
+    Example:
+        >>> import numpy as np
+        >>> from chainrule import nn
+        >>> model = nn.Linear(2, 1, init="zeros")
+        >>> evaluate(model, "mse", (np.ones((4, 2)), np.ones(4)), metrics=["mae"])
+        {'loss': 1.0, 'mae': 1.0}
+    """
+    loss_fn, loss_name = resolve_loss(loss) if loss is not None else (None, None)
+    X, y = as_pair(data, "data")
+    X = prepare_inputs(model, X)
+    probe_fn = loss_fn or (lambda out, target: None)
+    targets = prepare_targets(model, probe_fn, loss_name, X, y)
+    batch_size = check_count("batch_size", batch_size)
+    return _evaluate_prepared(model, loss_fn, loss_name, X, targets, resolve_metrics(metrics), batch_size)
+
+
+def predict(model, X, batch_size=EVAL_BATCH):
+    """The model's outputs on ``X`` as one array (eval mode, no graph, cast to the model's dtype once).
+
+    Args:
+        model: a Module.
+        X: array of shape (n, features).
+        batch_size: rows per forward pass (bounds the memory used).
+
+    Returns:
+        ndarray of shape (n, outputs); ``metrics.to_labels`` turns it into classes.
+
+    Example:
+        >>> import numpy as np
+        >>> from chainrule import nn
+        >>> predict(nn.Linear(3, 2, init="ones"), np.ones((5, 3))).shape
+        (5, 2)
+    """
+    X = prepare_inputs(model, X)
+    batch_size = check_count("batch_size", batch_size)
+    return np.concatenate([o.data for o in _forward_all(model, X, batch_size)])
+
+
+def _split_validation(X, y, validation_split, seed):
+    from .data import split_indices
+
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+            or not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be a fraction strictly between 0 and 1, got {validation_split!r}")
+    y = np.asarray(y)
+    stratify = y.ndim == 1 and y.dtype.kind in "iu"
+    parts = split_indices(len(X), y, val=float(validation_split), test=0, stratify=stratify, seed=seed)
+    if len(parts.train) == 0 or len(parts.val) == 0:
+        raise ValueError(f"validation_split={validation_split} leaves an empty part of the {len(X)} rows")
+    train, val = np.sort(parts.train), np.sort(parts.val)  # keep the rows' order (shuffle=False means it)
+    X = np.asarray(X)
+    return (X[train], y[train]), (X[val], y[val])
+
+
+def _make_step(model, loss_fn, optimizer, penalty):
+    """One optimisation step on a batch; returns (loss array, penalty value, output array)."""
+    zero, update = optimizer.zero_grad, optimizer.step
+    if penalty is None:
+        def step(xb, yb):
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            zero()
+            loss.backward()
+            update()
+            return loss.data, 0.0, out.data
+
+        return step
+
+    def step_with_penalty(xb, yb):
+        out = model(xb)
+        loss = loss_fn(out, yb)
+        pen = penalty(model)
+        zero()
+        (loss + pen).backward()
+        update()
+        return loss.data, pen.data, out.data
+
+    return step_with_penalty
+
+
+class _Run:
+    """One call of ``fit``: the prepared arrays, the step function, and the per-epoch work."""
+
+    def __init__(self, model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose):
+        self.model, self.epochs, self.shuffle = model, check_count("epochs", epochs), bool(shuffle)
+        self.loss_fn, self.loss_name = resolve_loss(loss)
+        self.optimizer = resolve_optimizer(optimizer, model)
+        self.specs = resolve_metrics(metrics)
+        self.penalty = resolve_penalty(regularization)
+        self.callbacks = make_callbacks(callbacks)
+        if verbose and not any(isinstance(cb, ProgressBar) for cb in self.callbacks):
+            self.callbacks.append(ProgressBar(verbose))
+        self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty)
+        self.checkpoint_dir, self.settings = None, None
+
+    def prepare(self, train, val, validation_split, batch_size, seed):
+        if val is not None and validation_split is not None:
+            raise ValueError("pass either val or validation_split, not both")
+        X, y = as_pair(train, "train")
+        if validation_split is not None:
+            (X, y), val = _split_validation(X, y, validation_split, seed)
+        self.X = prepare_inputs(self.model, X)
+        self.targets = prepare_targets(self.model, self.loss_fn, self.loss_name, self.X, y)
+        self.batch_size = check_batch_size(batch_size, len(self.X))
+        self.val = None
+        if val is not None:
+            Xv, yv = as_pair(val, "val")
+            Xv = prepare_inputs(self.model, Xv, "val X")
+            self.val = (Xv, prepare_targets(self.model, self.loss_fn, self.loss_name, Xv, yv, "val y"))
+        self.rng = np.random.default_rng(seed)
+        self.settings = {"seed": seed, "batch_size": self.batch_size, "shuffle": self.shuffle,
+                         "data": _ckpt.data_fingerprint(self.X, self.targets.values)}
+        steps = -(-len(self.X) // self.batch_size)
+        self.ctx = TrainContext(self.model, self.optimizer, self.epochs, steps, self.val is not None)
+
+    def restore(self, checkpoint_dir, resume):
+        self.checkpoint_dir = checkpoint_dir
+        saved = _ckpt.read_settings(checkpoint_dir)
+        if saved is None:
+            return
+        if not resume:
+            raise FileExistsError(f"{_ckpt.checkpoint_path(checkpoint_dir)} already exists; pass resume=True to "
+                                  "continue that run, or use another checkpoint_dir")
+        for key, value in self.settings.items():
+            if saved.get(key) != value:
+                what = "the training data differ" if key == "data" else f"{key}={saved.get(key)!r}, not {value!r}"
+                raise ValueError(f"cannot resume from {checkpoint_dir}: the checkpoint was made with {what}")
+        _ckpt.restore_checkpoint(checkpoint_dir, self.ctx, self.rng, self.callbacks)
+
+    def run(self):
+        ctx = self.ctx
+        self.model.train()
+        for cb in self.callbacks:
+            cb.on_train_begin(ctx)
+        batch_cbs = [cb for cb in self.callbacks if cb.wants_batches]
+        while ctx.epoch < self.epochs and not ctx.stop_training:
+            self._epoch(ctx.epoch, batch_cbs)
+        for cb in self.callbacks:
+            cb.on_train_end(ctx)
+        self.model.eval()
+        return ctx.history
+
+    def _epoch(self, epoch, batch_cbs):
+        ctx = self.ctx
+        for cb in self.callbacks:
+            cb.on_epoch_begin(ctx, epoch)
+        lr, start = getattr(self.optimizer, "lr", None), time.perf_counter()
+        logs = self._train_pass(batch_cbs)
+        if self.val is not None:
+            Xv, tv = self.val
+            val_logs = _evaluate_prepared(self.model, self.loss_fn, self.loss_name, Xv, tv, self.specs)
+            logs.update({f"val_{k}": v for k, v in val_logs.items()})
+        if lr is not None:
+            logs["lr"] = float(lr)
+        logs["time"] = time.perf_counter() - start
+        ctx.history.append(epoch, logs)
+        if not math.isfinite(logs["loss"]):
+            ctx.stop(f"the training loss became {logs['loss']} in epoch {epoch + 1}; "
+                     "lower the learning rate or check the data")
+            warnings.warn(ctx.history.stop_reason, RuntimeWarning, stacklevel=4)
+        for cb in self.callbacks:
+            cb.on_epoch_end(ctx, epoch, logs)
+        ctx.epoch = epoch + 1
+        if self.checkpoint_dir is not None:
+            _ckpt.save_checkpoint(self.checkpoint_dir, ctx, self.rng, self.callbacks, self.settings)
+
+    def _train_pass(self, batch_cbs):
+        X, Y, bs, n, ctx = self.X, self.targets.values, self.batch_size, len(self.X), self.ctx
+        order = self.rng.permutation(n) if self.shuffle else None
+        step, stash = self.step, ([] if self.specs else None)
+        total = reg = 0.0
+        done, step0 = 0, ctx.step
+        for start in range(0, n, bs):
+            idx = slice(start, start + bs) if order is None else order[start:start + bs]
+            loss, pen, out = step(X[idx], Y[idx])
+            nb = min(bs, n - start)
+            total += float(loss) * nb
+            reg += float(pen) * nb
+            done += 1
+            if stash is not None:
+                stash.append(out)
+            if batch_cbs:
+                ctx.step = step0 + done
+                for cb in batch_cbs:
+                    cb.on_batch_end(ctx, done - 1, loss)
+                if ctx.stop_training:
+                    break
+        ctx.step = step0 + done
+        seen = min(done * bs, n)
+        logs = {"loss": total / seen}
+        if self.penalty is not None:
+            logs["reg_loss"] = reg / seen
+        if stash:
+            logs.update(self._train_scores(stash, order, seen))
+        return logs
+
+    def _train_scores(self, stash, order, seen):
+        from ._fit_setup import Targets
+
+        rows = slice(0, seen) if order is None else order[:seen]
+        t = self.targets
+        seen_targets = Targets(t.values[rows], None if t.labels is None else t.labels[rows])
+        return _scores(self.specs, np.concatenate(stash), seen_targets, self.loss_name)
+
+
+def _resolve_seed(seed, checkpoint_dir, resume):
+    """The run's seed: given, else the one in the checkpoint being resumed, else fresh entropy."""
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an integer or None, got {seed!r}")
+        return int(seed)
+    if checkpoint_dir is not None and resume:
+        saved = _ckpt.read_settings(checkpoint_dir)
+        if saved is not None:
+            return saved.get("seed")
+    return int(np.random.default_rng().integers(2**31))
+
+
+def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=32,
+        shuffle=True, metrics=None, callbacks=None, seed=None, checkpoint_dir=None, resume=False,
+        regularization=None, verbose=1):
+    """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.history.History`.
+
+    Args:
+        model: a ``nn.Module``; trained in place and left in eval mode.
+        loss: a ``nn.LOSSES`` name ("cross_entropy", "mse", "bce_with_logits", ...)
+            or a callable ``loss(output, target) -> scalar Tensor``.
+        optimizer: an ``optim.Optimizer`` on ``model.parameters()``, a name
+            ("adam"), a ``(name, lr)`` pair or ``{"name": ..., **options}``.
+        train: ``(X, y)`` arrays or a ``data.Dataset``; X is cast once to the model's dtype.
+        val: validation data, same forms; or ``validation_split``, a fraction in
+            (0, 1) of ``train`` held out at random (stratified for class labels).
+        epochs: passes over the training data (> 0).
+        batch_size: rows per step, from 1 (stochastic) to len(train) (full batch).
+        shuffle: a new random order every epoch; False keeps the rows' order.
+        metrics: names from ``metrics.METRICS`` logged on train and validation data.
+        callbacks: Callback objects, ``callbacks.CALLBACKS`` names or ``{"name": ...}`` dicts.
+        seed: seeds the shuffling and the validation split (None: fresh entropy,
+            or the seed of the checkpoint being resumed).
+        checkpoint_dir: write a resumable checkpoint there after every epoch.
+        resume: continue from ``checkpoint_dir``'s checkpoint if there is one.
+        regularization: ``{"l2": 1e-4}``, ``("l1", 1e-5)`` or ``fn(model) -> Tensor``;
+            logged separately as ``reg_loss``.
+        verbose: 0 silent; 1 a progress bar on a terminal, else a line per epoch; 2 a line per epoch.
+
+    Shapes:
+        X (n, features); y (n,) class indices for "cross_entropy", else the
+        output's shape ((n,) is accepted for a single output).
+
+    Raises:
+        ValueError / TypeError: one sentence naming a bad argument or mismatched data.
+        FileExistsError: ``checkpoint_dir`` holds a checkpoint and ``resume`` is False.
+    """
+    run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose)
+    seed = _resolve_seed(seed, checkpoint_dir, resume)
+    run.prepare(train, val, validation_split, batch_size, seed)
+    if checkpoint_dir is not None:
+        run.restore(checkpoint_dir, resume)
+    elif resume:
+        raise ValueError("resume=True needs the checkpoint_dir to resume from")
+    return run.run()
