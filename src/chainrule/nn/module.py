@@ -166,8 +166,8 @@ class Module:
 
         Example:
             >>> from chainrule import nn
-            >>> sorted(nn.Linear(2, 3, seed=0).state_dict().items(), key=lambda kv: kv[0])[0][1].shape
-            (3,)
+            >>> {name: array.shape for name, array in nn.Linear(2, 3, seed=0).state_dict().items()}
+            {'weight': (3, 2), 'bias': (3,)}
         """
         return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
 
