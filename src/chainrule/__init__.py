@@ -21,12 +21,15 @@ from .reverse import grad, jacobian, value_and_grad
 from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
 from .trace import trace
 
+from . import classic, data, nn, optim  # noqa: E402  (subpackages need the engine above)
+from .explain import explain  # noqa: E402
+
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad",
     "is_grad_enabled", "Dual", "jvp", "grad", "value_and_grad", "jacobian", "numerical_grad",
     "gradcheck", "GradcheckError", "relative_error", "ops_registry", "__version__",
-    "compare_gradients", "trace",
+    "compare_gradients", "trace", "explain", "nn", "optim", "data", "classic",
     *_functions_all,
 ]

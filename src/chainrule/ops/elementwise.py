@@ -155,15 +155,15 @@ _unary(
 
 
 def _relu_forward(x):
-    mask = x > 0
-    return x * mask, mask
+    out = np.maximum(x, 0)  # not x * mask, which turns negatives into -0.0
+    return out, out
 
 
 register(
     "relu",
     _relu_forward,
-    lambda g, mask, needs: (g * mask,),
-    lambda ts, mask: ts[0] * mask,
+    lambda g, out, needs: (g * (out > 0),),
+    lambda ts, out: ts[0] * (out > 0),
     sym=lambda a: _sp().Max(0, a),
     doc="max(x, 0); the derivative at 0 is taken as 0.",
 )
