@@ -54,3 +54,10 @@ def test_trace_of_tensor_node_shows_shapes_and_rejects_non_tensors():
     assert "<float64 (3, 3)>" in t.table()
     with pytest.raises(TypeError, match="needs a chainrule Tensor"):
         cr.trace(3.0)
+
+
+def test_constant_inputs_show_a_dash_as_local_gradient():
+    x = named(2.0, "x")
+    row = cr.trace(1.0 / x).rows[-1]
+    assert row.local[0] is None and float(row.local[1]) == -0.25
+    assert "-, -0.25" in cr.trace(1.0 / named(2.0, "x")).table()

@@ -64,7 +64,7 @@ class Trace:
                 r.op,
                 ", ".join(r.inputs),
                 fmt(r.value, digits),
-                ", ".join(fmt(v, digits) for v in r.local) if r.local else "",
+                ", ".join("-" if v is None else fmt(v, digits) for v in r.local) if r.local else "",
                 fmt(r.upstream, digits),
                 fmt(r.grad, digits),
             ]
@@ -138,7 +138,7 @@ def trace(output, grad=None):
         node = t._node
         if g.size == 1:
             ones = np.ones_like(g)
-            row.local = [v if v is not None else np.nan for v in node.op.vjp(ones, node.ctx, node.needs)]
+            row.local = list(node.op.vjp(ones, node.ctx, node.needs))
         for inp, need, gi in zip(node.inputs, node.needs, in_grads):
             if need and inp._node is None and gi is not None:
                 gi = autograd.unbroadcast(gi, inp.data.shape, node.op.name)
