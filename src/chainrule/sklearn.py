@@ -1,0 +1,322 @@
+"""scikit-learn estimators backed by chainrule MLPs: ``MLPClassifier`` and ``MLPRegressor``.
+
+They follow the estimator API (``fit``, ``predict``, ``score``,
+``partial_fit``, ``get_params`` / ``set_params``, learned attributes ending
+in ``_``) and pass ``sklearn.utils.estimator_checks.check_estimator``, so
+they work inside ``Pipeline``, ``GridSearchCV`` and ``cross_val_score``.
+Hyper-parameter names follow scikit-learn's own MLP estimators where the
+meaning is the same, so switching is a one-line change; ``activation`` and
+``solver`` take any name of ``chainrule.nn.ACTIVATIONS`` and
+``chainrule.optim.OPTIMIZERS``. Training runs through
+:func:`chainrule.train.fit`; the trained network is ``model_``, a plain
+``nn.MLP`` that ``chainrule.io.save`` and ``chainrule.onnx.to_onnx`` accept.
+
+Needs the ``sklearn`` extra (``pip install chainrule[sklearn]``).
+
+Example:
+    >>> from sklearn.datasets import make_moons
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X, y = make_moons(200, noise=0.1, random_state=0)
+    >>> clf = make_pipeline(StandardScaler(), MLPClassifier((16,), learning_rate_init=0.01, random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils import check_random_state
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+except ImportError:  # pragma: no cover - exercised only without the extra
+    raise ImportError("chainrule.sklearn needs scikit-learn; install it with `pip install chainrule[sklearn]`") from None
+
+from .callbacks import EarlyStopping, StopOnPlateau
+from .nn import ACTIVATIONS, MLP
+from .nn._util import check
+from .optim import OPTIMIZERS
+from .train import fit as _fit
+from .train import predict as _forward
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+# scikit-learn's activation names that chainrule spells differently.
+ACTIVATION_ALIASES = {"logistic": "sigmoid"}
+
+_DTYPE = np.float64  # float64 so that predictions on a subset equal those on the full batch
+
+
+def _hidden_sizes(value):
+    sizes = (value,) if isinstance(value, numbers.Integral) else value
+    ok = isinstance(sizes, (tuple, list, np.ndarray)) and all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 for n in sizes)
+    if not ok or isinstance(value, bool):
+        raise ValueError(f"hidden_layer_sizes must be a positive int or a tuple of positive ints, got {value!r}")
+    return [int(n) for n in sizes]
+
+
+def _draw_seed(rng):
+    """An int seed for chainrule from scikit-learn's RandomState."""
+    return int(rng.randint(0, 2**31 - 1))
+
+
+class _ChainruleMLP(BaseEstimator):
+    """What the classifier and the regressor share: parameters, network building and the fit call."""
+
+    _loss = None  # the nn.LOSSES name each subclass trains with
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", solver="adam", learning_rate_init=1e-3,
+                 alpha=1e-4, batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
+                 early_stopping=False, validation_fraction=0.1, random_state=None, warm_start=False, verbose=0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ checks
+    def _checked_params(self):
+        """Validate the hyper-parameters (never in __init__, as scikit-learn requires)."""
+        check("learning_rate_init", self.learning_rate_init, ">0")
+        check("alpha", self.alpha, ">=0")
+        check("tol", self.tol, ">=0")
+        check("max_iter", self.max_iter, "int>0")
+        check("n_iter_no_change", self.n_iter_no_change, "int>0")
+        if self.early_stopping:
+            check("validation_fraction", self.validation_fraction, "(0,1)")
+        if self.batch_size != "auto":
+            check("batch_size", self.batch_size, "int>0")
+        activation = ACTIVATION_ALIASES.get(self.activation, self.activation)
+        ACTIVATIONS[activation]  # unknown names list the valid ones
+        OPTIMIZERS[self.solver]
+        return _hidden_sizes(self.hidden_layer_sizes), activation
+
+    def _validate_X(self, X, reset):
+        return validate_data(self, X, reset=reset, dtype=_DTYPE)
+
+    # ------------------------------------------------------------ training
+    def _new_network(self, n_outputs, rng):
+        hidden, activation = self._checked_params()
+        self.model_ = MLP([self.n_features_in_, *hidden, n_outputs], activation=activation,
+                          seed=_draw_seed(rng), dtype=_DTYPE)
+        self._optimizer = OPTIMIZERS[self.solver](self.model_.parameters(), lr=self.learning_rate_init)
+        self._rng = rng  # later partial_fit calls keep drawing shuffling seeds from it
+        self.loss_curve_ = []
+
+    def _batch(self, n_rows):
+        return min(200 if self.batch_size == "auto" else self.batch_size, n_rows)
+
+    def _run(self, X, Y, epochs, rng, stratify=None, callbacks=None, val=None):
+        """Train ``model_`` on (X, Y) for up to ``epochs`` epochs with the persistent optimiser."""
+        history = _fit(
+            self.model_, self._loss, self._optimizer, (X, Y), val=val, epochs=epochs,
+            batch_size=self._batch(len(X)), callbacks=callbacks, seed=_draw_seed(rng),
+            regularization={"l2": self.alpha} if self.alpha > 0 else None, verbose=self.verbose,
+        )
+        self.loss_curve_ = list(self.loss_curve_) + [float(v) for v in history["loss"]]
+        self.n_iter_ = len(history)
+        self.history_ = history
+        return history
+
+    def _fit_full(self, X, Y, n_outputs, stratify):
+        self._checked_params()
+        rng = check_random_state(self.random_state)
+        if not (self.warm_start and hasattr(self, "model_")):
+            self._new_network(n_outputs, rng)
+        val = None
+        if self.early_stopping:
+            (X, Y), val = self._split(X, Y, stratify, rng)
+            callbacks = [EarlyStopping("val_loss", patience=self.n_iter_no_change, min_delta=self.tol)]
+        else:
+            callbacks = [StopOnPlateau("loss", patience=self.n_iter_no_change, min_delta=self.tol)]
+        history = self._run(X, Y, self.max_iter, rng, callbacks=callbacks, val=val)
+        if self.early_stopping:
+            self.validation_loss_curve_ = [float(v) for v in history["val_loss"]]
+            self.best_validation_loss_ = min(self.validation_loss_curve_)
+        if history.stop_reason is None:
+            warnings.warn(f"{type(self).__name__} stopped after max_iter={self.max_iter} epochs before the loss "
+                          "settled; raise max_iter", ConvergenceWarning, stacklevel=3)
+        return self
+
+    def _split(self, X, Y, stratify, rng):
+        from .data import split_indices
+
+        strat = stratify is not None and np.bincount(stratify).min() >= 2
+        try:
+            parts = split_indices(len(X), stratify if strat else None, val=self.validation_fraction, test=0,
+                                  stratify=strat, seed=_draw_seed(rng))
+        except ValueError:
+            parts = None
+        if parts is None or len(parts.train) == 0 or len(parts.val) == 0:
+            raise ValueError(f"early stopping needs training and validation rows, but validation_fraction="
+                             f"{self.validation_fraction} of n_samples={len(X)} leaves one part empty")
+        return (X[parts.train], Y[parts.train]), (X[parts.val], Y[parts.val])
+
+    def _outputs(self, X):
+        check_is_fitted(self, "model_")
+        return _forward(self.model_, self._validate_X(X, reset=False))
+
+
+class MLPClassifier(ClassifierMixin, _ChainruleMLP):
+    """Multi-layer perceptron classifier: softmax outputs trained with cross-entropy.
+
+    Args:
+        hidden_layer_sizes: units per hidden layer, e.g. ``(64, 32)``; ``()`` is
+            multinomial logistic regression.
+        activation: hidden activation, any ``nn.ACTIVATIONS`` name ("relu",
+            "tanh", "gelu", ...; "logistic" means "sigmoid").
+        solver: an ``optim.OPTIMIZERS`` name ("adam", "sgd", "rmsprop", ...).
+        learning_rate_init: the optimiser's learning rate (> 0).
+        alpha: L2 penalty; ``alpha * sum(w ** 2)`` over the weights is added to the mean loss.
+        batch_size: rows per step, or "auto" for ``min(200, n_samples)``.
+        max_iter: maximum number of epochs.
+        tol, n_iter_no_change: stop once the training loss (or, with early
+            stopping, the validation loss) has not improved by ``tol`` for
+            ``n_iter_no_change`` epochs in a row.
+        early_stopping: hold out ``validation_fraction`` of the rows
+            (stratified) and keep the weights of the best validation loss.
+        random_state: seed of initialisation, shuffling and the split.
+        warm_start: ``fit`` continues from the current weights.
+        verbose: 0 silent, 1 progress bar, 2 a line per epoch.
+
+    Attributes:
+        classes_, n_features_in_, model_ (the ``nn.MLP``), n_iter_, loss_curve_,
+        history_ (the last ``fit``'s History), and with early stopping
+        validation_loss_curve_ and best_validation_loss_.
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifier((32,), learning_rate_init=0.01, max_iter=300, random_state=0).fit(X, y)
+        >>> clf.predict_proba(X[:2]).shape, clf.score(X, y) > 0.95
+        ((2, 3), True)
+    """
+
+    _loss = "cross_entropy"
+
+    def fit(self, X, y):
+        """Train from scratch (or from the current weights with ``warm_start``) on X, y."""
+        X, y = validate_data(self, X, y, dtype=_DTYPE)
+        labels = self._encode(y, reset=not (self.warm_start and hasattr(self, "model_")))
+        return self._fit_full(X, labels, len(self.classes_), stratify=labels)
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over X, y; the first call must list every class in ``classes``."""
+        first = not hasattr(self, "model_")
+        if first and classes is None:
+            raise ValueError("the first call to partial_fit needs classes=, the list of all class labels")
+        X, y = validate_data(self, X, y, dtype=_DTYPE, reset=first)
+        if first:
+            self.classes_ = np.unique(column_or_1d(classes))
+            self._new_network(len(self.classes_), check_random_state(self.random_state))
+        elif classes is not None and not np.array_equal(np.unique(column_or_1d(classes)), self.classes_):
+            raise ValueError(f"classes={np.asarray(classes).tolist()} differ from the classes of the first call, "
+                             f"{self.classes_.tolist()}")
+        self._run(X, self._encode(y, reset=False), 1, self._rng)
+        return self
+
+    def _encode(self, y, reset):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if reset:
+            self.classes_ = np.unique(y)
+            if len(self.classes_) < 2:
+                raise ValueError(f"y holds one class only ({self.classes_[0].item()!r}); a classifier needs at least 2")
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y holds label {unknown[0].item()!r}, which is not among the classes "
+                             f"{self.classes_.tolist()}")
+        return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        z = self._outputs(X)
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """Natural log of :meth:`predict_proba`, computed stably from the logits."""
+        z = self._outputs(X)
+        z = z - z.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+    def predict(self, X):
+        """The most probable class of each row."""
+        scores = self._outputs(X)  # checks fittedness before classes_ is touched
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+class MLPRegressor(RegressorMixin, _ChainruleMLP):
+    """Multi-layer perceptron regressor: linear outputs trained with mean squared error.
+
+    Targets are standardised internally (mean 0, variance 1 per column) and
+    predictions mapped back, so the learning rate does not depend on the
+    targets' units. Takes the same parameters as :class:`MLPClassifier`;
+    ``y`` may have several columns.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.linspace(-2, 2, 200).reshape(-1, 1)
+        >>> reg = MLPRegressor((32,), activation="tanh", learning_rate_init=0.01, batch_size=32, random_state=0)
+        >>> reg.fit(X, X.ravel() ** 2 + 10).score(X, X.ravel() ** 2 + 10) > 0.95
+        True
+    """
+
+    _loss = "mse"
+
+    def fit(self, X, y):
+        """Train from scratch (or from the current weights with ``warm_start``) on X, y."""
+        X, y = validate_data(self, X, y, dtype=_DTYPE, multi_output=True, y_numeric=True)
+        if not (self.warm_start and hasattr(self, "model_")):
+            self._fit_scaling(y)
+        return self._fit_full(X, self._scaled(y), self._y_mean.size, stratify=None)
+
+    def partial_fit(self, X, y):
+        """One epoch over X, y (the first call fixes the target scaling from its y)."""
+        first = not hasattr(self, "model_")
+        X, y = validate_data(self, X, y, dtype=_DTYPE, multi_output=True, y_numeric=True, reset=first)
+        if first:
+            self._fit_scaling(y)
+            self._new_network(self._y_mean.size, check_random_state(self.random_state))
+        self._run(X, self._scaled(y), 1, self._rng)
+        return self
+
+    def _fit_scaling(self, y):
+        Y = y.reshape(len(y), -1)
+        self._y_1d = y.ndim == 1
+        self._y_mean = Y.mean(axis=0)
+        std = Y.std(axis=0)
+        self._y_scale = np.where(std > 0, std, 1.0)  # a constant column stays as it is, shifted to 0
+
+    def _scaled(self, y):
+        Y = y.reshape(len(y), -1)
+        if Y.shape[1] != self._y_mean.size:
+            raise ValueError(f"y has {Y.shape[1]} columns but the model was fitted on {self._y_mean.size}")
+        return (Y - self._y_mean) / self._y_scale
+
+    def predict(self, X):
+        """Predicted targets, shape (n_samples,) or (n_samples, n_targets) as in ``fit``."""
+        Y = self._outputs(X) * self._y_scale + self._y_mean
+        return Y.ravel() if self._y_1d else Y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
