@@ -1,0 +1,230 @@
+"""A saved model together with the preprocessing learned at training time.
+
+``chainrule train`` stores, in the model file's metadata, everything needed
+to use the model on new raw data: the feature columns in order, the fitted
+scaler, the class names, the target column, the task and the loss. A
+:class:`TrainedModel` reads them back and applies them, so ``predict`` and
+``evaluate`` take the same kind of file the model was trained on.
+
+A model file saved without that metadata (``chainrule.io.save(model, path)``)
+still works: its inputs are taken as already scaled and its outputs are
+reported as they are.
+
+Example:
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from chainrule import io, nn
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
+    >>> io.save(nn.MLP([2, 4, 3], seed=0), path, metadata={"task": "classification", "loss": "cross_entropy",
+    ...         "feature_names": ["a", "b"], "class_names": ["x", "y", "z"]})
+    >>> tm = TrainedModel.load(path)
+    >>> header, rows = tm.predict_table(np.zeros((1, 2)))
+    >>> header
+    ['prediction', 'probability_x', 'probability_y', 'probability_z']
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import io
+from ..data import scaler_from_dict
+from ..metrics import to_labels
+from ..nn import ACTIVATIONS, LOSSES
+from ..nn._util import Registry
+from ..train import evaluate, predict
+from .sources import read_inputs
+
+__all__ = ["LossSpec", "LOSS_SPECS", "TASK_METRICS", "ModelInfo", "TrainedModel"]
+
+
+class LossSpec(NamedTuple):
+    """How a loss shapes a model: the task, the output layout and the activation giving probabilities."""
+
+    task: str
+    outputs: str  # "classes": one output per class; "binary": one logit; "targets": one per target column
+    probability: str | None  # nn.ACTIVATIONS name applied to the outputs, or None (scores only)
+
+
+#: The losses ``chainrule train`` can train with, by ``nn.LOSSES`` name.
+LOSS_SPECS = Registry("loss for command-line training")
+LOSS_SPECS.update({
+    "cross_entropy": LossSpec("classification", "classes", "softmax"),
+    "multiclass_hinge": LossSpec("classification", "classes", None),
+    "bce_with_logits": LossSpec("classification", "binary", "sigmoid"),
+    "mse": LossSpec("regression", "targets", None),
+})
+
+#: Metrics reported for each task (names of ``metrics.METRICS``).
+TASK_METRICS = {"classification": ["accuracy"], "regression": ["mse", "mae", "r2"]}
+
+
+class ModelInfo:
+    """The data-facing facts stored with a model: features, target, classes, scaler, task, loss."""
+
+    def __init__(self, metadata, n_features):
+        meta = metadata or {}
+        self.metadata = meta
+        self.task = meta.get("task")
+        self.loss = meta.get("loss")
+        self.target = meta.get("target")
+        self.class_names = meta.get("class_names")
+        self.feature_names = list(meta.get("feature_names") or [f"x{i + 1}" for i in range(n_features)])
+        self.scaler = scaler_from_dict(meta["scaler"]) if meta.get("scaler") else None
+        if len(self.feature_names) != n_features:
+            raise ValueError(f"the model file lists {len(self.feature_names)} feature names for a network with "
+                             f"{n_features} inputs")
+
+    @property
+    def spec(self):
+        """The :class:`LossSpec` of the training loss, or None for a model without metadata."""
+        return LOSS_SPECS.get(self.loss)
+
+
+def _n_inputs(model):
+    for _, module in model.named_modules():
+        if hasattr(module, "in_features"):
+            return int(module.in_features)
+    raise ValueError(f"cannot tell how many inputs a {type(model).__name__} takes: it has no Linear layer")
+
+
+class TrainedModel:
+    """A model plus its :class:`ModelInfo`; turns raw feature rows into predictions.
+
+    Attributes:
+        model: the network (an ``nn.Module``, in eval mode).
+        info: the stored preprocessing and training facts.
+        path: the file it was loaded from (or None).
+    """
+
+    def __init__(self, model, metadata=None, path=None):
+        self.model, self.path = model, path
+        self.info = ModelInfo(metadata, _n_inputs(model))
+
+    @classmethod
+    def load(cls, path):
+        """Load a model file written by ``chainrule train`` or ``chainrule.io.save``."""
+        model, metadata = io.load(path, with_metadata=True)
+        try:
+            return cls(model, metadata, os.fspath(path))
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ValueError(f"{os.fspath(path)} has malformed training metadata ({exc})") from None
+
+    # ------------------------------------------------------------ inputs
+    def read(self, source, with_target=False):
+        """The rows of a CSV/NPZ file or built-in data set, in this model's feature order (and the targets)."""
+        return read_inputs(source, self.info, with_target)
+
+    def _prepared(self, X):
+        X = np.asarray(X, dtype=np.float64)
+        expected = len(self.info.feature_names)
+        if X.ndim != 2 or X.shape[1] != expected:
+            got = X.shape[1] if X.ndim == 2 else f"shape {X.shape}"
+            raise ValueError(f"the model expects {expected} features per row, got {got}")
+        return X if self.info.scaler is None else self.info.scaler.transform(X)
+
+    def outputs(self, X):
+        """The network's raw outputs on raw feature rows (scaled as at training time)."""
+        return predict(self.model, self._prepared(X))
+
+    # ------------------------------------------------------------ predictions
+    def probabilities(self, X):
+        """Class probabilities (n, classes), or None when the loss gives scores only."""
+        spec = self.info.spec
+        if spec is None or spec.probability is None:
+            return None
+        p = np.asarray(ACTIVATIONS[spec.probability](self.outputs(X)), dtype=np.float64)
+        return np.concatenate([1 - p, p], axis=1) if p.shape[1] == 1 else p
+
+    def predict_table(self, X):
+        """``(header, rows)`` of predictions: class name and probabilities, or predicted values."""
+        spec, out = self.info.spec, self.outputs(X)
+        if spec is None or spec.task == "regression":
+            names = ["prediction"] if out.shape[1] == 1 else [f"prediction_{j}" for j in range(out.shape[1])]
+            return names, out.tolist()
+        labels = to_labels(out, 0.0 if spec.outputs == "binary" else 0.5)
+        classes = self.info.class_names or [str(k) for k in range(max(out.shape[1], 2))]
+        proba = self.probabilities(X)
+        if proba is None:
+            return ["prediction"], [[classes[k]] for k in labels]
+        header = ["prediction"] + [f"probability_{c}" for c in classes]
+        return header, [[classes[k], *(float(v) for v in row)] for k, row in zip(labels, proba)]
+
+    def evaluate(self, X, y):
+        """``{"loss": ..., <metric>: ...}`` on raw rows X with targets y encoded as at training time."""
+        if self.info.spec is None:
+            raise ValueError("this model file has no training metadata (task, loss), so it cannot be evaluated; "
+                             "train it with `chainrule train` or save it with task and loss metadata")
+        if y is None:
+            raise ValueError(f"evaluating needs the target column {self.info.target or 'y'!r} in the data")
+        return evaluate(self.model, self.info.loss, (self._prepared(X), y), metrics=TASK_METRICS[self.info.spec.task])
+
+    def export_onnx(self, path, overwrite=False, raw=False):
+        """Write an ONNX file that takes raw features and gives probabilities (bare network if ``raw``).
+
+        Returns:
+            A one-line description of the graph's input and output.
+        """
+        from ..onnx import export_onnx
+
+        spec, info = self.info.spec, self.info
+        head = None if raw or spec is None else spec.probability
+        scaler = None if raw else info.scaler
+        output = {None: "raw outputs", "softmax": "class probabilities", "sigmoid": "probability of the last class"}
+        metadata = {"feature_names": ",".join(info.feature_names), "output": output[head]}
+        if info.class_names:
+            metadata["class_names"] = ",".join(info.class_names)
+        export_onnx(self.model, path, overwrite=overwrite, head=head or "none", scaler=scaler, metadata=metadata)
+        scaled = "raw" if scaler is not None else "scaled" if info.scaler is not None else "given"
+        return f"input 'input' ({len(info.feature_names)} {scaled} features), output 'output' ({output[head]})"
+
+    # ------------------------------------------------------------ description
+    def describe(self):
+        """``[(label, text)]`` rows for ``chainrule info``: architecture, size, data and training facts."""
+        info, meta = self.info, self.info.metadata
+        rows = [("file", self.path or "-"), ("architecture", _architecture(self.model)),
+                ("parameters", f"{self.model.num_parameters():,}"),
+                ("task", info.task or "unknown (no training metadata)"), ("loss", info.loss or "-"),
+                ("features", _short_list(info.feature_names)), ("target", info.target or "-")]
+        if info.class_names:
+            rows.append(("classes", _short_list(info.class_names)))
+        rows.append(("scaling", type(info.scaler).__name__ if info.scaler else "none"))
+        for key, value in meta.get("training", {}).items():
+            if value not in (None, {}, []):
+                rows.append((f"training.{key}", str(value)))
+        for part, scores in meta.get("scores", {}).items():
+            rows.append((f"{part} scores", ", ".join(f"{k} {_fmt(v)}" for k, v in scores.items())))
+        return rows
+
+
+def _fmt(value):
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _short_list(names, limit=8):
+    names = list(names)
+    shown = ", ".join(map(str, names[:limit]))
+    return f"{len(names)}: {shown}" + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _architecture(model):
+    sizes = getattr(model, "sizes", None)
+    if sizes is None:
+        return type(model).__name__
+    act = getattr(model.activation, "name", None)
+    out = getattr(model.output_activation, "name", None)
+    parts = ["-".join(map(str, sizes)), f"{type(model).__name__}"]
+    parts += [f"{act} hidden units"] if act else []
+    parts += [f"{out} outputs"] if out else []
+    parts += ["skip links"] if getattr(model, "skip", None) is not None else []
+    return ", ".join(parts)
+
+
+def check_loss(name):
+    """The :class:`LossSpec` of ``name``: unknown names list ``nn.LOSSES``, unsupported ones list LOSS_SPECS."""
+    LOSSES[name]
+    return LOSS_SPECS[name]
+
