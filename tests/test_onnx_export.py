@@ -125,3 +125,11 @@ def test_unknown_activation_and_head_and_opset_are_named():
         to_onnx(nn.Linear(2, 2, seed=0), head="tanh")
     with pytest.raises(ValueError, match="opset must be an integer >= 13"):
         to_onnx(nn.Linear(2, 2, seed=0), opset=9)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import chainrule.onnx
+
+    assert doctest.testmod(chainrule.onnx, optionflags=doctest.ELLIPSIS).failed == 0

@@ -46,12 +46,17 @@ def main(argv=None):
     """Run the CLI; user errors print one line and exit 2, with no traceback."""
     try:
         cli.main(args=argv, prog_name="chainrule", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.NoArgsIsHelpError as e:  # a bare `chainrule` asks for the overview
+        click.echo(e.ctx.get_help())
+    except click.exceptions.Abort as e:
+        cause = e.__cause__ or e.__context__  # click turns Ctrl-C into Abort; keep its message and exit code
+        if isinstance(cause, KeyboardInterrupt):
+            _fail(one_line(cause) if cause.args else "interrupted", 130)
         _fail("aborted")
     except click.ClickException as e:
         _fail(" ".join(e.format_message().split()), 2 if e.exit_code in (1, 2) else e.exit_code)
     except USER_ERRORS as e:
         _fail(one_line(e))
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
+    except KeyboardInterrupt as e:
+        _fail(one_line(e) if e.args else "interrupted", 130)
     sys.exit(0)
