@@ -254,3 +254,12 @@ def test_optimizer_state_for_another_rule_is_refused(model, path):
 
 def test_docstring_examples_run():
     assert doctest.testmod(io, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_saved_file_permissions_follow_the_umask(model, path):
+    old = os.umask(0o022)
+    try:
+        io.save(model, path)
+    finally:
+        os.umask(old)
+    assert os.stat(path).st_mode & 0o777 == 0o644

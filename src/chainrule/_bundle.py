@@ -112,6 +112,7 @@ def write_bundle(path, arrays, fmt, version, document, overwrite=False):
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=folder)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; a saved model should not be
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
             f.flush()
@@ -120,6 +121,12 @@ def write_bundle(path, arrays, fmt, version, document, overwrite=False):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask():
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 def _move_into_place(tmp, path, overwrite):
