@@ -101,7 +101,7 @@ class Monitor:
 
     Example:
         >>> m = Monitor("val_accuracy", min_delta=0.01)
-        >>> m.improves(0.95, 0.94), m.improves(0.955, 0.95)
+        >>> m.improves(0.96, 0.94), m.improves(0.955, 0.95)
         (True, False)
     """
 

@@ -353,6 +353,15 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
     Raises:
         ValueError / TypeError: one sentence naming a bad argument or mismatched data.
         FileExistsError: ``checkpoint_dir`` holds a checkpoint and ``resume`` is False.
+
+    Example:
+        >>> import numpy as np
+        >>> from chainrule import nn
+        >>> X = np.random.default_rng(0).normal(size=(100, 3)); y = (X.sum(axis=1) > 0).astype(int)
+        >>> h = fit(nn.MLP([3, 8, 2], seed=0), "cross_entropy", ("adam", 0.05), (X, y), epochs=20,
+        ...         metrics=["accuracy"], seed=0, verbose=0)
+        >>> len(h), h["accuracy"][-1] > 0.9
+        (20, True)
     """
     run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose)
     seed = _resolve_seed(seed, checkpoint_dir, resume)
