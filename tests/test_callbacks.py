@@ -199,3 +199,14 @@ def test_registry_and_specs():
 
 def test_docstring_examples_run():
     assert doctest.testmod(callbacks, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_progress_falls_back_to_lines_without_tqdm(noisy, monkeypatch):
+    import sys
+
+    train, _ = noisy
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    out = FakeTerminal()
+    bar = ProgressBar(verbose=1, stream=out)
+    fit(big(), "cross_entropy", "adam", train, epochs=2, callbacks=[bar], verbose=1)
+    assert not bar.wants_batches and out.getvalue().count("\n") == 2

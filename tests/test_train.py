@@ -182,6 +182,14 @@ def test_batch_sizes_from_one_to_all(data):
         assert np.isfinite(h["loss"][0])
 
 
+def test_default_batch_size_is_capped_but_an_explicit_one_is_not():
+    X, y = blobs(n=8)
+    h = fit(net(), "cross_entropy", "sgd", (X, y), epochs=1, verbose=0)
+    assert np.isfinite(h["loss"][0])
+    with pytest.raises(ValueError, match="from 1 to the 8 training rows, got 32"):
+        fit(net(), "cross_entropy", "sgd", (X, y), epochs=1, batch_size=32, verbose=0)
+
+
 def test_shuffle_false_keeps_row_order():
     order = []
 

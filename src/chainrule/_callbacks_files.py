@@ -50,6 +50,14 @@ def _is_terminal(stream):
         return False
 
 
+def _has_tqdm():
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:  # without tqdm, fall back to one line per epoch
+        return False
+    return True
+
+
 class ProgressBar(Callback):
     """A tqdm bar per epoch on a terminal; otherwise one line per epoch (or nothing).
 
@@ -75,7 +83,7 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, ctx):
         bar_stream = self.stream or sys.stderr
-        self.wants_batches = self.verbose == 1 and _is_terminal(bar_stream)
+        self.wants_batches = self.verbose == 1 and _is_terminal(bar_stream) and _has_tqdm()
         self._every = max(1, ctx.steps_per_epoch // 20)  # refresh the loss shown ~20 times an epoch
 
     def on_epoch_begin(self, ctx, epoch):

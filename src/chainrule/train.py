@@ -44,6 +44,7 @@ from .metrics import to_labels
 
 __all__ = ["fit", "evaluate", "predict", "fit_restarts", "RestartResult"]
 
+DEFAULT_BATCH = 32  # a common mini-batch size: fast steps, still a fair gradient estimate
 EVAL_BATCH = 4096  # rows per forward pass when evaluating: large enough to be BLAS-bound, small in memory
 
 
@@ -204,7 +205,8 @@ class _Run:
             (X, y), val = _split_validation(X, y, validation_split, seed)
         self.X = prepare_inputs(self.model, X)
         self.targets = prepare_targets(self.model, self.loss_fn, self.loss_name, self.X, y)
-        self.batch_size = check_batch_size(batch_size, len(self.X))
+        default = min(DEFAULT_BATCH, len(self.X))
+        self.batch_size = check_batch_size(default if batch_size is None else batch_size, len(self.X))
         self.val = None
         if val is not None:
             Xv, yv = as_pair(val, "val")
@@ -319,7 +321,7 @@ def _resolve_seed(seed, checkpoint_dir, resume):
     return int(np.random.default_rng().integers(2**31))
 
 
-def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=32,
+def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=None,
         shuffle=True, metrics=None, callbacks=None, seed=None, checkpoint_dir=None, resume=False,
         regularization=None, verbose=1):
     """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.history.History`.
@@ -334,7 +336,8 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         val: validation data, same forms; or ``validation_split``, a fraction in
             (0, 1) of ``train`` held out at random (stratified for class labels).
         epochs: passes over the training data (> 0).
-        batch_size: rows per step, from 1 (stochastic) to len(train) (full batch).
+        batch_size: rows per step, from 1 (stochastic) to len(train) (full batch);
+            None: 32, or all rows when there are fewer.
         shuffle: a new random order every epoch; False keeps the rows' order.
         metrics: names from ``metrics.METRICS`` logged on train and validation data.
         callbacks: Callback objects, ``callbacks.CALLBACKS`` names or ``{"name": ...}`` dicts.
