@@ -8,6 +8,7 @@ import struct
 import numpy as np
 import pytest
 
+from chainrule import io, nn
 from chainrule.cli import main
 from chainrule.cli.run import TrainSettings, train_run
 
@@ -52,6 +53,8 @@ def ws(tmp_path_factory):
     (root / "newer.safetensors").write_bytes(_with_header(raw, {"format_version": "99"}))
     (root / "other.safetensors").write_bytes(_with_header(raw, {"format": "someone.else"}))
     (root / "existing.csv").write_text("keep me\n")
+    io.save(nn.MLP([3, 4, 2], seed=0), root / "mismatch.safetensors",
+            metadata={"task": "classification", "loss": "cross_entropy", "class_names": ["p", "q", "r"]})
     (root / "a_file").write_text("not a folder\n")
     big = TrainSettings(hidden=(64,), epochs=1, validation=0, test=0, out=str(root / "runs" / "big"), verbose=0,
                         plots=False)
@@ -119,6 +122,7 @@ CASES = [
     ("negative patience", TRAIN + ["--patience", "-2"], "patience must be a positive integer, got -2"),
     ("negative seed", TRAIN + ["--seed", "-1"], "seed must be a non-negative integer, got -1"),
     ("overwrite and resume", TRAIN + ["--overwrite", "--resume"], "pass one of them"),
+    ("resume without a checkpoint", TRAIN + ["--resume"], "--resume found no checkpoint in runs/new"),
     ("unknown option", ["train", "good.csv", "--epoch", "3"], "No such option '--epoch'. Did you mean '--epochs'?"),
     ("missing argument", ["predict"], "Missing argument 'MODEL'"),
     ("unknown command", ["fit"], "No such command 'fit'"),
@@ -142,6 +146,8 @@ CASES = [
     ("not a chainrule model", ["info", "other.safetensors"], "holds a 'someone.else', not a 'chainrule.model'"),
     ("a CSV given as the model", ["info", "good.csv"], "good.csv is not a safetensors file"),
     ("a folder given as the model", ["info", "runs"], "runs is a folder, not a model file"),
+    ("metadata contradicting the network", ["info", "mismatch.safetensors"],
+     "has malformed training metadata (the model file lists 3 class names for a network with 2 outputs)"),
     # prediction data
     ("missing feature column", ["predict", MODEL, "missing_column.csv"],
      "lacks the feature column(s) b the model was trained on (expected 3 features, got 2)"),

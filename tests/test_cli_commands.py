@@ -68,7 +68,7 @@ def test_info_shows_architecture_parameters_and_training(flowers):
     text = " ".join(run("info", out / "model.safetensors").output.split())
     assert "architecture 3-16-3, MLP, relu hidden units" in text
     assert "parameters 115" in text and "classes 3: daisy, rose, tulip" in text
-    assert "training.lr 0.05" in text and "test scores loss" in text
+    assert "training.lr 0.05" in text and "scores.test.accuracy 1" in text
 
 
 def test_evaluate_and_predict_apply_the_saved_preprocessing(flowers):
@@ -167,6 +167,25 @@ def test_explain_mazur_by_default_and_a_saved_model(flowers, tmp_path):
     io.save(nn.MLP([2, 2, 1], activation="sigmoid", seed=0), tmp_path / "tiny.safetensors")
     text = run("explain", tmp_path / "tiny.safetensors", "--x", "1,0", "--target", "1").output
     assert "o1" in text and "h2" in text
+
+
+def test_main_job_trains_digits_to_97_percent_quickly(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    start = time.perf_counter()
+    result = run("train", "digits")
+    assert time.perf_counter() - start < 60
+    test_accuracy = float(result.output.split("test accuracy ")[1].split()[0])
+    assert test_accuracy >= 0.97
+    model = tmp_path / "runs" / "digits" / "model.safetensors"
+    assert model.is_file() and (tmp_path / "runs" / "digits" / "curves.png").is_file()
+    assert "loss 0." in run("evaluate", model, "digits").output
+    header = run("predict", model, "digits").output.splitlines()[0]
+    assert header == "prediction," + ",".join(f"probability_{d}" for d in range(10))
+    again = CliRunner().invoke(cli, ["train", "digits"])
+    assert again.exit_code != 0 and "--resume" not in str(again.exception)
+    assert "accuracy" in run("train", "digits", "--overwrite", "-q").output
 
 
 def test_real_process_exit_codes_and_no_traceback(tmp_path):

@@ -112,7 +112,7 @@ def test_warm_start_continues_from_current_weights(iris):
         clf.fit(X, y)
         model = clf.model_
         clf.fit(X, y)
-    assert clf.model_ is model and len(clf.loss_curve_) == 10
+    assert clf.model_ is model and len(clf.loss_curve_) == 10 == clf.n_iter_
 
 
 def test_regressor_scales_targets_and_handles_several_outputs():
@@ -125,7 +125,7 @@ def test_regressor_scales_targets_and_handles_several_outputs():
     part = MLPRegressor((16,), random_state=0)
     for _ in range(3):
         part.partial_fit(X, y)
-    assert part.n_iter_ == 1 and len(part.loss_curve_) == 3
+    assert part.n_iter_ == 3 == len(part.loss_curve_)
 
 
 def test_get_set_params_and_clone():

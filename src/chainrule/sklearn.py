@@ -131,7 +131,7 @@ class _ChainruleMLP(BaseEstimator):
             regularization={"l2": self.alpha} if self.alpha > 0 else None, verbose=self.verbose,
         )
         self.loss_curve_ = list(self.loss_curve_) + [float(v) for v in history["loss"]]
-        self.n_iter_ = len(history)
+        self.n_iter_ = len(self.loss_curve_)  # epochs since the network was built, as scikit-learn counts
         self.history_ = history
         return history
 

@@ -23,6 +23,8 @@ import io
 import os
 import tempfile
 
+from .._bundle import _move_into_place, _umask
+
 __all__ = ["check_new_file", "check_out_dir", "write_csv", "write_text", "OUTPUT_FILES"]
 
 #: The files a training run writes into its output folder, by role; --overwrite replaces only these.
@@ -70,18 +72,19 @@ def check_new_file(path, overwrite=False):
     return path
 
 
-def check_out_dir(path, overwrite=False, resume=False):
-    """Raise unless ``path`` is a usable output folder: new, or existing with ``overwrite`` / ``resume``.
+def check_out_dir(path, overwrite=False, resume=False, resumable=True):
+    """Raise unless ``path`` is a usable output folder: new or empty, or existing with ``overwrite`` / ``resume``.
 
     Only the run files of :data:`OUTPUT_FILES` are ever replaced; anything
-    else in the folder is left alone.
+    else in the folder is left alone. ``resumable`` says whether the hint
+    may offer ``--resume``.
     """
     path = os.fspath(path)
     if os.path.exists(path) and not os.path.isdir(path):
         raise NotADirectoryError(f"output folder {path} is a file")
     if os.path.isdir(path) and os.listdir(path) and not (overwrite or resume):
-        raise FileExistsError(f"output folder {path} already exists; pass --overwrite to replace its run files "
-                              "or --resume to continue its checkpoint")
+        hint = " or --resume to continue its checkpoint" if resumable else ""
+        raise FileExistsError(f"output folder {path} already exists; pass --overwrite to replace its run files{hint}")
     _check_parent(os.path.join(path, "x"))
     return path
 
@@ -92,17 +95,13 @@ def _atomic_write(path, data: bytes, overwrite):
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; results should not be
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if the file appeared meanwhile, instead of replacing it
-            os.unlink(tmp)
-    except BaseException:
+        _move_into_place(tmp, path, overwrite)  # never replaces a file that appeared meanwhile
+    finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
 
 
 def write_text(path, text, overwrite=False):

@@ -32,6 +32,7 @@ import shutil
 import numpy as np
 
 from .. import io
+from ..checkpoint import checkpoint_path
 from ..data import MinMaxScaler, StandardScaler, split_indices
 from ..history import History
 from ..nn import ACTIVATIONS, MLP, REGULARIZERS
@@ -42,7 +43,7 @@ from .outputs import OUTPUT_FILES, check_out_dir, write_text
 from .sources import load_source, target_column
 from .trained import LOSS_SPECS, TASK_METRICS, check_loss
 
-__all__ = ["TrainSettings", "RunResult", "SCALERS", "DEFAULT_LOSS", "train_run", "parse_hidden"]
+__all__ = ["TrainSettings", "RunResult", "SCALERS", "DEFAULT_LOSS", "train_run", "run_main_job", "parse_hidden"]
 
 #: Feature scaling by name (fitted on the training rows only).
 SCALERS = Registry("scaling")
@@ -161,6 +162,8 @@ def _split(ds, settings):
 def _out_dir(settings, ds):
     out = settings.out or os.path.join("runs", ds.name)
     check_out_dir(out, settings.overwrite, settings.resume)
+    if settings.resume and not os.path.exists(checkpoint_path(os.path.join(out, OUTPUT_FILES["checkpoint"]))):
+        raise FileNotFoundError(f"--resume found no checkpoint in {out}; run without --resume to start afresh")
     if settings.overwrite:  # replace only what a run writes, never the user's other files
         for name in OUTPUT_FILES.values():
             target = os.path.join(out, name)
@@ -220,6 +223,19 @@ def train_run(source, settings=None):
     metadata = _metadata(settings, ds, loss, scaler, scores, history, source)
     files = _write_outputs(out, model, metadata, history, settings)
     return RunResult(model, history, scores, files, metadata)
+
+
+def run_main_job(out=None, overwrite=False, verbose=1):
+    """The standard digits job (:func:`chainrule.main_job.main_job`) under the CLI's output-folder rules.
+
+    Returns:
+        main_job's result: ``{"accuracy": {...}, "paths": {...}, "epochs": n}``.
+    """
+    from ..main_job import main_job
+
+    out = out or os.path.join("runs", "digits")
+    check_out_dir(out, overwrite, resumable=False)
+    return main_job(out, overwrite=overwrite, verbose=verbose)
 
 
 def _fit(model, loss, settings, data, out):

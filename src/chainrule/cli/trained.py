@@ -65,11 +65,12 @@ TASK_METRICS = {"classification": ["accuracy"], "regression": ["mse", "mae", "r2
 class ModelInfo:
     """The data-facing facts stored with a model: features, target, classes, scaler, task, loss."""
 
-    def __init__(self, metadata, n_features):
+    def __init__(self, metadata, n_features, n_outputs):
         meta = metadata or {}
         self.metadata = meta
-        self.task = meta.get("task")
-        self.loss = meta.get("loss")
+        # Models saved by main_job() keep their loss inside the training recipe.
+        self.loss = meta.get("loss") or (meta.get("recipe") or {}).get("loss")
+        self.task = meta.get("task") or (LOSS_SPECS[self.loss].task if self.loss in LOSS_SPECS else None)
         self.target = meta.get("target")
         self.class_names = meta.get("class_names")
         self.feature_names = list(meta.get("feature_names") or [f"x{i + 1}" for i in range(n_features)])
@@ -77,6 +78,12 @@ class ModelInfo:
         if len(self.feature_names) != n_features:
             raise ValueError(f"the model file lists {len(self.feature_names)} feature names for a network with "
                              f"{n_features} inputs")
+        spec = self.spec
+        if self.class_names and spec is not None and spec.task == "classification":
+            expected = 2 if spec.outputs == "binary" else n_outputs
+            if len(self.class_names) != expected:
+                raise ValueError(f"the model file lists {len(self.class_names)} class names for a network with "
+                                 f"{n_outputs} outputs")
 
     @property
     def spec(self):
@@ -84,11 +91,13 @@ class ModelInfo:
         return LOSS_SPECS.get(self.loss)
 
 
-def _n_inputs(model):
-    for _, module in model.named_modules():
-        if hasattr(module, "in_features"):
-            return int(module.in_features)
-    raise ValueError(f"cannot tell how many inputs a {type(model).__name__} takes: it has no Linear layer")
+def _io_sizes(model):
+    """(inputs, outputs) of a network: the first Linear layer's inputs, the last one's outputs."""
+    linear = [m for _, m in model.named_modules() if hasattr(m, "in_features") and hasattr(m, "out_features")]
+    if not linear:
+        raise ValueError(f"cannot tell how many inputs a {type(model).__name__} takes: it has no Linear layer")
+    outputs = model.output.out_features if hasattr(model, "output") else linear[-1].out_features
+    return int(linear[0].in_features), int(outputs)
 
 
 class TrainedModel:
@@ -102,7 +111,7 @@ class TrainedModel:
 
     def __init__(self, model, metadata=None, path=None):
         self.model, self.path = model, path
-        self.info = ModelInfo(metadata, _n_inputs(model))
+        self.info = ModelInfo(metadata, *_io_sizes(model))
 
     @classmethod
     def load(cls, path):
@@ -192,16 +201,27 @@ class TrainedModel:
         if info.class_names:
             rows.append(("classes", _short_list(info.class_names)))
         rows.append(("scaling", type(info.scaler).__name__ if info.scaler else "none"))
-        for key, value in meta.get("training", {}).items():
-            if value not in (None, {}, []):
-                rows.append((f"training.{key}", str(value)))
-        for part, scores in meta.get("scores", {}).items():
-            rows.append((f"{part} scores", ", ".join(f"{k} {_fmt(v)}" for k, v in scores.items())))
+        for key, value in meta.items():  # training settings, scores, and whatever else the file holds
+            if key not in _SHOWN:
+                rows.extend(_flatten(key, value))
         return rows
 
 
+# Metadata keys that describe() shows in its own words.
+_SHOWN = {"task", "loss", "target", "class_names", "feature_names", "scaler"}
+
+
+def _flatten(key, value):
+    """``[(dotted key, text)]`` for a metadata entry: one level of dicts opened, empty values left out."""
+    if isinstance(value, dict) and value and all(not isinstance(v, dict) for v in value.values()):
+        return [(f"{key}.{k}", _fmt(v)) for k, v in value.items() if v not in (None, {}, [])]
+    if isinstance(value, dict):
+        return [row for k, v in value.items() for row in _flatten(f"{key}.{k}", v)]
+    return [] if value in (None, {}, []) else [(key, _fmt(value))]
+
+
 def _fmt(value):
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _short_list(names, limit=8):

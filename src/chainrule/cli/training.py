@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from ._app import cli
-from .run import TrainSettings, train_run
+from .run import TrainSettings, run_main_job, train_run
 
 _DEFAULTS = TrainSettings()
 
@@ -61,11 +61,31 @@ def train(data, **options):
 
     Writes the model (with its preprocessing), the history (CSV and JSON), a
     report and the learning curves to the output folder, which must not exist
-    yet unless --overwrite or --resume is given.
+    yet unless --overwrite or --resume is given. `chainrule train digits`
+    without training options runs the standard digits job.
     """
-    settings = _settings(options)
-    result = train_run(data, settings)
-    _report(result)
+    if data == "digits" and not _training_options_given(click.get_current_context()):
+        _report_main_job(run_main_job(options["out"], options["overwrite"], 0 if options["quiet"] else 1),
+                         options["quiet"])
+        return
+    _report(train_run(data, _settings(options)))
+
+
+# Options that change only where results go and how much is printed: the standard job accepts them.
+_OUTPUT_OPTIONS = {"data", "out", "overwrite", "quiet"}
+
+
+def _training_options_given(ctx):
+    return any(ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+               for name in ctx.params if name not in _OUTPUT_OPTIONS)
+
+
+def _report_main_job(result, quiet):
+    if quiet:  # otherwise main_job has printed the accuracies itself
+        click.echo(" / ".join(f"{part} accuracy {value:.4f}" for part, value in result["accuracy"].items()))
+    click.echo("wrote:")
+    for path in result["paths"].values():
+        click.echo(f"  {path}")
 
 
 def _settings(options):
