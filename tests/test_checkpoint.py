@@ -189,3 +189,16 @@ def test_corrupt_checkpoint_is_one_sentence(tmp_path):
     with pytest.raises(ValueError) as e:
         run(tmp_path, resume=True, epochs=2)
     assert str(path) in str(e.value) and "truncated" in str(e.value)
+
+
+def test_missing_safetensors_fails_before_training(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    seen = []
+
+    class Count(Callback):
+        def on_epoch_begin(self, ctx, epoch):
+            seen.append(epoch)
+
+    with pytest.raises(ImportError, match="needs the safetensors package"):
+        run(tmp_path, extra=[Count()], epochs=1)
+    assert seen == []

@@ -219,6 +219,9 @@ class _Run:
         self.ctx = TrainContext(self.model, self.optimizer, self.epochs, steps, self.val is not None)
 
     def restore(self, checkpoint_dir, resume):
+        from ._bundle import require_safetensors
+
+        require_safetensors()  # fail now, not after the first epoch's work
         self.checkpoint_dir = checkpoint_dir
         saved = _ckpt.read_settings(checkpoint_dir)
         if saved is None:
