@@ -263,3 +263,33 @@ def test_saved_file_permissions_follow_the_umask(model, path):
     finally:
         os.umask(old)
     assert os.stat(path).st_mode & 0o777 == 0o644
+
+
+def test_deeply_nested_json_is_corrupt_not_a_crash(model, path):
+    nested = "[" * 100_000 + "]" * 100_000
+    _raw(path, {"w": np.ones(1, np.float32)}, format=io.MODEL_FORMAT, format_version="1", document=nested)
+    with pytest.raises(ValueError, match="is corrupt: its JSON document does not parse"):
+        io.load(path)
+    _write_model(path, {"type": "Sequential", "args": {"layers": [{"type": "Sequential", "args": {}}] * 2}},
+                 model.state_dict())
+    with pytest.raises(ValueError, match="cannot rebuild"):
+        io.load(path)
+
+
+def test_random_damage_always_ends_in_a_value_error(model, path, tmp_path):
+    io.save(model, path)
+    good = open(path, "rb").read()
+    rng = np.random.default_rng(0)
+    bad = str(tmp_path / "bad.safetensors")
+    for trial in range(300):
+        raw = bytearray(good)
+        if trial % 3 == 0:
+            raw = raw[: rng.integers(0, len(raw))]
+        else:
+            for i in rng.integers(0, len(raw), size=rng.integers(1, 4)):
+                raw[i] = rng.integers(0, 256)
+        open(bad, "wb").write(bytes(raw))
+        try:
+            io.load(bad)
+        except ValueError as e:
+            assert bad in str(e) and "\n" not in str(e)

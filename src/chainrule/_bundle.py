@@ -177,7 +177,7 @@ def _parse_header(path, raw):
         raise ValueError(f"{path} is truncated: its header needs {n} bytes but only {len(raw) - 8} follow")
     try:
         header = json.loads(raw[8:8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ValueError(f"{path} is corrupt or not a safetensors file: its header is not valid JSON") from None
     if not isinstance(header, dict):
         raise ValueError(f"{path} is corrupt: its header is not a JSON object")
@@ -218,7 +218,7 @@ def _metadata(path, header, fmt, max_version):
                          "reads; upgrade chainrule to load it")
     try:
         document = json.loads(meta.get("document", "{}"))
-    except ValueError:
+    except (ValueError, TypeError, RecursionError):
         raise ValueError(f"{path} is corrupt: its JSON document does not parse") from None
     if not isinstance(document, dict):
         raise ValueError(f"{path} is corrupt: its JSON document is not an object")

@@ -111,7 +111,7 @@ def _rebuild(path, config):
         return from_config(config)
     except MemoryError:
         raise ValueError(f"{path} describes an architecture too large to build in memory") from None
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise ValueError(f"{path} describes an architecture this chainrule cannot rebuild ({exc})") from None
 
 
