@@ -210,3 +210,19 @@ def test_progress_falls_back_to_lines_without_tqdm(noisy, monkeypatch):
     bar = ProgressBar(verbose=1, stream=out)
     fit(big(), "cross_entropy", "adam", train, epochs=2, callbacks=[bar], verbose=1)
     assert not bar.wants_batches and out.getvalue().count("\n") == 2
+
+
+def test_an_interrupt_closes_the_progress_bar(noisy):
+    train, _ = noisy
+
+    class CtrlC(Callback):
+        wants_batches = True
+
+        def on_batch_end(self, ctx, batch, loss):
+            if batch == 3:
+                raise KeyboardInterrupt
+
+    bar = ProgressBar(verbose=1, stream=FakeTerminal())
+    with pytest.raises(KeyboardInterrupt):
+        fit(big(), "cross_entropy", "adam", train, epochs=2, batch_size=8, callbacks=[bar, CtrlC()], verbose=1)
+    assert bar.bar is None

@@ -51,6 +51,8 @@ class Callback:
     ``on_epoch_begin(ctx, epoch)``, ``on_batch_end(ctx, batch, loss)`` (only if
     ``wants_batches``), ``on_epoch_end(ctx, epoch, logs)``; finally
     ``on_train_end(ctx)``. ``logs`` is the epoch's dict, already in ``ctx.history``.
+    If training is aborted by an exception (Ctrl-C), ``close()`` is called instead of
+    ``on_train_end``.
 
     For checkpoint/resume, a callback with state returns it from
     :meth:`state_dict` as ``(json_dict, {name: ndarray})`` and takes it back in
@@ -82,6 +84,9 @@ class Callback:
 
     def on_train_end(self, ctx):
         pass
+
+    def close(self):
+        """Release resources (an open progress bar) when training is aborted by an exception."""
 
     def state_dict(self):
         """``(JSON-able dict, {name: ndarray})`` needed to resume exactly; empty by default."""

@@ -105,10 +105,13 @@ class ProgressBar(Callback):
         if self.verbose:
             self._print(format_logs(epoch, ctx.epochs, logs))
 
-    def on_train_end(self, ctx):
-        if self.bar is not None:  # training ended mid-epoch
+    def close(self):
+        if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+    def on_train_end(self, ctx):
+        self.close()  # training may have ended mid-epoch
         if self.verbose and ctx.history.stop_reason:
             self._print(f"stopped: {ctx.history.stop_reason}")
 

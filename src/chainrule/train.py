@@ -241,8 +241,13 @@ class _Run:
         for cb in self.callbacks:
             cb.on_train_begin(ctx)
         batch_cbs = [cb for cb in self.callbacks if cb.wants_batches]
-        while ctx.epoch < self.epochs and not ctx.stop_training:
-            self._epoch(ctx.epoch, batch_cbs)
+        try:
+            while ctx.epoch < self.epochs and not ctx.stop_training:
+                self._epoch(ctx.epoch, batch_cbs)
+        except BaseException:  # Ctrl-C or an error: release what callbacks hold (an open progress bar)
+            for cb in self.callbacks:
+                cb.close()
+            raise
         for cb in self.callbacks:
             cb.on_train_end(ctx)
         self.model.eval()
