@@ -26,6 +26,7 @@ FILES = {
     "missing_column.csv": "a,c\n1,2\n3,4\n",
     "extra_column.csv": "a,b,c,id\n1,2,3,9\n4,5,6,9\n",
     "notes.txt": "hello\n",
+    "empty_target.csv": "a,b,kind\n1,2,x\n3,4,\n5,6,y\n",
     "new_class.csv": "a,b,c,kind\n1,2,3,x\n1,2,3,z\n",
     "nan_rows.csv": "a,b,c\n1,2,3\n1,2,nan\n",
 }
@@ -41,6 +42,7 @@ def ws(tmp_path_factory):
     (root / "utf16.csv").write_bytes("a,b\n1,2\n".encode("utf-16"))
     (root / "folder.csv").mkdir()
     np.savez(root / "wrong_width.npz", X=np.zeros((4, 5)), y=np.array([0, 1, 0, 1]))
+    np.savez(root / "nan.npz", X=np.where(np.eye(4, 3) > 0, np.nan, 1.0), y=np.array([0, 1, 0, 1]))
     np.savez(root / "objects.npz", X=np.array([[1, "a"]], dtype=object), y=np.array([0]))
     settings = TrainSettings(hidden=(4,), epochs=2, validation=0.25, test=0.0, out=str(root / "runs" / "good"),
                              verbose=0, plots=False)
@@ -94,6 +96,8 @@ CASES = [
      "target column 'label' not found; available columns: a, b, c, kind"),
     ("single class", ["train", "one_class.csv"], "has a single class ('x'); classification needs at least two"),
     ("more classes than rows allow", ["train", "all_distinct.csv"], "3 distinct values in 3 rows"),
+    ("nan in an npz array", ["train", "nan.npz"], "array 'X' holds nan at row 0, column 0"),
+    ("empty target cell", ["train", "empty_target.csv"], "line 3, target column 'kind' is empty"),
     ("object array in npz", ["train", "objects.npz"], "holds Python objects, which are never unpickled"),
     ("target option on a built-in set", ["train", "xor", "--target", "y"], "--target applies to CSV and NPZ files"),
     ("task contradicts a built-in set", ["train", "xor", "--task", "regression"], "is a classification task"),

@@ -205,6 +205,15 @@ def _first_linear(model):
     raise ValueError(f"cannot export {type(model).__name__} to ONNX: it has no Linear layer to take the input size from")
 
 
+def _graph(g, name, input_name, output_name):
+    helper = g.onnx.helper
+    elem = helper.np_dtype_to_tensor_dtype(g.dtype)
+    return helper.make_graph(
+        g.nodes, name, [helper.make_tensor_value_info(input_name, elem, ["batch", g.n_inputs])],
+        [helper.make_tensor_value_info(output_name, elem, ["batch", None])], initializer=g.initializers,
+    )
+
+
 def to_onnx(model, *, head="none", scaler=None, opset=OPSET, input_name="input", output_name="output",
             metadata=None):
     """Build an ``onnx.ModelProto`` computing ``model`` (with optional scaler and head).
@@ -232,15 +241,8 @@ def to_onnx(model, *, head="none", scaler=None, opset=OPSET, input_name="input",
     out = _module(g, model, x)
     out = ACTIVATION_EXPORTS[HEADS[head]](g, out)
     g.nodes.append(onnx.helper.make_node("Identity", [out], [output_name]))
-    elem = onnx.helper.np_dtype_to_tensor_dtype(g.dtype)
-    graph = onnx.helper.make_graph(
-        g.nodes, f"chainrule_{type(model).__name__}",
-        [onnx.helper.make_tensor_value_info(input_name, elem, ["batch", first.in_features])],
-        [onnx.helper.make_tensor_value_info(output_name, elem, ["batch", None])],
-        initializer=g.initializers,
-    )
-    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
-                                   producer_name="chainrule")
+    proto = onnx.helper.make_model(_graph(g, f"chainrule_{type(model).__name__}", input_name, output_name),
+                                   opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="chainrule")
     # onnxruntime refuses IR versions newer than it knows; opset 17 needs IR 8 only.
     proto.ir_version = min(proto.ir_version, 8)
     onnx.helper.set_model_props(proto, {str(k): str(v) for k, v in (metadata or {}).items()})
