@@ -22,7 +22,12 @@ from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
 from .trace import trace
 
 from . import classic, data, nn, optim  # noqa: E402  (subpackages need the engine above)
-from .explain import explain  # noqa: E402
+from .explain import explain, mazur_network  # noqa: E402
+from . import callbacks, metrics, viz  # noqa: E402
+from .history import History  # noqa: E402
+from .io import load, save  # noqa: E402
+from .restarts import fit_restarts  # noqa: E402
+from .train import evaluate, fit, predict  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -30,6 +35,7 @@ __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad",
     "is_grad_enabled", "Dual", "jvp", "grad", "value_and_grad", "jacobian", "numerical_grad",
     "gradcheck", "GradcheckError", "relative_error", "ops_registry", "__version__",
-    "compare_gradients", "trace", "explain", "nn", "optim", "data", "classic",
+    "compare_gradients", "trace", "explain", "mazur_network", "nn", "optim", "data", "classic",
+    "fit", "evaluate", "predict", "fit_restarts", "History", "save", "load", "callbacks", "metrics", "viz",
     *_functions_all,
 ]

@@ -1,4 +1,4 @@
-"""Training: ``fit``, ``evaluate``, ``predict`` and ``fit_restarts``.
+"""Training: ``fit``, ``evaluate`` and ``predict`` (restarts live in :mod:`chainrule.restarts`).
 
 The loop follows the training loop of the slides - draw a batch, run the
 network, compute the loss, its gradient, update the weights, repeat until a
@@ -42,7 +42,7 @@ from .autograd import no_grad
 from .callbacks import TrainContext, make_callbacks
 from .metrics import to_labels
 
-__all__ = ["fit", "evaluate", "predict", "fit_restarts", "RestartResult"]
+__all__ = ["fit", "evaluate", "predict"]
 
 DEFAULT_BATCH = 32  # a common mini-batch size: fast steps, still a fair gradient estimate
 EVAL_BATCH = 4096  # rows per forward pass when evaluating: large enough to be BLAS-bound, small in memory
