@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/chainrule demo
+	$(BIN)/chainrule train digits --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
