@@ -1,0 +1,211 @@
+"""Shared helpers for the benchmark scripts: timing, tables, threads, data.
+
+Timings on a small shared machine are noisy, so every measurement here is
+interleaved (each repeat runs every contender once, in a rotating order) and
+summarised by the median. Nothing in this module changes BLAS environment
+variables; thread counts are limited at run time through threadpoolctl and
+``torch.set_num_threads``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+# Let the scripts run from a plain checkout too (the venv installs chainrule editable).
+_SRC = os.path.join(ROOT, "src")
+if _SRC not in sys.path:
+    sys.path.append(_SRC)
+
+__all__ = [
+    "HERE", "ROOT", "cli", "interleaved", "settle_for", "md_table", "fmt_us", "fmt_ratio", "torch_or_none",
+    "sklearn_or_none", "thread_limit", "blas_report", "load_digits_data", "median",
+]
+
+
+def median(values):
+    """Median of a non-empty sequence (a float)."""
+    return float(statistics.median(values))
+
+
+def interleaved(tasks, repeats, offset=0, settle=0.0):
+    """Run every task once per repeat, rotating the order; return {name: [seconds...]}.
+
+    Args:
+        tasks: dict ``name -> callable()`` returning the elapsed seconds it measured
+            itself, or None to be timed here as a whole.
+        repeats: how many rounds.
+        offset: where the rotation starts (callers that run one round at a time
+            pass their round number).
+        settle: seconds to sleep (untimed) before each task. With more than one
+            BLAS thread, OpenBLAS and OpenMP workers keep spinning for a while
+            after a call; on 2 cores a contender that starts right after another
+            library would be slowed by the previous one's idle spinners, which no
+            single-library user ever sees.
+
+    Rotating the order means no contender always runs right after the same
+    neighbour (cache and frequency effects spread evenly).
+    """
+    names = list(tasks)
+    times = {name: [] for name in names}
+    for r in range(repeats):
+        k = (r + offset) % len(names) if names else 0
+        for name in names[k:] + names[:k]:
+            if settle:
+                time.sleep(settle)
+            t0 = time.perf_counter()
+            measured = tasks[name]()
+            elapsed = time.perf_counter() - t0
+            times[name].append(elapsed if measured is None else measured)
+    return times
+
+
+def settle_for(threads, quick=False):
+    """Pause between interleaved contenders: only multi-threaded pools spin after a call.
+
+    Smoke runs (``quick``) skip it: their numbers are not measurements anyway.
+    """
+    return 0.0 if threads == 1 or quick else SETTLE
+
+
+SETTLE = 0.15  # measured: 0.1 s lets OpenBLAS's spinning workers go idle on this machine
+
+
+def md_table(headers, rows):
+    """A Markdown table (list of strings) from headers and rows of printable cells."""
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    for row in rows:
+        out.append("| " + " | ".join(str(c) for c in row) + " |")
+    return out
+
+
+def fmt_us(seconds):
+    """Seconds as microseconds with sensible precision ('-' when missing)."""
+    if seconds is None:
+        return "-"
+    us = seconds * 1e6
+    return f"{us:.2f}" if us < 10 else f"{us:.1f}" if us < 1000 else f"{us:,.0f}"
+
+
+def fmt_ratio(a, b):
+    """a / b formatted as '1.23x' ('-' when either side is missing)."""
+    if a is None or b is None or b == 0:
+        return "-"
+    return f"{a / b:.2f}x"
+
+
+def torch_or_none():
+    """The torch module, or None when it cannot be imported."""
+    try:
+        import torch
+    except Exception:  # an absent or broken install both mean "skip torch"
+        return None
+    return torch
+
+
+def sklearn_or_none():
+    """sklearn.neural_network.MLPClassifier, or None when scikit-learn is absent."""
+    try:
+        from sklearn.neural_network import MLPClassifier
+    except Exception:
+        return None
+    return MLPClassifier
+
+
+@contextlib.contextmanager
+def thread_limit(n):
+    """Limit BLAS/OpenMP pools (threadpoolctl) and torch's intra-op pool to ``n`` threads.
+
+    ``n=None`` leaves everything as it is. Without threadpoolctl only torch is
+    limited, which the report says.
+    """
+    if n is None:
+        yield
+        return
+    torch = sys.modules.get("torch")
+    old = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        threadpool_limits = None
+    try:
+        if threadpool_limits is None:
+            yield
+        else:
+            with threadpool_limits(limits=n):
+                yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(old)
+
+
+def blas_report():
+    """Markdown lines naming the machine, the BLAS libraries and their thread pools."""
+    lines = [
+        f"- Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"{os.cpu_count()} logical CPUs, {platform.machine()}",
+    ]
+    try:
+        from threadpoolctl import threadpool_info
+
+        for info in threadpool_info():
+            lines.append(
+                f"- {info.get('user_api')}: {info.get('internal_api')} {info.get('version') or ''} "
+                f"({info.get('architecture') or info.get('prefix')}), {info.get('num_threads')} threads"
+                f" [{os.path.basename(info.get('filepath', ''))}]"
+            )
+    except ImportError:
+        lines.append("- threadpoolctl not installed: BLAS thread counts unknown and not limited")
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        lines.append(f"- PyTorch {torch.__version__}: {torch.get_num_threads()} intra-op threads")
+    if hasattr(os, "getloadavg"):
+        load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+        lines.append(f"- load average (1, 5, 15 min) when the report started: {load} "
+                     "(other processes on a 2-core machine distort the 2-thread rows most)")
+    env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP_", "MKL_"))}
+    if env:
+        lines.append("- environment: " + ", ".join(f"{k}={v}" for k, v in sorted(env.items())))
+    return lines
+
+
+def load_digits_data():
+    """scikit-learn's 8x8 digits as float32 in [0, 1] and int64 labels (1,797 rows).
+
+    Without scikit-learn, random data of the same shape stands in (labels from
+    a random linear teacher) and :data:`DIGITS_NOTE` says so for the report.
+    """
+    global DIGITS_NOTE
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        DIGITS_NOTE = "scikit-learn is absent: 'digits' is random data of the same shape (1,797 x 64)"
+        rng = np.random.default_rng(0)
+        x = rng.random((1797, 64), dtype=np.float32)
+        return x, (x @ rng.standard_normal((64, 10)).astype(np.float32)).argmax(axis=1)
+    ds = load_digits()
+    x = (ds.data / 16.0).astype(np.float32)
+    return np.ascontiguousarray(x), ds.target.astype(np.int64)
+
+
+DIGITS_NOTE = ""
+
+
+def cli(doc, run, argv=None):
+    """Command line of a section script: ``--quick``, then print ``run(quick=...)``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats, small data (a smoke run)")
+    args = parser.parse_args(argv)
+    print("\n".join(run(quick=args.quick)))
+    return 0

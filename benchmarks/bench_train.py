@@ -1,0 +1,152 @@
+"""Training throughput: chainrule vs hand NumPy vs PyTorch eager vs scikit-learn.
+
+Workloads:
+
+* digits: MLP 64-128-64-10 on scikit-learn's 8x8 digits (1,797 samples),
+  batch sizes 1, 32 and 256;
+* big: MLP 784-512-512-10 on synthetic MNIST-shaped data, batch 128, where
+  the matrix products dominate and the BLAS decides.
+
+Every contender starts from the same He-uniform arrays and sees the same
+batches in the same order (one shared permutation per epoch), so besides the
+speed the table shows how far the final weights drift apart (float32
+rounding only). Epochs are interleaved across contenders (rotating order) and
+each cell is the median epoch time, reported as samples per second. Each
+setting runs with 1 and with 2 BLAS threads (threadpoolctl; PyTorch via
+``torch.set_num_threads``).
+
+Run: ``python benchmarks/bench_train.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+import _common
+from _common import fmt_ratio, interleaved, md_table, median
+from contenders import LOOP_NAME, make_all
+from reference_numpy import he_uniform
+
+# Learning rate per batch size: at batch 1 and lr 0.05 SGD is chaotic enough that
+# float32 rounding differences between libraries grow into different trajectories
+# within two epochs; at these rates all contenders stay in lockstep (|Δw| ~ 1e-6).
+DIGITS = {"name": "digits", "sizes": (64, 128, 64, 10), "lr": {1: 0.01, 32: 0.05, 256: 0.1}}
+BIG = {"name": "big", "sizes": (784, 512, 512, 10), "lr": {128: 0.01}}
+ORDER = ("NumPy (hand)", "chainrule", LOOP_NAME, "PyTorch", "scikit-learn")
+
+
+def synthetic_data(n, sizes, seed=0):
+    """MNIST-shaped inputs in [0, 1) and labels from a random linear teacher (learnable)."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, sizes[0]), dtype=np.float32)
+    teacher = rng.standard_normal((sizes[-1], sizes[0])).astype(np.float32)
+    y = (x @ teacher.T).argmax(axis=1).astype(np.int64)
+    return x, y
+
+
+def _warm_up(contenders, x, y, perm, batch):
+    """A few batches each, so first-call costs (allocators, lazy imports) are not timed."""
+    for c in contenders:
+        c.train_epoch(x, y, perm[: min(len(perm), 4 * batch)], batch)
+
+
+def _max_drift(contenders):
+    """Largest |w - w_numpy| over all parameters and contenders (same batches, same init)."""
+    ref = next((c for c in contenders if c.name == ORDER[0]), None)
+    if ref is None:
+        return None
+    rw, rb = ref.params()
+    worst = 0.0
+    for c in contenders:
+        w, b = c.params()
+        for a, r in zip(w + b, rw + rb):
+            worst = max(worst, float(np.abs(np.asarray(a) - r).max()))
+    return worst
+
+
+def train_setting(x, y, spec, batch, epochs, threads, seed=0, quick=False):
+    """Train fresh contenders ``epochs`` epochs, interleaved; return a result dict.
+
+    Returns:
+        ``{"times": {name: [epoch seconds]}, "paths": {name: path}, "acc": {name: acc},
+        "drift": float, "skipped": [...]}``.
+    """
+    n_classes = spec["sizes"][-1]
+    with _common.thread_limit(threads):
+        weights, biases = he_uniform(spec["sizes"], seed=seed)
+        contenders, skipped = make_all(weights, biases, spec["lr"][batch], n_classes)
+        rng = np.random.default_rng(seed + 1)
+        _warm_up(contenders, x, y, rng.permutation(len(x)), batch)
+        times = {c.name: [] for c in contenders}
+        for epoch in range(epochs):
+            perm = rng.permutation(len(x))
+            tasks = {c.name: (lambda c=c: c.train_epoch(x, y, perm, batch)) for c in contenders}
+            settle = _common.settle_for(threads, quick)
+            for name, t in interleaved(tasks, 1, offset=epoch, settle=settle).items():
+                times[name] += t
+        acc = {c.name: c.accuracy(x, y) for c in contenders}
+    return {"times": times, "paths": {c.name: c.path for c in contenders}, "acc": acc,
+            "drift": _max_drift(contenders), "skipped": skipped}
+
+
+def _row(label, batch, threads, n, res):
+    """One Markdown row: samples/s per contender, time ratios, accuracy range, drift."""
+    t = {k: median(v) for k, v in res["times"].items()}
+    rate = [f"{n / t[k]:,.0f}" if k in t else "-" for k in ORDER]
+    cr_t = t.get("chainrule")
+    ratios = [fmt_ratio(cr_t, t.get(ORDER[0])), fmt_ratio(t.get(LOOP_NAME), t.get(ORDER[0])),
+              fmt_ratio(t.get("PyTorch"), cr_t), fmt_ratio(t.get("scikit-learn"), cr_t)]
+    accs = list(res["acc"].values())
+    acc = f"{min(accs):.3f}-{max(accs):.3f}" if accs else "-"
+    drift = "-" if res["drift"] is None else f"{res['drift']:.1e}"
+    return [label, batch, threads, *rate, *ratios, acc, drift]
+
+
+HEADERS = ["workload", "batch", "BLAS threads", *[f"{k} samples/s" for k in ORDER],
+           "chainrule / NumPy", "own loop / NumPy", "PyTorch / chainrule", "sklearn / chainrule",
+           "train acc (all)", "max |Δw| vs NumPy"]
+
+
+def _plan(quick):
+    """(spec, data, batch, epochs) for every setting; quick mode shrinks epochs and data."""
+    xd, yd = _common.load_digits_data()
+    xb, yb = synthetic_data(1024 if quick else 4096, BIG["sizes"])
+    if quick:
+        return [(DIGITS, xd[:600], yd[:600], 1, 1), (DIGITS, xd, yd, 32, 2), (DIGITS, xd, yd, 256, 3),
+                (BIG, xb, yb, 128, 1)]
+    return [(DIGITS, xd, yd, 1, 5), (DIGITS, xd, yd, 32, 15), (DIGITS, xd, yd, 256, 25),
+            (BIG, xb, yb, 128, 7)]
+
+
+def run(quick=False, threads=(1, 2)):
+    """The training-throughput section of the report, as Markdown lines."""
+    rows, paths, skipped = [], {}, set()
+    for spec, x, y, batch, epochs in _plan(quick):
+        for n in threads:
+            res = train_setting(x, y, spec, batch, epochs, n, quick=quick)
+            label = f"{spec['name']} {'-'.join(map(str, spec['sizes']))} (n={len(x)}, lr {spec['lr'][batch]})"
+            rows.append(_row(label, batch, n, len(x), res))
+            paths.update(res["paths"])
+            skipped.update(res["skipped"])
+    lines = ["## Training throughput (median epoch, samples/s; higher is better)", ""]
+    lines += md_table(HEADERS, rows)
+    lines += ["", "Ratios are time ratios: chainrule / NumPy > 1 means chainrule is slower than "
+              "the hand-written reference; PyTorch / chainrule > 1 means chainrule is faster. "
+              f"'{LOOP_NAME}' is the same nn/optim model driven by a hand-written loop instead of fit "
+              "(measured only when fit exists).",
+              "", "Code paths measured:", ""]
+    lines += [f"- {name}: {paths[name]}" for name in ORDER if name in paths]
+    lines += [f"- skipped {s}" for s in sorted(skipped)]
+    if _common.DIGITS_NOTE:
+        lines.append(f"- note: {_common.DIGITS_NOTE}")
+    return lines + [""]
+
+
+def main(argv=None):
+    return _common.cli(__doc__, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Run the benchmark suite and write one Markdown report.
+
+Sections (``--only`` picks some; the default is all):
+
+* ``ops``: per-op overhead and one MLP training step (:mod:`bench_ops`), plus the
+  profile of a chainrule step (:mod:`profile_step`);
+* ``train``: training throughput (:mod:`bench_train`) and peak memory
+  (:mod:`bench_memory`);
+* ``mnist``: seconds to a test accuracy on MNIST (:mod:`bench_mnist`);
+* ``memory`` and ``profile`` alone, for convenience.
+
+The report is printed and written to ``benchmarks/results/latest.md`` (the
+folder is git-ignored). ``--quick`` uses small repeat counts and data so the
+whole run takes well under a minute: a smoke test, not a measurement.
+
+Run: ``python benchmarks/run_all.py [--quick] [--only ops|train|mnist|memory|profile ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:  # also runnable as ``python -m`` or from another directory
+    sys.path.insert(0, HERE)
+
+import _common  # noqa: E402
+
+SECTIONS = {
+    "ops": ("bench_ops", "profile_step"),
+    "train": ("bench_train", "bench_memory"),
+    "mnist": ("bench_mnist",),
+    "memory": ("bench_memory",),
+    "profile": ("profile_step",),
+}
+ORDER = ("bench_ops", "profile_step", "bench_train", "bench_memory", "bench_mnist")
+
+
+def _git_commit():
+    """Short hash of HEAD (with '+dirty' when the work tree differs), or 'unknown'."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=_common.ROOT,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=_common.ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head or "unknown") + ("+dirty" if dirty else "")
+
+
+def header(quick, modules):
+    """The report's title block: when, which commit, which machine and BLAS."""
+    import chainrule
+
+    _common.torch_or_none()  # imported first so the BLAS report lists its thread pool too
+    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    lines = [f"# chainrule benchmarks{' (quick smoke run: numbers are not measurements)' if quick else ''}",
+             "", f"- {when}, chainrule {chainrule.__version__} at commit {_git_commit()}",
+             f"- sections: {', '.join(modules)}"]
+    lines += _common.blas_report()
+    lines += ["- Method: contenders interleaved in rotating order, medians of repeats; with 2 BLAS "
+              f"threads a {_common.SETTLE:.2f} s untimed pause before each contender lets the previous "
+              "library's spinning worker threads go idle.", ""]
+    return lines
+
+
+def run(quick=False, only=None):
+    """Run the chosen sections; return the report as one string."""
+    wanted = set()
+    for key in only or ("ops", "train", "mnist"):
+        wanted.update(SECTIONS[key])
+    modules = [m for m in ORDER if m in wanted]
+    lines = header(quick, modules)
+    for name in modules:
+        t0 = time.perf_counter()
+        module = __import__(name)
+        lines += module.run(quick=quick)
+        lines.append(f"_{name}: {time.perf_counter() - t0:.1f} s_")
+        lines.append("")
+        print(f"[run_all] {name} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small repeat counts (< 60 s; a smoke test)")
+    parser.add_argument("--only", nargs="+", choices=sorted(SECTIONS), help="run only these sections")
+    parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"),
+                        help="where to write the report (default benchmarks/results/latest.md)")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    report = run(quick=args.quick, only=args.only)
+    report += f"\nTotal: {time.perf_counter() - t0:.1f} s\n"
+    print(report)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write(report)
+    print(f"[run_all] report written to {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
