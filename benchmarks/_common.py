@@ -27,8 +27,8 @@ if _SRC not in sys.path:
     sys.path.append(_SRC)
 
 __all__ = [
-    "HERE", "ROOT", "cli", "interleaved", "settle_for", "md_table", "fmt_us", "fmt_ratio", "torch_or_none",
-    "sklearn_or_none", "thread_limit", "blas_report", "load_digits_data", "median",
+    "HERE", "ROOT", "cli", "interleaved", "per_call", "settle_for", "md_table", "fmt_us", "fmt_ratio",
+    "torch_or_none", "sklearn_or_none", "thread_limit", "blas_report", "load_digits_data", "median",
 ]
 
 
@@ -67,6 +67,14 @@ def interleaved(tasks, repeats, offset=0, settle=0.0):
             elapsed = time.perf_counter() - t0
             times[name].append(elapsed if measured is None else measured)
     return times
+
+
+def per_call(f, number):
+    """Seconds per call of ``f()`` over ``number`` back-to-back calls."""
+    start = time.perf_counter()
+    for _ in range(number):
+        f()
+    return (time.perf_counter() - start) / number
 
 
 def settle_for(threads, quick=False):

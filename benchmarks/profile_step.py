@@ -30,7 +30,7 @@ import numpy as np
 
 import _common
 import chainrule as cr
-from _common import fmt_us, interleaved, md_table, median
+from _common import fmt_us, interleaved, md_table, median, per_call
 from contenders import ChainruleContender
 from reference_numpy import NumpyMLP, he_uniform
 
@@ -91,18 +91,11 @@ def _setup():
     return x, y, NumpyMLP(weights, biases, LR), KernelStep(weights, biases, LR), chain
 
 
-def _loop(f, n):
-    t = time.perf_counter()
-    for _ in range(n):
-        f()
-    return (time.perf_counter() - t) / n
-
-
 def decomposition(x, y, hand, kern, chain, n, repeats):
     """Markdown lines: whole-step medians and the differences between them."""
-    tasks = {"hand": lambda: _loop(lambda: hand.step(x, y), n),
-             "kernels": lambda: _loop(lambda: kern.step(x, y), n),
-             "chainrule": lambda: _loop(lambda: chain.net.step(x, y), n)}
+    tasks = {"hand": lambda: per_call(lambda: hand.step(x, y), n),
+             "kernels": lambda: per_call(lambda: kern.step(x, y), n),
+             "chainrule": lambda: per_call(lambda: chain.net.step(x, y), n)}
     # Best of the repeats, not the median: noise only ever adds time, and a
     # difference of two noisy medians can come out negative.
     t = {k: min(v) for k, v in interleaved(tasks, repeats).items()}
@@ -197,7 +190,7 @@ def pieces(x, y, chain, number, repeats):
             rows.append([label, "n/a"])
             continue
         f()
-        rows.append([label, fmt_us(median([_loop(f, number) for _ in range(repeats)]))])
+        rows.append([label, fmt_us(median([per_call(f, number) for _ in range(repeats)]))])
     return md_table(["building block (timed alone)", "µs / call"], rows)
 
 
@@ -227,14 +220,14 @@ def cprofile_tables(x, y, chain, n, top=15):
     rows = []
     for (file, line, func), (_, nc, tt, ct, _) in items[:top]:
         where = func if file == "~" else f"{os.path.basename(file)}:{line} {func}"
-        rows.append([where, f"{nc / n:g}", fmt_us(tt / n), fmt_us(ct / n)])
+        rows.append([where, f"{nc / n:.4g}", fmt_us(tt / n), fmt_us(ct / n)])
     cats = {}
     for (file, _, _), (_, nc, tt, _, _) in stats.items():
         c = cats.setdefault(_category(file), [0, 0.0])
         c[0] += nc
         c[1] += tt
     total = sum(v[1] for v in cats.values())
-    crow = [[k, f"{v[0] / n:g}", fmt_us(v[1] / n), f"{v[1] / total:.0%}"]
+    crow = [[k, f"{v[0] / n:.4g}", fmt_us(v[1] / n), f"{v[1] / total:.0%}"]
             for k, v in sorted(cats.items(), key=lambda kv: -kv[1][1])]
     return (md_table(["function (own time)", "calls / step", "own µs / step", "cumulative µs / step"], rows),
             md_table(["category", "calls / step", "own µs / step (profiled)", "share"], crow))
