@@ -253,11 +253,12 @@ def backward(root, grad=None, retain_graph=False, hook=None):
 
 def _store_grad(t, g, owned):
     """Accumulate into ``t.grad`` without ever aliasing another tensor's gradient."""
-    g = np.asarray(g)  # 0-d arithmetic gives NumPy scalars; .grad is always an ndarray
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)  # 0-d arithmetic gives NumPy scalars; .grad is always an ndarray
     if t.grad is None:
-        # Views, read-only broadcasts and arrays shared by two leaves are copied,
-        # so that an in-place change to one .grad can never reach another.
-        if not g.flags.owndata or not g.flags.writeable or id(g) in owned:
+        # Views (base set: broadcasts, reshapes) and arrays shared by two leaves are
+        # copied, so that an in-place change to one .grad can never reach another.
+        if g.base is not None or id(g) in owned:
             g = g.copy()
         owned.add(id(g))
         t.grad = g

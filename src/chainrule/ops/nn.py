@@ -166,44 +166,56 @@ register(
 )
 
 
-def _check_labels(logits, labels):
+def _label_error(logits, labels):
+    """The one-sentence error for labels that do not index the classes."""
     if logits.ndim != 2:
-        raise ValueError(f"softmax_cross_entropy: logits must have shape (n, classes), got {logits.shape}")
+        return ValueError(f"softmax_cross_entropy: logits must have shape (n, classes), got {logits.shape}")
     if labels.shape != logits.shape[:1] or labels.dtype.kind not in "iu":
-        raise ValueError(
+        return ValueError(
             f"softmax_cross_entropy: labels must be integers of shape {logits.shape[:1]}, "
             f"got {labels.dtype} of shape {labels.shape}"
         )
-    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
-        bad = labels[(labels < 0) | (labels >= logits.shape[1])][0]
-        raise ValueError(
-            f"softmax_cross_entropy: label {bad} is out of range for {logits.shape[1]} classes "
+    bad = labels[(labels < 0) | (labels >= logits.shape[1])]
+    if bad.size:
+        return ValueError(
+            f"softmax_cross_entropy: label {bad[0]} is out of range for {logits.shape[1]} classes "
             f"(expected 0..{logits.shape[1] - 1})"
         )
+    return None
 
 
 def _sce_forward(logits, labels, reduction="mean"):
-    _check_labels(logits, labels)
+    # Only the cheap checks run on the hot path; a label >= classes fails the
+    # indexing below and is explained then.
+    if logits.ndim != 2 or labels.shape != logits.shape[:1] or labels.dtype.kind not in "iu" or (
+        labels.size and labels.min() < 0
+    ):
+        raise _label_error(logits, labels)
     n = logits.shape[0]
-    logp = logits - _lse(logits, -1)
-    picked = -logp[np.arange(n), labels]
-    p = np.exp(logp)
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    rows = np.arange(n)
+    try:
+        picked = np.log(s[:, 0]) - z[rows, labels]
+    except IndexError:
+        raise _label_error(logits, labels) from None
+    e /= s  # now the softmax probabilities, kept for the gradient
     if reduction == "mean":
         out = picked.sum() / n
     elif reduction == "sum":
         out = picked.sum()
     else:
         out = picked
-    return np.asarray(out, dtype=logits.dtype), (p, labels, reduction)
+    return np.asarray(out, dtype=logits.dtype), (e, rows, labels, reduction)
 
 
 def _sce_vjp(g, ctx, needs):
-    p, labels, reduction = ctx
-    n = p.shape[0]
+    p, rows, labels, reduction = ctx
     d = p.copy()
-    d[np.arange(n), labels] -= 1
+    d[rows, labels] -= 1
     if reduction == "mean":
-        d *= g / n
+        d *= g / p.shape[0]
     elif reduction == "sum":
         d *= g
     else:
@@ -212,9 +224,9 @@ def _sce_vjp(g, ctx, needs):
 
 
 def _sce_jvp(ts, ctx):
-    p, labels, reduction = ctx
+    p, rows, labels, reduction = ctx
     t = ts[0]
-    per = np.sum(p * t, axis=-1) - t[np.arange(t.shape[0]), labels]
+    per = np.sum(p * t, axis=-1) - t[rows, labels]
     if reduction == "mean":
         return per.mean()
     return per.sum() if reduction == "sum" else per
