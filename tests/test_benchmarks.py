@@ -1,0 +1,49 @@
+"""The benchmark yardstick computes the same training step as chainrule, and the suite runs."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn, optim
+
+BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
+sys.path.insert(0, BENCH)
+from reference_numpy import NumpyMLP, he_uniform  # noqa: E402
+
+
+def test_hand_numpy_reference_equals_a_chainrule_sgd_step():
+    sizes = [6, 8, 5, 3]
+    weights, biases = he_uniform(sizes, seed=1)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((7, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 7)
+    ref = NumpyMLP(weights, biases, lr=0.1)
+    ref_loss = ref.step(x, y)
+
+    model = nn.MLP(sizes, activation="relu", seed=0)
+    layers = [*model.hidden, model.output]
+    for layer, w, b in zip(layers, weights, biases):
+        layer.weight.data[...] = w
+        layer.bias.data[...] = b
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loss = cr.softmax_cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    assert loss.item() == pytest.approx(float(ref_loss), rel=1e-5)
+    for layer, w, b in zip(layers, *ref.params()):
+        np.testing.assert_allclose(layer.weight.data, w, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(layer.bias.data, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_benchmark_suite_smoke_run(tmp_path):
+    out = tmp_path / "report.md"
+    p = subprocess.run([sys.executable, os.path.join(BENCH, "run_all.py"), "--quick", "--only", "ops", "--out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    text = out.read_text()
+    assert "chainrule" in text and "NumPy" in text and "x |" in text
