@@ -28,6 +28,8 @@ def _keep(g, axes, keepdims):
 
 
 def _count(shape, axes):
+    if axes is None:
+        return int(np.prod(shape))
     n = 1
     for a in axes:
         n *= shape[a]
@@ -35,8 +37,9 @@ def _count(shape, axes):
 
 
 def _sum_forward(x, axis=None, keepdims=False):
-    axes = _norm_axis(axis, x.ndim)
-    return np.sum(x, axis=axes, keepdims=keepdims), (x.shape, axes, keepdims)
+    # axis=None (a loss) is the common case: skip normalising it; the VJP just broadcasts back.
+    axes = None if axis is None else _norm_axis(axis, x.ndim)
+    return x.sum(axis=axes, keepdims=keepdims), (x.shape, axes, keepdims)
 
 
 def _sum_vjp(g, ctx, needs):
@@ -54,8 +57,8 @@ register(
 
 
 def _mean_forward(x, axis=None, keepdims=False):
-    axes = _norm_axis(axis, x.ndim)
-    return np.mean(x, axis=axes, keepdims=keepdims), (x.shape, axes, keepdims)
+    axes = None if axis is None else _norm_axis(axis, x.ndim)
+    return x.mean(axis=axes, keepdims=keepdims), (x.shape, axes, keepdims)
 
 
 def _mean_vjp(g, ctx, needs):
