@@ -38,6 +38,8 @@ def test_main_job_end_to_end(tmp_path, capsys):
     again = evaluate(model, "cross_entropy", (scaler.transform(test.X), test.y), metrics=["accuracy"])
     assert again["accuracy"] == pytest.approx(acc["test"]) and meta["accuracy"]["test"] == pytest.approx(acc["test"])
     assert meta["class_names"] == [str(d) for d in range(10)]
+    assert (meta["task"], meta["loss"]) == ("classification", "cross_entropy")
+    assert meta["feature_names"][:2] == ["pixel_0_0", "pixel_0_1"] and len(meta["feature_names"]) == 64
 
 
 def test_main_job_refuses_to_overwrite_before_training(tmp_path):

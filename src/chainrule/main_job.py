@@ -57,7 +57,7 @@ def _data(seed):
     parts = split_dataset(ds, val=RECIPE["split"]["val"], test=RECIPE["split"]["test"], stratify=True, seed=seed)
     scaler = StandardScaler().fit(parts.train.X)  # statistics of the training part only
     scaled = {name: (scaler.transform(p.X), p.y) for name, p in zip(("train", "validation", "test"), parts)}
-    return scaled, scaler, ds.class_names
+    return scaled, scaler, ds.class_names, ds.feature_names
 
 
 def _train(data, epochs, seed, verbose, csv_path):
@@ -97,14 +97,16 @@ def main_job(out_dir="runs/digits", overwrite=False, epochs=40, seed=0, verbose=
 
     paths = _paths(os.fspath(out_dir))
     _check_ready(paths, overwrite)
-    data, scaler, class_names = _data(seed)
+    data, scaler, class_names, feature_names = _data(seed)
     os.makedirs(out_dir, exist_ok=True)
     model, history = _train(data, epochs, seed, verbose, paths["history.csv"])
     accuracy = {name: evaluate(model, RECIPE["loss"], pair, metrics=["accuracy"])["accuracy"]
                 for name, pair in data.items()}
     if verbose:
         print(" / ".join(f"{k} accuracy {v:.4f}" for k, v in accuracy.items()), file=stream or sys.stdout)
-    metadata = {"dataset": "digits", "scaler": scaler.to_dict(), "class_names": list(class_names),
+    # task, loss and feature names let `chainrule predict/info` use the model like any CLI-trained one.
+    metadata = {"dataset": "digits", "task": "classification", "loss": RECIPE["loss"],
+                "feature_names": list(feature_names), "scaler": scaler.to_dict(), "class_names": list(class_names),
                 "recipe": RECIPE, "epochs": len(history), "seed": seed, "accuracy": accuracy}
     save(model, paths["model.safetensors"], metadata=metadata, overwrite=overwrite)
     plot_history(history, paths["curves.png"], title="MLP on the 8x8 digits")
