@@ -27,3 +27,16 @@ def f64():
     cr.set_default_dtype(np.float64)
     yield
     cr.set_default_dtype(old)
+
+
+@pytest.fixture
+def one_blas_thread():
+    """Pin BLAS to one thread: on a shared 2-core machine OpenBLAS's second thread waits on busy
+    cores and can make BLAS-bound training several times slower, which would make timings flaky."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield

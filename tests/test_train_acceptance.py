@@ -32,19 +32,6 @@ def test_digits_reaches_97_percent_quickly():
     assert time.perf_counter() - start < 15
 
 
-@pytest.fixture
-def one_blas_thread():
-    """Pin BLAS to one thread: on a shared 2-core machine OpenBLAS's second thread waits on busy
-    cores and can make BLAS-bound training several times slower, which would make timings flaky."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
-
-
 def _shifted(X, y):
     """The images plus copies moved by one pixel up, down, left and right (5x the data)."""
     images = X.reshape(-1, 28, 28)

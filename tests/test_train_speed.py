@@ -28,15 +28,7 @@ def digits():
     return (ds.X / 16).astype(np.float32), ds.y
 
 
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 class HandMLP:
