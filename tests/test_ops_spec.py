@@ -5,7 +5,6 @@ import pytest
 from op_specs import SPECS
 
 import chainrule as cr
-from chainrule.forward import Dual
 
 IDS = [s.id for s in SPECS]
 

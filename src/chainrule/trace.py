@@ -108,6 +108,13 @@ def _const(v):
     return fmt(v) if np.ndim(v) == 0 else f"<const {np.shape(v)}>"
 
 
+def _label(inp, names):
+    """A node's name for an input in the graph, or the constant's value."""
+    if isinstance(inp, Tensor):
+        return names[id(inp)] if id(inp) in names else _const(inp.data)
+    return _const(inp)
+
+
 def trace(output, grad=None):
     """Back-propagate from ``output`` and record every node's values and gradients.
 
@@ -126,7 +133,7 @@ def trace(output, grad=None):
     rows, edges = {}, []
     for t in order:
         node = t._node
-        ins = [] if node is None else [names[id(i)] if isinstance(i, Tensor) and id(i) in names else _const(i.data if isinstance(i, Tensor) else i) for i in node.inputs]
+        ins = [] if node is None else [_label(i, names) for i in node.inputs]
         rows[id(t)] = _Row(names[id(t)], "leaf" if node is None else node.op.name, ins, t.data.copy())
         if node is not None:
             edges += [(names[id(i)], names[id(t)]) for i in node.inputs if isinstance(i, Tensor) and id(i) in names]

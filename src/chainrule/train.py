@@ -35,7 +35,7 @@ import numpy as np
 from . import checkpoint as _ckpt
 from ._callbacks_files import ProgressBar
 from ._fit_setup import (
-    as_pair, check_batch_size, check_count, model_dtype, output_threshold, prepare_inputs, prepare_targets,
+    as_pair, check_batch_size, check_count, output_threshold, prepare_inputs, prepare_targets,
     resolve_loss, resolve_metrics, resolve_optimizer, resolve_penalty,
 )
 from .autograd import no_grad

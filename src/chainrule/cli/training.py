@@ -104,7 +104,7 @@ def _report(result):
         shown = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
         click.echo(f"  {part:<5}  {shown}")
     click.echo("wrote:")
-    for role, path in result.files.items():
+    for path in result.files.values():
         click.echo(f"  {path}")
 
 

@@ -119,15 +119,18 @@ def xavier_normal(shape, seed=None, dtype=None, gain=1.0):
     return _normal(shape, gain * math.sqrt(2.0 / (fan_in + fan_out)), seed, dtype)
 
 
+_RELU_GAIN = math.sqrt(2.0)  # He et al.'s gain for ReLU units
+
+
 @INITIALIZERS.register
-def he_uniform(shape, seed=None, dtype=None, gain=math.sqrt(2.0)):
+def he_uniform(shape, seed=None, dtype=None, gain=_RELU_GAIN):
     """He et al. (2015): U(-b, b) with b = gain * sqrt(3 / fan_in); gain sqrt(2) suits ReLU."""
     fan_in, _ = fans(shape)
     return _uniform(shape, gain * math.sqrt(3.0 / fan_in), seed, dtype)
 
 
 @INITIALIZERS.register
-def he_normal(shape, seed=None, dtype=None, gain=math.sqrt(2.0)):
+def he_normal(shape, seed=None, dtype=None, gain=_RELU_GAIN):
     """He et al. (2015): N(0, std^2) with std = gain / sqrt(fan_in); gain sqrt(2) suits ReLU."""
     fan_in, _ = fans(shape)
     return _normal(shape, gain / math.sqrt(fan_in), seed, dtype)

@@ -25,7 +25,7 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
+import numpy as np  # noqa: F401  (the docstring example uses it)
 
 __all__ = ["Op", "REGISTRY", "register", "get"]
 
