@@ -21,42 +21,12 @@ import numpy as np
 
 from . import autograd
 from .autograd import GRAD_MODE, Node
+from .dtypes import _DEFAULT, get_default_dtype, set_default_dtype, to_array
 from .ops import REGISTRY
 
 __all__ = ["Tensor", "OpsMixin", "tensor", "set_default_dtype", "get_default_dtype", "dispatch"]
 
-_DEFAULT = {"dtype": np.dtype(np.float32)}
 _OPS = REGISTRY
-
-
-def set_default_dtype(dtype):
-    """Set the floating dtype used for Python numbers and lists (float32 or float64)."""
-    dt = np.dtype(dtype)
-    if dt not in (np.float32, np.float64):
-        raise TypeError(f"default dtype must be float32 or float64, got {dt}")
-    _DEFAULT["dtype"] = dt
-
-
-def get_default_dtype():
-    """The floating dtype used for Python numbers and lists (float32 unless changed)."""
-    return _DEFAULT["dtype"]
-
-
-def _to_array(data, dtype=None):
-    """Convert user data to an ndarray, applying the default-dtype rules."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if dtype is not None:
-        arr = np.array(data, dtype=dtype)
-    elif isinstance(data, np.ndarray):
-        arr = data.copy()
-    else:
-        arr = np.array(data)
-        if arr.dtype.kind == "f":
-            arr = arr.astype(_DEFAULT["dtype"])
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"tensor data must be numeric (bool, int or float), got dtype {arr.dtype}")
-    return arr
 
 
 class OpsMixin:
@@ -276,7 +246,7 @@ class Tensor(OpsMixin):
     __hash__ = object.__hash__
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        arr = _to_array(data, dtype)
+        arr = to_array(data.data if isinstance(data, Tensor) else data, dtype)
         if requires_grad and arr.dtype.kind != "f":
             raise TypeError(f"requires_grad=True needs a floating dtype, got {arr.dtype}")
         self.data = arr
