@@ -256,3 +256,24 @@ def test_load_state_dict_rejects_mismatches():
         optim.SGD(model.parameters(), lr=0.1).load_state_dict(state)
     with pytest.raises(ValueError, match="state is for 4 parameters, but this optimizer has 1"):
         optim.Adam([model.output.bias], lr=0.1).load_state_dict(state)
+
+
+def test_weight_decay_switched_on_after_the_first_step_still_applies():
+    w = cr.tensor([2.0], requires_grad=True, dtype=np.float64)
+    opt = optim.SGD([w], lr=0.1)
+    for decay in (0.0, 0.5):
+        opt.weight_decay = decay
+        opt.zero_grad()
+        (w * 0).sum().backward()  # zero data gradient: only the decay moves w
+        before = float(w.data[0])
+        opt.step()
+        assert float(w.data[0]) == pytest.approx(before - 0.1 * decay * before)
+
+
+def test_only_weight_decay_allocates_a_second_scratch_buffer():
+    w = cr.tensor(np.ones(4), requires_grad=True)
+    plain, decayed = optim.SGD([w], lr=0.1), optim.SGD([w], lr=0.1, weight_decay=0.1)
+    for opt in (plain, decayed):
+        w.grad = np.ones(4, dtype=w.dtype)
+        opt.step()
+    assert "_tmp2" not in plain.state[0] and "_tmp2" in decayed.state[0]

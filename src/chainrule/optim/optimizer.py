@@ -83,12 +83,16 @@ class Optimizer:
         sizes = {}
         for p in self.params:
             sizes[p.dtype] = max(sizes.get(p.dtype, 0), p.size)
-        # Two scratch buffers per dtype, shared by all parameters: temporaries never outlive _update.
-        scratch = {dt: (np.empty(n, dt), np.empty(n, dt)) for dt, n in sizes.items()}
+        # Scratch buffers per dtype, shared by all parameters (temporaries never outlive
+        # _update); a second one only for weight decay, which needs g + wd * w apart.
+        n_scratch = 2 if getattr(self, "weight_decay", 0) else 1
+        scratch = {dt: [np.empty(n, dt) for _ in range(n_scratch)] for dt, n in sizes.items()}
         self.state = []
         for p in self.params:
-            a, b = scratch[p.dtype]
-            st = {"step": 0, "_tmp": a[: p.size].reshape(p.shape), "_tmp2": b[: p.size].reshape(p.shape)}
+            bufs = [b[: p.size].reshape(p.shape) for b in scratch[p.dtype]]
+            st = {"step": 0, "_tmp": bufs[0]}
+            if n_scratch == 2:
+                st["_tmp2"] = bufs[1]
             for name in self._state_names():
                 st[name] = np.full(p.shape, self._state_fill(name), dtype=p.dtype)
             self.state.append(st)
@@ -109,7 +113,9 @@ class Optimizer:
         wd = self.weight_decay
         if not wd:
             return g
-        out = st["_tmp2"]
+        out = st.get("_tmp2")
+        if out is None:  # weight decay switched on after the first step
+            out = st["_tmp2"] = np.empty_like(p)
         np.multiply(p, wd, out=out)
         out += g
         return out
