@@ -147,9 +147,14 @@ def prepare_inputs(model, X, name="X"):
     if X.ndim < 2 or len(X) == 0:
         raise ValueError(f"{name} must have shape (n, features) with n >= 1, got shape {X.shape}")
     X = np.ascontiguousarray(X, dtype=model_dtype(model))
-    if not np.isfinite(X).all():
-        row = int(np.flatnonzero(~np.isfinite(X).reshape(len(X), -1).all(axis=1))[0])
-        raise ValueError(f"{name} contains nan or inf (first in row {row}); clean or impute the data first")
+    # A float64 sum is finite when every entry is (float32 data cannot overflow it),
+    # and costs no temporary the size of X; the exact search runs only on failure.
+    with np.errstate(over="ignore"):
+        total = X.sum(dtype=np.float64)
+    if not np.isfinite(total):
+        bad = np.flatnonzero(~np.isfinite(X).reshape(len(X), -1).all(axis=1))
+        if bad.size:  # (huge finite float64 values can overflow the sum alone)
+            raise ValueError(f"{name} contains nan or inf (first in row {int(bad[0])}); clean or impute the data first")
     expected = _first_in_features(model)
     if expected is not None and X.ndim == 2 and X.shape[1] != expected:
         raise ValueError(f"{name} has {X.shape[1]} features per row but the model expects {expected}")
