@@ -64,11 +64,12 @@ def _flatten(prefix, value):
     """(dotted name, item) for every Parameter / Module inside ``value``."""
     if isinstance(value, (Parameter, Module)):
         yield prefix, value
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            yield from _flatten(f"{prefix}.{i}", item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
+        return
+    items = enumerate(value) if isinstance(value, (list, tuple)) else value.items()
+    for key, item in items:
+        # Plain numbers and strings (layer sizes, options) are skipped without a recursive call:
+        # traversal runs on every train()/eval()/parameters() call.
+        if isinstance(item, _HELD):
             yield from _flatten(f"{prefix}.{key}", item)
 
 
@@ -99,7 +100,8 @@ class Module:
     def _entries(self):
         """(name, Parameter or Module) held by this module itself, in attribute order."""
         for name, value in vars(self).items():
-            yield from _flatten(name, value)
+            if isinstance(value, _HELD):
+                yield from _flatten(name, value)
 
     def named_children(self):
         """(name, module) for the direct sub-modules."""
@@ -258,6 +260,10 @@ class Module:
         if not lines:
             return head + ")" + note
         return head + "\n" + "\n".join(lines) + "\n)" + note
+
+
+# What a module's attributes may hold that traversal must look into.
+_HELD = (list, tuple, dict, Parameter, Module)
 
 
 def from_config(config):
