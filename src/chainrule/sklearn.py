@@ -18,7 +18,7 @@ Example:
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> X, y = make_moons(200, noise=0.1, random_state=0)
-    >>> clf = make_pipeline(StandardScaler(), MLPClassifier((16,), learning_rate_init=0.01, random_state=0))
+    >>> clf = make_pipeline(StandardScaler(), MLPClassifier((16,), learning_rate_init=0.05, tol=1e-3, random_state=0))
     >>> clf.fit(X, y).score(X, y) > 0.95
     True
 """
@@ -204,7 +204,7 @@ class MLPClassifier(ClassifierMixin, _ChainruleMLP):
     Example:
         >>> from sklearn.datasets import load_iris
         >>> X, y = load_iris(return_X_y=True)
-        >>> clf = MLPClassifier((32,), learning_rate_init=0.01, max_iter=300, random_state=0).fit(X, y)
+        >>> clf = MLPClassifier((32,), learning_rate_init=0.01, tol=1e-2, random_state=0).fit(X, y)
         >>> clf.predict_proba(X[:2]).shape, clf.score(X, y) > 0.95
         ((2, 3), True)
     """
