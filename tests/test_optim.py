@@ -277,3 +277,35 @@ def test_only_weight_decay_allocates_a_second_scratch_buffer():
         w.grad = np.ones(4, dtype=w.dtype)
         opt.step()
     assert "_tmp2" not in plain.state[0] and "_tmp2" in decayed.state[0]
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda ps: optim.Adagrad(ps, lr=0.1, weight_decay=0.01),
+    lambda ps: optim.RMSProp(ps, lr=0.01, momentum=0.5),
+    lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.01),
+    lambda ps: optim.AdamW(ps, lr=0.01),
+], ids=["sgd", "nesterov-wd", "adagrad", "rmsprop", "adam", "adamw"])
+def test_large_parameters_updated_in_slices_match_one_piece_updates(make, monkeypatch):
+    from chainrule.optim import optimizer as base
+
+    rng = np.random.default_rng(0)
+    start = [rng.standard_normal((300, 7)), rng.standard_normal(50)]
+    grads = [[rng.standard_normal(a.shape) for a in start] for _ in range(4)]
+
+    def run(chunk):
+        monkeypatch.setattr(base, "CHUNK", chunk)
+        ps = [cr.tensor(a, requires_grad=True, dtype=np.float64) for a in start]
+        opt = make(ps)
+        for gs in grads:
+            for p, g in zip(ps, gs):
+                p.grad = g.copy()
+            opt.step()
+        return [p.data for p in ps], opt
+
+    sliced, opt = run(64)  # 2,100 elements in 33 slices, the bias in one
+    whole, _ = run(1 << 16)
+    for a, b in zip(sliced, whole):
+        np.testing.assert_array_equal(a, b)
+    assert opt.state[0]["_tmp"].size == 64

@@ -3,7 +3,7 @@
 A subclass declares its hyper-parameters (``HYPER``) and per-parameter state
 arrays (``_state_names``) and writes one method, ``_update(p, g, st)``, that
 changes the parameter array ``p`` in place from its gradient ``g``. State
-arrays and two scratch buffers are allocated on the first step, so later
+arrays and small scratch buffers are allocated on the first step, so later
 steps allocate no arrays: every update uses NumPy ``out=`` and in-place
 operators.
 
@@ -28,6 +28,11 @@ from ..tensor import Tensor
 __all__ = ["Optimizer", "OPTIMIZERS"]
 
 OPTIMIZERS = Registry("optimizer")
+
+#: Parameters larger than this many elements are updated in slices of this size, which keeps
+#: the scratch buffers small (256 KB in float32) without measurable cost: a slice is large
+#: enough that the per-call overhead of the NumPy operations is negligible.
+CHUNK = 1 << 16
 
 
 def _param_list(params):
@@ -82,14 +87,16 @@ class Optimizer:
     def _allocate(self):
         sizes = {}
         for p in self.params:
-            sizes[p.dtype] = max(sizes.get(p.dtype, 0), p.size)
+            sizes[p.dtype] = max(sizes.get(p.dtype, 0), min(p.size, CHUNK))
         # Scratch buffers per dtype, shared by all parameters (temporaries never outlive
-        # _update); a second one only for weight decay, which needs g + wd * w apart.
+        # _update) and at most CHUNK long; a second one only for weight decay, which needs
+        # g + wd * w apart.
         n_scratch = 2 if getattr(self, "weight_decay", 0) else 1
         scratch = {dt: [np.empty(n, dt) for _ in range(n_scratch)] for dt, n in sizes.items()}
         self.state = []
         for p in self.params:
-            bufs = [b[: p.size].reshape(p.shape) for b in scratch[p.dtype]]
+            fits = p.size <= CHUNK  # larger parameters are updated a slice at a time
+            bufs = [b[: p.size].reshape(p.shape) if fits else b for b in scratch[p.dtype]]
             st = {"step": 0, "_tmp": bufs[0]}
             if n_scratch == 2:
                 st["_tmp2"] = bufs[1]
@@ -106,7 +113,29 @@ class Optimizer:
             if g is None:
                 continue
             st["step"] += 1
-            self._update(p.data, g, st)
+            data = p.data
+            if data.size <= CHUNK:
+                self._update(data, g, st)
+            else:
+                self._update_in_slices(data, g, st)
+
+    def _update_in_slices(self, p, g, st):
+        """Run the (element-wise) rule on CHUNK-long slices, so scratch memory stays small."""
+        if not p.flags.c_contiguous:  # reshape(-1) would copy: update a copy and write it back
+            flat = np.ascontiguousarray(p)
+            self._update_in_slices(flat, g, st)
+            np.copyto(p, flat)
+            return
+        pf, gf = p.reshape(-1), np.ascontiguousarray(g).reshape(-1)
+        flat = {k: v.reshape(-1) for k, v in st.items() if isinstance(v, np.ndarray) and not k.startswith("_tmp")}
+        for start in range(0, pf.size, CHUNK):
+            stop = min(start + CHUNK, pf.size)
+            part = {k: v[start:stop] for k, v in flat.items()}
+            part["step"] = st["step"]
+            part["_tmp"] = st["_tmp"][: stop - start]
+            if "_tmp2" in st:
+                part["_tmp2"] = st["_tmp2"][: stop - start]
+            self._update(pf[start:stop], gf[start:stop], part)
 
     def _l2(self, p, g, st):
         """The gradient with coupled L2 weight decay added (g + wd p), in a scratch buffer."""
