@@ -26,6 +26,7 @@ from .losses import (  # noqa: F401  (the generated loss modules)
 )
 from .mlp import MLP
 from .module import LAYERS, LoadResult, Module, ModuleDict, ModuleList, Parameter, from_config
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "Module", "Parameter", "ModuleList", "ModuleDict", "Sequential", "Linear", "Dense", "Dropout", "Flatten",
@@ -35,4 +36,5 @@ __all__ = [
     "l1_penalty", "l2_penalty", "get_activation", "get_initializer", "from_config", "LoadResult",
     "ACTIVATIONS", "LOSSES", "REDUCTIONS", "REGULARIZERS", "INITIALIZERS", "LAYERS",
     "Registry", "UnknownNameError", "functional", "init",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]
