@@ -54,6 +54,32 @@ def _softmax(x, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _pairs(*vs):
+    return [(v, v) if isinstance(v, int) else v for v in vs]
+
+
+def _conv2d_ref(x, w, b=None, stride=1, padding=0):
+    """Convolution one output pixel at a time: the slow, obviously right version."""
+    (sh, sw), (ph, pw) = _pairs(stride, padding)
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    f, _, kh, kw = w.shape
+    out = np.zeros((x.shape[0], f, (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            patch = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+            out[:, :, i, j] = np.einsum("nckl,fckl->nf", patch, w)
+    return out if b is None else out + b[:, None, None]
+
+
+def _max_pool2d_ref(x, kernel_size, stride=None):
+    (kh, kw), (sh, sw) = _pairs(kernel_size, kernel_size if stride is None else stride)
+    out = np.zeros((*x.shape[:2], (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw].max(axis=(2, 3))
+    return out
+
+
 def _binary(op, fn, np_fn, shapes_list, domain="any"):
     return [OpSpec(op, list(s), fn, np_fn, domain=domain) for s in shapes_list]
 
@@ -138,4 +164,20 @@ SPECS = [
            lambda a: -np.log(_softmax(a))[np.arange(4), _LABELS], label="none"),
     # A float32 round trip would defeat finite differences; float32 casts are tested on their own.
     OpSpec("cast", [(3, 2)], lambda a: a.astype(np.float64) * 2, lambda a: a * 2),
+    *[OpSpec("conv2d", shapes, (lambda kw: lambda *a: cr.conv2d(*a, **kw))(kw),
+             (lambda kw: lambda *a: _conv2d_ref(*a, **kw))(kw), label=label)
+      for label, shapes, kw in [
+          ("bias", [(2, 3, 5, 6), (4, 3, 3, 3), (4,)], {}),
+          ("nobias", [(1, 1, 4, 4), (1, 1, 2, 2)], {}),
+          ("s2-p1", [(2, 3, 5, 6), (4, 3, 3, 2), (4,)], {"stride": 2, "padding": 1}),
+          ("pairs", [(2, 2, 5, 5), (3, 2, 3, 3), (3,)], {"stride": (1, 2), "padding": (2, 1)}),
+          ("1x3-s2", [(1, 2, 4, 7), (2, 2, 1, 3)], {"stride": 2}),
+      ]],
+    *[OpSpec("max_pool2d", [shape], (lambda kw: lambda a: cr.max_pool2d(a, **kw))(kw),
+             (lambda kw: lambda a: _max_pool2d_ref(a, **kw))(kw), domain="distinct", label=label)
+      for label, shape, kw in [
+          ("k2", (2, 3, 4, 6), {"kernel_size": 2}),
+          ("overlap", (1, 2, 5, 5), {"kernel_size": 3, "stride": 1}),
+          ("pairs-odd", (2, 1, 5, 7), {"kernel_size": (2, 3), "stride": (1, 2)}),
+      ]],
 ]

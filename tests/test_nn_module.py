@@ -136,8 +136,8 @@ def test_config_round_trip_through_json_and_weights(make):
 
 
 def test_config_errors():
-    with pytest.raises(ValueError, match="unknown layer 'Conv2d'; expected one of: .*Linear"):
-        nn.from_config({"type": "Conv2d", "args": {}})
+    with pytest.raises(ValueError, match="unknown layer 'Conv3d'; expected one of: .*Linear"):
+        nn.from_config({"type": "Conv3d", "args": {}})
     with pytest.raises(ValueError, match="config type 'ReLU' is not a Linear"):
         nn.Linear.from_config({"type": "ReLU", "args": {}})
     with pytest.raises(ValueError, match="initializer .* is not registered"):

@@ -20,7 +20,7 @@ __all__ = [
     "cos", "tanh", "sigmoid", "relu", "abs", "sign", "step", "maximum", "minimum",
     "where", "clip", "sum", "mean", "amax", "amin", "logsumexp", "softmax", "log_softmax",
     "reshape", "transpose", "broadcast_to", "concatenate", "stack", "linear",
-    "softmax_cross_entropy", "zeros", "ones", "full", "eye", "arange", "linspace",
+    "softmax_cross_entropy", "conv2d", "max_pool2d", "zeros", "ones", "full", "eye", "arange", "linspace",
     "randn", "rand", "zeros_like", "ones_like", "randn_like", "rand_like", "rng",
 ]
 
@@ -144,6 +144,45 @@ def softmax_cross_entropy(logits, labels, reduction="mean"):
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     return dispatch("softmax_cross_entropy", logits, labels=_arr(labels), reduction=reduction)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """2-D convolution (cross-correlation, as in PyTorch) of NCHW images with a bank of kernels.
+
+    Args:
+        x: input of shape (N, C, H, W).
+        weight: kernels of shape (F, C, KH, KW).
+        bias: optional (F,), added to every output pixel of its channel.
+        stride: step between windows, an int or an (along H, along W) pair.
+        padding: zeros added on each side of H and W, an int or a pair.
+
+    Shapes:
+        output (N, F, OH, OW) with OH = (H + 2 * padding - KH) // stride + 1, likewise OW.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.conv2d(cr.ones(1, 2, 4, 4), cr.ones(3, 2, 3, 3), padding=1).shape
+        (1, 3, 4, 4)
+    """
+    args = (x, weight) if bias is None else (x, weight, bias)
+    return dispatch("conv2d", *args, stride=stride, padding=padding)
+
+
+def max_pool2d(x, kernel_size, stride=None):
+    """Max over each kernel window of NCHW images; the gradient goes to the window's (first) arg-max.
+
+    Args:
+        x: input of shape (N, C, H, W).
+        kernel_size: window size, an int or an (H, W) pair.
+        stride: step between windows (default: ``kernel_size``, non-overlapping windows).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
+    return dispatch("max_pool2d", x, kernel_size=kernel_size, stride=stride)
 
 
 # ------------------------------------------------------------ constructors

@@ -18,6 +18,7 @@ from .activations import (  # noqa: F401  (the generated activation layers)
     ELU, GELU, Hardtanh, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Sign, Softmax, Softplus,
     Step, Tanh,
 )
+from .conv import Conv2d, MaxPool2d
 from .init import INITIALIZERS, get_initializer
 from .layers import Dense, Dropout, Flatten, Linear, Sequential
 from .losses import (  # noqa: F401  (the generated loss modules)
@@ -30,6 +31,7 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "Module", "Parameter", "ModuleList", "ModuleDict", "Sequential", "Linear", "Dense", "Dropout", "Flatten",
+    "Conv2d", "MaxPool2d",
     "Identity", "MLP", "Activation", "Step", "Sign", "Sigmoid", "Tanh", "Hardtanh", "ReLU",
     "LeakyReLU", "Softplus", "ELU", "GELU", "Softmax", "LogSoftmax", "Loss", "MSELoss", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "MultiClassHingeLoss", "ExponentialLoss",

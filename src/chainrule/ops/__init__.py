@@ -71,4 +71,4 @@ def get(name):
 
 
 # Importing the modules fills the registry; order does not matter.
-from . import elementwise, reduce, shape, nn  # noqa: E402,F401
+from . import elementwise, reduce, shape, nn, conv  # noqa: E402,F401
