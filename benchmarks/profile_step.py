@@ -154,7 +154,7 @@ def _piece_calls(x, y, chain):
     engine version no longer has them.
     """
     from chainrule import autograd
-    from chainrule.ops import nn as ops_nn
+    from chainrule.autodiff.ops import nn as ops_nn
 
     net = chain.net
     lin = getattr(net, "linears", None)

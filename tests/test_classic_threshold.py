@@ -150,8 +150,8 @@ BAD_INPUTS = [
      ValueError, "layers[1] must have 3 inputs to match the layer before it, got 2"),
     (lambda: xor_hand_wired()([1, 2]), ValueError,
      "x must contain only 0 and 1 (threshold units take binary inputs), got 2"),
-    (lambda: and_gate(0), ValueError, "n_inputs must be a positive int, got 0"),
-    (lambda: or_gate(2.5), TypeError, "n_inputs must be a positive int, got 2.5"),
+    (lambda: and_gate(0), ValueError, "n_inputs must be a positive integer, got 0"),
+    (lambda: or_gate(2.5), TypeError, "n_inputs must be a positive integer, got 2.5"),
 ]
 
 

@@ -94,7 +94,7 @@ def test_evaluate_and_predict_apply_the_saved_preprocessing(flowers):
 
 def test_export_onnx_matches_predict(flowers):
     pytest.importorskip("onnxruntime")
-    from chainrule.onnx import run_onnx
+    from chainrule.io.onnx import run_onnx
 
     root, data, out, _, X, _ = flowers
     target = root / "flowers.onnx"

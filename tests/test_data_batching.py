@@ -59,7 +59,7 @@ def test_y_none_and_bad_arguments():
         next(batches(X, Y, 2.5))
     with pytest.raises(ValueError, match="X and y must have the same number of rows, got 10 and 3 rows"):
         next(batches(X, Y[:3], 2))
-    with pytest.raises(ValueError, match="rng must be a non-negative integer, None or a numpy Generator"):
+    with pytest.raises(ValueError, match="rng must be an integer >= 0, None or a numpy.random.Generator"):
         next(batches(X, Y, 2, rng=-1))
 
 

@@ -177,7 +177,7 @@ def test_multi_gaussian_target_at_bump_centres():
         ({"n": 0}, "n must be a positive integer, got 0"),
         ({"n": 1}, "n must be at least 2 so that both classes get a point, got 1"),
         ({"noise": -0.1}, "noise must be a non-negative number, got -0.1"),
-        ({"seed": "x"}, "seed must be a non-negative integer, None or a numpy Generator, got 'x'"),
+        ({"seed": "x"}, "seed must be an integer >= 0, None or a numpy.random.Generator, got 'x'"),
         ({"dtype": np.int32}, "dtype must be a floating-point type such as float32, got int32"),
     ],
 )

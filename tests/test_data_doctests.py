@@ -26,7 +26,7 @@ def test_public_api_is_exported_and_documented():
             assert obj.__doc__ and obj.__doc__.strip(), name
 
 
-ENGINE = ("chainrule.tensor", "chainrule.autograd", "chainrule.ops", "chainrule.nn", "from .. import")
+ENGINE = ("chainrule.autodiff.tensor", "chainrule.autodiff.engine", "chainrule.autodiff.ops", "chainrule.nn", "from .. import")
 
 
 def test_data_package_does_not_import_the_engine():

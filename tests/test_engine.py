@@ -144,7 +144,7 @@ def test_no_grad_as_decorator():
 
 
 def test_unbroadcast_sums_added_and_stretched_axes():
-    from chainrule.autograd import unbroadcast
+    from chainrule.autodiff.engine import unbroadcast
 
     g = np.arange(24.0).reshape(2, 3, 4)
     np.testing.assert_array_equal(unbroadcast(g, (3, 1)), g.sum(axis=(0, 2))[:, None])

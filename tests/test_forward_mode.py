@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule.forward import Dual
+from chainrule.autodiff.forward import Dual
 
 
 # ------------------------------------------------------------ Dual basics

@@ -77,5 +77,5 @@ def test_get_initializer_forms_and_errors():
         init.get_initializer("glorot")
     with pytest.raises(TypeError, match="an initializer must be a name, a dict with a 'name' key or a callable"):
         init.get_initializer(3)
-    with pytest.raises(TypeError, match="seed must be an int, a numpy.random.Generator or None, got 'a'"):
+    with pytest.raises(TypeError, match="seed must be an integer >= 0, None or a numpy.random.Generator, got 'a'"):
         init.uniform((2,), seed="a")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.numeric import GradcheckReport
-from chainrule.ops import Op
+from chainrule.autodiff.numeric import GradcheckReport
+from chainrule.autodiff.ops import Op
 
 
 def _exp_sum(x):

@@ -9,7 +9,7 @@ pytest.importorskip("onnxruntime")
 import chainrule as cr  # noqa: E402
 from chainrule import nn  # noqa: E402
 from chainrule.data import MinMaxScaler, StandardScaler  # noqa: E402
-from chainrule.onnx import ACTIVATION_EXPORTS, OPSET, export_onnx, run_onnx, to_onnx  # noqa: E402
+from chainrule.io.onnx import ACTIVATION_EXPORTS, OPSET, export_onnx, run_onnx, to_onnx  # noqa: E402
 
 RNG = np.random.default_rng(7)
 
@@ -130,6 +130,6 @@ def test_unknown_activation_and_head_and_opset_are_named():
 def test_docstring_examples_run():
     import doctest
 
-    import chainrule.onnx
+    import chainrule.io.onnx
 
-    assert doctest.testmod(chainrule.onnx, optionflags=doctest.ELLIPSIS).failed == 0
+    assert doctest.testmod(chainrule.io.onnx, optionflags=doctest.ELLIPSIS).failed == 0

@@ -173,7 +173,7 @@ def test_model_saves_and_exports(iris, tmp_path):
         clf.fit(X, y)
     io.save(clf.model_, tmp_path / "m.safetensors")
     assert io.load(tmp_path / "m.safetensors").num_parameters() == clf.model_.num_parameters()
-    onnx = pytest.importorskip("chainrule.onnx")
+    onnx = pytest.importorskip("chainrule.io.onnx")
     pytest.importorskip("onnxruntime")
     got = onnx.run_onnx(onnx.to_onnx(clf.model_, head="softmax"), X)
     np.testing.assert_allclose(got, clf.predict_proba(X), atol=1e-6)

@@ -8,7 +8,7 @@ import pytest
 import chainrule as cr
 
 sympy = pytest.importorskip("sympy")
-from chainrule.symbolic import Sym, symbolic_grad, to_sympy  # noqa: E402
+from chainrule.autodiff.symbolic import Sym, symbolic_grad, to_sympy  # noqa: E402
 
 
 def test_gormley_example_symbolic_matches_hand_derivative():

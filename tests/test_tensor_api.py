@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import chainrule as cr
-from chainrule.forward import Dual
-from chainrule.tensor import dispatch
+from chainrule.autodiff.forward import Dual
+from chainrule.autodiff.tensor import dispatch
 
 
 def t64(v, rg=True):

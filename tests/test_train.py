@@ -236,7 +236,7 @@ def test_verbose_lines_when_not_a_terminal(data, capsys):
     ({"callbacks": ["early_stop"]}, ValueError, "unknown callback 'early_stop'; expected one of: csv_logger"),
     ({"callbacks": ["csv_logger"]}, ValueError, "callback 'csv_logger' could not be built"),
     ({"regularization": {"l3": 0.1}}, ValueError, "unknown regularizer 'l3'; expected one of: l1, l2"),
-    ({"seed": "x"}, TypeError, "seed must be an integer or None"),
+    ({"seed": "x"}, TypeError, "seed must be an integer >= 0 or None"),
     ({"resume": True}, ValueError, "resume=True needs the checkpoint_dir"),
 ])
 def test_bad_hyper_parameters(data, kwargs, error, words):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from chainrule import _callback_base, _callbacks_files, checkpoint, history, main_job
-from chainrule.history import History, higher_is_better
+from chainrule.train.history import History, higher_is_better
 
 
 def test_append_pads_late_keys_with_nan():

@@ -7,7 +7,7 @@ import pytest
 
 from chainrule import io
 from chainrule.data import scaler_from_dict
-from chainrule.main_job import main_job
+from chainrule.train.main_job import main_job
 from chainrule.train import evaluate
 
 pytest.importorskip("sklearn")

@@ -8,7 +8,7 @@ import pytest
 
 from chainrule import nn
 from chainrule.data import load_dataset
-from chainrule.history import History
+from chainrule.train.history import History
 from chainrule.train import fit, predict
 
 pytest.importorskip("matplotlib")

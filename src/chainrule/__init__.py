@@ -8,34 +8,55 @@ Four ways to a gradient, one registry of primitives:
     >>> f.backward()
     >>> float(f), float(x.grad), float(y.grad), float(z.grad)
     (-12.0, -4.0, -4.0, 3.0)
+
+The package reads like the course: :mod:`.autodiff` (the engine), :mod:`.nn`, :mod:`.optim`,
+:mod:`.train`, :mod:`.callbacks`, :mod:`.data`, :mod:`.classic`, :mod:`.io`, plus
+:mod:`.metrics`, :mod:`.explain`, :mod:`.viz` and the command line in :mod:`.cli`.
 """
 
-from .autograd import enable_grad, is_grad_enabled, no_grad
-from .compare import compare_gradients
-from .forward import Dual, jvp
-from .functions import *  # noqa: F401,F403
-from .functions import __all__ as _functions_all
-from .numeric import GradcheckError, gradcheck, numerical_grad, relative_error
-from .ops import REGISTRY as ops_registry
-from .reverse import grad, jacobian, value_and_grad
-from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
-from .trace import trace
+import sys as _sys
+
+from ._version import __version__
+from .autodiff import *  # noqa: F401,F403
+from .autodiff import __all__ as _autodiff_all
+from . import autodiff
 
 from . import classic, data, nn, optim  # noqa: E402  (subpackages need the engine above)
+from . import metrics, train  # noqa: E402  (train imports the callbacks it runs)
+from . import callbacks, io, viz  # noqa: E402
 from .explain import explain, mazur_network  # noqa: E402
-from . import callbacks, metrics, viz  # noqa: E402
-from .history import History  # noqa: E402
 from .io import load, save  # noqa: E402
-from .restarts import fit_restarts  # noqa: E402
-from .train import evaluate, fit, predict  # noqa: E402
+from .train import History, evaluate, fit, fit_restarts, predict  # noqa: E402
 
-__version__ = "0.1.0"
+# Module paths from before the package was grouped into subpackages: each old name is the
+# moved module itself (not a copy), so isinstance checks and monkeypatching still hold.
+_OLD_PATHS = {
+    "autograd": "autodiff.engine", "tensor": "autodiff.tensor", "dtypes": "autodiff.dtypes",
+    "functions": "autodiff.functions", "ops": "autodiff.ops", "reverse": "autodiff.reverse",
+    "forward": "autodiff.forward", "numeric": "autodiff.numeric", "symbolic": "autodiff.symbolic",
+    "trace": "autodiff.trace", "compare": "autodiff.compare", "history": "train.history",
+    "checkpoint": "train.checkpoint", "restarts": "train.restarts", "_fit_setup": "train.setup",
+    "_callback_base": "callbacks.base", "_callbacks_files": "callbacks.files", "_bundle": "io.bundle",
+    "onnx": "io.onnx", "main_job": "train.main_job",
+}
+
+
+def _alias_old_paths():
+    import importlib
+
+    for old, new in _OLD_PATHS.items():
+        module = importlib.import_module(f"{__name__}.{new}")
+        _sys.modules.setdefault(f"{__name__}.{old}", module)
+        if old not in globals():  # cr.tensor and cr.trace stay the functions they always were
+            globals()[old] = module
+        for sub in [k for k in list(_sys.modules) if k.startswith(f"{__name__}.{new}.")]:
+            _sys.modules.setdefault(f"{__name__}.{old}{sub[len(__name__) + len(new) + 1:]}", _sys.modules[sub])
+
+
+_alias_old_paths()
 
 __all__ = [
-    "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad",
-    "is_grad_enabled", "Dual", "jvp", "grad", "value_and_grad", "jacobian", "numerical_grad",
-    "gradcheck", "GradcheckError", "relative_error", "ops_registry", "__version__",
-    "compare_gradients", "trace", "explain", "mazur_network", "nn", "optim", "data", "classic",
+    *_autodiff_all, "__version__", "explain", "mazur_network", "nn", "optim", "data", "classic",
     "fit", "evaluate", "predict", "fit_restarts", "History", "save", "load", "callbacks", "metrics", "viz",
-    *_functions_all,
+    "train", "io", "autodiff",
 ]

@@ -22,7 +22,7 @@ import numpy as np
 from .nn.activations import Activation
 from .nn.layers import Linear, Sequential
 from .nn.mlp import MLP
-from .tensor import Tensor
+from .autodiff.tensor import Tensor
 
 __all__ = ["explain", "ExplainResult", "mazur_network", "MAX_WEIGHTS"]
 
@@ -103,7 +103,7 @@ def _forward(stages, x):
 
 def _local_slope(act, net):
     """d out / d net for an element-wise activation, by forward mode (None if not element-wise)."""
-    from .forward import Dual
+    from .autodiff.forward import Dual
 
     if act is None:
         return np.ones_like(net)

@@ -39,12 +39,12 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("chainrule.sklearn needs scikit-learn; install it with `pip install chainrule[sklearn]`") from None
 
-from .callbacks import EarlyStopping, StopOnPlateau
+from .callbacks.stopping import EarlyStopping, StopOnPlateau
 from .nn import ACTIVATIONS, MLP
-from .nn._util import check
+from ._core import check
 from .optim import OPTIMIZERS
-from .train import fit as _fit
-from .train import predict as _forward
+from .train.loop import fit as _fit
+from .train.loop import predict as _forward
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 

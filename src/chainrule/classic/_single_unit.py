@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import (
-    as_real_array, check_features, check_same_length, make_rng,
-)
+from .._core import as_generator
+from ._validation import as_real_array, check_features, check_same_length
 
 # Small, non-zero starting weights break symmetry without saturating anything.
 INIT_SCALE = 0.05
@@ -61,13 +60,13 @@ class SingleUnitModel:
     weights_: np.ndarray | None = None
 
     def __init__(self, seed):
-        make_rng(seed)  # fail at construction, not halfway through fit
+        as_generator(seed)  # fail at construction, not halfway through fit
         self.seed = seed
 
     def _start_weights(self, initial_weights, n_features: int) -> np.ndarray:
         """Copy ``initial_weights`` (m + 1,) or draw small uniform ones."""
         if initial_weights is None:
-            rng = make_rng(self.seed)
+            rng = as_generator(self.seed)
             return rng.uniform(-INIT_SCALE, INIT_SCALE, n_features + 1)
         w = as_real_array("initial_weights", initial_weights, 1)
         if w.shape[0] != n_features + 1:

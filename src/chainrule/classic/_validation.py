@@ -1,4 +1,4 @@
-"""Input checks shared by the classic models.
+"""Array checks shared by the classic models (scalar checks and seeds: :mod:`chainrule._core`).
 
 Every check raises a one-sentence ``ValueError`` (or ``TypeError``) that
 names the offending value and what was expected, so a student can fix the
@@ -7,48 +7,8 @@ call without reading the source.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
-
-
-def check_positive_float(name: str, value) -> float:
-    """Return ``value`` as a float, insisting on a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
-    return float(value)
-
-
-def check_positive_int(name: str, value) -> int:
-    """Return ``value`` as an int, insisting on an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
-    """Return ``value`` if it is one of ``choices``."""
-    if value not in choices:
-        expected = " or ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return value
-
-
-def make_rng(seed) -> np.random.Generator:
-    """Turn ``None``, an int or a Generator into a Generator."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (
-        isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
-    ):
-        return np.random.default_rng(seed)
-    raise TypeError(
-        f"seed must be an int, a numpy.random.Generator or None, got {seed!r}"
-    )
 
 
 def as_real_array(name: str, value, ndim: int | tuple[int, ...]) -> np.ndarray:

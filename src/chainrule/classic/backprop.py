@@ -24,7 +24,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ._validation import as_real_array, check_features, check_positive_float
+from .._core import check
+from ._validation import as_real_array, check_features
 
 __all__ = ["BackpropTrace", "BackpropStep", "backprop_reference",
            "backprop_update", "sigmoid"]
@@ -195,7 +196,7 @@ def backprop_update(weights: Sequence, biases: Sequence, x, t, lr: float,
         >>> step.weights[0].tolist(), step.biases[0].tolist()
         ([[0.125]], [0.125])
     """
-    lr = check_positive_float("lr", lr)
+    lr = float(check("lr", lr, ">0"))
     trace = backprop_reference(weights, biases, x, t)
     inputs = trace.activations[:-1]
     new_weights = [np.asarray(w, dtype=np.float64) + lr * _outer_sum(d, a)

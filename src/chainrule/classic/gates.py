@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validation import check_positive_int
+from .._core import check_int
 from .threshold import ThresholdLayer, ThresholdNetwork, ThresholdUnit
 
 __all__ = [
@@ -37,7 +37,7 @@ def and_gate(n_inputs: int = 2) -> ThresholdUnit:
         >>> and_gate()([1, 1]), and_gate()([1, 0])
         (1, 0)
     """
-    n = check_positive_int("n_inputs", n_inputs)
+    n = check_int("n_inputs", n_inputs)
     return ThresholdUnit(np.ones(n), n - 0.5)
 
 
@@ -48,7 +48,7 @@ def or_gate(n_inputs: int = 2) -> ThresholdUnit:
         >>> or_gate()([0, 0]), or_gate()([0, 1])
         (0, 1)
     """
-    n = check_positive_int("n_inputs", n_inputs)
+    n = check_int("n_inputs", n_inputs)
     return ThresholdUnit(np.ones(n), 0.5)
 
 
@@ -69,7 +69,7 @@ def nand_gate(n_inputs: int = 2) -> ThresholdUnit:
         >>> nand_gate()([1, 1]), nand_gate()([0, 1])
         (0, 1)
     """
-    n = check_positive_int("n_inputs", n_inputs)
+    n = check_int("n_inputs", n_inputs)
     return ThresholdUnit(-np.ones(n), -(n - 0.5))
 
 
@@ -80,7 +80,7 @@ def nor_gate(n_inputs: int = 2) -> ThresholdUnit:
         >>> nor_gate()([0, 0]), nor_gate()([1, 0])
         (1, 0)
     """
-    n = check_positive_int("n_inputs", n_inputs)
+    n = check_int("n_inputs", n_inputs)
     return ThresholdUnit(-np.ones(n), -0.5)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from ._single_unit import (
     SingleUnitModel, TrainingResult, training_data, with_bias_column,
 )
-from ._validation import check_choice, check_positive_float, check_positive_int
+from .._core import check, check_choice, check_int
 
 __all__ = ["LinearUnit", "LinearUnitResult"]
 
@@ -66,10 +66,10 @@ class LinearUnit(SingleUnitModel):
 
     def __init__(self, alpha: float = 0.01, max_epochs: int = 1000,
                  mode: str = "batch", tol: float = 1e-10, seed=None):
-        self.alpha = check_positive_float("alpha", alpha)
-        self.max_epochs = check_positive_int("max_epochs", max_epochs)
+        self.alpha = float(check("alpha", alpha, ">0"))
+        self.max_epochs = check_int("max_epochs", max_epochs)
         self.mode = check_choice("mode", mode, ("batch", "incremental"))
-        self.tol = check_positive_float("tol", tol)
+        self.tol = float(check("tol", tol, ">0"))
         super().__init__(seed)
 
     def fit(self, X, y, initial_weights=None) -> LinearUnitResult:

@@ -21,9 +21,8 @@ import numpy as np
 from ._single_unit import (
     SingleUnitModel, TrainingResult, training_data, with_bias_column,
 )
-from ._validation import (
-    check_choice, check_labels, check_positive_float, check_positive_int,
-)
+from .._core import check, check_choice, check_int
+from ._validation import check_labels
 from .separability import linearly_separable
 
 __all__ = ["Perceptron", "PerceptronResult"]
@@ -75,8 +74,8 @@ class Perceptron(SingleUnitModel):
 
     def __init__(self, alpha: float = 0.1, max_epochs: int = 100,
                  encoding: str = "binary", seed=None):
-        self.alpha = check_positive_float("alpha", alpha)
-        self.max_epochs = check_positive_int("max_epochs", max_epochs)
+        self.alpha = float(check("alpha", alpha, ">0"))
+        self.max_epochs = check_int("max_epochs", max_epochs)
         self.encoding = check_choice("encoding", encoding, tuple(ENCODINGS))
         super().__init__(seed)
 

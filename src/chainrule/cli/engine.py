@@ -12,6 +12,7 @@ import numpy as np
 
 import chainrule as cr
 
+from .._core import check, is_number
 from ._app import cli
 
 __all__ = ["EXAMPLES"]
@@ -97,19 +98,11 @@ def parse_numbers(text, name):
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        bad = next(p for p in parts if not _is_float(p))
+        bad = next(p for p in parts if not is_number(p))
         raise ValueError(f"{name} must be comma-separated numbers such as 0.05,0.1, got {bad!r} in {text!r}") from None
     if not all(np.isfinite(values)):
         raise ValueError(f"{name} must hold finite numbers, got {text!r}")
     return values
-
-
-def _is_float(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 @cli.command()
@@ -126,14 +119,13 @@ def explain(model, x_text, target_text, lr, fixed_biases):
     """
     from ..explain import explain as trace_step
     from ..explain import mazur_network
-    from ..nn._util import check
 
     check("lr", lr, ">0")
 
     if model is None:
         net, x, target = mazur_network(), [0.05, 0.10], [0.01, 0.99]
     else:
-        from ..io import load
+        from ..io.models import load
 
         net, x, target = load(model), None, None
         if x_text is None or target_text is None:

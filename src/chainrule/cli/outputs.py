@@ -23,7 +23,7 @@ import io
 import os
 import tempfile
 
-from .._bundle import _move_into_place, _umask
+from ..io.bundle import _move_into_place, _umask
 
 __all__ = ["check_new_file", "check_out_dir", "write_csv", "write_text", "OUTPUT_FILES"]
 

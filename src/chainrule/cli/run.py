@@ -31,14 +31,14 @@ import shutil
 
 import numpy as np
 
-from .. import io
-from ..checkpoint import checkpoint_path
+from ..io import models as io
+from ..train.checkpoint import checkpoint_path
 from ..data import MinMaxScaler, StandardScaler, split_indices
-from ..history import History
+from ..train.history import History
 from ..nn import ACTIVATIONS, MLP, REGULARIZERS
-from ..nn._util import Registry, check
+from .._core import Registry, check
 from ..optim import OPTIMIZERS
-from ..train import evaluate, fit
+from ..train.loop import evaluate, fit
 from .outputs import OUTPUT_FILES, check_out_dir, write_text
 from .sources import load_source, target_column
 from .trained import LOSS_SPECS, TASK_METRICS, check_loss
@@ -231,7 +231,7 @@ def run_main_job(out=None, overwrite=False, verbose=1):
     Returns:
         main_job's result: ``{"accuracy": {...}, "paths": {...}, "epochs": n}``.
     """
-    from ..main_job import main_job
+    from ..train.main_job import main_job
 
     out = out or os.path.join("runs", "digits")
     check_out_dir(out, overwrite, resumable=False)

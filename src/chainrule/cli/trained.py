@@ -30,12 +30,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import io
+from ..io import models as io
 from ..data import scaler_from_dict
 from ..metrics import to_labels
 from ..nn import ACTIVATIONS, LOSSES
-from ..nn._util import Registry
-from ..train import evaluate, predict
+from .._core import Registry
+from ..train.loop import evaluate, predict
 from .sources import read_inputs
 
 __all__ = ["LossSpec", "LOSS_SPECS", "TASK_METRICS", "ModelInfo", "TrainedModel"]
@@ -177,7 +177,7 @@ class TrainedModel:
         Returns:
             A one-line description of the graph's input and output.
         """
-        from ..onnx import export_onnx
+        from ..io.onnx import export_onnx
 
         spec, info = self.info.spec, self.info
         head = None if raw or spec is None else spec.probability

@@ -12,38 +12,6 @@ import numpy as np
 
 
 
-def as_rng(seed, name: str = "seed") -> np.random.Generator:
-    """Return a Generator from an int seed, ``None`` (fresh entropy) or a Generator.
-
-    A Generator is returned as is, so callers that pass one share its stream.
-
-    Example:
-        >>> int(as_rng(0).integers(10)) == int(as_rng(0).integers(10))
-        True
-    """
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        return np.random.default_rng()
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
-        return np.random.default_rng(int(seed))
-    raise ValueError(
-        f"{name} must be a non-negative integer, None or a numpy Generator, got {seed!r}"
-    )
-
-
-def check_positive_int(value, name: str) -> int:
-    """Return ``value`` as an int, or raise if it is not a positive integer.
-
-    Example:
-        >>> check_positive_int(3, "n")
-        3
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def check_float_dtype(dtype) -> np.dtype:
     """Return ``dtype`` as a NumPy floating dtype, or raise.
 
@@ -97,17 +65,3 @@ def check_X_y(X, y, allow_none_y: bool = False):
         got = "a scalar" if y.ndim == 0 else f"{len(y)} rows"
         raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {got}")
     return X, y
-
-
-def is_number(text: str) -> bool:
-    """Return True if ``float(text)`` succeeds.
-
-    Example:
-        >>> is_number("1e-3"), is_number("abc")
-        (True, False)
-    """
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_rng, check_positive_int, check_X_y
+from .._core import as_generator, check_int
+from ._checks import check_X_y
 
 
 def _batch_count(n: int, batch_size: int, drop_last: bool) -> int:
@@ -43,8 +44,8 @@ def batches(X, y=None, batch_size=32, shuffle=True, rng=None, drop_last=False):
         [[0, 1], [2, 3], [4]]
     """
     X, y = check_X_y(X, y, allow_none_y=True)
-    batch_size = check_positive_int(batch_size, "batch_size")
-    order = as_rng(rng, "rng").permutation(len(X)) if shuffle else None
+    batch_size = check_int("batch_size", batch_size)
+    order = as_generator(rng, "rng").permutation(len(X)) if shuffle else None
     count = _batch_count(len(X), batch_size, drop_last)
     yield from _iter_batches(X, y, order, batch_size, count)
 
@@ -79,10 +80,10 @@ class DataLoader:
 
     def __init__(self, X, y=None, batch_size=32, shuffle=True, seed=None, drop_last=False):
         self.X, self.y = check_X_y(X, y, allow_none_y=True)
-        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.batch_size = check_int("batch_size", batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.rng = as_rng(seed)
+        self.rng = as_generator(seed)
         self.epoch = 0
         self._position = 0
         self._epoch_rng_state = None

@@ -12,7 +12,8 @@ import os
 
 import numpy as np
 
-from ._checks import check_float_dtype, is_number
+from .._core import is_number
+from ._checks import check_float_dtype
 from .dataset import Dataset
 from .targets import encode_targets
 

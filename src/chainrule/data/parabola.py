@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_rng, check_float_dtype, check_positive_int
+from .._core import as_generator, check_int
+from ._checks import check_float_dtype
 from .dataset import Dataset
 
 X_MAX = 100.0
@@ -42,11 +43,11 @@ def make_parabola(n_per_class=5000, order="shuffled", seed=0, dtype=np.float32) 
         >>> bool(np.allclose(ds.X[:3, 1], ds.X[:3, 0] ** 2, rtol=1e-5))
         True
     """
-    n = check_positive_int(n_per_class, "n_per_class")
+    n = check_int("n_per_class", n_per_class)
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     dtype = check_float_dtype(dtype)
-    rng = as_rng(seed)
+    rng = as_generator(seed)
     x_on = rng.uniform(0.0, X_MAX, n)
     on_curve = np.stack([x_on, x_on**2], axis=1)
     random = np.stack([rng.uniform(0.0, X_MAX, n), rng.uniform(0.0, X_MAX**2, n)], axis=1)
@@ -83,5 +84,5 @@ def parabola_orderings(n_per_class=5000, seed=0, dtype=np.float32) -> dict:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         # A Generator or None cannot be replayed three times, so fix one
         # integer seed from it and share that between the orders.
-        seed = int(as_rng(seed).integers(2**63))
+        seed = int(as_generator(seed).integers(2**63))
     return {order: make_parabola(n_per_class, order, seed, dtype) for order in ORDERS}

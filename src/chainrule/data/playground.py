@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_rng, check_float_dtype, check_noise, check_positive_int
+from .._core import as_generator, check_int
+from ._checks import check_float_dtype, check_noise
 from .dataset import Dataset
 
 HALF_WIDTH = 6.0
@@ -26,7 +27,7 @@ _BINARY = ("negative", "positive")
 
 
 def _halves(n: int) -> tuple[int, int]:
-    n = check_positive_int(n, "n")
+    n = check_int("n", n)
     if n < 2:
         raise ValueError(f"n must be at least 2 so that both classes get a point, got {n}")
     return n - n // 2, n // 2
@@ -72,7 +73,7 @@ def make_circle(n=CLASSIFY_SAMPLES, noise=0.0, seed=0, dtype=np.float32) -> Data
         ((100, 2), [0, 1])
     """
     n_in, n_out = _halves(n)
-    noise, rng, radius = check_noise(noise), as_rng(seed), 5.0
+    noise, rng, radius = check_noise(noise), as_generator(seed), 5.0
     r = np.concatenate([rng.uniform(0, radius * 0.5, n_in), rng.uniform(radius * 0.7, radius, n_out)])
     points = _polar(r, rng.uniform(0, 2 * np.pi, n_in + n_out))
     seen = points + _label_jitter(rng, len(points), noise, radius)
@@ -91,8 +92,8 @@ def make_xor(n=CLASSIFY_SAMPLES, noise=0.0, seed=0, dtype=np.float32) -> Dataset
         >>> bool(((ds.X[:, 0] * ds.X[:, 1] > 0) == (ds.y == 1)).all())
         True
     """
-    n = check_positive_int(n, "n")
-    noise, rng, padding = check_noise(noise), as_rng(seed), 0.3
+    n = check_int("n", n)
+    noise, rng, padding = check_noise(noise), as_generator(seed), 0.3
     points = rng.uniform(-5, 5, size=(n, 2))
     points += np.where(points > 0, padding, -padding)
     seen = points + _label_jitter(rng, n, noise, 5.0)
@@ -111,7 +112,7 @@ def make_gaussian(n=CLASSIFY_SAMPLES, noise=0.0, seed=0, dtype=np.float32) -> Da
         [2.0, 2.0]
     """
     n_pos, n_neg = _halves(n)
-    noise, rng = check_noise(noise), as_rng(seed)
+    noise, rng = check_noise(noise), as_generator(seed)
     std = np.sqrt(0.5 + 3.5 * noise / 0.5)
     points = np.concatenate([
         rng.normal(2.0, std, size=(n_pos, 2)), rng.normal(-2.0, std, size=(n_neg, 2))
@@ -131,7 +132,7 @@ def make_spiral(n=CLASSIFY_SAMPLES, noise=0.0, seed=0, dtype=np.float32) -> Data
         ((300, 2), 150)
     """
     n_a, n_b = _halves(n)
-    noise, rng = check_noise(noise), as_rng(seed)
+    noise, rng = check_noise(noise), as_generator(seed)
     arms = []
     for count, offset in ((n_a, 0.0), (n_b, np.pi)):
         fraction = np.arange(count) / count
@@ -153,7 +154,7 @@ def make_moons(n=CLASSIFY_SAMPLES, noise=0.0, seed=0, dtype=np.float32) -> Datas
         ('upper', 'lower')
     """
     n_up, n_down = _halves(n)
-    noise, rng, scale = check_noise(noise), as_rng(seed), 3.5
+    noise, rng, scale = check_noise(noise), as_generator(seed), 3.5
     t_up, t_down = rng.uniform(0, np.pi, n_up), rng.uniform(0, np.pi, n_down)
     upper = np.stack([np.cos(t_up), np.sin(t_up)], axis=1)
     lower = np.stack([1 - np.cos(t_down), 0.5 - np.sin(t_down)], axis=1)
@@ -173,8 +174,8 @@ def make_plane(n=REGRESS_SAMPLES, noise=0.0, seed=0, dtype=np.float32) -> Datase
         >>> bool(abs(ds.y - ds.X.sum(axis=1) / 10).max() < 1e-6)
         True
     """
-    n = check_positive_int(n, "n")
-    noise, rng = check_noise(noise), as_rng(seed)
+    n = check_int("n", n)
+    noise, rng = check_noise(noise), as_generator(seed)
     points = rng.uniform(-HALF_WIDTH, HALF_WIDTH, size=(n, 2))
     seen = points + _label_jitter(rng, n, noise, HALF_WIDTH)
     return _regression("plane", points, seen.sum(axis=1) / 10.0, dtype, DESCRIPTIONS["plane"])
@@ -197,8 +198,8 @@ def make_multi_gaussian(n=REGRESS_SAMPLES, noise=0.0, seed=0, dtype=np.float32) 
         >>> bool(ds.y.min() >= -1 and ds.y.max() <= 1)
         True
     """
-    n = check_positive_int(n, "n")
-    noise, rng = check_noise(noise), as_rng(seed)
+    n = check_int("n", n)
+    noise, rng = check_noise(noise), as_generator(seed)
     points = rng.uniform(-HALF_WIDTH, HALF_WIDTH, size=(n, 2))
     seen = points + _label_jitter(rng, n, noise, HALF_WIDTH)
     distance = np.linalg.norm(seen[:, None, :] - _BUMPS[None, :, :2], axis=2)

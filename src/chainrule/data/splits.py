@@ -7,7 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_rng, check_X_y
+from .._core import as_generator
+from ._checks import check_X_y
 from .dataset import Dataset
 
 
@@ -82,7 +83,7 @@ def split_indices(n, y=None, *, val=None, test=None, fractions=None, stratify=Fa
         raise ValueError(
             f"split leaves no rows for training: {n_val} validation + {n_test} test rows out of {n}"
         )
-    rng = as_rng(seed)
+    rng = as_generator(seed)
     groups = _groups(y, stratify, n)
     sizes = np.array([len(g) for g in groups])
     held = _allocate(n_test + n_val, sizes)

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import is_number
+from .._core import is_number
 from .dataset import TASKS
 
 # Integer targets with at most this many distinct values may be read as class

@@ -12,7 +12,7 @@ Example:
 """
 
 from . import functional, init
-from ._util import Registry, UnknownNameError
+from .._core import Registry, UnknownNameError
 from .activations import ACTIVATIONS, Activation, get_activation
 from .activations import (  # noqa: F401  (the generated activation layers)
     ELU, GELU, Hardtanh, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Sign, Softmax, Softplus,

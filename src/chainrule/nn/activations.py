@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 
-from .. import functions as _ops
-from ._util import Registry, array_of, check, check_options
+from ..autodiff import functions as _ops
+from .._core import Registry, check
+from ._util import array_of, check_options
 from .module import LAYERS, Module
 
 __all__ = [

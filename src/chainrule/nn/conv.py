@@ -15,9 +15,9 @@ Example:
 
 from __future__ import annotations
 
-from .. import functions as _ops
-from ..ops.conv import as_pair
-from ._util import as_generator, check, seed_config
+from ..autodiff import functions as _ops
+from ..autodiff.ops.conv import as_pair
+from .._core import as_generator, check, seed_config
 from .init import get_initializer, init_config
 from .layers import _dtype_name
 from .module import LAYERS, Module, Parameter

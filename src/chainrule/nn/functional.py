@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from ..functions import linear
+from ..autodiff.functions import linear
 from .activations import (
     ACTIVATIONS, elu, gelu, hardtanh, identity, leaky_relu, log1p, log_softmax, relu, sigmoid,
     sign, softmax, softplus, step, tanh,

@@ -22,8 +22,8 @@ import math
 
 import numpy as np
 
-from ..tensor import get_default_dtype
-from ._util import Registry, as_generator
+from ..autodiff.tensor import get_default_dtype
+from .._core import Registry, as_generator
 
 __all__ = [
     "INITIALIZERS", "get_initializer", "fans", "zeros", "ones", "constant", "uniform", "normal",

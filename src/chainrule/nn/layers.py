@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import functions as _ops
-from ..tensor import get_default_dtype
-from ._util import array_of, as_generator, check, seed_config
+from ..autodiff import functions as _ops
+from ..autodiff.tensor import get_default_dtype
+from .._core import as_generator, check, seed_config
+from ._util import array_of
 from .init import get_initializer, init_config
 from .module import LAYERS, Module, ModuleList, Parameter, from_config
 

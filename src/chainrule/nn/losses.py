@@ -21,9 +21,10 @@ import functools
 
 import numpy as np
 
-from .. import functions as _ops
-from ..tensor import OpsMixin
-from ._util import Registry, array_of, check, check_options
+from ..autodiff import functions as _ops
+from ..autodiff.tensor import OpsMixin
+from .._core import Registry, check
+from ._util import array_of, check_options
 from .activations import log_softmax, softplus
 from .module import Module
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numbers
 
-from ._util import as_generator, seed_config
+from .._core import as_generator, seed_config
 from .activations import Activation, get_activation
 from .init import init_config
 from .layers import Linear, _dtype_name

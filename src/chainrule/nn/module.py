@@ -26,8 +26,8 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ..tensor import Tensor
-from ._util import Registry
+from ..autodiff.tensor import Tensor
+from .._core import Registry
 
 __all__ = ["Parameter", "Module", "ModuleList", "ModuleDict", "LAYERS", "from_config", "LoadResult"]
 

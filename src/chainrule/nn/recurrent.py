@@ -40,9 +40,10 @@ import math
 
 import numpy as np
 
-from .. import functions as _ops
-from ..tensor import OpsMixin, Tensor, get_default_dtype
-from ._util import array_of, as_generator, check, check_choice, seed_config
+from ..autodiff import functions as _ops
+from ..autodiff.tensor import OpsMixin, Tensor, get_default_dtype
+from .._core import as_generator, check, check_choice, seed_config
+from ._util import array_of
 from .init import get_initializer, init_config, uniform
 from .module import LAYERS, Module, Parameter
 

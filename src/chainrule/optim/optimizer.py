@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._util import Registry, check
-from ..tensor import Tensor
+from .._core import Registry, check
+from ..autodiff.tensor import Tensor
 
 __all__ = ["Optimizer", "OPTIMIZERS"]
 

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..nn._util import check
+from .._core import check
 from .optimizer import OPTIMIZERS, Optimizer
 
 __all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AdamW"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from ..nn._util import Registry, check, check_choice
+from .._core import Registry, check, check_choice
 
 __all__ = ["LRSchedule", "StepDecay", "ExponentialDecay", "InverseTimeDecay", "CosineAnnealing",
            "ReduceOnPlateau", "SCHEDULES"]

@@ -2,7 +2,7 @@
 
 Example:
     >>> import os, tempfile
-    >>> from chainrule.history import History
+    >>> from chainrule.train.history import History
     >>> h = History()
     >>> for e, (a, b) in enumerate([(1.0, 1.1), (0.6, 0.8), (0.4, 0.7)]):
     ...     h.append(e, {"loss": a, "accuracy": 1 - a / 2, "val_loss": b, "val_accuracy": 1 - b / 2})
@@ -24,7 +24,7 @@ def curve_keys(history):
     """The quantities worth a panel: ``loss`` first, then each scalar metric logged for training.
 
     Example:
-        >>> from chainrule.history import History
+        >>> from chainrule.train.history import History
         >>> h = History(); h.append(0, {"loss": 1.0, "accuracy": 0.5, "val_loss": 1.2, "lr": 0.1, "time": 0.2})
         >>> curve_keys(h)
         ['loss', 'accuracy']

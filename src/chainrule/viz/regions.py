@@ -74,7 +74,7 @@ def _default_threshold(model):
 
 def _grid_labels(model, xlim, ylim, resolution, threshold):
     from ..metrics import to_labels
-    from ..train import predict
+    from ..train.loop import predict
 
     gx = np.linspace(*xlim, resolution + 1)
     gy = np.linspace(*ylim, resolution + 1)

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .history import History, higher_is_better
+from ..train.history import History, higher_is_better
 
 __all__ = ["Callback", "TrainContext", "Monitor"]
 

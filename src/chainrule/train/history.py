@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from .metrics import METRICS
+from ..metrics import METRICS
 
 __all__ = ["History", "higher_is_better"]
 

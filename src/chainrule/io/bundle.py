@@ -31,7 +31,9 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["write_bundle", "read_bundle", "read_document", "require_safetensors", "to_jsonable"]
+from .._core import to_jsonable
+
+__all__ = ["write_bundle", "read_bundle", "read_document", "require_safetensors"]
 
 # Largest header safetensors itself accepts; a larger length prefix means "not this format".
 MAX_HEADER = 100_000_000
@@ -54,22 +56,6 @@ def require_safetensors():
         raise ImportError("saving and loading models needs the safetensors package; install it with "
                           "`pip install chainrule[io]` (or `pip install safetensors`)") from None
     return st
-
-
-def to_jsonable(value, where="metadata"):
-    """``value`` with NumPy scalars/arrays and tuples turned into plain JSON types (TypeError otherwise)."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v, where) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v, where) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    raise TypeError(f"{where} must hold only JSON types (dict, list, str, number, bool, None) "
-                    f"or NumPy arrays, got a {type(value).__name__}")
 
 
 def _checksum(arrays):

@@ -6,7 +6,7 @@ through its JVP rule from the op registry, in the same order as the forward
 computation: real forward mode, one pass per input direction (seed 002).
 
 Example:
-    >>> from chainrule.forward import Dual
+    >>> from chainrule.autodiff.forward import Dual
     >>> x = Dual(2.0, 1.0)
     >>> x * x + 3 * x
     10.0 + 7.0ε

@@ -38,7 +38,9 @@ import os
 
 import numpy as np
 
-from ._bundle import read_bundle, read_document, to_jsonable, write_bundle
+from .._core import to_jsonable
+from .._version import __version__
+from .bundle import read_bundle, read_document, write_bundle
 
 __all__ = ["save", "load", "read_metadata", "save_optimizer", "load_optimizer",
            "MODEL_FORMAT", "MODEL_VERSION", "OPTIMIZER_FORMAT", "OPTIMIZER_VERSION"]
@@ -46,11 +48,6 @@ __all__ = ["save", "load", "read_metadata", "save_optimizer", "load_optimizer",
 MODEL_FORMAT, MODEL_VERSION = "chainrule.model", 1
 OPTIMIZER_FORMAT, OPTIMIZER_VERSION = "chainrule.optimizer", 1
 
-
-def _version():
-    from . import __version__
-
-    return __version__
 
 
 def save(model, path, metadata=None, overwrite=False):
@@ -78,7 +75,7 @@ def save(model, path, metadata=None, overwrite=False):
         FileExistsError: ... already exists; pass overwrite=True to replace it
     """
     document = {"config": model.config(), "metadata": to_jsonable(metadata or {}, "metadata"),
-                "chainrule_version": _version()}
+                "chainrule_version": __version__}
     write_bundle(path, model.state_dict(), MODEL_FORMAT, MODEL_VERSION, document, overwrite)
 
 
@@ -105,7 +102,7 @@ def _model_document(path, document):
 
 
 def _rebuild(path, config):
-    from .nn import from_config
+    from ..nn import from_config
 
     try:
         return from_config(config)

@@ -13,7 +13,7 @@ kernel is not flipped.
 
 Example:
     >>> import numpy as np
-    >>> from chainrule.ops import REGISTRY
+    >>> from chainrule.autodiff.ops import REGISTRY
     >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
     >>> out, _ = REGISTRY["conv2d"].forward(x, np.ones((1, 1, 2, 2)), stride=2)
     >>> out[0, 0]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd import no_grad
+from .engine import no_grad
 from .forward import jvp
 from .tensor import Tensor
 

@@ -26,9 +26,9 @@ import os
 
 import numpy as np
 
-from ._bundle import read_bundle, read_document, write_bundle
+from ..io.bundle import read_bundle, read_document, write_bundle
 from .history import History
-from .io import _check_weights, restore_optimizer
+from ..io.models import _check_weights, restore_optimizer
 
 __all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "FILENAME", "checkpoint_path", "data_fingerprint",
            "read_settings", "save_checkpoint", "restore_checkpoint"]

@@ -40,8 +40,8 @@ def _paths(out_dir):
 
 def _check_ready(paths, overwrite):
     """Fail before training, not after: missing extras or an existing model."""
-    from ._bundle import require_safetensors
-    from .viz._figure import require_matplotlib
+    from ..io.bundle import require_safetensors
+    from ..viz._figure import require_matplotlib
 
     require_safetensors()
     require_matplotlib()
@@ -51,7 +51,7 @@ def _check_ready(paths, overwrite):
 
 
 def _data(seed):
-    from .data import StandardScaler, load_dataset, split_dataset
+    from ..data import StandardScaler, load_dataset, split_dataset
 
     ds = load_dataset("digits")
     parts = split_dataset(ds, val=RECIPE["split"]["val"], test=RECIPE["split"]["test"], stratify=True, seed=seed)
@@ -61,9 +61,9 @@ def _data(seed):
 
 
 def _train(data, epochs, seed, verbose, csv_path):
-    from . import nn
-    from .callbacks import CSVLogger, LRScheduler
-    from .train import fit
+    from .. import nn
+    from ..callbacks import CSVLogger, LRScheduler
+    from .loop import fit
 
     model = nn.MLP(RECIPE["sizes"], activation=RECIPE["activation"], seed=seed)
     callbacks = [LRScheduler(RECIPE["schedule"], t_max=epochs), CSVLogger(csv_path, overwrite=True)]
@@ -91,9 +91,9 @@ def main_job(out_dir="runs/digits", overwrite=False, epochs=40, seed=0, verbose=
         FileExistsError: the model file exists and ``overwrite`` is False (checked before training).
         ImportError: scikit-learn, safetensors or matplotlib is missing.
     """
-    from .io import save
-    from .train import evaluate
-    from .viz import plot_history
+    from ..io.models import save
+    from .loop import evaluate
+    from ..viz import plot_history
 
     paths = _paths(os.fspath(out_dir))
     _check_ready(paths, overwrite)

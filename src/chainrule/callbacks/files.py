@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from ._callback_base import Callback, Monitor
+from .base import Callback, Monitor
 
 __all__ = ["ProgressBar", "CSVLogger", "ModelCheckpoint", "format_logs", "scalar_logs"]
 
@@ -203,7 +203,7 @@ class ModelCheckpoint(Callback):
             if not self.monitor.improves(value, self.best):
                 return
             self.best = value
-        from .io import save
+        from ..io.models import save
 
         path = self.path.format(epoch=epoch + 1)
         mine = self.overwrite or path in self._written

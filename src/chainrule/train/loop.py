@@ -33,14 +33,15 @@ import warnings
 import numpy as np
 
 from . import checkpoint as _ckpt
-from ._callbacks_files import ProgressBar
-from ._fit_setup import (
-    as_pair, check_batch_size, check_count, output_threshold, prepare_inputs, prepare_targets,
+from ..callbacks.files import ProgressBar
+from .setup import (
+    as_pair, output_threshold, prepare_inputs, prepare_targets,
     resolve_loss, resolve_metrics, resolve_optimizer, resolve_penalty,
 )
-from .autograd import no_grad
-from .callbacks import TrainContext, make_callbacks
-from .metrics import to_labels
+from .._core import check_int, check_seed
+from ..autodiff.engine import no_grad
+from ..callbacks import TrainContext, make_callbacks
+from ..metrics import to_labels
 
 __all__ = ["fit", "evaluate", "predict"]
 
@@ -114,7 +115,7 @@ def evaluate(model, loss, data, metrics=None, batch_size=EVAL_BATCH):
     X = prepare_inputs(model, X)
     probe_fn = loss_fn or (lambda out, target: None)
     targets = prepare_targets(model, probe_fn, loss_name, X, y)
-    batch_size = check_count("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size)
     return _evaluate_prepared(model, loss_fn, loss_name, X, targets, resolve_metrics(metrics), batch_size)
 
 
@@ -136,12 +137,12 @@ def predict(model, X, batch_size=EVAL_BATCH):
         (5, 2)
     """
     X = prepare_inputs(model, X)
-    batch_size = check_count("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size)
     return np.concatenate([o.data for o in _forward_all(model, X, batch_size)])
 
 
 def _split_validation(X, y, validation_split, seed):
-    from .data import split_indices
+    from ..data import split_indices
 
     if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
             or not 0 < validation_split < 1:
@@ -186,7 +187,7 @@ class _Run:
     """One call of ``fit``: the prepared arrays, the step function, and the per-epoch work."""
 
     def __init__(self, model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose):
-        self.model, self.epochs, self.shuffle = model, check_count("epochs", epochs), bool(shuffle)
+        self.model, self.epochs, self.shuffle = model, check_int("epochs", epochs), bool(shuffle)
         self.loss_fn, self.loss_name = resolve_loss(loss)
         self.optimizer = resolve_optimizer(optimizer, model)
         self.specs = resolve_metrics(metrics)
@@ -206,7 +207,7 @@ class _Run:
         self.X = prepare_inputs(self.model, X)
         self.targets = prepare_targets(self.model, self.loss_fn, self.loss_name, self.X, y)
         default = min(DEFAULT_BATCH, len(self.X))
-        self.batch_size = check_batch_size(default if batch_size is None else batch_size, len(self.X))
+        self.batch_size = check_int("batch_size", default if batch_size is None else batch_size, 1, len(self.X), "training rows")
         self.val = None
         if val is not None:
             Xv, yv = as_pair(val, "val")
@@ -219,7 +220,7 @@ class _Run:
         self.ctx = TrainContext(self.model, self.optimizer, self.epochs, steps, self.val is not None)
 
     def restore(self, checkpoint_dir, resume):
-        from ._bundle import require_safetensors
+        from ..io.bundle import require_safetensors
 
         require_safetensors()  # fail now, not after the first epoch's work
         self.checkpoint_dir = checkpoint_dir
@@ -308,7 +309,7 @@ class _Run:
         return logs
 
     def _train_scores(self, stash, order, seen):
-        from ._fit_setup import Targets
+        from .setup import Targets
 
         rows = slice(0, seen) if order is None else order[:seen]
         t = self.targets
@@ -319,9 +320,7 @@ class _Run:
 def _resolve_seed(seed, checkpoint_dir, resume):
     """The run's seed: given, else the one in the checkpoint being resumed, else fresh entropy."""
     if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"seed must be an integer or None, got {seed!r}")
-        return int(seed)
+        return check_seed(seed)
     if checkpoint_dir is not None and resume:
         saved = _ckpt.read_settings(checkpoint_dir)
         if saved is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core import as_generator
 from .tensor import OpsMixin, Tensor, dispatch, get_default_dtype
 
 __all__ = [
@@ -192,9 +193,7 @@ def rng(seed=None, generator=None):
         if not isinstance(generator, np.random.Generator):
             raise TypeError(f"generator must be a numpy.random.Generator, got {type(generator).__name__}")
         return generator
-    if seed is not None and not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    return np.random.default_rng(seed)
+    return as_generator(seed)
 
 
 def _shape(shape):

@@ -23,9 +23,10 @@ import copy
 import os
 from typing import NamedTuple
 
-from ._fit_setup import as_pair, check_count
+from .._core import check_int
+from .setup import as_pair
 from .history import higher_is_better
-from .train import _split_validation, evaluate, fit
+from .loop import _split_validation, evaluate, fit
 
 __all__ = ["fit_restarts", "RestartResult"]
 
@@ -51,7 +52,7 @@ class RestartResult(NamedTuple):
 
 
 def _optimizer_for(optimizer, model):
-    from .optim import Optimizer
+    from ..optim import Optimizer
 
     if isinstance(optimizer, Optimizer):
         raise TypeError("fit_restarts trains several networks, so it needs an optimizer spec (a name, a (name, lr) "
@@ -95,7 +96,7 @@ def fit_restarts(make_model, n, loss, optimizer, train, *, val=None, validation_
     Returns:
         :class:`RestartResult`.
     """
-    n = check_count("n", n)
+    n = check_int("n", n)
     if not (isinstance(monitor, str) and monitor.startswith("val_")):
         raise ValueError(f"monitor must be a validation key such as 'val_loss' or 'val_accuracy', got {monitor!r}")
     key = monitor[4:]

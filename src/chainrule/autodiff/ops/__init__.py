@@ -17,7 +17,7 @@ bridge. Adding an op means one ``register`` call here and one line in the
 op-spec list of the tests.
 
 Example:
-    >>> from chainrule.ops import REGISTRY
+    >>> from chainrule.autodiff.ops import REGISTRY
     >>> out, ctx = REGISTRY["exp"].forward(np.zeros(2))
     >>> out
     array([1., 1.])

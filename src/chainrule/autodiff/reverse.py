@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd import enable_grad
+from .engine import enable_grad
 from .forward import jvp
 from .tensor import Tensor, get_default_dtype
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import autograd
+from . import engine
 from .tensor import Tensor
 
 __all__ = ["trace", "Trace", "fmt"]
@@ -128,7 +128,7 @@ def trace(output, grad=None):
     """
     if not isinstance(output, Tensor):
         raise TypeError(f"trace needs a chainrule Tensor, got {type(output).__name__}")
-    order = autograd._topological_order(output)
+    order = engine._topological_order(output)
     names = _name_nodes(order)
     rows, edges = {}, []
     for t in order:
@@ -148,10 +148,10 @@ def trace(output, grad=None):
             row.local = list(node.op.vjp(ones, node.ctx, node.needs))
         for inp, need, gi in zip(node.inputs, node.needs, in_grads):
             if need and inp._node is None and gi is not None:
-                gi = autograd.unbroadcast(gi, inp.data.shape, node.op.name)
+                gi = engine.unbroadcast(gi, inp.data.shape, node.op.name)
                 leaf_sum[id(inp)] = leaf_sum.get(id(inp), 0) + gi
 
-    autograd.backward(output, grad, hook=hook)
+    engine.backward(output, grad, hook=hook)
     for t in order:
         if t._node is None:
             rows[id(t)].grad = leaf_sum.get(id(t))

@@ -11,12 +11,12 @@ import numbers
 
 import numpy as np
 
-from .autograd import no_grad
-from .metrics import METRICS, to_labels
-from .tensor import Tensor
+from ..autodiff.engine import no_grad
+from ..metrics import METRICS, to_labels
+from ..autodiff.tensor import Tensor
 
-__all__ = ["resolve_loss", "resolve_optimizer", "resolve_metrics", "resolve_penalty", "check_count",
-           "check_batch_size", "model_dtype", "as_pair", "prepare_inputs", "prepare_targets", "Targets",
+__all__ = ["resolve_loss", "resolve_optimizer", "resolve_metrics", "resolve_penalty",
+           "model_dtype", "as_pair", "prepare_inputs", "prepare_targets", "Targets",
            "output_threshold"]
 
 # Losses whose single output is a logit or a margin: the class boundary is at 0, not 0.5.
@@ -25,23 +25,9 @@ _ZERO_THRESHOLD = ("bce_with_logits", "hinge", "exponential")
 _INDEX_LOSSES = ("cross_entropy", "multiclass_hinge")
 
 
-def check_count(name, value):
-    """``value`` as a positive int, or ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def check_batch_size(batch_size, n):
-    """A batch size from 1 (stochastic) to n (full batch)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or not 0 < batch_size <= n:
-        raise ValueError(f"batch_size must be an integer from 1 to the {n} training rows, got {batch_size!r}")
-    return int(batch_size)
-
-
 def resolve_loss(loss):
     """``(function, name)`` from a ``nn.LOSSES`` name or a callable ``loss(output, target) -> scalar Tensor``."""
-    from .nn import LOSSES
+    from ..nn import LOSSES
 
     if isinstance(loss, str):
         return LOSSES[loss], loss
@@ -53,7 +39,7 @@ def resolve_loss(loss):
 
 def resolve_optimizer(optimizer, model):
     """An optimiser over ``model``'s parameters from an object, a name, ``(name, lr)`` or ``{"name": ..., **options}``."""
-    from .optim import OPTIMIZERS, Optimizer
+    from ..optim import OPTIMIZERS, Optimizer
 
     if isinstance(optimizer, Optimizer):
         own = {id(p) for p in model.parameters()}
@@ -85,7 +71,7 @@ def resolve_metrics(metrics):
 
 def resolve_penalty(regularization):
     """A function ``model -> penalty Tensor`` from None, ``{"l2": 1e-4, ...}``, ``("l2", 1e-4)`` or a callable."""
-    from .nn import REGULARIZERS
+    from ..nn import REGULARIZERS
 
     if regularization is None:
         return None
@@ -110,7 +96,7 @@ def resolve_penalty(regularization):
 
 def model_dtype(model):
     """The dtype of the model's first floating parameter (the default dtype if it has none)."""
-    from .tensor import get_default_dtype
+    from ..autodiff.tensor import get_default_dtype
 
     for p in model.parameters():
         if p.dtype.kind == "f":
@@ -120,7 +106,7 @@ def model_dtype(model):
 
 def as_pair(data, name):
     """``(X, y)`` arrays from an ``(X, y)`` pair or a ``data.Dataset``."""
-    from .data import Dataset
+    from ..data import Dataset
 
     if isinstance(data, Dataset):
         return data.X, data.y

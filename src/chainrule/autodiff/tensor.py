@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import autograd
-from .autograd import GRAD_MODE, Node
+from . import engine
+from .engine import GRAD_MODE, Node
 from .dtypes import _DEFAULT, get_default_dtype, set_default_dtype, to_array
 from .ops import REGISTRY
 
@@ -374,7 +374,7 @@ class Tensor(OpsMixin):
     # autograd ------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
         """Back-propagate from this tensor; leaf ``.grad`` values accumulate across calls."""
-        autograd.backward(self, grad, retain_graph)
+        engine.backward(self, grad, retain_graph)
 
     def detach(self):
         """A tensor sharing this data but cut off from the graph."""

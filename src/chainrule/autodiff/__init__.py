@@ -1,0 +1,35 @@
+"""The autodiff engine: tensors, the op registry and the four ways to a gradient.
+
+* :mod:`.tensor`, :mod:`.dtypes`, :mod:`.functions`: the :class:`Tensor`, its default dtype and
+  the module-level functions and constructors;
+* :mod:`.ops`: one registry entry per primitive (forward, VJP, JVP, symbolic rule);
+* :mod:`.engine`: graph nodes, the backward walk, ``no_grad``;
+* :mod:`.reverse` (backprop), :mod:`.forward` (dual numbers), :mod:`.numeric` (finite
+  differences, ``gradcheck``), :mod:`.symbolic` (SymPy): the four ways to a gradient;
+* :mod:`.trace` and :mod:`.compare`: see a graph, compare the four ways.
+
+Example:
+    >>> from chainrule.autodiff import tensor
+    >>> x = tensor(3.0, requires_grad=True)
+    >>> (x * x).backward()
+    >>> float(x.grad)
+    6.0
+"""
+
+from .engine import enable_grad, is_grad_enabled, no_grad
+from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
+from .ops import REGISTRY as ops_registry
+from .functions import *  # noqa: F401,F403
+from .functions import __all__ as _functions_all
+from .forward import Dual, jvp
+from .reverse import grad, jacobian, value_and_grad
+from .numeric import GradcheckError, gradcheck, numerical_grad, relative_error
+from .trace import trace
+from .compare import compare_gradients
+
+__all__ = [
+    "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad",
+    "is_grad_enabled", "Dual", "jvp", "grad", "value_and_grad", "jacobian", "numerical_grad",
+    "gradcheck", "GradcheckError", "relative_error", "ops_registry", "compare_gradients", "trace",
+    *_functions_all,
+]

@@ -1,0 +1,62 @@
+"""Callbacks for ``fit``: early stopping, termination criteria, LR schedules, progress, logging, checkpoints.
+
+``CALLBACKS`` maps names to classes, so a callback can be given to ``fit`` as
+an object, a name (``"early_stopping"``) or a dict
+(``{"name": "early_stopping", "patience": 3}``); see :func:`make_callbacks`.
+
+* :mod:`.base`: the :class:`Callback` protocol, :class:`TrainContext`, :class:`Monitor`;
+* :mod:`.stopping`: :class:`EarlyStopping`, :class:`StopOnThreshold`, :class:`StopOnPlateau`;
+* :mod:`.schedules`: :class:`LRScheduler`;
+* :mod:`.files`: :class:`ProgressBar`, :class:`CSVLogger`, :class:`ModelCheckpoint`.
+"""
+
+from __future__ import annotations
+
+from .._core import Registry
+from .base import Callback, Monitor, TrainContext
+from .files import CSVLogger, ModelCheckpoint, ProgressBar
+from .schedules import LRScheduler
+from .stopping import EarlyStopping, StopOnPlateau, StopOnThreshold
+
+__all__ = [
+    "Callback", "TrainContext", "Monitor", "EarlyStopping", "StopOnThreshold", "StopOnPlateau",
+    "LRScheduler", "ProgressBar", "CSVLogger", "ModelCheckpoint", "CALLBACKS", "make_callbacks",
+]
+
+#: Callback name -> class.
+CALLBACKS = Registry("callback")
+
+for _name, _cls in (("early_stopping", EarlyStopping), ("stop_on_threshold", StopOnThreshold),
+                    ("stop_on_plateau", StopOnPlateau), ("lr_scheduler", LRScheduler),
+                    ("progress_bar", ProgressBar), ("csv_logger", CSVLogger), ("model_checkpoint", ModelCheckpoint)):
+    CALLBACKS.register(_cls, name=_name)
+
+
+def _one_callback(spec):
+    if isinstance(spec, Callback):
+        return spec
+    if isinstance(spec, str):
+        name, options = spec, {}
+    elif isinstance(spec, dict) and isinstance(spec.get("name"), str):
+        name, options = spec["name"], {k: v for k, v in spec.items() if k != "name"}
+    else:
+        raise TypeError(f"a callback must be a Callback, a name or a dict with a 'name', got {spec!r}")
+    cls = CALLBACKS[name]
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise ValueError(f"callback {name!r} could not be built from {options!r} ({exc})") from None
+
+
+def make_callbacks(specs):
+    """A list of Callback objects from objects, registry names and ``{"name": ..., **options}`` dicts.
+
+    Example:
+        >>> [type(c).__name__ for c in make_callbacks(["early_stopping", {"name": "stop_on_threshold", "threshold": 0.1}])]
+        ['EarlyStopping', 'StopOnThreshold']
+    """
+    if specs is None:
+        return []
+    if isinstance(specs, (Callback, str, dict)):
+        specs = [specs]
+    return [_one_callback(s) for s in specs]
