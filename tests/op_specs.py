@@ -39,6 +39,8 @@ class OpSpec:
             elif self.domain == "distinct":
                 # Keep entries away from 0 and from each other so kinks/ties are not hit.
                 x = np.sign(x) * (np.abs(x) + 0.3) + rng.uniform(-0.05, 0.05, s)
+            elif callable(self.domain):  # a map from standard-normal samples into the op's domain
+                x = self.domain(x)
             out.append(x)
         return out
 
@@ -180,4 +182,39 @@ SPECS = [
           ("overlap", (1, 2, 5, 5), {"kernel_size": 3, "stride": 1}),
           ("pairs-odd", (2, 1, 5, 7), {"kernel_size": (2, 3), "stride": (1, 2)}),
       ]],
+]
+
+
+# ------------------------------------------------ math primitives (issue 11, section 2)
+def _unit(x):
+    return np.tanh(x) * 0.9  # strictly inside (-1, 1)
+
+
+def _above1(x):
+    return np.abs(x) + 1.2
+
+
+def _away_from_int_quotients(x):
+    return np.sign(x) * (np.abs(x) + 0.3) + 0.01 * np.arange(x.size).reshape(x.shape) / max(x.size, 1)
+
+
+_MATH_UNARY = [
+    ("tan", np.tan, lambda x: np.tanh(x) * 1.2), ("asin", np.arcsin, _unit), ("acos", np.arccos, _unit),
+    ("atan", np.arctan, "any"), ("sinh", np.sinh, "any"), ("cosh", np.cosh, "any"),
+    ("asinh", np.arcsinh, "any"), ("acosh", np.arccosh, _above1), ("atanh", np.arctanh, _unit),
+    ("log2", np.log2, "positive"), ("log10", np.log10, "positive"), ("exp2", np.exp2, "any"),
+    ("log1p", np.log1p, "positive"), ("expm1", np.expm1, "any"),
+    ("erf", np.vectorize(__import__("math").erf), "any"),
+]
+SPECS += [
+    *[OpSpec(n, s, getattr(cr, n), f, domain=d) for n, f, d in _MATH_UNARY for s in _UNARY_SHAPES],
+    OpSpec("log1p", [(0, 3)], cr.log1p, np.log1p, domain="positive", label="size0"),
+    OpSpec("erf", [(4, 1)], lambda a: cr.erf(a.T), lambda a: np.vectorize(__import__("math").erf)(a.T), label="noncontig"),
+    *[OpSpec(n, [(3,)], getattr(cr, n), f, domain="distinct", smooth=False)
+      for n, f in [("floor", np.floor), ("ceil", np.ceil), ("round", np.round), ("trunc", np.trunc)]],
+    OpSpec("round", [(2, 3)], lambda a: cr.round(a * 3), lambda a: np.round(a * 3), domain="distinct", smooth=False, label="x3"),
+    *_binary("atan2", cr.atan2, np.arctan2, _BCAST[:4]),
+    *_binary("fmod", cr.fmod, np.fmod, _BCAST[:4], domain=_away_from_int_quotients),
+    *_binary("remainder", lambda a, b: a % b, np.remainder, _BCAST[:4], domain=_away_from_int_quotients),
+    OpSpec("floor_divide", [(3, 4)], lambda a: a // 0.7, lambda a: np.floor_divide(a, 0.7), domain="distinct", smooth=False),
 ]

@@ -269,3 +269,9 @@ def _like(fn):
 
 
 zeros_like, ones_like, randn_like, rand_like = map(_like, [zeros, ones, randn, rand])
+
+
+from . import functions_more as _more  # noqa: E402  (it needs the constructors above only through tensor)
+from .functions_more import *  # noqa: E402,F401,F403
+
+__all__ += _more.__all__

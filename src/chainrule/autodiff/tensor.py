@@ -22,6 +22,7 @@ import numpy as np
 from . import engine
 from .engine import GRAD_MODE, Node
 from .dtypes import _DEFAULT, get_default_dtype, set_default_dtype, to_array
+from .methods import MathMethods
 from .ops import REGISTRY
 
 __all__ = ["Tensor", "OpsMixin", "tensor", "set_default_dtype", "get_default_dtype", "dispatch"]
@@ -29,7 +30,7 @@ __all__ = ["Tensor", "OpsMixin", "tensor", "set_default_dtype", "get_default_dty
 _OPS = REGISTRY
 
 
-class OpsMixin:
+class OpsMixin(MathMethods):
     """Operators and methods shared by Tensor, Dual and symbolic values.
 
     Subclasses provide ``_apply(op, args, attrs)``; everything here is one line
