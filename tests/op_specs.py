@@ -218,3 +218,43 @@ SPECS += [
     *_binary("remainder", lambda a, b: a % b, np.remainder, _BCAST[:4], domain=_away_from_int_quotients),
     OpSpec("floor_divide", [(3, 4)], lambda a: a // 0.7, lambda a: np.floor_divide(a, 0.7), domain="distinct", smooth=False),
 ]
+
+# ------------------------------------------------ products, scans, gather/scatter
+_IDX = np.array([[2, 0, 0, 1], [1, 1, 2, 0]])
+SPECS += [
+    *[OpSpec("prod", [shape], (lambda ax, kd: lambda a: a.prod(axis=ax, keepdims=kd))(ax, kd),
+             (lambda ax, kd: lambda a: np.prod(a, axis=ax, keepdims=kd))(ax, kd), label=f"{shape}-{ax}-{kd}")
+      for shape, ax, kd in [((3, 4), None, False), ((3, 4), 1, True), ((2, 3, 4), (0, 2), False), ((3, 4), -1, False),
+                            ((), None, False), ((0, 3), 1, False), ((3, 1), 1, False)]],
+    OpSpec("prod", [(3, 4)], lambda a: cr.where(np.array([1, 0, 1, 1]) > 0, a, 0.0).prod(axis=1),
+           lambda a: np.prod(a * np.array([1.0, 0.0, 1.0, 1.0]), axis=1), label="one-zero"),
+    OpSpec("prod", [(3, 4)], lambda a: cr.where(np.array([0, 0, 1, 1]) > 0, a, 0.0).prod(axis=1),
+           lambda a: np.prod(a * np.array([0.0, 0.0, 1.0, 1.0]), axis=1), label="two-zeros"),
+    *[OpSpec(n, [shape], (lambda n, ax: lambda a: getattr(a, n)(axis=ax))(n, ax),
+             (lambda f, ax: lambda a: f(a, ax))(f, ax), label=f"{shape}-{ax}")
+      for n, f in [("cumsum", lambda a, ax: np.cumsum(a, axis=ax)), ("cumprod", lambda a, ax: np.cumprod(a, axis=ax)),
+                   ("logcumsumexp", lambda a, ax: np.logaddexp.accumulate(a.reshape(-1) if ax is None else a, axis=ax or 0))]
+      for shape, ax in [((3, 4), 1), ((3, 4), -2), ((2, 3, 2), None), ((1, 4), 0), ((0, 2), 1)]],
+    OpSpec("cumprod", [(2, 4)], lambda a: cr.where(np.array([1, 0, 1, 0]) > 0, a, 0.0).cumprod(axis=1),
+           lambda a: np.cumprod(a * np.array([1.0, 0.0, 1.0, 0.0]), axis=1), label="zeros"),
+    OpSpec("take_along_axis", [(3, 4)], lambda a: a.take_along_axis(_IDX, 0), lambda a: np.take_along_axis(a, _IDX, 0)),
+    OpSpec("take_along_axis", [(3, 4)], lambda a: a[:2].take_along_axis(_IDX[:, :3] % 4, -1),
+           lambda a: np.take_along_axis(a[:2], _IDX[:, :3] % 4, -1), label="repeat"),
+    OpSpec("take_along_axis", [(1, 5)], lambda a: a.take_along_axis(np.array([[4, 0], [1, 1]]), 1),
+           lambda a: np.take_along_axis(a, np.array([[4, 0], [1, 1]]), 1), label="bcast"),
+    OpSpec("take_along_axis", [(4, 3)], lambda a: a.T.sort(axis=0), lambda a: np.sort(a.T, axis=0), domain="distinct", label="sort"),
+    OpSpec("scatter", [(3, 5), (2, 4)], lambda a, b: a.scatter(0, _IDX, b), lambda a, b: _scatter_ref(a, b, _IDX, False),
+           label="assign"),
+    OpSpec("scatter", [(3, 5), (2, 4)], lambda a, b: a.scatter_add(0, _IDX, b), lambda a, b: _scatter_ref(a, b, _IDX, True),
+           label="add"),
+    OpSpec("scatter", [(3, 4), (3, 2)], lambda a, b: a.index_add(1, np.array([3, 3]), b),
+           lambda a, b: a + np.stack([np.zeros(3)] * 3 + [b.sum(1)], 1), label="index_add"),
+]
+
+
+def _scatter_ref(x, src, index, add):
+    out = x.copy()
+    for i in range(index.shape[0]):
+        for j in range(index.shape[1]):
+            out[index[i, j], j] = out[index[i, j], j] + src[i, j] if add else src[i, j]
+    return out

@@ -143,6 +143,59 @@ ROWS += [
     _act("gelu", lambda x: F.gelu(x, approximate="tanh"), {"approximate": "tanh"}, samples=_FINITE),
 ]
 
+ZEROS = np.array([[2.0, 0.0, 3.0, -0.0], [1.5, -2.0, 0.0, 4.0], [0.5, 2.0, -1.0, 3.0]])
+TIES = np.array([[1.0, 3.0, 3.0, -1.0], [2.0, 2.0, 2.0, 2.0], [0.0, -0.0, 5.0, 1.0]])
+I2 = np.array([[2, 0, 0, 1], [1, 1, 2, 0]])
+_perm = lambda *s: np.random.default_rng(1).permutation(int(np.prod(s))).reshape(s).astype(float) - 3.5
+ROWS += [
+    Row("prod", lambda a: a.prod(dim=1), lambda a: T.prod(a, 1), [(ZEROS,), (_r(3, 4),), (np.zeros((0, 3)),)]),
+    Row("prod", lambda a: a.prod(), T.prod, [(ZEROS[1:],), (_r(2, 3),), (np.array(-2.0),)]),
+    Row("prod", lambda a: a.prod(axis=-2, keepdims=True), lambda a: T.prod(a, -2, keepdim=True), [(ZEROS,), (_r(2, 1, 3),)]),
+    Row("cumsum", lambda a: a.cumsum(dim=1), lambda a: T.cumsum(a, 1), [(ZEROS,), (_r(2, 3, 4),), (np.zeros((2, 0)),)]),
+    Row("cumsum", lambda a: a.cumsum(axis=-1), lambda a: T.cumsum(a, -1), [(EDGE,)]),
+    Row("cumprod", lambda a: a.cumprod(dim=1), lambda a: T.cumprod(a, 1), [(ZEROS,), (_r(3, 4),), (TIES,)]),
+    Row("cumprod", lambda a: a.cumprod(axis=0), lambda a: T.cumprod(a, 0), [(ZEROS,), (np.array([0.0, 0.0, 2.0]),)]),
+    Row("logcumsumexp", lambda a: a.logcumsumexp(dim=1), lambda a: T.logcumsumexp(a, 1), [(ZEROS,), (_r(2, 3, 4),)]),
+    # PyTorch's own derivatives lose accuracy when entries differ by tens or more (its JVP for the
+    # first entry is not even t_0 here); those cases are checked against the exact Jacobian below.
+    Row("logcumsumexp", lambda a: a.logcumsumexp(dim=1), lambda a: T.logcumsumexp(a, 1), [(_r(3, 4, scale=30.0),)], jvp=False),
+    Row("logcumsumexp", lambda a: a.logcumsumexp(dim=1), lambda a: T.logcumsumexp(a, 1),
+        [(np.array([[1e30, -1e30, 3.0, 800.0, -800.0]]),), (np.array([[-np.inf, 0.0, np.inf]]),)], grad=False),
+    Row("cummax", lambda a: a.cummax(dim=1), lambda a: T.cummax(a, 1), [(TIES,), (_r(3, 4),)]),
+    Row("cummin", lambda a: a.cummin(dim=0), lambda a: T.cummin(a, 0), [(TIES,), (_r(3, 4),)]),
+    Row("sort", lambda a: a.sort(dim=1), lambda a: T.sort(a, dim=1, stable=True)[0], [(_r(3, 4),), (TIES,), (_r(2, 3, 4),)]),
+    Row("sort", lambda a: a.sort(descending=True, axis=0), lambda a: T.sort(a, dim=0, descending=True, stable=True)[0],
+        [(_perm(3, 4),), (np.array([1.0, np.nan, -np.inf, 2.0, np.inf]),)]),
+    Row("sort", lambda a: a.sort(), lambda a: T.sort(a, stable=True)[0], [(np.array([1.0, np.nan, -np.inf, 2.0, np.inf, -0.0]),)]),
+    Row("argsort", lambda a: a.argsort(dim=1), lambda a: T.argsort(a, dim=1, stable=True), [(TIES,)], grad=False),
+    Row("argsort", lambda a: a.argsort(descending=True), lambda a: T.argsort(a, descending=True, stable=True), [(TIES,)], grad=False),
+    Row("topk", lambda a: a.topk(2, dim=1), lambda a: T.topk(a, 2, 1), [(_perm(3, 4),), (_r(2, 5),)]),
+    Row("topk", lambda a: a.topk(3, largest=False, axis=0), lambda a: T.topk(a, 3, 0, largest=False), [(_perm(4, 2),)]),
+    Row("median", lambda a: a.median(), lambda a: T.quantile(a, 0.5), [(_r(3, 4),), (_r(5),), (np.array([3.0, 1.0, 2.0, 2.0]),)]),
+    Row("median", lambda a: a.median(dim=1, keepdims=True), lambda a: T.quantile(a, 0.5, dim=1, keepdim=True), [(_r(3, 4),), (_r(2, 5),)]),
+    Row("median", lambda a: a.median(axis=0), lambda a: T.median(a, 0)[0], [(_r(5, 3),)]),  # odd count: torch agrees
+    Row("norm", lambda a: a.norm(), T.linalg.vector_norm, [(_r(3, 4),), (np.zeros(3),), (np.array([0.0, 3.0, -4.0]),)]),
+    *[Row("norm", (lambda o: lambda a: a.norm(ord=o, dim=1))(o), (lambda o: lambda a: T.linalg.vector_norm(a, o, dim=1))(o),
+          [(_r(3, 4),), (np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]]),)], grad=o != 0)  # ord 0 counts: no gradient
+      for o in (1, 3, 0.5, np.inf, -np.inf, 0)],
+    Row("norm", lambda a: a.norm("fro", axis=(0, 1)), lambda a: T.linalg.norm(a, "fro"), [(_r(3, 4),)]),
+    Row("norm", lambda a: a.norm(axis=-1, keepdims=True), lambda a: T.linalg.vector_norm(a, dim=-1, keepdim=True), [(_r(2, 3, 4),)]),
+    Row("take_along_axis", lambda a, i: a.take_along_axis(i, 0), lambda a, i: T.take_along_dim(a, i, 0), [(_r(3, 4), I2)]),
+    Row("gather", lambda a, i: a.gather(1, i), lambda a, i: T.gather(a, 1, i),
+        [(_r(3, 5), I2 + 2), (_r(3, 4), I2[:, :2]), (_r(2, 3), np.zeros((2, 0), dtype=np.int64))]),
+    Row("gather", lambda a, i: a.gather(-1, i), lambda a, i: T.gather(a, -1, i), [(_r(2, 3, 4), np.array([[[3, 0]], [[1, 1]]]))]),
+    Row("scatter", lambda a, i, b: a.scatter(0, i, b), lambda a, i, b: T.scatter(a, 0, i, b),
+        [(_r(3, 5), np.array([[2, 0, 1, 1], [1, 2, 0, 0]]), _r(2, 4, seed=1)), (_r(3, 4), np.array([[0, 2]]), _r(1, 2, seed=1))]),
+    Row("scatter_add", lambda a, i, b: a.scatter_add(0, i, b), lambda a, i, b: T.scatter_add(a, 0, i, b),
+        [(_r(3, 5), I2, _r(2, 4, seed=1)), (_r(3, 4), I2[:, :1], _r(2, 1, seed=1))]),
+    Row("scatter_add", lambda a, i, b: a.scatter_add(-1, i, b), lambda a, i, b: T.scatter_add(a, -1, i, b),
+        [(_r(2, 3), np.array([[0, 0, 2, 2], [1, 1, 1, 0]]), _r(2, 4, seed=1))]),
+    Row("index_add", lambda a, i, b: a.index_add(0, i, b), lambda a, i, b: T.index_add(a, 0, i, b),
+        [(_r(4, 3), np.array([0, 3, 0]), _r(3, 3, seed=1)), (_r(5,), np.array([4, 4, 1]), _r(3, seed=1))]),
+    Row("index_add", lambda a, i, b: a.index_add(1, i, b, alpha=2.5), lambda a, i, b: T.index_add(a, 1, i, b, alpha=2.5),
+        [(_r(2, 4), np.array([1, 1]), _r(2, 2, seed=1))]),
+]
+
 EARLIER_ACTIVATIONS = {"step", "sign", "identity", "linear", "sigmoid", "tanh", "hardtanh", "relu", "leaky_relu",
                        "softplus", "elu", "softmax", "log_softmax"}  # torch-tested in test_nn_activations
 
@@ -256,3 +309,16 @@ def test_documented_departures_from_torch():
     np.testing.assert_array_equal(a.grad, [0.5, 0.5])  # torch: nan
     _, t = cr.jvp(cr.atan2, (np.zeros(2), np.zeros(2)), (np.ones(2), np.ones(2)))
     np.testing.assert_array_equal(t, 0)  # torch's forward mode: nan, its reverse mode: 0
+
+
+@pytest.mark.parametrize("x", [np.array([1e30, -1e30, 3.0, 800.0, -800.0]), np.array([-np.inf, 0.0, 2.0]),
+                               np.random.default_rng(0).normal(0, 30, 6)])
+def test_logcumsumexp_derivatives_match_the_exact_jacobian(x):
+    """d out_j / d x_i = exp(x_i - out_j) for i <= j (every exponent <= 0, so exact in float64)."""
+    out = np.logaddexp.accumulate(x)
+    with np.errstate(invalid="ignore"):
+        jac = np.tril(np.where(x[None, :] == -np.inf, 0.0, np.exp(x[None, :] - out[:, None])))
+    np.testing.assert_allclose(cr.jacobian(lambda a: a.logcumsumexp(0), x), jac, rtol=1e-12, atol=1e-300)
+    t = np.random.default_rng(1).standard_normal(x.shape)
+    _, jt = cr.jvp(lambda a: a.logcumsumexp(0), (x,), (t,))
+    np.testing.assert_allclose(jt, jac @ t, rtol=1e-12, atol=1e-300)

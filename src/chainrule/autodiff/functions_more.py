@@ -24,7 +24,11 @@ _MATH = [
     "arctan2", "fmod", "remainder", "rsqrt", "reciprocal", "logaddexp", "lerp", "argmax",
     "argmin", "any", "all", "square",
 ]
-__all__ = [*_MATH, "lift"]
+_SCANS = [
+    "prod", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "argsort", "sort", "topk", "median",
+    "norm", "take_along_axis", "gather", "scatter", "scatter_add", "index_add",
+]
+__all__ = [*_MATH, *_SCANS, "lift"]
 
 
 def lift(x):
@@ -46,3 +50,5 @@ def _from_method(name):
  isfinite, logical_not, logical_and, logical_or, logical_xor, eq, ne, lt, le, gt, ge, atan2,
  arctan2, fmod, remainder, rsqrt, reciprocal, logaddexp, lerp, argmax, argmin, any, all,
  square) = map(_from_method, _MATH)
+(prod, cumsum, cumprod, logcumsumexp, cummax, cummin, argsort, sort, topk, median, norm,
+ take_along_axis, gather, scatter, scatter_add, index_add) = map(_from_method, _SCANS)

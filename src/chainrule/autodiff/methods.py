@@ -175,6 +175,113 @@ class MathMethods:
         """Whether every entry is non-zero, a constant boolean tensor."""
         return constant_like(self, np.all(value_of(self), axis=pick_axis(axis, dim), keepdims=keepdims))
 
+    # ------------------------------------------------------ products and scans
+    def prod(self, axis=None, keepdims=False, dim=None):
+        """Product over ``axis`` (all when None); exact gradients where entries are 0."""
+        return self._op("prod", axis=pick_axis(axis, dim), keepdims=keepdims)
+
+    def cumsum(self, axis=None, dim=None):
+        """Running sum along ``axis`` (over the flattened tensor when None, as NumPy)."""
+        return _scan(self, "cumsum", pick_axis(axis, dim))
+
+    def cumprod(self, axis=None, dim=None):
+        """Running product along ``axis``; exact gradients at zeros."""
+        return _scan(self, "cumprod", pick_axis(axis, dim))
+
+    def logcumsumexp(self, axis=None, dim=None):
+        """Running log(sum(exp)) along ``axis``, without overflow."""
+        return _scan(self, "logcumsumexp", pick_axis(axis, dim))
+
+    def cummax(self, axis=None, dim=None):
+        """(values, indices) of the running maximum along ``axis``; ties take the latest index, as PyTorch."""
+        return _running(self, np.maximum, pick_axis(axis, dim))
+
+    def cummin(self, axis=None, dim=None):
+        """(values, indices) of the running minimum along ``axis``."""
+        return _running(self, np.minimum, pick_axis(axis, dim))
+
+    # ------------------------------------------------------- order statistics
+    def argsort(self, axis=-1, descending=False, dim=None):
+        """Indices that sort along ``axis`` (stable), a constant int64 tensor."""
+        return constant_like(self, _argsort(value_of(self), pick_axis(axis, dim, -1), descending))
+
+    def sort(self, axis=-1, descending=False, dim=None):
+        """Sorted values along ``axis`` (stable; nan last); the gradient goes back to each entry's place."""
+        axis = pick_axis(axis, dim, -1)
+        return self.take_along_axis(_argsort(value_of(self), axis, descending), axis)
+
+    def topk(self, k, axis=-1, largest=True, dim=None):
+        """(values, indices) of the ``k`` largest (or smallest) entries along ``axis``, in order."""
+        axis = pick_axis(axis, dim, -1)
+        n = value_of(self).shape[axis] if value_of(self).ndim else 1
+        if not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
+            raise ValueError(f"topk: k must be an integer in [0, {n}] (the size of axis {axis}), got {k!r}")
+        idx = np.take(_argsort(value_of(self), axis, largest), np.arange(k), axis=axis)
+        return self.take_along_axis(idx, axis), constant_like(self, idx)
+
+    def median(self, axis=None, keepdims=False, dim=None):
+        """NumPy's median: the middle entry, or the mean of the two middle ones for an even count."""
+        axis = pick_axis(axis, dim)
+        x = self.reshape(-1) if axis is None else self
+        ax = 0 if axis is None else axis
+        n = value_of(x).shape[ax]
+        if n == 0:
+            raise ValueError("median: cannot take the median of an empty axis")
+        s = x.sort(axis=ax)
+        mid = s.take_along_axis(_along(s, ax, [(n - 1) // 2, n // 2]), ax).mean(axis=ax, keepdims=True)
+        if keepdims:
+            return mid.reshape(tuple(1 for _ in value_of(self).shape)) if axis is None else mid
+        return mid.reshape(()) if axis is None else mid.squeeze(ax)
+
+    def norm(self, ord=None, axis=None, keepdims=False, dim=None):
+        """Vector norm over ``axis`` (all entries when None): ord 2 (default), 1, inf, -inf, 0, any p > 0, "fro".
+
+        The gradient at the zero vector is 0 (a subgradient), as in PyTorch.
+        """
+        axis = pick_axis(axis, dim)
+        rule = _NORMS.get(ord if isinstance(ord, str) else float(2 if ord is None else ord))
+        if rule is None:
+            if isinstance(ord, str) or not ord > 0:
+                raise ValueError(f"norm: ord must be one of 2, 1, inf, -inf, 0, a number > 0 or 'fro', got {ord!r}")
+            rule = lambda x, ax, kd: _root(_root(x.abs(), 1.0 / float(ord)).sum(axis=ax, keepdims=kd), float(ord))
+        return rule(self, axis, keepdims)
+
+    # ---------------------------------------------------------- gather/scatter
+    def take_along_axis(self, indices, axis):
+        """Entries picked along ``axis`` by integer ``indices`` (NumPy's take_along_axis)."""
+        return self._op("take_along_axis", indices=np.asarray(value_of(indices)), axis=axis)
+
+    def gather(self, dim, index):
+        """PyTorch's gather: ``out[i][j] = self[index[i][j]][j]`` for dim 0; index may be smaller elsewhere."""
+        index = np.asarray(value_of(index))
+        shape = value_of(self).shape
+        if index.ndim != len(shape):
+            raise ValueError(f"gather: index has {index.ndim} dimensions, expected {len(shape)} like the input")
+        d = dim % max(len(shape), 1)
+        part = tuple(slice(None) if k == d else slice(0, index.shape[k]) for k in range(len(shape)))
+        return self[part].take_along_axis(index, d) if part else self.take_along_axis(index, d)
+
+    def scatter(self, dim, index, src):
+        """A copy with ``src`` written at ``index`` along ``dim`` (PyTorch's scatter)."""
+        return _scatter(self, dim, index, src, "none")
+
+    def scatter_add(self, dim, index, src):
+        """A copy with ``src`` added at ``index`` along ``dim``; repeated indices accumulate."""
+        return _scatter(self, dim, index, src, "add")
+
+    def index_add(self, dim, index, source, alpha=1.0):
+        """A copy with ``alpha * source`` slice i added to slice ``index[i]`` along ``dim`` (PyTorch's index_add)."""
+        index = np.asarray(value_of(index))
+        src_shape = np.shape(value_of(source))
+        d = dim % max(len(src_shape), 1)
+        if index.ndim != 1 or (src_shape and src_shape[d] != len(index)):
+            raise ValueError(f"index_add: index must be 1-D with one entry per slice of source along dim {dim}, "
+                             f"got index shape {index.shape} for source shape {src_shape}")
+        shape = [1] * len(src_shape)
+        shape[d] = len(index)
+        full = np.broadcast_to(index.reshape(shape), src_shape)
+        return _scatter(self, d, full, source if alpha == 1.0 else source * alpha, "add")
+
     # ----------------------------------------------------------- conversions
     def float(self):
         """Cast to float32 (PyTorch's ``.float()``); the gradient is cast back."""
@@ -184,6 +291,74 @@ class MathMethods:
         """Cast to float64 (PyTorch's ``.double()``)."""
         return self.astype(np.float64)
 
+
+
+def _scan(x, name, axis):
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    return x._op(name, axis=axis)
+
+
+def _running(x, f, axis):
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    v = value_of(x)
+    if v.ndim == 0:
+        return x * 1, constant_like(x, np.zeros((), dtype=np.int64))
+    run = f.accumulate(v, axis=axis)
+    pos = np.arange(v.shape[axis]).reshape([-1 if d == axis % v.ndim else 1 for d in range(v.ndim)])
+    # The latest position whose value equals the running extreme (PyTorch's tie rule).
+    idx = np.maximum.accumulate(np.where(v == run, pos, 0), axis=axis)
+    return x.take_along_axis(idx, axis), constant_like(x, idx)
+
+
+def _argsort(v, axis, descending):
+    if v.ndim == 0:
+        return np.zeros((), dtype=np.int64)
+    if not descending:
+        return np.argsort(v, axis=axis, kind="stable")
+    # Stable descending order: sort the negated values, then move nan to the front, as PyTorch does.
+    idx = np.argsort(-v, axis=axis, kind="stable")
+    nan_first = np.argsort(~np.isnan(np.take_along_axis(v, idx, axis=axis)), axis=axis, kind="stable")
+    return np.take_along_axis(idx, nan_first, axis=axis)
+
+
+def _along(x, axis, positions):
+    """Index array picking ``positions`` along ``axis`` of ``x`` (for take_along_axis)."""
+    shape = value_of(x).shape
+    ax = axis % len(shape)
+    return np.broadcast_to(np.asarray(positions).reshape([-1 if d == ax else 1 for d in range(len(shape))]),
+                           shape[:ax] + (len(positions),) + shape[ax + 1:])
+
+
+def _root(s, p):
+    """s ** (1 / p) with gradient 0 where s == 0 (the norm's subgradient at the origin, and PyTorch's
+    choice for |x_i| ** p at x_i = 0 when p < 1)."""
+    from .functions import where  # functions imports tensor, which imports this module
+
+    positive = value_of(s) > 0
+    safe = where(positive, s, 1.0)
+    return where(positive, safe ** (1.0 / p), 0.0)
+
+
+_NORMS = {
+    2.0: lambda x, ax, kd: _root((x * x).sum(axis=ax, keepdims=kd), 2.0),
+    "fro": lambda x, ax, kd: _root((x * x).sum(axis=ax, keepdims=kd), 2.0),
+    1.0: lambda x, ax, kd: x.abs().sum(axis=ax, keepdims=kd),
+    float("inf"): lambda x, ax, kd: x.abs().max(axis=ax, keepdims=kd),
+    float("-inf"): lambda x, ax, kd: x.abs().min(axis=ax, keepdims=kd),
+    0.0: lambda x, ax, kd: constant_like(x, np.sum(value_of(x) != 0, axis=ax, keepdims=kd).astype(value_of(x).dtype)),
+}
+
+
+def _scatter(x, dim, index, src, reduce):
+    index = np.asarray(value_of(index))
+    from .functions_more import lift  # functions_more imports tensor, which imports this module
+
+    src = lift(src) if not isinstance(src, (int, float)) else src
+    if isinstance(src, (int, float)):
+        src = np.full(index.shape, src, dtype=value_of(x).dtype)
+    return x._op("scatter", src, indices=index, axis=dim, reduce=reduce)
 
 
 def _arg(x, f, axis, keepdims):

@@ -163,9 +163,6 @@ class OpsMixin(MathMethods):
     def std(self, axis=None, keepdims=False, ddof=0):
         return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
 
-    def norm(self):
-        return (self * self).sum().sqrt()
-
     def logsumexp(self, axis=None, keepdims=False):
         return self._op("logsumexp", axis=axis, keepdims=keepdims)
 
