@@ -143,6 +143,11 @@ ROWS += [
     _act("gelu", lambda x: F.gelu(x, approximate="tanh"), {"approximate": "tanh"}, samples=_FINITE),
 ]
 
+def _norm_row(o):
+    return Row("norm", lambda a: a.norm(ord=o, dim=1), lambda a: T.linalg.vector_norm(a, o, dim=1),
+               [(_r(3, 4),), (np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]]),)], grad=o != 0)  # ord 0 counts: no gradient
+
+
 ZEROS = np.array([[2.0, 0.0, 3.0, -0.0], [1.5, -2.0, 0.0, 4.0], [0.5, 2.0, -1.0, 3.0]])
 TIES = np.array([[1.0, 3.0, 3.0, -1.0], [2.0, 2.0, 2.0, 2.0], [0.0, -0.0, 5.0, 1.0]])
 I2 = np.array([[2, 0, 0, 1], [1, 1, 2, 0]])
@@ -175,9 +180,7 @@ ROWS += [
     Row("median", lambda a: a.median(dim=1, keepdims=True), lambda a: T.quantile(a, 0.5, dim=1, keepdim=True), [(_r(3, 4),), (_r(2, 5),)]),
     Row("median", lambda a: a.median(axis=0), lambda a: T.median(a, 0)[0], [(_r(5, 3),)]),  # odd count: torch agrees
     Row("norm", lambda a: a.norm(), T.linalg.vector_norm, [(_r(3, 4),), (np.zeros(3),), (np.array([0.0, 3.0, -4.0]),)]),
-    *[Row("norm", (lambda o: lambda a: a.norm(ord=o, dim=1))(o), (lambda o: lambda a: T.linalg.vector_norm(a, o, dim=1))(o),
-          [(_r(3, 4),), (np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]]),)], grad=o != 0)  # ord 0 counts: no gradient
-      for o in (1, 3, 0.5, np.inf, -np.inf, 0)],
+    *[_norm_row(o) for o in (1, 3, 0.5, np.inf, -np.inf, 0)],
     Row("norm", lambda a: a.norm("fro", axis=(0, 1)), lambda a: T.linalg.norm(a, "fro"), [(_r(3, 4),)]),
     Row("norm", lambda a: a.norm(axis=-1, keepdims=True), lambda a: T.linalg.vector_norm(a, dim=-1, keepdim=True), [(_r(2, 3, 4),)]),
     Row("take_along_axis", lambda a, i: a.take_along_axis(i, 0), lambda a, i: T.take_along_dim(a, i, 0), [(_r(3, 4), I2)]),
