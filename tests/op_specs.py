@@ -258,3 +258,59 @@ def _scatter_ref(x, src, index, add):
         for j in range(index.shape[1]):
             out[index[i, j], j] = out[index[i, j], j] + src[i, j] if add else src[i, j]
     return out
+
+# ------------------------------------------------ shapes (compositions) and linear algebra
+def _spd(a):
+    return a @ np.swapaxes(a, -1, -2) + 3 * np.eye(a.shape[-1])
+
+
+SPECS += [
+    *[OpSpec(op, shapes, call, ref, label=label) for op, label, shapes, call, ref in [
+        ("getitem", "flip", [(3, 4)], lambda a: a.flip(1), lambda a: a[:, ::-1]),
+        ("getitem", "flip-all", [(2, 3)], lambda a: a.flip(), lambda a: a[::-1, ::-1]),
+        ("concatenate", "roll", [(3, 4)], lambda a: a.roll(1, -1), lambda a: np.roll(a, 1, -1)),
+        ("concatenate", "roll-flat", [(3, 4)], lambda a: a.roll(5), lambda a: np.roll(a, 5)),
+        ("concatenate", "pad", [(2, 3)], lambda a: a.pad((1, 2, 0, 1), value=0.5),
+         lambda a: np.pad(a, ((0, 1), (1, 2)), constant_values=0.5)),
+        ("getitem", "pad-reflect", [(2, 4)], lambda a: a.pad((2, 1), "reflect"), lambda a: np.pad(a, ((0, 0), (2, 1)), "reflect")),
+        ("getitem", "pad-replicate", [(2, 3)], lambda a: a.pad((2, 1, 1, 0), "replicate"), lambda a: np.pad(a, ((1, 0), (2, 1)), "edge")),
+        ("getitem", "pad-circular", [(2, 3)], lambda a: a.pad((2, 1), "circular"), lambda a: np.pad(a, ((0, 0), (2, 1)), "wrap")),
+        ("broadcast_to", "repeat", [(2, 3)], lambda a: a.repeat(2, 1, 3), lambda a: np.tile(a, (2, 1, 3))),
+        ("getitem", "repeat_interleave", [(2, 3)], lambda a: a.repeat_interleave(np.array([1, 0, 2]), dim=1),
+         lambda a: np.repeat(a, [1, 0, 2], axis=1)),
+        ("where", "tril", [(3, 4)], lambda a: a.tril(), np.tril),
+        ("where", "triu", [(2, 3, 3)], lambda a: a.triu(1), lambda a: np.triu(a, 1)),
+        ("getitem", "diagonal", [(3, 4)], lambda a: a.diagonal(1), lambda a: np.diagonal(a, 1)),
+        ("getitem", "diagonal-3d", [(2, 3, 4)], lambda a: a.diagonal(-1, 1, 2), lambda a: np.diagonal(a, -1, 1, 2)),
+        ("where", "diag", [(3,)], lambda a: a.diag(-1), lambda a: np.diag(a, -1)),
+        ("getitem", "trace", [(3, 3)], lambda a: a.trace(), np.trace),
+        ("getitem", "split", [(5, 2)], lambda a: a.split([2, 3])[1] * 2, lambda a: a[2:] * 2),
+        ("getitem", "unbind", [(3, 2)], lambda a: a.unbind(1)[1], lambda a: a[:, 1]),
+        ("transpose", "swap", [(2, 3, 4)], lambda a: a.transpose(0, 2), lambda a: np.swapaxes(a, 0, 2)),
+        ("transpose", "moveaxis", [(2, 3, 4)], lambda a: a.moveaxis(0, -1), lambda a: np.moveaxis(a, 0, -1)),
+        ("reshape", "flatten", [(2, 3, 4)], lambda a: a.flatten(1, 2), lambda a: a.reshape(2, 12)),
+        ("reshape", "unflatten", [(2, 6)], lambda a: a.unflatten(1, (3, -1)), lambda a: a.reshape(2, 3, 2)),
+        ("mul", "kron", [(2, 3), (2, 2)], lambda a, b: a.kron(b), np.kron),
+        ("mul", "kron-1d-2d", [(3,), (2, 2)], cr.kron, np.kron),
+    ]],
+    *[OpSpec("einsum", shapes, (lambda s: lambda *a: cr.einsum(s, *a))(s), (lambda s: lambda *a: np.einsum(s, *a))(s), label=s)
+      for s, shapes in [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("...ij,...jk->...ik", [(2, 2, 3), (3, 4)]),
+                        ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("ij->", [(2, 3)]), ("i,i,i->", [(3,), (3,), (3,)]),
+                        ("bij,bj->bi", [(2, 3, 4), (2, 4)]), ("ij->ji", [(2, 3)]), ("iij->j", [(2, 2, 3)])]],
+    OpSpec("einsum", [(3, 4), (4, 2)], lambda a, b: a.tensordot(b, 1), lambda a, b: np.tensordot(a, b, 1), label="tensordot"),
+    OpSpec("einsum", [(2, 3, 4), (3, 4, 2)], lambda a, b: cr.tensordot(a, b, ([1, 2], [0, 1])),
+           lambda a, b: np.tensordot(a, b, ([1, 2], [0, 1])), label="tensordot-pairs"),
+    OpSpec("einsum", [(3,), (4,)], cr.outer, np.outer, label="outer"),
+    OpSpec("einsum", [(2, 3), (4, 3)], cr.inner, np.inner, label="inner"),
+    OpSpec("einsum", [(2, 3, 4), (4, 2)], cr.dot, np.dot, label="dot-nd"),
+    OpSpec("inv", [(3, 3)], cr.linalg.inv, np.linalg.inv, domain=lambda x: x + 3 * np.eye(3)),
+    OpSpec("inv", [(2, 3, 3)], cr.linalg.inv, np.linalg.inv, domain=_spd, label="batched"),
+    OpSpec("solve", [(3, 3), (3,)], cr.linalg.solve, np.linalg.solve, domain=lambda x: x + 3 * np.eye(*x.shape) if x.ndim == 2 else x),
+    OpSpec("solve", [(2, 3, 3), (2, 3, 2)], cr.linalg.solve, np.linalg.solve, domain=lambda x: _spd(x) if x.shape[-1] == 3 else x,
+           label="batched"),
+    OpSpec("det", [(3, 3)], cr.linalg.det, np.linalg.det),
+    OpSpec("det", [(2, 2, 2)], cr.linalg.det, np.linalg.det, label="batched"),
+    OpSpec("det", [(3, 3)], lambda a: cr.linalg.det(cr.where(np.array([True, True, False]), a, a[:, :1])),
+           lambda a: 0 * a[0, 0], label="singular"),
+    OpSpec("slogdet", [(3, 3)], lambda a: cr.linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1]),
+]

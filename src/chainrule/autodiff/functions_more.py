@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import OpsMixin, Tensor
+from .methods import pick_axis, value_of
+from .tensor import OpsMixin, Tensor, dispatch
 
 _MATH = [
     "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "log2", "log10",
@@ -28,7 +29,12 @@ _SCANS = [
     "prod", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "argsort", "sort", "topk", "median",
     "norm", "take_along_axis", "gather", "scatter", "scatter_add", "index_add",
 ]
-__all__ = [*_MATH, *_SCANS, "lift"]
+_SHAPES = [
+    "view", "ravel", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "swapaxes", "swapdims",
+    "moveaxis", "movedim", "flip", "roll", "repeat", "tile", "repeat_interleave", "pad", "tril", "triu",
+    "diagonal", "diag", "trace", "split", "chunk", "unbind", "dot", "inner", "outer", "tensordot", "kron",
+]
+__all__ = [*_MATH, *_SCANS, *_SHAPES, "lift", "einsum", "cat", "meshgrid"]
 
 
 def lift(x):
@@ -52,3 +58,50 @@ def _from_method(name):
  square) = map(_from_method, _MATH)
 (prod, cumsum, cumprod, logcumsumexp, cummax, cummin, argsort, sort, topk, median, norm,
  take_along_axis, gather, scatter, scatter_add, index_add) = map(_from_method, _SCANS)
+(view, ravel, flatten, unflatten, squeeze, unsqueeze, permute, swapaxes, swapdims, moveaxis, movedim,
+ flip, roll, repeat, tile, repeat_interleave, pad, tril, triu, diagonal, diag, trace, split, chunk,
+ unbind, dot, inner, outer, tensordot, kron) = map(_from_method, _SHAPES)
+
+
+def einsum(subscripts, *operands):
+    """Einstein summation with NumPy's subscripts (``"ij,jk->ik"``, ellipses, implicit output).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.einsum("ij,j->i", cr.ones(2, 3), cr.ones(3))
+        tensor([3., 3.])
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return dispatch("einsum", *operands, subscripts=subscripts)
+
+
+def cat(tensors, dim=0, axis=None):
+    """PyTorch's name for concatenate (``dim`` or ``axis``)."""
+    return dispatch("concatenate", *tensors, axis=pick_axis(axis, dim, 0) if axis is not None else dim)
+
+
+def meshgrid(*xs, indexing="ij"):
+    """Coordinate grids from 1-D tensors; ``indexing="ij"`` (PyTorch's default) or "xy" (NumPy's).
+
+    Example:
+        >>> import chainrule as cr
+        >>> [g.shape for g in cr.meshgrid(cr.arange(2.0), cr.arange(3.0))]
+        [(2, 3), (2, 3)]
+    """
+    if len(xs) == 1 and isinstance(xs[0], (list, tuple)):
+        xs = tuple(xs[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    xs = [lift(x).reshape(-1) for x in xs]
+    n = len(xs)
+    order = list(range(n))
+    if indexing == "xy" and n >= 2:
+        order[0], order[1] = 1, 0
+    shape = [len(value_of(x)) for x in xs]
+    full = [shape[order[i]] for i in range(n)]
+    grids = []
+    for k, x in enumerate(xs):
+        pos = order.index(k)
+        grids.append(x.reshape(*[-1 if i == pos else 1 for i in range(n)]).broadcast_to(*full))
+    return tuple(grids)
