@@ -199,6 +199,75 @@ ROWS += [
         [(_r(2, 4), np.array([1, 1]), _r(2, 2, seed=1))]),
 ]
 
+def _pad_row(m):
+    return Row(f"pad:{m}", lambda a: a.pad((2, 1, 1, 2), m), lambda a: F.pad(a, (2, 1, 1, 2), m), [(_r(2, 3, 4),)])
+
+
+_SPD = _r(3, 3) @ _r(3, 3).T + 3 * np.eye(3)
+_SING = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 2.0]])
+_BATCH = np.stack([_SPD, _r(3, 3, seed=4) + 3 * np.eye(3)])
+ROWS += [
+    Row("flip", lambda a: a.flip(1), lambda a: T.flip(a, [1]), [(_r(3, 4),), (np.zeros((0, 2)),)]),
+    Row("flip", lambda a: a.flip((0, -1)), lambda a: T.flip(a, [0, -1]), [(_r(2, 3, 4),)]),
+    Row("roll", lambda a: a.roll(2, 1), lambda a: T.roll(a, 2, 1), [(_r(3, 4),)]),
+    Row("roll", lambda a: a.roll((1, -2), (0, 1)), lambda a: T.roll(a, (1, -2), (0, 1)), [(_r(3, 4),)]),
+    Row("roll", lambda a: a.roll(3), lambda a: T.roll(a, 3), [(_r(3, 4),)]),
+    *[_pad_row(m) for m in ("constant", "reflect", "replicate", "circular")],
+    Row("pad:value", lambda a: a.pad((1, 1), value=-2.5), lambda a: F.pad(a, (1, 1), value=-2.5), [(_r(3),), (_r(2, 0),)]),
+    Row("repeat", lambda a: a.repeat(2, 1, 3), lambda a: a.repeat(2, 1, 3), [(_r(2, 3),)]),
+    Row("repeat_interleave", lambda a: a.repeat_interleave(2, dim=0), lambda a: a.repeat_interleave(2, dim=0), [(_r(2, 3),)]),
+    Row("repeat_interleave", lambda a: a.repeat_interleave(np.array([1, 0, 3]), dim=1),
+        lambda a: a.repeat_interleave(T.tensor([1, 0, 3]), dim=1), [(_r(2, 3),)]),
+    Row("repeat_interleave", lambda a: a.repeat_interleave(2), lambda a: a.repeat_interleave(2), [(_r(2, 3),)]),
+    Row("tril", lambda a: a.tril(), T.tril, [(_r(3, 4),), (np.full((3, 3), np.inf),), (_r(2, 3, 3),)]),
+    Row("tril", lambda a: a.tril(-1), lambda a: T.tril(a, -1), [(_r(4, 3),)]),
+    Row("triu", lambda a: a.triu(1), lambda a: T.triu(a, 1), [(_r(3, 4),), (np.full((2, 2), np.nan),)]),
+    Row("diagonal", lambda a: a.diagonal(), T.diagonal, [(_r(3, 4),)]),
+    Row("diagonal", lambda a: a.diagonal(1, -2, -1), lambda a: T.diagonal(a, 1, -2, -1), [(_r(2, 3, 4),)]),
+    Row("diagonal", lambda a: a.diagonal(-2, 0, 2), lambda a: T.diagonal(a, -2, 0, 2), [(_r(4, 2, 3),)]),
+    Row("diag", lambda a: a.diag(), T.diag, [(_r(3),), (_r(3, 4),)]),
+    Row("diag", lambda a: a.diag(2), lambda a: T.diag(a, 2), [(_r(3),), (_r(4, 4),)]),
+    Row("trace", lambda a: a.trace(), T.trace, [(_r(3, 3),), (_r(2, 4),)]),
+    Row("split", lambda a: a.split(2, dim=1), lambda a: T.split(a, 2, dim=1), [(_r(3, 5),)]),
+    Row("split", lambda a: a.split([1, 3], dim=0), lambda a: T.split(a, [1, 3], dim=0), [(_r(4, 2),)]),
+    Row("chunk", lambda a: a.chunk(3, dim=-1), lambda a: T.chunk(a, 3, dim=-1), [(_r(2, 7),), (_r(2, 3),)]),
+    Row("unbind", lambda a: a.unbind(1), lambda a: T.unbind(a, 1), [(_r(2, 3, 2),)]),
+    Row("transpose", lambda a: a.transpose(0, 1), lambda a: a.transpose(0, 1), [(_r(3, 4),)]),
+    Row("transpose", lambda a: a.transpose(-1, 0), lambda a: a.transpose(-1, 0), [(_r(2, 3, 4),)]),
+    Row("t", lambda a: a.t(), lambda a: a.t(), [(_r(3, 4),), (_r(3),)]),
+    Row("moveaxis", lambda a: a.moveaxis([0, 1], [-1, 0]), lambda a: T.movedim(a, (0, 1), (-1, 0)), [(_r(2, 3, 4),)]),
+    Row("swapaxes", lambda a: a.swapaxes(0, 2), lambda a: T.swapaxes(a, 0, 2), [(_r(2, 3, 4),)]),
+    Row("flatten", lambda a: a.flatten(1), lambda a: T.flatten(a, 1), [(_r(2, 3, 4),)]),
+    Row("flatten", lambda a: a.flatten(0, 1), lambda a: T.flatten(a, 0, 1), [(_r(2, 3, 4),)]),
+    Row("flatten", lambda a: a.flatten(), T.flatten, [(np.array(2.0),), (_r(2, 3),)]),
+    Row("unflatten", lambda a: a.unflatten(-1, (2, -1)), lambda a: a.unflatten(-1, (2, -1)), [(_r(3, 4),)]),
+    Row("squeeze", lambda a: a.squeeze(dim=1), lambda a: a.squeeze(1), [(_r(3, 1, 2),)]),
+    Row("unsqueeze", lambda a: a.unsqueeze(dim=-1), lambda a: a.unsqueeze(-1), [(_r(3, 2),)]),
+    Row("view", lambda a: a.view(2, -1), lambda a: a.view(2, -1), [(_r(3, 4),)]),
+    Row("meshgrid", lambda a, b: cr.meshgrid(a, b), lambda a, b: T.meshgrid(a, b, indexing="ij"), [(_r(3), _r(2))]),
+    Row("meshgrid", lambda a, b: cr.meshgrid(a, b, indexing="xy"), lambda a, b: T.meshgrid(a, b, indexing="xy"), [(_r(3), _r(2))]),
+    Row("cat", lambda a, b: cr.cat([a, b], dim=1), lambda a, b: T.cat([a, b], dim=1), [(_r(2, 3), _r(2, 1))]),
+    Row("einsum", lambda a, b: cr.einsum("bij,bjk->bik", a, b), lambda a, b: T.einsum("bij,bjk->bik", a, b),
+        [(_r(2, 3, 4), _r(2, 4, 2))]),
+    Row("einsum", lambda a: cr.einsum("ii->", a), lambda a: T.einsum("ii->", a), [(_r(3, 3),)]),
+    Row("einsum", lambda a, b: cr.einsum("...i,i", a, b), lambda a, b: T.einsum("...i,i", a, b), [(_r(2, 3, 4), _r(4))]),
+    Row("einsum", lambda a, b: cr.einsum("ij,kj->ikj", a, b), lambda a, b: T.einsum("ij,kj->ikj", a, b), [(_r(2, 3), _r(4, 3))]),
+    Row("tensordot", lambda a, b: cr.tensordot(a, b, 2), lambda a, b: T.tensordot(a, b, 2), [(_r(2, 3, 4), _r(3, 4, 5))]),
+    Row("tensordot", lambda a, b: cr.tensordot(a, b, ([0], [1])), lambda a, b: T.tensordot(a, b, ([0], [1])), [(_r(3, 2), _r(4, 3))]),
+    Row("outer", cr.outer, T.outer, [(_r(3), _r(4))]),
+    Row("inner", cr.inner, T.inner, [(_r(2, 3), _r(4, 3)), (_r(3), _r(3))]),
+    Row("dot", cr.dot, T.dot, [(_r(3), _r(3))]),
+    Row("dot", cr.dot, T.matmul, [(_r(2, 3), _r(3, 4))]),
+    Row("kron", cr.kron, T.kron, [(_r(2, 3), _r(2, 2)), (_r(3), _r(2, 2))]),
+    Row("inv", cr.linalg.inv, T.linalg.inv, [(_SPD,), (_BATCH,)]),
+    Row("solve", cr.linalg.solve, T.linalg.solve, [(_SPD, _r(3)), (_BATCH, _r(2, 3, 2))]),
+    Row("det", cr.linalg.det, T.linalg.det, [(_SPD,), (_BATCH,), (_SING,), (np.zeros((2, 2)),)]),
+    Row("slogdet", cr.linalg.slogdet, T.linalg.slogdet, [(_SPD,), (_BATCH,), (-_SPD,)], grad=False),
+    Row("slogdet", lambda a: cr.linalg.slogdet(a)[1], lambda a: T.linalg.slogdet(a)[1], [(_SPD,), (_BATCH,), (-_SPD,)]),
+    Row("matrix_power", lambda a: cr.linalg.matrix_power(a, 3), lambda a: T.linalg.matrix_power(a, 3), [(_r(3, 3),)]),
+    Row("matrix_power", lambda a: cr.linalg.matrix_power(a, -2), lambda a: T.linalg.matrix_power(a, -2), [(_SPD,)]),
+]
+
 EARLIER_ACTIVATIONS = {"step", "sign", "identity", "linear", "sigmoid", "tanh", "hardtanh", "relu", "leaky_relu",
                        "softplus", "elu", "softmax", "log_softmax"}  # torch-tested in test_nn_activations
 

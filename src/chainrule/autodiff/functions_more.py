@@ -6,8 +6,8 @@ never disagree.
 
 Example:
     >>> import chainrule as cr
-    >>> cr.atan2(cr.tensor(1.0), cr.tensor(-1.0)).item() == np.arctan2(1.0, -1.0)
-    True
+    >>> round(cr.atan2(cr.tensor(1.0), cr.tensor(-1.0)).item(), 4)
+    2.3562
 """
 
 from __future__ import annotations
