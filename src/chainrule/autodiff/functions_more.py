@@ -6,7 +6,7 @@ never disagree.
 
 Example:
     >>> import chainrule as cr
-    >>> round(cr.atan2(cr.tensor(1.0), cr.tensor(-1.0)).item(), 4)
+    >>> print(f"{cr.atan2(cr.tensor(1.0), cr.tensor(-1.0)).item():.4f}")
     2.3562
 """
 
