@@ -268,6 +268,74 @@ ROWS += [
     Row("matrix_power", lambda a: cr.linalg.matrix_power(a, -2), lambda a: T.linalg.matrix_power(a, -2), [(_SPD,)]),
 ]
 
+def _ce_row(y, shape, kw):
+    theirs_kw = {k: T.tensor(v) if k == "weight" else v for k, v in kw.items()}
+    return Row("cross_entropy", lambda z: cr.nn.functional.cross_entropy(z, y, **kw),
+               lambda z: F.cross_entropy(z, T.tensor(y), **theirs_kw), [(_r(*shape, scale=2.0),)])
+
+
+_Y = np.array([0, 2, 1, 2])
+_YI = np.array([0, -100, 1, 2])
+_Y3 = np.array([[0, 2, 1], [1, 1, -100]])
+_W = np.array([0.5, 2.0, 1.0])
+_BM, _BV = np.array([0.1, -0.2, 0.3]), np.array([1.5, 0.5, 2.0])
+ROWS += [
+    Row("conv1d", lambda x, w, b: cr.conv1d(x, w, b, stride=2, padding=1), lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1),
+        [(_r(2, 3, 9), _r(4, 3, 3, seed=1), _r(4, seed=2))]),
+    Row("conv1d", lambda x, w: cr.conv1d(x, w, dilation=2, groups=2, padding="same"),
+        lambda x, w: F.conv1d(x, w, dilation=2, groups=2, padding="same"), [(_r(1, 4, 7), _r(6, 2, 3, seed=1))]),
+    Row("conv2d", lambda x, w, b: cr.conv2d(x, w, b, groups=3, dilation=(2, 1), padding=1),
+        lambda x, w, b: F.conv2d(x, w, b, groups=3, dilation=(2, 1), padding=1),
+        [(_r(2, 6, 6, 5), _r(9, 2, 3, 2, seed=1), _r(9, seed=2))]),
+    Row("conv2d", lambda x, w: cr.conv2d(x, w, padding=(1, 0, 2, 1), stride=2),
+        lambda x, w: F.conv2d(F.pad(x, (1, 0, 2, 1)), w, stride=2), [(_r(1, 2, 5, 6), _r(3, 2, 3, 3, seed=1))]),
+    Row("conv2d", lambda x, w: cr.conv2d(x, w, padding="same", dilation=2), lambda x, w: F.conv2d(x, w, padding="same", dilation=2),
+        [(_r(1, 2, 6, 6), _r(2, 2, 2, 3, seed=1))]),
+    *[Row("max_pool2d", (lambda kw: lambda x: cr.max_pool2d(x, **kw))(kw), (lambda kw: lambda x: F.max_pool2d(x, **kw))(kw),
+          [(_perm(2, 2, 7, 6),), (np.zeros((1, 1, 7, 6)) + np.array([0.0, 1.0, 1.0, 0.0, 2.0, 2.0]),)])
+      for kw in [{"kernel_size": 3, "stride": 2, "padding": 1}, {"kernel_size": 2, "ceil_mode": True},
+                 {"kernel_size": (2, 3), "stride": 1, "dilation": 2}, {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}]],
+    Row("max_pool2d", lambda x: cr.max_pool2d(x, 2, padding=1, return_indices=True),
+        lambda x: F.max_pool2d(x, 2, padding=1, return_indices=True), [(_perm(1, 2, 5, 4),)]),
+    Row("max_pool2d", lambda x: cr.max_pool2d(x, 3, 2, return_indices=True), lambda x: F.max_pool2d(x, 3, 2, return_indices=True),
+        [(_perm(1, 2, 7, 6),)]),
+    *[Row("avg_pool2d", (lambda kw: lambda x: cr.avg_pool2d(x, **kw))(kw), (lambda kw: lambda x: F.avg_pool2d(x, **kw))(kw),
+          [(_r(2, 2, 7, 6),)])
+      for kw in [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+                 {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+                 {"kernel_size": 3, "stride": 2, "ceil_mode": True}, {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+                 {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
+                 {"kernel_size": (2, 3), "divisor_override": 4}]],
+    *[Row("adaptive_avg_pool2d", (lambda o: lambda x: cr.adaptive_avg_pool2d(x, o))(o), (lambda o: lambda x: F.adaptive_avg_pool2d(x, o))(o),
+          [(_r(2, 3, 7, 5),), (_r(3, 4, 4),)]) for o in [(3, 2), 1, (4, None), 5]],
+    Row("layer_norm", lambda x, w, b: cr.layer_norm(x, (4,), w, b), lambda x, w, b: F.layer_norm(x, (4,), w, b),
+        [(_r(3, 4), _r(4, seed=1), _r(4, seed=2)), (np.ones((2, 4)), _r(4, seed=1), _r(4, seed=2))]),
+    Row("layer_norm", lambda x: cr.layer_norm(x, (3, 4), eps=1e-3), lambda x: F.layer_norm(x, (3, 4), eps=1e-3), [(_r(2, 3, 4),)]),
+    Row("batch_norm", lambda x, w, b: cr.batch_norm(x, _BM.copy(), _BV.copy(), w, b, training=True),
+        lambda x, w, b: F.batch_norm(x, T.tensor(_BM), T.tensor(_BV), w, b, training=True),
+        [(_r(4, 3), _r(3, seed=1), _r(3, seed=2)), (_r(2, 3, 4, 5), _r(3, seed=1), _r(3, seed=2))]),
+    Row("batch_norm", lambda x, w, b: cr.batch_norm(x, _BM, _BV, w, b), lambda x, w, b: F.batch_norm(x, T.tensor(_BM), T.tensor(_BV), w, b),
+        [(_r(4, 3), _r(3, seed=1), _r(3, seed=2)), (_r(2, 3, 5), _r(3, seed=1), _r(3, seed=2))]),
+    Row("embedding", lambda w: cr.embedding(np.array([[0, 2, 2], [4, 0, 1]]), w), lambda w: F.embedding(T.tensor([[0, 2, 2], [4, 0, 1]]), w),
+        [(_r(5, 3),)]),
+    # padding_idx: PyTorch masks the padding row's gradient but not its forward-mode tangent;
+    # chainrule's tangent is masked too, so its JVP stays the adjoint of its VJP.
+    Row("embedding", lambda w: cr.embedding(np.array([0, 2, 2, 1]), w, padding_idx=2),
+        lambda w: F.embedding(T.tensor([0, 2, 2, 1]), w, padding_idx=2), [(_r(4, 3),)], jvp=False),
+    Row("nll_loss", lambda z: cr.nn.functional.nll_loss(z, _YI, weight=_W), lambda z: F.nll_loss(z, T.tensor(_YI), weight=T.tensor(_W)),
+        [(_r(4, 3),)]),
+    *[_ce_row(y, shape, kw) for y, shape in [(_Y, (4, 3)), (_YI, (4, 3)), (_Y3, (2, 3, 3))]
+      for kw in [{}, {"weight": _W}, {"label_smoothing": 0.2}, {"weight": _W, "label_smoothing": 0.1, "reduction": "sum"},
+                 {"reduction": "none", "label_smoothing": 0.3}]],
+    Row("cross_entropy", lambda z, t: cr.nn.functional.cross_entropy(z, t, label_smoothing=0.1, weight=_W),
+        lambda z, t: F.cross_entropy(z, t.detach(), label_smoothing=0.1, weight=T.tensor(_W)),
+        [(_r(2, 3, 4), np.random.default_rng(0).dirichlet(np.ones(3), (2, 4)).transpose(0, 2, 1).copy())]),
+    Row("bce_pos_weight", lambda z: cr.nn.functional.binary_cross_entropy_with_logits(z, np.array([[1.0, 0.0, 0.3]] * 2),
+                                                                                      pos_weight=np.array([2.0, 0.5, 3.0])),
+        lambda z: F.binary_cross_entropy_with_logits(z, T.tensor([[1.0, 0.0, 0.3]] * 2, dtype=T.float64), pos_weight=T.tensor([2.0, 0.5, 3.0])),
+        [(_r(2, 3, scale=3.0),), (np.array([[40.0, -40.0, 0.0], [-1e4, 1e4, 2.0]]),)]),
+]
+
 EARLIER_ACTIVATIONS = {"step", "sign", "identity", "linear", "sigmoid", "tanh", "hardtanh", "relu", "leaky_relu",
                        "softplus", "elu", "softmax", "log_softmax"}  # torch-tested in test_nn_activations
 
