@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import engine
+from . import engine, interop
 from .engine import GRAD_MODE, Node
 from .dtypes import _DEFAULT, get_default_dtype, set_default_dtype, to_array
 from .methods import MathMethods, pick_axis
@@ -39,7 +39,9 @@ class OpsMixin(MathMethods, ShapeMethods):
     """
 
     __slots__ = ()
-    __array_ufunc__ = None  # make ndarray <op> Tensor defer to our reflected operators
+    # NumPy calls on chainrule values (np.exp(t), np.sum(t), ndarray * t) become registry ops.
+    __array_ufunc__ = interop.array_ufunc
+    __array_function__ = interop.array_function
 
     def _op(self, name, *others, **attrs):
         return self._apply(_OPS[name], (self, *others), attrs)
