@@ -45,7 +45,7 @@ UFUNCS = {
         ("floor", "floor"), ("ceil", "ceil"), ("trunc", "trunc"), ("isnan", "isnan"), ("isinf", "isinf"),
         ("isfinite", "isfinite"), ("logical_not", "logical_not"),
     ]},
-    **{getattr(np, n): (lambda n: lambda a, b: getattr(a, n)(b))(n) for n in ("logical_and", "logical_or", "logical_xor")},
+    **{getattr(np, n): _m(n) for n in ("logical_and", "logical_or", "logical_xor")},
 }
 
 
