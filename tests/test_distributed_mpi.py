@@ -161,7 +161,8 @@ def test_allreduce_cost_model():
 
 
 def test_nn_fit_without_mpi_is_untouched():
-    X = np.random.default_rng(0).normal(size=(30, 2)); y = (X[:, 0] > 0).astype(int)
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(int)
     h = cr.fit(nn.MLP([2, 4, 2], seed=0), "cross_entropy", "sgd", (X, y), epochs=2, seed=0, verbose=0)
     assert len(h) == 2
 
