@@ -149,9 +149,17 @@ def cross_entropy(logits, target, reduction="mean", weight=None, ignore_index=-1
         True
     """
     t = np.asarray(array_of(target))
-    plain = weight is None and not label_smoothing and np.ndim(array_of(logits)) == 2
+    plain = weight is None and not label_smoothing and array_of(logits).ndim == 2
     if t.dtype.kind in "iu":
-        if plain and not np.any(t == ignore_index):
+        if plain and ignore_index < 0:
+            # The hot path: the fused op rejects negative labels itself, so a label equal to a
+            # negative ignore_index costs nothing until it occurs.
+            try:
+                return _ops.softmax_cross_entropy(logits, t, reduction)
+            except ValueError:
+                if not (t == ignore_index).any():
+                    raise
+        elif plain and not (t == ignore_index).any():
             return _ops.softmax_cross_entropy(logits, t, reduction)
         return cross_entropy_options(logits, t, reduction, weight, ignore_index, label_smoothing)
     if t.dtype.kind != "f":
