@@ -38,7 +38,8 @@ from .setup import (
     as_pair, output_threshold, prepare_inputs, prepare_targets,
     resolve_loss, resolve_metrics, resolve_optimizer, resolve_penalty,
 )
-from .._core import check_int, check_seed
+from .._core import check_choice, check_int, check_seed
+from ..io.folders import FolderLock, remove_stale_temporaries
 from ..autodiff.engine import no_grad
 from ..callbacks import TrainContext, make_callbacks
 from ..metrics import to_labels
@@ -183,10 +184,25 @@ def _make_step(model, loss_fn, optimizer, penalty):
     return step_with_penalty
 
 
+def _divergence(model, loss, epoch, lr):
+    """The sentence for a run whose loss or weights stopped being finite in ``epoch``, or None."""
+    if math.isfinite(loss):
+        bad = next((name for name, p in model.named_parameters()
+                    if p.data.dtype.kind == "f" and not np.isfinite(p.data).all()), None)
+        if bad is None:
+            return None
+        what = f"weight {bad!r} became non-finite"
+    else:
+        what = f"the training loss became {loss}"
+    rate = f" (now {lr:g})" if lr is not None else ""
+    return f"training diverged: {what} in epoch {epoch + 1}; lower the learning rate{rate} or check the data"
+
+
 class _Run:
     """One call of ``fit``: the prepared arrays, the step function, and the per-epoch work."""
 
-    def __init__(self, model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose):
+    def __init__(self, model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose,
+                 on_nonfinite="warn"):
         self.model, self.epochs, self.shuffle = model, check_int("epochs", epochs), bool(shuffle)
         self.loss_fn, self.loss_name = resolve_loss(loss)
         self.optimizer = resolve_optimizer(optimizer, model)
@@ -197,6 +213,7 @@ class _Run:
             self.callbacks.append(ProgressBar(verbose))
         self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty)
         self.checkpoint_dir, self.settings = None, None
+        self.on_nonfinite = check_choice("on_nonfinite", on_nonfinite, ("warn", "raise"))
 
     def prepare(self, train, val, validation_split, batch_size, seed):
         if val is not None and validation_split is not None:
@@ -268,10 +285,12 @@ class _Run:
             logs["lr"] = float(lr)
         logs["time"] = time.perf_counter() - start
         ctx.history.append(epoch, logs)
-        if not math.isfinite(logs["loss"]):
-            ctx.stop(f"the training loss became {logs['loss']} in epoch {epoch + 1}; "
-                     "lower the learning rate or check the data")
-            warnings.warn(ctx.history.stop_reason, RuntimeWarning, stacklevel=4)
+        diverged = _divergence(self.model, logs["loss"], epoch, lr)
+        if diverged:
+            if self.on_nonfinite == "raise":  # before the checkpoint, so no unusable state is written
+                raise ValueError(diverged)
+            ctx.stop(diverged)
+            warnings.warn(diverged, RuntimeWarning, stacklevel=4)
         for cb in self.callbacks:
             cb.on_epoch_end(ctx, epoch, logs)
         ctx.epoch = epoch + 1
@@ -330,7 +349,7 @@ def _resolve_seed(seed, checkpoint_dir, resume):
 
 def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=None,
         shuffle=True, metrics=None, callbacks=None, seed=None, checkpoint_dir=None, resume=False,
-        regularization=None, verbose=1):
+        regularization=None, verbose=1, on_nonfinite="warn"):
     """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.history.History`.
 
     Args:
@@ -355,6 +374,9 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         regularization: ``{"l2": 1e-4}``, ``("l1", 1e-5)`` or ``fn(model) -> Tensor``;
             logged separately as ``reg_loss``.
         verbose: 0 silent; 1 a progress bar on a terminal, else a line per epoch; 2 a line per epoch.
+        on_nonfinite: when the loss or a weight stops being finite (a diverging run): ``"warn"``
+            stops training with a RuntimeWarning and the reason in ``history.stop_reason``;
+            ``"raise"`` raises that sentence as a ValueError before any checkpoint of it is written.
 
     Shapes:
         X (n, features); y (n,) class indices for "cross_entropy", else the
@@ -363,6 +385,8 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
     Raises:
         ValueError / TypeError: one sentence naming a bad argument or mismatched data.
         FileExistsError: ``checkpoint_dir`` holds a checkpoint and ``resume`` is False.
+        FolderBusyError: another process is training with the same ``checkpoint_dir`` (an OSError
+            naming its PID); the folder is locked while ``fit`` runs.
 
     Example:
         >>> import numpy as np
@@ -373,11 +397,14 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         >>> len(h), h["accuracy"][-1] > 0.9
         (20, True)
     """
-    run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose)
-    seed = _resolve_seed(seed, checkpoint_dir, resume)
-    run.prepare(train, val, validation_split, batch_size, seed)
-    if checkpoint_dir is not None:
+    run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose, on_nonfinite)
+    if checkpoint_dir is None:
+        if resume:
+            raise ValueError("resume=True needs the checkpoint_dir to resume from")
+        run.prepare(train, val, validation_split, batch_size, _resolve_seed(seed, None, False))
+        return run.run()
+    with FolderLock(checkpoint_dir, "checkpoint folder"):  # one run per checkpoint folder at a time
+        remove_stale_temporaries(checkpoint_dir)  # left by a write that a kill interrupted
+        run.prepare(train, val, validation_split, batch_size, _resolve_seed(seed, checkpoint_dir, resume))
         run.restore(checkpoint_dir, resume)
-    elif resume:
-        raise ValueError("resume=True needs the checkpoint_dir to resume from")
-    return run.run()
+        return run.run()
