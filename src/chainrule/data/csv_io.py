@@ -57,7 +57,7 @@ def _read_rows(path, text: str, delimiter: str):
                 rows.append([cell.strip() for cell in record])
                 lines.append(reader.line_num)
     except csv.Error as exc:
-        raise ValueError(f"{path}, line {reader.line_num + 1} cannot be read as CSV ({exc})") from None
+        raise ValueError(f"{path}, line {reader.line_num} cannot be read as CSV ({exc})") from None
     if not rows:
         raise ValueError(f"{path} is empty; expected a header row followed by data rows")
     header, rows, lines = rows[0], rows[1:], lines[1:]

@@ -214,11 +214,10 @@ def parameter_budget(count, where):
 def reserve(shape, itemsize=4):
     """Check a parameter of ``shape`` against the limits before it is allocated (called by the initialisers)."""
     count = math.prod(int(s) for s in shape)
-    check_parameters(count, f"a weight of shape {tuple(int(s) for s in shape)}", itemsize)
     budget = _budget.get()
-    if budget is not None:
+    if budget is not None:  # first: a file's own size is the sharper bound
         if count > budget[0]:
             raise LimitError(f"{budget[1]} describes an architecture with more parameters than the file has "
                              "bytes, so its weights cannot all be stored in it; refusing to build it")
         budget[0] -= count
-    return count
+    return check_parameters(count, f"a weight of shape {tuple(int(s) for s in shape)}", itemsize)
