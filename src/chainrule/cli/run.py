@@ -243,7 +243,11 @@ def run_main_job(out=None, overwrite=False, verbose=1):
 
     out = out or os.path.join("runs", "digits")
     check_out_dir(out, overwrite, resumable=False)
-    return main_job(out, overwrite=overwrite, verbose=verbose)
+    with RunFolder(out, overwrite) as run:  # locked, staged and swapped in whole, as train_run does
+        result = main_job(run.stage, overwrite=True, verbose=verbose)
+        run.commit()
+    result["paths"] = {name: os.path.join(out, os.path.basename(path)) for name, path in result["paths"].items()}
+    return result
 
 
 def _fit(model, loss, settings, data, run):

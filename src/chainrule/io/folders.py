@@ -201,8 +201,8 @@ def copy_into(source, target, names=None, skip=(), link=True):
     copy = _link_or_copy if link else shutil.copy2
     for name in os.listdir(source) if names is None else names:
         src, dst = os.path.join(source, name), os.path.join(target, name)
-        if name in skip or name.startswith(".tmp-") or not os.path.lexists(src):
-            continue
+        if name in skip or name.startswith(".tmp-") or not os.path.lexists(src) or os.path.lexists(dst):
+            continue  # what the target already has (the new run's own files) wins
         if os.path.isdir(src) and not os.path.islink(src):
             shutil.copytree(src, dst, symlinks=True, copy_function=copy)
         else:
