@@ -39,7 +39,8 @@ from .._core import Registry, check
 from ..optim import OPTIMIZERS
 from ..train.loop import evaluate, fit
 from .outputs import OUTPUT_FILES, check_out_dir, write_text
-from .runfolder import RunFolder, interrupted_advice
+from .distributed import record_rank_pid, world
+from .runfolder import RunFolder, SharedFolder, interrupted_advice
 from .sources import load_source, target_column
 from .trained import LOSS_SPECS, TASK_METRICS, check_loss
 
@@ -171,10 +172,12 @@ def _split(ds, settings):
     return {name: idx for name, idx in zip(("train", "val", "test"), parts) if len(idx)}
 
 
-def _out_dir(settings, ds):
+def _folder(settings, ds, rank, size):
     out = settings.out or os.path.join("runs", ds.name)
+    if size > 1:  # data-parallel ranks share one folder, which rank 0 prepares and writes directly
+        return SharedFolder(out, settings.overwrite, settings.resume, rank)
     check_out_dir(out, settings.overwrite, settings.resume)
-    return out
+    return RunFolder(out, settings.overwrite, settings.resume)
 
 
 def _callbacks(settings, out, has_val):
@@ -214,22 +217,23 @@ def train_run(source, settings=None):
     ds = load_source(source, settings.target, settings.task)
     loss, spec = _loss_for(settings, ds)
     parts = _split(ds, settings)
+    rank, size = world()
+    record_rank_pid(rank)
     sizes = [ds.n_features, *settings.hidden, _n_outputs(spec, ds)]
     limits.check_parameters(sum((a + 1) * b for a, b in zip(sizes, sizes[1:])), "the model")  # before allocating
-    out = _out_dir(settings, ds)
-    folder = RunFolder(out, settings.overwrite, settings.resume)  # checks --resume before any work
+    folder = _folder(settings, ds, rank, size)  # checks the folder (and --resume) before any work
     scaler_cls = SCALERS[settings.scaling]
     scaler = scaler_cls().fit(ds.X[parts["train"]]) if scaler_cls is not None else None
     data = {k: (ds.X[idx] if scaler is None else scaler.transform(ds.X[idx]), ds.y[idx]) for k, idx in parts.items()}
-    # Everything is written into a staged sibling that replaces `out` only once complete (see runfolder).
+    # A single process writes into a staged sibling that replaces `out` only once complete (see runfolder).
     with folder as run:
         model = MLP(sizes, activation=settings.activation, seed=settings.seed)
         history = _fit(model, loss, settings, data, run)
         scores = {k: evaluate(model, loss, d, metrics=TASK_METRICS[ds.task]) for k, d in data.items()}
         metadata = _metadata(settings, ds, loss, scaler, scores, history, source)
-        files = _write_outputs(run.stage, model, metadata, history, settings)
+        files = _write_outputs(run.stage, model, metadata, history, settings) if rank == 0 else {}
         run.commit()
-    files = {role: os.path.join(out, os.path.basename(path)) for role, path in files.items()}
+    files = {role: os.path.join(folder.out, os.path.basename(path)) for role, path in files.items()}
     return RunResult(model, history, scores, files, metadata)
 
 
@@ -258,7 +262,7 @@ def _fit(model, loss, settings, data, run):
                       metrics=TASK_METRICS[LOSS_SPECS[loss].task], callbacks=_callbacks(settings, run.stage, "val" in data),
                       seed=settings.seed, checkpoint_dir=checkpoint_dir, resume=settings.resume,
                       regularization=dict(settings.regularization) or None, verbose=settings.verbose,
-                      on_nonfinite="raise")
+                      on_nonfinite="raise", distributed="mpi" if world()[1] > 1 else None)
     except KeyboardInterrupt:
         raise KeyboardInterrupt(interrupted_advice(run)) from None
     return history

@@ -29,9 +29,9 @@ import shutil
 
 from ..io.folders import FolderLock, commit, copy_into, recover, remove_stale_temporaries, staging_path
 from ..train.checkpoint import checkpoint_path
-from .outputs import OUTPUT_FILES
+from .outputs import OUTPUT_FILES, check_out_dir
 
-__all__ = ["RunFolder", "interrupted_advice"]
+__all__ = ["RunFolder", "SharedFolder", "interrupted_advice"]
 
 
 def _checkpoint_file(folder):
@@ -112,6 +112,45 @@ class RunFolder:
                 shutil.rmtree(self.stage)
         finally:
             self._lock.__exit__(exc_type, exc, tb)
+        return False
+
+
+class SharedFolder:
+    """The folder of a data-parallel run (``--workers``): every rank reads its checkpoint, rank 0 writes it.
+
+    The ranks cannot agree on a staged folder without a collective step before
+    training, so rank 0 prepares ``out`` itself (as runs did before staging):
+    ``--overwrite`` removes only the run files, ``--resume`` needs a checkpoint.
+    """
+
+    def __init__(self, out, overwrite=False, resume=False, rank=0):
+        self.out = self.stage = os.fspath(out)
+        if rank != 0:
+            return
+        check_out_dir(self.out, overwrite, resume)
+        if resume and not os.path.exists(_checkpoint_file(self.out)):
+            raise FileNotFoundError(f"--resume found no checkpoint in {self.out}; run the same command with "
+                                    "--overwrite to start afresh")
+        if overwrite:  # replace only what a run writes, never the user's other files
+            for name in OUTPUT_FILES.values():
+                target = os.path.join(self.out, name)
+                if os.path.isdir(target):
+                    shutil.rmtree(target)
+                elif os.path.exists(target):
+                    os.remove(target)
+        os.makedirs(self.out, exist_ok=True)
+
+    def path(self, role):
+        """Where the file of ``role`` is written."""
+        return os.path.join(self.out, OUTPUT_FILES[role])
+
+    def commit(self):
+        """Nothing to swap: the files are already in place."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
         return False
 
 
