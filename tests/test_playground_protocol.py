@@ -253,3 +253,47 @@ def test_exported_python_script_reproduces_the_losses(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
     train, test = t.losses()
     assert out.stdout.strip() == f"epoch 5: train loss {train:.3f}, test loss {test:.3f}", out.stderr
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_cli(*args):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.Popen([sys.executable, "-m", "chainrule", "playground", "--no-browser", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_cli_serves_the_page_and_warns_off_loopback():
+    import urllib.request
+    port = _free_port()
+    proc = _start_cli("--port", str(port), "--host", "127.0.0.2", "--seed", "3")
+    try:
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.2:{port}/" in line
+        for _ in range(100):
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.2:{port}/", timeout=2).read().decode()
+                break
+            except OSError:
+                import time
+                time.sleep(0.05)
+        assert 'data-testid="output-heatmap"' in page
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert err.startswith("warning: listening on 127.0.0.2")
+
+
+def test_cli_reports_a_taken_port_in_one_line():
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        proc = _start_cli("--port", str(taken.getsockname()[1]))
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2 and err.startswith("error: cannot listen on 127.0.0.1:") and "Traceback" not in err

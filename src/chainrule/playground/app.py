@@ -104,7 +104,7 @@ def serve(host="127.0.0.1", port=8765, open_browser=True, seed=None):
         print(f"warning: listening on {host}: anyone who can reach this address can use the playground", file=sys.stderr)
     print(f"chainrule playground: {url}  (Ctrl-C stops it)", flush=True)
     _check_port_free(host, port)
-    config = uvicorn.Config(create_app(seed=seed), host=host, port=port, log_level="warning", ws="websockets")
+    config = uvicorn.Config(create_app(seed=seed), host=host, port=port, log_level="warning", ws="auto")
     if open_browser:
         webbrowser.open(url)
     uvicorn.Server(config).run()

@@ -340,6 +340,15 @@ function thumb(g, node, values, offset) {
     g.fillRect(node.x + q * cell, node.y + r * cell, cell + 0.5, cell + 0.5);
   }
 }
+function outputThumb(g, node, f, j) {
+  // The output map sampled every 10th cell; for several classes, that class's share of the map.
+  const out = bytes(f.output), classes = f.classes ? bytes(f.classes) : null, cell = node.s / 10;
+  for (let r = 0; r < 10; r++) for (let q = 0; q < 10; q++) {
+    const i = (r * 10 + 5) * 100 + q * 10 + 5;
+    g.fillStyle = css(classes ? (classes[i] === j ? PALETTE[j % PALETTE.length] : GREY) : scale(unit(out[i])));
+    g.fillRect(node.x + q * cell, node.y + r * cell, cell + 0.5, cell + 0.5);
+  }
+}
 function linkPath(a, b) {
   const x0 = a.x + a.s, y0 = a.y + a.s / 2, x1 = b.x, y1 = b.y + b.s / 2, mx = (x0 + x1) / 2;
   return [x0, y0, mx, y0, mx, y1, x1, y1];
@@ -390,7 +399,7 @@ function drawNetwork() {
     const isOut = l === nodes.length - 1, B = floats(f.biases[l - 1]);
     const values = isOut ? null : bytes(f.neurons[l - 1]);
     nodes[l].forEach((n, j) => {
-      if (values) thumb(g, n, values, j * 100); else { g.fillStyle = "#fff"; g.fillRect(n.x, n.y, n.s, n.s); }
+      if (values) thumb(g, n, values, j * 100); else outputThumb(g, n, f, j);
       g.strokeStyle = "#555"; g.lineWidth = 1; g.strokeRect(n.x, n.y, n.s, n.s);
       const bs = Math.max(3, n.s / 6);
       g.fillStyle = css(scale(B[j])); g.fillRect(n.x - bs - 1, n.y + n.s - bs, bs, bs);

@@ -1,0 +1,65 @@
+"""Playground frame rate: how many frames per second the server produces for a playing session.
+
+A frame is what a playing session publishes: whole epochs sized to about 20 ms of
+training (at least one), then the losses, metrics and every heat map (the
+100 x 100 output grid and each neuron's thumbnail), encoded as the JSON the
+socket sends. Measured in-process on the session's own loop (no browser), for
+the default network and the largest allowed one (8 hidden layers x 32 neurons,
+all 7 features), each for a few seconds; targets: >= 30 and >= 10 frames/s.
+
+    python benchmarks/bench_playground.py [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import _common  # noqa: F401  (puts src/ on the path)
+
+from chainrule.playground.frames import build_frame
+from chainrule.playground.session import FRAME_BUDGET
+from chainrule.playground.trainer import Trainer
+
+CASES = {
+    "default (2 inputs, 4-2, circle, batch 10)": {},
+    "largest (7 inputs, 8 x 32, circle, batch 10)": {
+        "networkShape": [32] * 8, "xSquared": True, "ySquared": True, "xTimesY": True, "sinX": True, "sinY": True},
+    "largest, 3-arm spiral, Adam, 90 % train": {
+        "networkShape": [32] * 8, "xSquared": True, "ySquared": True, "xTimesY": True, "sinX": True, "sinY": True,
+        "dataset": "spiral3", "optimizer": "adam", "percTrainData": 90},
+}
+
+
+def run(settings, seconds):
+    """Frames/s, epochs/s and frame bytes of a session loop like Session._play_chunk (without the 60 Hz cap)."""
+    t = Trainer({"seed": "1", **settings})
+    epoch_s, frames, sizes, gaps = 0.002, 0, [], []
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        began = time.perf_counter()
+        count = max(1, int(FRAME_BUDGET / max(epoch_s, 1e-5)))
+        t.run_epochs(count)
+        epoch_s = (time.perf_counter() - began) / count
+        sizes.append(len(json.dumps(build_frame(t), separators=(",", ":"))))
+        gaps.append(time.perf_counter() - began)
+        frames += 1
+    elapsed = time.perf_counter() - start
+    return frames / elapsed, t.epoch / elapsed, statistics.median(sizes), statistics.median(gaps)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    print("| case | frames/s | epochs/s | median frame | frame bytes |")
+    print("|---|---:|---:|---:|---:|")
+    for name, settings in CASES.items():
+        fps, eps, size, gap = run(settings, args.seconds)
+        print(f"| {name} | {fps:.1f} | {eps:.0f} | {gap * 1e3:.1f} ms | {size / 1e3:.0f} KB |")
+
+
+if __name__ == "__main__":
+    main()
