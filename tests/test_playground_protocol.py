@@ -297,3 +297,32 @@ def test_cli_reports_a_taken_port_in_one_line():
         proc = _start_cli("--port", str(taken.getsockname()[1]))
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2 and err.startswith("error: cannot listen on 127.0.0.1:") and "Traceback" not in err
+
+
+def test_a_slow_client_gets_only_the_latest_frame():
+    from chainrule.playground.session import Session
+    s = Session(seed="2")
+    for _ in range(5):
+        s.handle("step", {})
+    s.handle("set", {"settings": {"bogus": 1}})
+    messages = s.take()
+    assert [m["type"] for m in messages] == ["error", "frame"] and messages[-1]["epoch"] == 5
+    assert s.take() == []
+
+
+def test_import_chainrule_needs_no_server_packages():
+    code = ("import sys, chainrule, chainrule.cli, chainrule.playground.trainer; "
+            "print(sorted(m for m in ('starlette', 'uvicorn', 'websockets') if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_static_files_are_package_data():
+    tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+        data = tomllib.load(f)["tool"]["setuptools"]["package-data"]["chainrule.playground"]
+    assert data == ["static/*"]
+    static = os.path.join(root, "src", "chainrule", "playground", "static")
+    assert sorted(os.listdir(static)) == ["index.html", "playground.css", "playground.js"]
