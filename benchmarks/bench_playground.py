@@ -53,7 +53,12 @@ def run(settings, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="BLAS threads (the server uses 1; 0 = leave the BLAS default)")
     args = parser.parse_args()
+    if args.blas_threads:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.blas_threads)
     print("| case | frames/s | epochs/s | median frame | frame bytes |")
     print("|---|---:|---:|---:|---:|")
     for name, settings in CASES.items():

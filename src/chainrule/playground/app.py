@@ -104,10 +104,25 @@ def serve(host="127.0.0.1", port=8765, open_browser=True, seed=None):
         print(f"warning: listening on {host}: anyone who can reach this address can use the playground", file=sys.stderr)
     print(f"chainrule playground: {url}  (Ctrl-C stops it)", flush=True)
     _check_port_free(host, port)
+    one_blas_thread()
     config = uvicorn.Config(create_app(seed=seed), host=host, port=port, log_level="warning", ws="auto")
     if open_browser:
         webbrowser.open(url)
     uvicorn.Server(config).run()
+
+
+def one_blas_thread():
+    """Limit the BLAS to one thread for this process, if threadpoolctl is there.
+
+    Sessions train in threads of their own; on a small machine a multi-threaded BLAS
+    fighting them made the 10,000-point heat-map products 4-6x slower (measured with
+    benchmarks/bench_playground.py). Returns the threadpoolctl limiter or None.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(1)
 
 
 def _check_port_free(host, port):
