@@ -163,3 +163,15 @@ def test_download_the_model_and_load_it(server, page, tmp_path):
     page.get_by_test_id("explain").click()
     page.wait_for_function("document.getElementById('explain-text').textContent.includes('Backward pass')")
     shot(page, "backprop-view")
+
+
+def test_click_a_bias_to_edit_it_and_hover_a_link_to_read_it(server, page):
+    open_page(page, server)
+    box = page.evaluate("(() => { const b = app.biases[0]; return [b.x + b.s / 2, b.y + b.s / 2]; })()")
+    page.get_by_test_id("network").click(position={"x": box[0], "y": box[1]})
+    page.locator("#hover-input").fill("0.777")
+    page.locator("#hover-input").press("Enter")
+    page.wait_for_function("Math.abs(floats(app.frame.biases[0])[0] - 0.777) < 1e-6")
+    link = page.evaluate("app.links[0].samples[5]")
+    page.get_by_test_id("network").hover(position={"x": link[0], "y": link[1]})
+    assert page.locator("#hover-text").inner_text().startswith("Weight is ")

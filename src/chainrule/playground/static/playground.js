@@ -423,7 +423,7 @@ function drawLayerButtons(xs) {
   box.dataset.key = key; box.innerHTML = "";
   shape.forEach((n, l) => {
     const div = document.createElement("div"); div.className = "layer-ctl"; div.style.left = `${xs[l + 1] + 15}px`;
-    div.innerHTML = `<div class="row"><button data-testid="add-neuron-${l}" title="Add a neuron">+</button><button data-testid="remove-neuron-${l}" title="Remove a neuron">&minus;</button></div><span>${n} neuron${n === 1 ? "" : "s"}</span>`;
+    div.innerHTML = `<div class="row"><button data-testid="add-neuron-${l}" title="Add a neuron">+</button><button data-testid="remove-neuron-${l}" title="Remove a neuron">&minus;</button></div><span>${shape.length > 5 ? n : `${n} neuron${n === 1 ? "" : "s"}`}</span>`;
     const [plus, minus] = div.querySelectorAll("button");
     plus.onclick = () => changeShape((sh) => { if (sh[l] < app.state.limits.neurons) sh[l] += 1; });
     minus.onclick = () => changeShape((sh) => { if (sh[l] > 1) sh[l] -= 1; });
