@@ -7,7 +7,7 @@ socket sends. Measured in-process on the session's own loop (no browser), for
 the default network and the largest allowed one (8 hidden layers x 32 neurons,
 all 7 features), each for a few seconds; targets: >= 30 and >= 10 frames/s.
 
-    python benchmarks/bench_playground.py [--seconds 3]
+    python benchmarks/bench_playground.py [--seconds 6] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -52,17 +52,22 @@ def run(settings, seconds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=6.0, help="seconds per case, split over the rounds")
     parser.add_argument("--blas-threads", type=int, default=1,
                         help="BLAS threads (the server uses 1; 0 = leave the BLAS default)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the table shows medians")
     args = parser.parse_args()
     if args.blas_threads:
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.blas_threads)
+    results = {name: [] for name in CASES}
+    for _ in range(args.rounds):  # interleaved, so a burst of load on the shared machine hits every case
+        for name, settings in CASES.items():
+            results[name].append(run(settings, args.seconds / args.rounds))
     print("| case | frames/s | epochs/s | median frame | frame bytes |")
     print("|---|---:|---:|---:|---:|")
-    for name, settings in CASES.items():
-        fps, eps, size, gap = run(settings, args.seconds)
+    for name, rows in results.items():
+        fps, eps, size, gap = (statistics.median(col) for col in zip(*rows))
         print(f"| {name} | {fps:.1f} | {eps:.0f} | {gap * 1e3:.1f} ms | {size / 1e3:.0f} KB |")
 
 

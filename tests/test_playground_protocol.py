@@ -245,14 +245,18 @@ def test_exported_model_loads_with_cr_load_and_predicts_like_the_session(client,
 
 def test_exported_python_script_reproduces_the_losses(tmp_path):
     t = Trainer({"seed": "0.3", "optimizer": "momentum", "dropout": 0.1, "xTimesY": True,
-                 "regularization": "L2", "regularizationRate": 0.01})
+                 "regularization": "L2", "regularizationRate": 0.01, "dataset": "spiral3", "skip": True,
+                 "networkShape": [5, 5], "layerActivations": ["relu", "tanh"], "schedule": "step"})
     t.run_epochs(5)
     script = tmp_path / "run.py"
     script.write_text(python_script(t))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    code = f"import runpy; ns = runpy.run_path({str(script)!r}); print(repr((ns['train_loss'], ns['test_loss'])))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     train, test = t.losses()
-    assert out.stdout.strip() == f"epoch 5: train loss {train:.3f}, test loss {test:.3f}", out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == f"epoch 5: train loss {train:.3f}, test loss {test:.3f}", out.stderr
+    assert lines[1] == repr((train, test))  # the same numbers to the last bit
 
 
 def _free_port():
@@ -326,3 +330,14 @@ def test_static_files_are_package_data():
     assert data == ["static/*"]
     static = os.path.join(root, "src", "chainrule", "playground", "static")
     assert sorted(os.listdir(static)) == ["index.html", "playground.css", "playground.js"]
+
+
+def test_frame_rate_benchmark_runs():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, os.path.join(root, "benchmarks"))
+    try:
+        import bench_playground
+        fps, eps, size, gap = bench_playground.run({}, 0.2)
+    finally:
+        sys.path.pop(0)
+    assert fps > 0 and eps >= fps and size > 10_000 and gap > 0

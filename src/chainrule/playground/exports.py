@@ -25,7 +25,7 @@ import numpy as np
 from .. import nn
 from .._core import to_jsonable
 from ..io import save
-from .network import ACTIVATION_NAMES, INITS
+from .network import ACTIVATION_NAMES, DTYPE, INITS
 from .settings import DATASETS, REG_DATASETS
 
 __all__ = ["export", "python_script", "model_metadata"]
@@ -64,8 +64,9 @@ def export(trainer, fmt):
 
 _FEATURE_CODE = {"x": "a", "y": "b", "xSquared": "a * a", "ySquared": "b * b", "xTimesY": "a * b",
                  "sinX": "np.sin(a)", "sinY": "np.sin(b)"}
-_TARGET_CODE = {"tanh_mse": "(2.0 * y - 1.0).reshape(-1, 1)", "sigmoid_bce": "y.reshape(-1, 1).astype(np.float64)",
-                "softmax_ce": "y", "softmax_mse": "np.eye(N_CLASSES)[y]", "linear_mse": "y.reshape(-1, 1)"}
+_TARGET_CODE = {"tanh_mse": "(2.0 * y - 1.0).reshape(-1, 1).astype(np.float32)",
+                "sigmoid_bce": "y.reshape(-1, 1).astype(np.float32)", "softmax_ce": "y",
+                "softmax_mse": "np.eye(N_CLASSES, dtype=np.float32)[y]", "linear_mse": "y.reshape(-1, 1).astype(np.float32)"}
 _LOSS_CODE = {
     "half_squared": "    diff = out - cr.Tensor(t)\n    return (diff * diff).sum() * (0.5 / len(t))",
     "sigmoid_bce": "    return nn.functional.binary_cross_entropy_with_logits(out, t)",
@@ -103,7 +104,7 @@ def _layer_code(trainer):
     for i, lin in enumerate(net.linears):
         last = i == len(net.linears) - 1
         parts = [f"nn.Linear({lin.in_features}, {lin.out_features}, init={w_init!r}, bias_init={b_init!r}, "
-                 "seed=rng, dtype='float64')"]
+                 f"seed=rng, dtype={DTYPE!r})"]
         if last:
             if trainer.head.activation:
                 parts.append(f"nn.get_activation({trainer.head.activation!r})")
@@ -164,7 +165,7 @@ train, test = order[:cut], order[cut:]
 
 def features(points):
     a, b = points[:, 0], points[:, 1]
-    return np.stack([{features}], axis=1)
+    return np.stack([{features}], axis=1).astype(np.float32)
 
 
 def targets(y):

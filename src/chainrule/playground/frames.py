@@ -22,6 +22,7 @@ import numpy as np
 
 from ..autodiff.engine import no_grad
 from ..autodiff.tensor import Tensor
+from .network import DTYPE
 from .points import Points, feature_matrix
 from .settings import DATASETS, REG_DATASETS
 
@@ -67,7 +68,7 @@ def _thumbnails(values):
 
 
 def _feature_grid(features):
-    return feature_matrix(_GRID, features)
+    return feature_matrix(_GRID, features).astype(DTYPE)
 
 
 def metrics(trainer):

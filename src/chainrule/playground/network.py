@@ -22,7 +22,11 @@ import numpy as np
 from .. import nn
 from ..autodiff.tensor import Tensor
 
-__all__ = ["Head", "HEADS", "head_for", "build_network", "Network", "INITS", "ACTIVATION_NAMES"]
+__all__ = ["Head", "HEADS", "head_for", "build_network", "Network", "INITS", "ACTIVATION_NAMES", "DTYPE"]
+
+# float32, chainrule's default: the 10,000-point heat-map pass through every layer is the
+# largest cost of a frame for big networks, and float32 halves it (bench_playground.py).
+DTYPE = "float32"
 
 # The reference's activation names -> chainrule's.
 ACTIVATION_NAMES = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "identity"}
@@ -42,15 +46,15 @@ def _half_squared(out, target):
 
 
 def _pm1(labels, k):
-    return (2.0 * labels - 1.0).reshape(-1, 1)
+    return (2.0 * labels - 1.0).reshape(-1, 1).astype(DTYPE)
 
 
 def _one_hot(labels, k):
-    return np.eye(k)[labels]
+    return np.eye(k, dtype=DTYPE)[labels]
 
 
 def _column(values, k):
-    return np.asarray(values, dtype=np.float64).reshape(-1, 1)
+    return np.asarray(values, dtype=DTYPE).reshape(-1, 1)
 
 
 def _softmax(z):
@@ -89,7 +93,7 @@ HEADS = {h.name: h for h in (
     Head("tanh_mse", False, "tanh", _half_squared, _pm1, lambda o: o[:, 0],
          description="tanh output, labels -1/+1, loss 0.5(o-t)^2 (the reference)"),
     Head("sigmoid_bce", False, None, lambda o, t: nn.functional.binary_cross_entropy_with_logits(o, t),
-         lambda y, k: y.reshape(-1, 1).astype(np.float64), lambda o: 2 * _sigmoid(o[:, 0]) - 1,
+         lambda y, k: y.reshape(-1, 1).astype(DTYPE), lambda o: 2 * _sigmoid(o[:, 0]) - 1,
          description="sigmoid output, binary cross-entropy"),
     Head("softmax_ce", True, None, lambda o, t: nn.functional.cross_entropy(o, t), lambda y, k: y,
          lambda o: o[:, 0], probs=_softmax, description="softmax output, cross-entropy"),
@@ -164,7 +168,7 @@ def build_network(n_inputs, shape, head, activation="tanh", layer_activations=No
     blocks, linears = [], []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         last = i == len(sizes) - 2
-        linear = nn.Linear(a, b, init=w_init, bias_init=b_init, seed=rng, dtype="float64")
+        linear = nn.Linear(a, b, init=w_init, bias_init=b_init, seed=rng, dtype=DTYPE)
         layers = [linear]
         if last:
             if head.activation is not None:

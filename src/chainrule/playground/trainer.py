@@ -24,7 +24,7 @@ import numpy as np
 from .. import optim
 from ..autodiff.engine import no_grad
 from ..autodiff.tensor import Tensor
-from .network import build_network, head_for
+from .network import DTYPE, build_network, head_for
 from .points import Points, feature_matrix, seed_number
 from .settings import DATASETS, FEATURES, REG_DATASETS, SETTINGS, defaults, validate
 
@@ -134,8 +134,8 @@ class Trainer:
         self.epoch, self.pending = 0, np.zeros(0, dtype=np.int64)
         self.history = []
         k = pts.n_classes
-        self.F_train = feature_matrix(pts.X_train, self.features)
-        self.F_test = feature_matrix(pts.X_test, self.features)
+        self.F_train = feature_matrix(pts.X_train, self.features).astype(DTYPE)
+        self.F_test = feature_matrix(pts.X_test, self.features).astype(DTYPE)
         self.T_train = self.head.target(pts.y_train, k)
         self.T_test = self.head.target(pts.y_test, k)
         self.last_grads = [np.zeros(lin.weight.shape) for lin in self.net.linears]

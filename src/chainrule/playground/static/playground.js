@@ -76,7 +76,11 @@ function applyHidden() {
 
 // ---------- socket ----------
 function send(message) { if (app.ws && app.ws.readyState === 1) app.ws.send(JSON.stringify(message)); }
-function set(settings) { send({ cmd: "set", settings }); }
+function set(settings) {
+  // Optimistic: a second click before the server's answer builds on the first (the server's state wins later).
+  Object.assign(app.settings, settings);
+  send({ cmd: "set", settings });
+}
 function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   app.ws = new WebSocket(`${proto}://${location.host}/ws`);
@@ -89,7 +93,7 @@ function connect() {
 const HANDLERS = {
   state(m) {
     const first = app.state === null;
-    app.state = m; app.settings = m.settings;
+    app.state = m; app.settings = { ...m.settings };
     if (m.previews) app.previews = m.previews;
     if (first && app.pendingHash && Object.keys(app.pendingHash).length) { set(app.pendingHash); app.pendingHash = null; }
     syncControls(); writeHash(); drawDatasets();
@@ -108,7 +112,7 @@ const HANDLERS = {
     $("play").innerHTML = m.playing ? "&#x23F8;" : "&#x25B6;";
     drawMetrics(m.metrics); drawChart(); drawHeatmap(); drawNetwork();
   },
-  error(m) { showMessage(m.message, true); },
+  error(m) { showMessage(m.message, true); if (app.state) app.settings = { ...app.state.settings }; },
   export(m) { download(m); },
   explain(m) {
     app.explain = { ...m, epoch: app.frame ? app.frame.epoch : 0 };
