@@ -341,3 +341,16 @@ def test_frame_rate_benchmark_runs():
     finally:
         sys.path.pop(0)
     assert fps > 0 and eps >= fps and size > 10_000 and gap > 0
+
+
+def test_regression_and_regenerate(client):
+    with client.websocket_connect("/ws") as ws:
+        receive_until(ws, "frame")
+        ws.send_text(json.dumps({"cmd": "set", "settings": {"problem": "regression", "regDataset": "reg-gauss"}}))
+        state = receive_until(ws, "state", where=lambda s: s["problem"] == "regression")
+        assert len(state["train"]) == 600 and state["n_classes"] == 0
+        frame = receive_until(ws, "frame", where=lambda f: f["head"] == "linear_mse")
+        assert "test_rmse" in frame["metrics"] and "confusion" not in frame["metrics"]
+        ws.send_text(json.dumps({"cmd": "regenerate", "seed": "0.777"}))
+        again = receive_until(ws, "state", where=lambda s: s["settings"]["seed"] == "0.777")
+        assert again["train"] != state["train"]
