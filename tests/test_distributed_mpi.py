@@ -182,3 +182,37 @@ def test_cli_workers_gives_the_single_process_model(tmp_path):
     bad = subprocess.run(base + ["-o", "bad", "--workers", "2", "--lr", "-1"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.count("error:") == 1 and "Traceback" not in bad.stderr
+
+
+def test_a_killed_rank_is_named_and_the_run_resumes_to_the_uninterrupted_weights(tmp_path):
+    pytest.importorskip("safetensors")
+    import signal
+    import time
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    base = [sys.executable, "-m", "chainrule", "train", "circle", "--hidden", "8", "--epochs", "20", "-q",
+            "--no-plots", "--patience", "0", "--batch-size", "4", "--workers", "2"]
+    whole = subprocess.run(base + ["-o", "whole"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert whole.returncode == 0, whole.stderr
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    job = subprocess.Popen(base + ["-o", "cut"], cwd=tmp_path, env={**env, "CHAINRULE_RANK_PIDS": str(pids)},
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    checkpoint = tmp_path / "cut" / "checkpoint" / "checkpoint.safetensors"
+    deadline = time.monotonic() + 120
+    while not (checkpoint.exists() and len(list(pids.iterdir())) == 2) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim = next(int(p.name) for p in pids.iterdir() if p.read_text() == "1")
+    os.kill(victim, signal.SIGKILL)
+    out, err = job.communicate(timeout=120)
+    assert job.returncode == 2
+    assert [ln for ln in err.splitlines() if ln.startswith("error:")] == [
+        "error: rank 1 of 2 died (Killed (signal 9)); the job was ended: rerun with --resume to continue "
+        "from the last checkpoint"], err
+    assert "BAD TERMINATION" not in err
+    resumed = subprocess.run(base + ["-o", "cut", "--resume"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = (cr.load(str(tmp_path / d / "model.safetensors")).state_dict() for d in ("whole", "cut"))
+    for key in a:
+        np.testing.assert_array_equal(b[key], a[key])

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 
 import click
 
 from .._core import check_int
 from ._app import cli
 
-__all__ = ["world", "relaunch", "mpiexec_path"]
+__all__ = ["world", "relaunch", "mpiexec_path", "record_rank_pid", "PID_DIR_VAR"]
 
 # Rank and size as the MPI launchers put them in each process's environment (MPICH's Hydra,
 # Open MPI, and the PMIx standard), read without importing MPI.
@@ -52,15 +55,74 @@ def _without_workers(argv):
     return out
 
 
+#: Each rank writes a file named after its PID holding its rank into this folder, so that a
+#: launcher that sees a process die can say which rank it was.
+PID_DIR_VAR = "CHAINRULE_RANK_PIDS"
+
+
+def record_rank_pid(rank):
+    """Note this process's rank under :data:`PID_DIR_VAR` (when a launcher asked for it)."""
+    folder = os.environ.get(PID_DIR_VAR)
+    if folder and os.path.isdir(folder):
+        with open(os.path.join(folder, str(os.getpid())), "w") as f:
+            f.write(str(rank))
+
+
 def relaunch(workers, argv):
-    """Run this same command under ``mpiexec -n workers`` and return its exit code."""
+    """Run this same command under ``mpiexec -n workers`` and return its exit code.
+
+    MPICH reports a dead process with a banner naming its PID; that banner becomes one
+    ``error:`` line naming the rank, and the exit code 2.
+    """
     workers = check_int("--workers", workers)
     mpiexec = mpiexec_path()
     if mpiexec is None:
         raise ImportError("--workers needs mpiexec; install it with `pip install chainrule[mpi]` "
                           "(mpi4py and the mpich wheel)")
     cmd = [mpiexec, "-n", str(workers), sys.executable, "-m", "chainrule", *_without_workers(argv)]
-    return subprocess.call(cmd)
+    with tempfile.TemporaryDirectory(prefix="chainrule-ranks-") as own:
+        folder = os.environ.get(PID_DIR_VAR) or own
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+                                env={**os.environ, PID_DIR_VAR: folder})
+        seen = {}
+        copiers = [threading.Thread(target=_forward, args=(src, dst, seen), daemon=True)
+                   for src, dst in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr))]
+        for t in copiers:
+            t.start()
+        code = proc.wait()
+        for t in copiers:
+            t.join()
+        dead = (seen["pid"], seen.get("why", "killed")) if "pid" in seen else None
+        if dead is None:
+            return code
+        rank = _rank_of(folder, dead[0])
+        who = f"rank {rank} of {workers}" if rank is not None else f"a worker process (PID {dead[0]})"
+        sys.stderr.write(f"error: {who} died ({dead[1]}); the job was ended: rerun with --resume to continue "
+                         "from the last checkpoint\n")
+        return 2
+
+
+_BANNER = re.compile(r"^=+$|^=\s|^YOUR APPLICATION TERMINATED|^This typically refers|^Please see the FAQ")
+
+
+def _forward(stream, out, seen):
+    """Copy one of the job's streams through, except MPICH's dead-process banner, noting what it said."""
+    for line in stream:
+        if m := re.match(r"^=\s+PID (\d+) RUNNING AT", line):
+            seen["pid"] = int(m.group(1))
+        if m := re.match(r"^YOUR APPLICATION TERMINATED WITH THE EXIT STRING: (.*)", line):
+            seen["why"] = m.group(1).strip()
+        if not _BANNER.match(line):
+            out.write(line)
+            out.flush()
+
+
+def _rank_of(folder, pid):
+    try:
+        with open(os.path.join(folder, str(pid))) as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
 
 
 @cli.command()

@@ -40,7 +40,7 @@ from .._core import Registry, check
 from ..optim import OPTIMIZERS
 from ..train.loop import evaluate, fit
 from .outputs import OUTPUT_FILES, check_out_dir, write_text
-from .distributed import world
+from .distributed import record_rank_pid, world
 from .sources import load_source, target_column
 from .trained import LOSS_SPECS, TASK_METRICS, check_loss
 
@@ -214,6 +214,7 @@ def train_run(source, settings=None):
     loss, spec = _loss_for(settings, ds)
     parts = _split(ds, settings)
     rank, size = world()
+    record_rank_pid(rank)
     out = _out_dir(settings, ds) if rank == 0 else (settings.out or os.path.join("runs", ds.name))
     scaler_cls = SCALERS[settings.scaling]
     scaler = scaler_cls().fit(ds.X[parts["train"]]) if scaler_cls is not None else None

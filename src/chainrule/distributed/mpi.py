@@ -81,8 +81,8 @@ class DataParallel:
         spins = 0
         while not request.Test():
             spins += 1
-            if spins > 2000:  # past a short busy wait, yield the core to the other ranks
-                time.sleep(1e-4)
+            if spins > 200:  # past a short busy wait, yield the core to the other ranks
+                time.sleep(5e-5)
             if time.monotonic() > deadline:
                 self.abort(f"no answer from the other ranks within {self.timeout:g} s during {what}; "
                            "a rank may have died")
