@@ -337,10 +337,10 @@ def test_frame_rate_benchmark_runs():
     sys.path.insert(0, os.path.join(root, "benchmarks"))
     try:
         import bench_playground
-        fps, eps, size, gap = bench_playground.run({}, 0.2)
+        fps, eps, size, gap, free = bench_playground.run({}, 0.2)
     finally:
         sys.path.pop(0)
-    assert fps > 0 and eps >= fps and size > 10_000 and gap > 0
+    assert fps > 0 and eps >= fps and size > 10_000 and gap > 0 and free > 0
 
 
 def test_regression_and_regenerate(client):
