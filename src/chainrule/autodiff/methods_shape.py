@@ -244,6 +244,8 @@ class ShapeMethods:
             if sum(sizes) != n:
                 raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, not to the size {n} of dim {dim}")
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        # One getitem per piece for now: when a split/unbind primitive (one node, one stacking
+        # VJP) is in the registry, split, chunk and unbind should dispatch to it instead.
         return tuple(self[_at(d, slice(a, b), len(shape))] for a, b in zip(starts[:-1], starts[1:]))
 
     def chunk(self, chunks, dim=0):
