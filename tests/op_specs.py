@@ -181,3 +181,11 @@ SPECS = [
           ("pairs-odd", (2, 1, 5, 7), {"kernel_size": (2, 3), "stride": (1, 2)}),
       ]],
 ]
+# dropout: a fresh Generator seeded 3 per call draws the same mask each time, so finite differences apply.
+SPECS.append(OpSpec("dropout", [(4, 5)], lambda a: cr.nn.functional.dropout(a, 0.4, seed=3),
+                    lambda a: a * (np.random.default_rng(3).random((4, 5)) >= 0.4) / 0.6))
+# split / split_part: the pieces recombined with different weights, so every piece's gradient is checked.
+SPECS.append(OpSpec("split", [(3, 4)], lambda a: cr.stack([p * (k + 1.0) for k, p in enumerate(cr.unbind(a, 1))], axis=1),
+                    lambda a: a * np.arange(1.0, 5.0), label="unbind"))
+SPECS.append(OpSpec("split_part", [(5, 2)], lambda a: cr.concatenate([p * (k + 2.0) for k, p in enumerate(cr.split(a, [1, 3]))]),
+                    lambda a: a * np.array([2.0, 3, 3, 4, 4])[:, None], label="split"))

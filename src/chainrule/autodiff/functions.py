@@ -23,6 +23,7 @@ __all__ = [
     "reshape", "transpose", "broadcast_to", "concatenate", "stack", "linear",
     "softmax_cross_entropy", "conv2d", "max_pool2d", "zeros", "ones", "full", "eye", "arange", "linspace",
     "randn", "rand", "zeros_like", "ones_like", "randn_like", "rand_like", "rng",
+    "unbind", "split",
 ]
 
 
@@ -269,3 +270,56 @@ def _like(fn):
 
 
 zeros_like, ones_like, randn_like, rand_like = map(_like, [zeros, ones, randn, rand])
+
+
+def unbind(x, axis=0):
+    """The slices of ``x`` along ``axis`` as a tuple, with a backward pass in O(size).
+
+    Unlike ``[x[i] for i in range(n)]``, whose every slice sends back a zero array of
+    x's full size, the slices' gradients are gathered and written into one array.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> a, b = cr.unbind(x, axis=1)
+        >>> (a * 10 + b).sum().backward(); x.grad
+        array([[10.,  1.],
+               [10.,  1.]], dtype=float32)
+    """
+    whole = dispatch("split", x)
+    shape = whole.shape
+    if not shape:
+        raise ValueError("unbind: a 0-d tensor has no axis to unbind")
+    ax = _axis(axis, len(shape), "unbind")
+    head = (slice(None),) * ax
+    return tuple(dispatch("split_part", whole, key=i, index=head + (i,)) for i in range(shape[ax]))
+
+
+def split(x, sections, axis=0):
+    """Split ``x`` along ``axis`` like ``np.split``: ``sections`` equal parts or a list of indices.
+
+    The backward pass writes the parts' gradients into one array (see :func:`unbind`).
+
+    Example:
+        >>> import chainrule as cr
+        >>> [p.shape for p in cr.split(cr.zeros(2, 5), [1, 3], axis=1)]
+        [(2, 1), (2, 2), (2, 2)]
+    """
+    whole = dispatch("split", x)
+    ax = _axis(axis, len(whole.shape), "split")
+    n = whole.shape[ax]
+    if isinstance(sections, (int, np.integer)) and not isinstance(sections, bool):
+        if sections <= 0 or n % sections:
+            raise ValueError(f"split: {n} entries along axis {axis} cannot be split into {sections} equal parts")
+        cuts = list(range(0, n, n // sections))[1:]
+    else:
+        cuts = [int(c) for c in sections]
+    bounds = list(zip([0, *cuts], [*cuts, n]))
+    head = (slice(None),) * ax
+    return tuple(dispatch("split_part", whole, key=i, index=head + (slice(a, b),)) for i, (a, b) in enumerate(bounds))
+
+
+def _axis(axis, ndim, name):
+    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
+        raise ValueError(f"{name}: axis must be an integer in [{-ndim}, {ndim}), got {axis!r}")
+    return int(axis) % ndim

@@ -72,3 +72,5 @@ def get(name):
 
 # Importing the modules fills the registry; order does not matter.
 from . import elementwise, reduce, shape, nn, conv  # noqa: E402,F401
+from . import random  # noqa: E402,F401  (random ops: dropout)
+from . import split  # noqa: E402,F401  (unbind / split in O(size))
