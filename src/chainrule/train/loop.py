@@ -39,6 +39,7 @@ from .setup import (
     resolve_loss, resolve_metrics, resolve_optimizer, resolve_penalty,
 )
 from .._core import check_int, check_seed
+from ..autodiff.compile import BACKENDS, Compiled
 from ..autodiff.engine import no_grad
 from ..callbacks import TrainContext, make_callbacks
 from ..metrics import to_labels
@@ -157,9 +158,24 @@ def _split_validation(X, y, validation_split, seed):
     return (X[train], y[train]), (X[val], y[val])
 
 
-def _make_step(model, loss_fn, optimizer, penalty):
-    """One optimisation step on a batch; returns (loss array, penalty value, output array)."""
+def _make_step(model, loss_fn, optimizer, penalty, compile=False, keep_out=True):
+    """One optimisation step on a batch; returns (loss array, penalty value, output array).
+
+    ``compile`` True or a backend name records the step once per batch shape and replays it
+    (:func:`chainrule.compile`); the output is returned only when ``keep_out`` (metrics need it).
+    """
     zero, update = optimizer.zero_grad, optimizer.step
+    if compile:
+        def recorded(xb, yb):
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            pen = None if penalty is None else penalty(model)
+            zero()
+            (loss if pen is None else loss + pen).backward()
+            update()
+            return loss, 0.0 if pen is None else pen, out if keep_out else None
+
+        return Compiled(recorded, "numpy" if compile is True else compile, model)
     if penalty is None:
         def step(xb, yb):
             out = model(xb)
@@ -186,7 +202,8 @@ def _make_step(model, loss_fn, optimizer, penalty):
 class _Run:
     """One call of ``fit``: the prepared arrays, the step function, and the per-epoch work."""
 
-    def __init__(self, model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose):
+    def __init__(self, model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose,
+                 compile=False):
         self.model, self.epochs, self.shuffle = model, check_int("epochs", epochs), bool(shuffle)
         self.loss_fn, self.loss_name = resolve_loss(loss)
         self.optimizer = resolve_optimizer(optimizer, model)
@@ -195,7 +212,9 @@ class _Run:
         self.callbacks = make_callbacks(callbacks)
         if verbose and not any(isinstance(cb, ProgressBar) for cb in self.callbacks):
             self.callbacks.append(ProgressBar(verbose))
-        self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty)
+        if compile is not False and compile is not True and compile not in BACKENDS:
+            BACKENDS[compile]  # raises the one-sentence error listing the backends
+        self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty, compile, bool(self.specs))
         self.checkpoint_dir, self.settings = None, None
 
     def prepare(self, train, val, validation_split, batch_size, seed):
@@ -330,7 +349,7 @@ def _resolve_seed(seed, checkpoint_dir, resume):
 
 def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=None,
         shuffle=True, metrics=None, callbacks=None, seed=None, checkpoint_dir=None, resume=False,
-        regularization=None, verbose=1):
+        regularization=None, verbose=1, compile=False):
     """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.history.History`.
 
     Args:
@@ -355,6 +374,9 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         regularization: ``{"l2": 1e-4}``, ``("l1", 1e-5)`` or ``fn(model) -> Tensor``;
             logged separately as ``reg_loss``.
         verbose: 0 silent; 1 a progress bar on a terminal, else a line per epoch; 2 a line per epoch.
+        compile: True (or a backend name, "numpy" or "jax") records the training step once per
+            batch shape and replays it without building graphs (:func:`chainrule.compile`);
+            the weights after an epoch equal the eager ones.
 
     Shapes:
         X (n, features); y (n,) class indices for "cross_entropy", else the
@@ -373,7 +395,7 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         >>> len(h), h["accuracy"][-1] > 0.9
         (20, True)
     """
-    run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose)
+    run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose, compile)
     seed = _resolve_seed(seed, checkpoint_dir, resume)
     run.prepare(train, val, validation_split, batch_size, seed)
     if checkpoint_dir is not None:

@@ -1,0 +1,413 @@
+"""Compiled steps: record what a training (or inference) step does once, then replay it.
+
+``step = cr.compile(train_step)`` runs ``train_step`` eagerly on its first calls
+while a recorder notes every registry op (with its inputs as *slots*: the
+step's arguments, the tensors it captures such as parameters, and the results
+of earlier ops), every ``backward``, every ``zero_grad`` and every optimiser
+step. Later calls with inputs of the same shapes and dtypes replay that tape
+through a backend, without creating Tensors or graph Nodes:
+
+* ``"numpy"`` (default): the registry's kernels on arrays, with preallocated
+  ``out=`` buffers for the hot ops (linear, relu, softmax cross-entropy) and the
+  optimiser's own in-place update (:mod:`.compile_numpy`);
+* ``"jax"`` (optional extra ``chainrule[jax]``): the tape lowered to
+  ``jax.numpy`` inside ``jit``; :meth:`Compiled.epoch` runs a whole epoch's
+  batches as one ``lax.scan`` (:mod:`.compile_jax`).
+
+Guards. A tape is kept per *key*: the shapes and dtypes of the arguments, the
+grad mode and the train/eval flags of the ``model`` given to :func:`compile`;
+a new key records afresh (so a smaller last batch gets its own tape). Each key
+is recorded twice before it is replayed: if the two recordings differ (control
+flow or an array constant that depends on the data), compiling fails with one
+sentence saying where. Branching on a tensor's value (``if loss > 1:``) while
+recording raises at once. If the parameters' arrays are replaced (not updated
+in place), the key records again. Random ops (dropout) draw fresh numbers at
+every replay from the same generator, so a replay gives exactly the eager run.
+
+What is not replayed: Python side effects of the step other than chainrule
+ops, ``backward``, ``zero_grad`` and ``Optimizer.step`` (printing, counters,
+learning-rate changes made *inside* the step) happen only while recording.
+Gradients of the captured tensors are written into buffers that every replay
+reuses; returned tensors come back as NumPy arrays (copies).
+
+Example:
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule import nn, optim
+    >>> model = nn.Sequential(nn.Linear(4, 8, seed=0), nn.ReLU(), nn.Linear(8, 3, seed=1))
+    >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> def train_step(x, y):
+    ...     opt.zero_grad()
+    ...     loss = nn.functional.cross_entropy(model(x), y)
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> step = cr.compile(train_step)
+    >>> x, y = np.ones((5, 4), np.float32), np.array([0, 1, 2, 0, 1])
+    >>> losses = [float(step(x, y)) for _ in range(20)]
+    >>> losses[-1] < losses[0]
+    True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import Registry
+from .engine import GRAD_MODE
+from .tensor import Tensor
+
+__all__ = ["compile", "Compiled", "BACKENDS", "Tape"]
+
+#: Backends by name: each entry is ``build(tape) -> replay(args) -> outputs``, plus an optional
+#: ``epoch`` attribute for whole-epoch execution.
+BACKENDS = Registry("compile backend")
+
+_RECORDINGS_BEFORE_REPLAY = 2
+
+
+class Const:
+    """A value the tape holds as is (a Python number, a constant array, None)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return f"Const({type(self.value).__name__})"
+
+
+class Entry:
+    """One recorded op: inputs and array-valued attributes as slots, the output's slot and facts."""
+
+    __slots__ = ("op", "args", "attrs", "slot_attrs", "out", "needs", "shape", "dtype")
+
+    def __init__(self, op, args, attrs, slot_attrs, out, needs, shape, dtype):
+        self.op, self.args, self.attrs, self.slot_attrs = op, args, attrs, slot_attrs
+        self.out, self.needs, self.shape, self.dtype = out, needs, shape, dtype
+
+
+class Tape:
+    """What one call of a step did, with every array named by a slot number.
+
+    ``events`` lists, in order, ``("op", entry)``, ``("backward", root_slot, seed)``,
+    ``("zero", tensors)`` and ``("step", optimizer)``; ``leaves`` maps slots to the captured
+    tensors (read live at each replay), ``inputs`` gives the slot of each argument.
+    """
+
+    def __init__(self):
+        self.events, self.entries, self.leaves = [], [], {}
+        self.inputs, self.shapes, self.dtypes = [], [], []
+        self.output = None
+
+    @property
+    def n_slots(self):
+        return len(self.shapes)
+
+
+class _Recorder:
+    """Receives the engine's reports while the step runs eagerly, and builds a :class:`Tape`."""
+
+    def __init__(self, args):
+        self.tape = Tape()
+        self._slot_of = {}
+        self._keep = []  # keeps every slotted object alive, so ids stay unique while recording
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor) and a.requires_grad:
+                raise ValueError(f"compile: argument {i} requires grad; a compiled step differentiates with "
+                                 "respect to the tensors it captures (parameters), so pass inputs as arrays")
+            self.tape.inputs.append(self._new(a.data if isinstance(a, Tensor) else a, a) if _is_array(a) else None)
+
+    def _new(self, arr, obj):
+        k = self.tape.n_slots
+        self.tape.shapes.append(np.shape(arr))
+        self.tape.dtypes.append(np.asarray(arr).dtype if not isinstance(arr, np.ndarray) else arr.dtype)
+        self._slot_of[id(obj)] = k
+        if obj is not arr:
+            self._slot_of[id(arr)] = k
+        self._keep.append((obj, arr))
+        return k
+
+    def _ref(self, a):
+        """The slot of ``a``, a new leaf slot for a captured tensor, or a Const."""
+        k = self._slot_of.get(id(a))
+        if k is not None:
+            return k
+        if isinstance(a, Tensor):
+            k = None if a.requires_grad else self._slot_of.get(id(a.data))
+            if k is not None:  # a constant Tensor wrapping an input or an earlier result (no copy)
+                return k
+            if a._node is not None:
+                raise ValueError(f"compile: the step uses a tensor made by '{a._node.op.name}' before the step was "
+                                 "called; compute it inside the step, or pass it as an argument or detach() it")
+            k = self._new(a.data, a)
+            self.tape.leaves[k] = a
+            return k
+        return Const(a)
+
+    # reports from the engine -------------------------------------------
+    def on_op(self, op, args, attrs, out):
+        refs = tuple(self._ref(a) for a in args)
+        static, dynamic = {}, {}
+        for name, value in attrs.items():
+            k = self._slot_of.get(id(value)) if isinstance(value, np.ndarray) else None
+            (static.__setitem__(name, value) if k is None else dynamic.__setitem__(name, k))
+        node = out._node
+        entry = Entry(op, refs, static, dynamic, self._new(out.data, out), None if node is None else node.needs,
+                      out.data.shape, out.data.dtype)
+        self.tape.entries.append(entry)
+        self.tape.events.append(("op", entry))
+
+    def on_backward(self, root, seed):
+        k = self._slot_of.get(id(root))
+        if k is None or k in self.tape.leaves:
+            raise ValueError("compile: backward() is called on a tensor that the step did not compute")
+        self.tape.events.append(("backward", k, None if seed is None else np.array(seed)))
+
+    def on_zero(self, tensors):
+        self.tape.events.append(("zero", tuple(tensors)))
+
+    def on_step(self, optimizer):
+        self.tape.events.append(("step", optimizer))
+
+    def on_branch(self):
+        raise ValueError("compile: the step branches on a tensor's value (bool(tensor)) while it is recorded, so "
+                         "a replay would always take the recorded branch; decide outside the step or run it eagerly")
+
+    def finish(self, result):
+        self.tape.output = self._out(result)
+        return self.tape
+
+    def _out(self, r):
+        if isinstance(r, (tuple, list)):
+            return type(r)(self._out(v) for v in r)
+        if isinstance(r, dict):
+            return {k: self._out(v) for k, v in r.items()}
+        k = self._slot_of.get(id(r)) if isinstance(r, (Tensor, np.ndarray)) else None
+        return Const(r) if k is None else k
+
+
+def _is_array(a):
+    return isinstance(a, (Tensor, np.ndarray))
+
+
+def _record(fn, args, kwargs):
+    if GRAD_MODE.recorder is not None:
+        raise RuntimeError("compile: a compiled step cannot be called while another one is being recorded")
+    rec = _Recorder(args)
+    GRAD_MODE.recorder = rec
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        GRAD_MODE.recorder = None
+    return rec.finish(result), result
+
+
+# ---------------------------------------------------------------- guards
+def _same(a, b):
+    if a is b:
+        return True
+    if isinstance(a, np.random.Generator) and isinstance(b, np.random.Generator):
+        return True  # a fresh-entropy generator per call: the replay keeps drawing from the first
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape \
+            and a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _ref_same(a, b):
+    return (isinstance(a, Const) and isinstance(b, Const) and _same(a.value, b.value)) or (
+        not isinstance(a, Const) and a == b)
+
+
+def _event_diff(i, ea, eb):
+    """None if two recorded events agree, else a phrase saying how they differ."""
+    if ea[0] != eb[0]:
+        return f"event {i} is {ea[0]!r} in one call and {eb[0]!r} in the other"
+    if ea[0] == "op":
+        a, b = ea[1], eb[1]
+        if a.op is not b.op:
+            return f"op {i} is '{a.op.name}' in one call and '{b.op.name}' in the other"
+        if len(a.args) != len(b.args) or not all(_ref_same(x, y) for x, y in zip(a.args, b.args)):
+            return f"op {i} ('{a.op.name}') gets different inputs or constants (a NumPy value computed from the data?)"
+        if a.slot_attrs != b.slot_attrs or a.attrs.keys() != b.attrs.keys() or not all(
+                _same(a.attrs[k], b.attrs[k]) for k in a.attrs):
+            return f"op {i} ('{a.op.name}') gets different attributes"
+        if a.shape != b.shape or a.dtype != b.dtype or a.needs != b.needs:
+            return f"op {i} ('{a.op.name}') gives a different shape, dtype or gradient need"
+        return None
+    if ea[0] == "backward":
+        return None if ea[1] == eb[1] and _same(ea[2], eb[2]) else f"backward {i} starts elsewhere"
+    same = all(x is y for x, y in zip(ea[1], eb[1])) and len(ea[1]) == len(eb[1]) if ea[0] == "zero" \
+        else ea[1] is eb[1]
+    return None if same else f"event {i} ({ea[0]}) acts on different objects"
+
+
+def check_same(a, b):
+    """Raise ``ValueError`` if two recordings of one step differ; the tape is then not replayable."""
+    diff = None
+    if len(a.events) != len(b.events):
+        diff = f"one call recorded {len(a.events)} events and the other {len(b.events)}"
+    for i, (ea, eb) in enumerate(zip(a.events, b.events)):
+        diff = diff or _event_diff(i, ea, eb)
+    if diff is None and (a.leaves.keys() != b.leaves.keys() or any(a.leaves[k] is not b.leaves[k] for k in a.leaves)):
+        diff = "the captured tensors differ"
+    if diff is None and not _same_output(a.output, b.output):
+        diff = "the returned values differ in structure"
+    if diff:
+        raise ValueError(f"compile: two calls of the step with the same input shapes did different things ({diff}); "
+                         "its control flow or constants depend on the data, so it cannot be replayed")
+
+
+def _same_output(a, b):
+    if isinstance(a, Const) or isinstance(b, Const):
+        return isinstance(a, Const) and isinstance(b, Const) and _same(a.value, b.value)
+    if isinstance(a, (tuple, list, dict)):
+        return type(a) is type(b) and len(a) == len(b) and all(
+            _same_output(a[k], b[k]) for k in (a if isinstance(a, dict) else range(len(a))))
+    return a == b
+
+
+def _arg_key(a):
+    if isinstance(a, Tensor):
+        a = a.data
+    if isinstance(a, np.ndarray):
+        return (a.shape, a.dtype.str)
+    try:
+        hash(a)
+    except TypeError:
+        raise TypeError(f"compile: arguments must be arrays, Tensors or hashable constants, got "
+                        f"{type(a).__name__}") from None
+    return ("const", type(a).__name__, a)
+
+
+class _Modes:
+    """The train/eval flags of a model's modules, recomputed only when one of them may have changed."""
+
+    def __init__(self, model):
+        self.model, self._seen, self._key = model, None, ()
+
+    def key(self):
+        model = self.model
+        if model is None:
+            return ()
+        changes = type(model).mode_changes
+        if changes != self._seen:
+            self._seen, self._key = changes, tuple(m.training for m in model.modules())
+        return self._key
+
+
+class _Slot:
+    """One key's state: its recordings so far, then its replay function."""
+
+    __slots__ = ("tapes", "replay", "leaf_arrays")
+
+    def __init__(self):
+        self.tapes, self.replay, self.leaf_arrays = [], None, ()
+
+
+class Compiled:
+    """A step function compiled by :func:`compile`; call it like the original.
+
+    Attributes:
+        backend: the backend's name.
+        stats: ``{"recordings": n, "replays": n, "keys": n}`` so far.
+    """
+
+    def __init__(self, fn, backend="numpy", model=None):
+        if not callable(fn):
+            raise TypeError(f"compile: expected a callable step, got {type(fn).__name__}")
+        self.fn, self.backend, self._build = fn, backend, BACKENDS[backend]
+        self._modes = _Modes(model)
+        self._slots = {}
+        self.stats = {"recordings": 0, "replays": 0, "keys": 0}
+
+    def _slot(self, args):
+        key = (tuple(_arg_key(a) for a in args), GRAD_MODE.enabled, self._modes.key())
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = _Slot()
+            self.stats["keys"] += 1
+        return slot
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError("compile: pass the step's inputs positionally (keyword arguments are not part of the key)")
+        slot = self._slot(args)
+        if slot.replay is not None and all(t.data is d for t, d in slot.leaf_arrays):
+            self.stats["replays"] += 1
+            return slot.replay(args)
+        if slot.replay is not None:  # a captured tensor's array was replaced: its buffers are stale
+            slot.tapes, slot.replay = [], None
+        tape, result = _record(self.fn, args, kwargs)
+        self.stats["recordings"] += 1
+        if slot.tapes:
+            check_same(slot.tapes[-1], tape)
+        slot.tapes.append(tape)
+        if len(slot.tapes) >= _RECORDINGS_BEFORE_REPLAY:
+            slot.replay = self._build(tape)
+            slot.leaf_arrays = tuple((t, t.data) for t in tape.leaves.values())
+            slot.tapes = []
+        return result
+
+    def epoch(self, X, Y, batch_size, order=None):
+        """Run the step on every batch of ``(X, Y)`` in ``order``; returns the per-batch outputs.
+
+        The "jax" backend runs the full batches as one ``lax.scan``; others loop in Python.
+        """
+        n = len(X)
+        outs = []
+        for start in range(0, n, batch_size):
+            idx = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+            outs.append(self(X[idx], Y[idx]))
+        return outs
+
+    def __repr__(self):
+        return f"Compiled({getattr(self.fn, '__name__', 'step')}, backend={self.backend!r})"
+
+
+def compile(fn=None, *, backend="numpy", model=None):  # noqa: A001 - the name users expect
+    """Compile a step function: record it once per input shape, then replay it without Tensors.
+
+    Args:
+        fn: ``step(*arrays) -> Tensor | tuple | None``, e.g. zero_grad, forward, loss,
+            backward and optimiser step; or a no_grad forward for inference.
+        backend: a :data:`BACKENDS` name: "numpy" (default) or "jax" (needs jax).
+        model: the Module the step uses; its train/eval flags become part of the key,
+            so ``model.eval()`` switches to a separately recorded tape.
+
+    Returns:
+        a :class:`Compiled` callable (``compile(backend=...)`` without ``fn`` gives a decorator).
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> f = cr.compile(lambda x: (w * x).sum())
+        >>> [float(f(np.array([1.0, 1.0], np.float32))) for _ in range(3)]
+        [3.0, 3.0, 3.0]
+    """
+    if fn is None:
+        return lambda f: Compiled(f, backend, model)
+    return Compiled(fn, backend, model)
+
+
+def _numpy_backend(tape):
+    from .compile_numpy import build
+
+    return build(tape)
+
+
+def _jax_backend(tape):
+    from .compile_jax import build  # jax is imported only here
+
+    return build(tape)
+
+
+BACKENDS["numpy"] = _numpy_backend
+BACKENDS["jax"] = _jax_backend
