@@ -213,3 +213,36 @@ def test_import_chainrule_needs_no_jax():
     code = "import sys, chainrule; chainrule.compile; print('jax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_jax_backend_scans_an_epoch_to_the_eager_weights():
+    pytest.importorskip("jax", reason="the jax backend needs the optional extra chainrule[jax]")
+    models = [_mlp("float32", dropout=False)[0] for _ in range(2)]
+    opts = [_optimizer("adam", m) for m in models]
+    X, Y = _data((6,), "float32", n=64)
+    order = np.random.default_rng(3).permutation(64)
+    eager = _train_step(models[0], opts[0])
+    eager_losses = [float(eager(X[order[i:i + 16]], Y[order[i:i + 16]])) for i in range(0, 64, 16)]
+    compiled = cr.compile(_train_step(models[1], opts[1]), backend="jax")
+    losses = [float(v) for v in compiled.epoch(X, Y, 16, order)]  # 2 recorded steps, then one scan of 2
+    assert compiled.stats == {"recordings": 2, "replays": 0, "keys": 1}
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+    assert opts[1].state[0]["step"] == 4
+
+
+def test_jax_backend_refuses_what_it_cannot_lower():
+    pytest.importorskip("jax", reason="the jax backend needs the optional extra chainrule[jax]")
+    model = nn.Sequential(nn.Linear(6, 4, seed=0), nn.Dropout(0.5, seed=0))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    step = cr.compile(_train_step(model, opt), backend="jax")
+    X, Y = _data((6,), "float32", n=8)
+    step(X, Y)
+    with pytest.raises(ValueError, match="cannot lower op 'dropout' yet; use backend='numpy'"):
+        step(X, Y)
+    w = cr.tensor([1.0], requires_grad=True)
+    twice = cr.compile(lambda x: ((w * x).sum().backward(), (w * x).sum().backward()), backend="jax")
+    twice(np.ones(1, np.float32))
+    with pytest.raises(ValueError, match="supports a forward pass, optionally followed by one backward"):
+        twice(np.ones(1, np.float32))

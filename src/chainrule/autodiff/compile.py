@@ -357,19 +357,52 @@ class Compiled:
         return result
 
     def epoch(self, X, Y, batch_size, order=None):
-        """Run the step on every batch of ``(X, Y)`` in ``order``; returns the per-batch outputs.
+        """Run the step ``step(X[b], Y[b])`` on every batch b of one epoch; returns the outputs per batch.
 
-        The "jax" backend runs the full batches as one ``lax.scan``; others loop in Python.
+        Batches are ``order[i:i + batch_size]`` (or consecutive rows when ``order`` is None).
+        With the "jax" backend the full batches run as one ``lax.scan`` once their tape is
+        recorded; otherwise, and for a smaller last batch, the step is called batch by batch.
         """
         n = len(X)
-        outs = []
-        for start in range(0, n, batch_size):
-            idx = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+        full = n - n % batch_size
+        outs, start = [], 0
+        while start < n:
+            stop = min(start + batch_size, n)
+            idx = slice(start, stop) if order is None else order[start:stop]
+            scan = getattr(self._ready(X[idx], Y[idx]), "epoch", None) if stop <= full else None
+            if scan is not None and full - start > batch_size:
+                rows = slice(start, full) if order is None else order[start:full]
+                steps = (full - start) // batch_size
+                xb, yb = (np.ascontiguousarray(a[rows]).reshape(steps, batch_size, *a.shape[1:]) for a in (X, Y))
+                outs.extend(_per_step(scan([xb, yb]), steps))
+                start = full
+                continue
             outs.append(self(X[idx], Y[idx]))
+            start = stop
         return outs
+
+    def _ready(self, *args):
+        """The replay function for ``args``' key if it is recorded and still valid, else None."""
+        slot = self._slot(args)
+        if slot.replay is not None and all(t.data is d for t, d in slot.leaf_arrays):
+            return slot.replay
+        return None
 
     def __repr__(self):
         return f"Compiled({getattr(self.fn, '__name__', 'step')}, backend={self.backend!r})"
+
+
+def _per_step(value, steps):
+    """Split outputs stacked along a first axis of length ``steps`` into one output per step."""
+    if isinstance(value, (tuple, list)):
+        parts = [_per_step(v, steps) for v in value]
+        return [type(value)(p[i] for p in parts) for i in range(steps)]
+    if isinstance(value, dict):
+        parts = {k: _per_step(v, steps) for k, v in value.items()}
+        return [{k: p[i] for k, p in parts.items()} for i in range(steps)]
+    if isinstance(value, np.ndarray) and value.ndim and len(value) == steps:
+        return list(value)
+    return [value] * steps
 
 
 def compile(fn=None, *, backend="numpy", model=None):  # noqa: A001 - the name users expect

@@ -298,14 +298,12 @@ class _Run:
             _ckpt.save_checkpoint(self.checkpoint_dir, ctx, self.rng, self.callbacks, self.settings)
 
     def _train_pass(self, batch_cbs):
-        X, Y, bs, n, ctx = self.X, self.targets.values, self.batch_size, len(self.X), self.ctx
+        bs, n, ctx = self.batch_size, len(self.X), self.ctx
         order = self.rng.permutation(n) if self.shuffle else None
-        step, stash = self.step, ([] if self.specs else None)
+        stash = [] if self.specs else None
         total = reg = 0.0
         done, step0 = 0, ctx.step
-        for start in range(0, n, bs):
-            idx = slice(start, start + bs) if order is None else order[start:start + bs]
-            loss, pen, out = step(X[idx], Y[idx])
+        for start, (loss, pen, out) in zip(range(0, n, bs), self._results(order, batch_cbs)):
             nb = min(bs, n - start)
             total += float(loss) * nb
             reg += float(pen) * nb
@@ -326,6 +324,14 @@ class _Run:
         if stash:
             logs.update(self._train_scores(stash, order, seen))
         return logs
+
+    def _results(self, order, batch_cbs):
+        """Each batch's (loss, penalty, output), lazily: the loop may stop after any batch."""
+        X, Y, bs, step = self.X, self.targets.values, self.batch_size, self.step
+        if isinstance(step, Compiled) and not batch_cbs:  # a backend may run the epoch at once
+            return step.epoch(X, Y, bs, order)
+        return (step(X[idx], Y[idx]) for idx in (
+            slice(i, i + bs) if order is None else order[i:i + bs] for i in range(0, len(X), bs)))
 
     def _train_scores(self, stash, order, seen):
         from .setup import Targets
