@@ -233,8 +233,8 @@ class _Run:
             Xv = prepare_inputs(self.model, Xv, "val X")
             self.val = (Xv, prepare_targets(self.model, self.loss_fn, self.loss_name, Xv, yv, "val y"))
         self.rng = np.random.default_rng(seed)
-        self.settings = {"seed": seed, "batch_size": self.batch_size, "shuffle": self.shuffle,
-                         "data": _ckpt.data_fingerprint(self.X, self.targets.values)}
+        # The data's fingerprint is added by restore(): only checkpoints need it.
+        self.settings = {"seed": seed, "batch_size": self.batch_size, "shuffle": self.shuffle}
         steps = -(-len(self.X) // self.batch_size)
         self.ctx = TrainContext(self.model, self.optimizer, self.epochs, steps, self.val is not None)
 
@@ -243,6 +243,7 @@ class _Run:
 
         require_safetensors()  # fail now, not after the first epoch's work
         self.checkpoint_dir = checkpoint_dir
+        self.settings["data"] = _ckpt.data_fingerprint(self.X, self.targets.values)
         saved = _ckpt.read_settings(checkpoint_dir)
         if saved is None:
             return
