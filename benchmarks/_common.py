@@ -129,6 +129,15 @@ def sklearn_or_none():
     return MLPClassifier
 
 
+def jax_or_none():
+    """The jax module (CPU, float32), or None when it cannot be imported."""
+    try:
+        import jax
+    except Exception:
+        return None
+    return jax
+
+
 @contextlib.contextmanager
 def thread_limit(n):
     """Limit BLAS/OpenMP pools (threadpoolctl) and torch's intra-op pool to ``n`` threads.

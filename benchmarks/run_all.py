@@ -7,6 +7,8 @@ Sections (``--only`` picks some; the default is all):
 * ``train``: training throughput (:mod:`bench_train`) and peak memory
   (:mod:`bench_memory`);
 * ``mnist``: seconds to a test accuracy on MNIST (:mod:`bench_mnist`);
+* ``nets``: an LSTM at three sequence lengths, a digits CNN and LeNet-5 on MNIST
+  against PyTorch eager (:mod:`bench_nets`);
 * ``memory`` and ``profile`` alone, for convenience.
 
 The report is printed and written to ``benchmarks/results/latest.md`` (the
@@ -35,10 +37,11 @@ SECTIONS = {
     "ops": ("bench_ops", "profile_step"),
     "train": ("bench_train", "bench_memory"),
     "mnist": ("bench_mnist",),
+    "nets": ("bench_nets",),
     "memory": ("bench_memory",),
     "profile": ("profile_step",),
 }
-ORDER = ("bench_ops", "profile_step", "bench_train", "bench_memory", "bench_mnist")
+ORDER = ("bench_ops", "profile_step", "bench_train", "bench_memory", "bench_mnist", "bench_nets")
 
 
 def _git_commit():
@@ -72,7 +75,7 @@ def header(quick, modules):
 def run(quick=False, only=None):
     """Run the chosen sections; return the report as one string."""
     wanted = set()
-    for key in only or ("ops", "train", "mnist"):
+    for key in only or ("ops", "train", "mnist", "nets"):
         wanted.update(SECTIONS[key])
     modules = [m for m in ORDER if m in wanted]
     lines = header(quick, modules)

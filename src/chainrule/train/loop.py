@@ -199,6 +199,15 @@ def _make_step(model, loss_fn, optimizer, penalty, compile=False, keep_out=True)
     return step_with_penalty
 
 
+def _compiled_step(model, loss_fn, optimizer, penalty, compile, keep_out):
+    """fit's compiled step, kept on the optimiser so that later fit calls replay instead of re-recording."""
+    key = (id(model), loss_fn, compile, keep_out)
+    cache = optimizer.__dict__.setdefault("_compiled_steps", {})
+    if penalty is not None or key not in cache:  # a penalty callable is new in every call
+        cache[key] = _make_step(model, loss_fn, optimizer, penalty, compile, keep_out)
+    return cache[key]
+
+
 class _Run:
     """One call of ``fit``: the prepared arrays, the step function, and the per-epoch work."""
 
@@ -214,7 +223,8 @@ class _Run:
             self.callbacks.append(ProgressBar(verbose))
         if compile is not False and compile is not True and compile not in BACKENDS:
             BACKENDS[compile]  # raises the one-sentence error listing the backends
-        self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty, compile, bool(self.specs))
+        self.step = _compiled_step(model, self.loss_fn, self.optimizer, self.penalty, compile, bool(self.specs)) \
+            if compile else _make_step(model, self.loss_fn, self.optimizer, self.penalty)
         self.checkpoint_dir, self.settings = None, None
 
     def prepare(self, train, val, validation_split, batch_size, seed):
