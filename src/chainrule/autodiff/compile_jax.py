@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compile import Const
+from .tape import Const
 from ..optim.rules import SGD, Adam, AdamW
 
 __all__ = ["build", "LOWERINGS", "UPDATES"]

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compile import Const
+from .tape import Const
 from .engine import unbroadcast
 from .ops.nn import _label_error
 from .tensor import Tensor
