@@ -145,7 +145,8 @@ def _plan(quick):
             (BIG, xb, yb, 128, 7)]
 
 
-def run(quick=False, threads=(1, 2)):
+def run(quick=False, threads=None):
+    threads = threads or _common.bench_threads()
     """The training-throughput section of the report, as Markdown lines."""
     rows, paths, skipped = [], {}, set()
     for spec, x, y, batch, epochs in _plan(quick):
