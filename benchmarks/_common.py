@@ -129,6 +129,20 @@ def sklearn_or_none():
     return MLPClassifier
 
 
+def bench_threads():
+    """BLAS thread counts to measure: ``BENCH_THREADS`` ("1" or "1,2"; default both)."""
+    return tuple(int(t) for t in os.environ.get("BENCH_THREADS", "1,2").split(","))
+
+
+def jax_or_none():
+    """The jax module (CPU, float32), or None when it cannot be imported."""
+    try:
+        import jax
+    except Exception:
+        return None
+    return jax
+
+
 @contextlib.contextmanager
 def thread_limit(n):
     """Limit BLAS/OpenMP pools (threadpoolctl) and torch's intra-op pool to ``n`` threads.

@@ -141,7 +141,8 @@ def mlp_table(torch, threads, number, repeats, quick=False):
     return md_table(headers, rows), t
 
 
-def run(quick=False, threads=(1, 2)):
+def run(quick=False, threads=None):
+    threads = threads or _common.bench_threads()
     """The ops section of the report, as Markdown lines."""
     torch = _common.torch_or_none()
     number, repeats = (300, 5) if quick else (3000, 15)

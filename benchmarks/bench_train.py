@@ -21,6 +21,7 @@ Run: ``python benchmarks/bench_train.py [--quick]``.
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 
@@ -34,7 +35,12 @@ from reference_numpy import he_uniform
 # within two epochs; at these rates all contenders stay in lockstep (|Δw| ~ 1e-6).
 DIGITS = {"name": "digits", "sizes": (64, 128, 64, 10), "lr": {1: 0.01, 32: 0.05, 256: 0.1}}
 BIG = {"name": "big", "sizes": (784, 512, 512, 10), "lr": {128: 0.01}}
-ORDER = ("NumPy (hand)", "chainrule", LOOP_NAME, "PyTorch", "scikit-learn")
+ORDER = ("NumPy (hand)", "chainrule", LOOP_NAME, "chainrule compiled (numpy)", "chainrule compiled (jax)",
+         "JAX scan", "JAX jitted step", "PyTorch", "scikit-learn")
+WHICH = ("numpy", "chainrule", "chainrule-loop", "chainrule-numpy", "chainrule-jax", "jax-scan", "jax-step",
+         "torch", "sklearn")
+JITTED = ("chainrule compiled (jax)", "JAX scan", "JAX jitted step")  # compile in their first epochs
+WARM_EPOCHS = 3
 
 
 def synthetic_data(n, sizes, seed=0):
@@ -47,9 +53,19 @@ def synthetic_data(n, sizes, seed=0):
 
 
 def _warm_up(contenders, x, y, perm, batch):
-    """A few batches each, so first-call costs (allocators, lazy imports) are not timed."""
+    """A few batches each, so first-call costs (allocators, lazy imports) are not timed.
+
+    Jitted contenders run three whole epochs instead (a scan compiles per epoch length, and a
+    compiled chainrule step records each batch shape twice eagerly before it compiles); returns
+    their seconds.
+    """
+    spent = {}
     for c in contenders:
-        c.train_epoch(x, y, perm[: min(len(perm), 4 * batch)], batch)
+        t0 = time.perf_counter()
+        for _ in range(WARM_EPOCHS if c.name in JITTED else 1):
+            c.train_epoch(x, y, perm if c.name in JITTED else perm[: min(len(perm), 4 * batch)], batch)
+        spent[c.name] = time.perf_counter() - t0
+    return spent
 
 
 def _max_drift(contenders):
@@ -76,9 +92,9 @@ def train_setting(x, y, spec, batch, epochs, threads, seed=0, quick=False):
     n_classes = spec["sizes"][-1]
     with _common.thread_limit(threads):
         weights, biases = he_uniform(spec["sizes"], seed=seed)
-        contenders, skipped = make_all(weights, biases, spec["lr"][batch], n_classes)
+        contenders, skipped = make_all(weights, biases, spec["lr"][batch], n_classes, which=WHICH)
         rng = np.random.default_rng(seed + 1)
-        _warm_up(contenders, x, y, rng.permutation(len(x)), batch)
+        warm = _warm_up(contenders, x, y, rng.permutation(len(x)), batch)
         times = {c.name: [] for c in contenders}
         for epoch in range(epochs):
             perm = rng.permutation(len(x))
@@ -87,8 +103,10 @@ def train_setting(x, y, spec, batch, epochs, threads, seed=0, quick=False):
             for name, t in interleaved(tasks, 1, offset=epoch, settle=settle).items():
                 times[name] += t
         acc = {c.name: c.accuracy(x, y) for c in contenders}
+    # Compile time: the warm-up epochs minus as many ordinary ones.
+    compile_s = {k: warm[k] - WARM_EPOCHS * median(times[k]) for k in JITTED if k in warm}
     return {"times": times, "paths": {c.name: c.path for c in contenders}, "acc": acc,
-            "drift": _max_drift(contenders), "skipped": skipped}
+            "drift": _max_drift(contenders), "skipped": skipped, "compile": compile_s}
 
 
 def _row(label, batch, threads, n, res):
@@ -96,17 +114,24 @@ def _row(label, batch, threads, n, res):
     t = {k: median(v) for k, v in res["times"].items()}
     rate = [f"{n / t[k]:,.0f}" if k in t else "-" for k in ORDER]
     cr_t = t.get("chainrule")
-    ratios = [fmt_ratio(cr_t, t.get(ORDER[0])), fmt_ratio(t.get(LOOP_NAME), t.get(ORDER[0])),
+    ref = t.get(ORDER[0])
+    ratios = [fmt_ratio(cr_t, ref), fmt_ratio(t.get(LOOP_NAME), ref),
+              fmt_ratio(t.get("chainrule compiled (numpy)"), ref), fmt_ratio(t.get("JAX scan"), ref),
+              fmt_ratio(t.get("chainrule compiled (jax)"), t.get("JAX scan")),
+              fmt_ratio(t.get("JAX jitted step"), ref),
               fmt_ratio(t.get("PyTorch"), cr_t), fmt_ratio(t.get("scikit-learn"), cr_t)]
     accs = list(res["acc"].values())
     acc = f"{min(accs):.3f}-{max(accs):.3f}" if accs else "-"
     drift = "-" if res["drift"] is None else f"{res['drift']:.1e}"
-    return [label, batch, threads, *rate, *ratios, acc, drift]
+    jit = ", ".join(f"{k.split(' (')[0] if k.startswith('chainrule') else k} {v:.1f}"
+                    for k, v in res.get("compile", {}).items())
+    return [label, batch, threads, *rate, *ratios, acc, drift, jit or "-"]
 
 
 HEADERS = ["workload", "batch", "BLAS threads", *[f"{k} samples/s" for k in ORDER],
-           "chainrule / NumPy", "own loop / NumPy", "PyTorch / chainrule", "sklearn / chainrule",
-           "train acc (all)", "max |Δw| vs NumPy"]
+           "chainrule / NumPy", "own loop / NumPy", "compiled numpy / NumPy", "JAX scan / NumPy",
+           "compiled jax / JAX scan", "JAX step / NumPy", "PyTorch / chainrule", "sklearn / chainrule",
+           "train acc (all)", "max |Δw| vs NumPy", "compile s (jitted)"]
 
 
 def _plan(quick):
@@ -120,7 +145,8 @@ def _plan(quick):
             (BIG, xb, yb, 128, 7)]
 
 
-def run(quick=False, threads=(1, 2)):
+def run(quick=False, threads=None):
+    threads = threads or _common.bench_threads()
     """The training-throughput section of the report, as Markdown lines."""
     rows, paths, skipped = [], {}, set()
     for spec, x, y, batch, epochs in _plan(quick):

@@ -195,7 +195,8 @@ class ChainruleContender(_Contender):
 
     name = "chainrule"
 
-    def __init__(self, weights, biases, lr, prefer_api=True, use_fit=True):
+    def __init__(self, weights, biases, lr, prefer_api=True, use_fit=True, compile=False):
+        self.compile = compile
         self.net = None
         reason = "chainrule.nn/optim not available"
         if prefer_api:
@@ -210,17 +211,24 @@ class ChainruleContender(_Contender):
         self.fit, fit_name = _usable_fit() if use_fit and isinstance(self.net, _ApiNet) else (None, "")
         if not use_fit:
             self.name = LOOP_NAME
+        if compile:
+            self.name = f"chainrule compiled ({compile})"
         if self.fit is not None:
             # One call per epoch charges fit's per-call set-up and our copy of the epoch's rows
             # to every epoch; the report states both.
             self.path += f" via {fit_name} (one call per epoch on the epoch's rows, copied in the shared order)"
+            if compile:
+                self.path += f", compile={compile!r}"
 
     def train_epoch(self, x, y, perm, batch_size):
         net = self.net
+        if self.compile == "jax":  # the compiled step's own epoch (one lax.scan), without fit's fixed cost
+            self._compiled_step().epoch(x, y, batch_size, perm)
+            return
         if self.fit is not None:
             # fit owns the batching; the epoch's rows in our order, unshuffled, keep batches equal.
             self.fit(net.model, net.loss_fn, net.opt, (x[perm], y[perm]), epochs=1, batch_size=batch_size,
-                     shuffle=False, verbose=0)
+                     shuffle=False, verbose=0, **self._compile_arg())
             return
         step = net.step
         for i in range(0, len(perm), batch_size):
@@ -232,7 +240,25 @@ class ChainruleContender(_Contender):
         if self.fit is None:
             return super().train_native(x, y, epochs, batch_size, seed)
         self.fit(self.net.model, self.net.loss_fn, self.net.opt, (x, y), epochs=epochs,
-                 batch_size=batch_size, shuffle=True, seed=seed, verbose=0)
+                 batch_size=batch_size, shuffle=True, seed=seed, verbose=0, **self._compile_arg())
+
+    def _compiled_step(self):
+        if getattr(self, "_step", None) is None:
+            net = self.net
+
+            def step(xb, yb):
+                net.opt.zero_grad()
+                loss = net.loss_fn(net.model(xb), yb)
+                loss.backward()
+                net.opt.step()
+                return loss
+
+            self._step = cr.compile(step, backend=self.compile, model=net.model)
+            self.path = self.path.split(" via ")[0] + f" via cr.compile(step, backend={self.compile!r}).epoch"
+        return self._step
+
+    def _compile_arg(self):
+        return {"compile": self.compile} if self.compile else {}
 
     def accuracy(self, x, y):
         with cr.no_grad():
@@ -360,6 +386,86 @@ class SklearnContender(_Contender):
         return [c.T.copy() for c in self.clf.coefs_], [b.copy() for b in self.clf.intercepts_]
 
 
+class _JaxMLP(_Contender):
+    """Hand-written JAX: the same MLP, softmax cross-entropy and plain SGD, jitted."""
+
+    def __init__(self, jax, weights, biases, lr):
+        import jax.numpy as jnp
+
+        self.jax, self.jnp = jax, jnp
+        self.state = [(jnp.asarray(w), jnp.asarray(b)) for w, b in zip(weights, biases)]
+        self.lr = lr
+        self._cache = (None, None, None)
+
+        def loss(params, x, y):
+            h = x
+            for i, (w, b) in enumerate(params):
+                h = h @ w.T + b
+                if i < len(params) - 1:
+                    h = jnp.maximum(h, 0)
+            z = h - h.max(axis=1, keepdims=True)
+            return (jnp.log(jnp.exp(z).sum(axis=1)) - jnp.take_along_axis(z, y[:, None], axis=1)[:, 0]).mean()
+
+        def step(params, x, y):
+            grads = jax.grad(loss)(params, x, y)
+            return [(w - lr * gw, b - lr * gb) for (w, b), (gw, gb) in zip(params, grads)]
+
+        def epoch(params, xs, ys):
+            return jax.lax.scan(lambda p, batch: (step(p, *batch), None), params, (xs, ys))[0]
+
+        self.step, self.epoch = jax.jit(step), jax.jit(epoch)
+
+    def _arrays(self, x, y):
+        if self._cache[0] is not x:
+            self._cache = (x, self.jnp.asarray(x), self.jnp.asarray(y))
+        return self._cache[1], self._cache[2]
+
+    def accuracy(self, x, y):
+        h = self.jnp.asarray(x)
+        for i, (w, b) in enumerate(self.state):
+            h = h @ w.T + b
+            if i < len(self.state) - 1:
+                h = self.jnp.maximum(h, 0)
+        return float((np.asarray(h).argmax(axis=1) == y).mean())
+
+    def params(self):
+        return [np.array(w) for w, _ in self.state], [np.array(b) for _, b in self.state]
+
+
+class JaxScanContender(_JaxMLP):
+    """JAX with the epoch's full batches in one jitted ``lax.scan`` (the fastest CPU form), tail jitted."""
+
+    name = "JAX scan"
+    path = "jax.jit(lax.scan over the epoch's batches) + jitted step for a smaller last batch"
+
+    def train_epoch(self, x, y, perm, batch_size):
+        full = len(perm) - len(perm) % batch_size
+        steps = full // batch_size
+        if steps:
+            xs = x[perm[:full]].reshape(steps, batch_size, -1)
+            ys = y[perm[:full]].reshape(steps, batch_size)
+            self.state = self.epoch(self.state, xs, ys)
+        if full < len(perm):
+            self.state = self.step(self.state, x[perm[full:]], y[perm[full:]])
+        self.jax.block_until_ready(self.state)
+
+
+class JaxStepContender(_JaxMLP):
+    """Typical JAX: a jitted step called from a Python loop, batches indexed eagerly."""
+
+    name = "JAX jitted step"
+    path = "jax.jit(step) in a Python loop, x[idx] on device arrays"
+
+    def train_epoch(self, x, y, perm, batch_size):
+        xt, yt = self._arrays(x, y)
+        perm_t = self.jnp.asarray(perm)
+        state = self.state
+        for i in range(0, len(perm), batch_size):
+            idx = perm_t[i:i + batch_size]
+            state = self.step(state, xt[idx], yt[idx])
+        self.state = self.jax.block_until_ready(state)
+
+
 def make_all(weights, biases, lr, n_classes, which=None):
     """Fresh contenders from the same initial arrays; absent libraries are skipped.
 
@@ -384,6 +490,18 @@ def make_all(weights, biases, lr, n_classes, which=None):
                 skipped.append("PyTorch: not importable")
             else:
                 out.append(TorchContender(torch, weights, biases, lr))
+        elif key in ("chainrule-numpy", "chainrule-jax"):
+            backend = key.split("-")[1]
+            if backend == "jax" and _common.jax_or_none() is None:
+                skipped.append("chainrule compiled (jax): jax not importable")
+            else:
+                out.append(ChainruleContender(weights, biases, lr, compile=backend))
+        elif key in ("jax-scan", "jax-step"):
+            jax = _common.jax_or_none()
+            if jax is None:
+                skipped.append(f"{key}: jax not importable")
+            else:
+                out.append((JaxScanContender if key == "jax-scan" else JaxStepContender)(jax, weights, biases, lr))
         elif key == "sklearn":
             mlp = _common.sklearn_or_none()
             if mlp is None:

@@ -7,6 +7,10 @@ Sections (``--only`` picks some; the default is all):
 * ``train``: training throughput (:mod:`bench_train`) and peak memory
   (:mod:`bench_memory`);
 * ``mnist``: seconds to a test accuracy on MNIST (:mod:`bench_mnist`);
+* ``nets``: an LSTM at three sequence lengths, a digits CNN and LeNet-5 on MNIST
+  against PyTorch eager (:mod:`bench_nets`);
+* ``numba``: a whole epoch in one ``njit`` function, the best case of a Numba backend
+  (:mod:`numba_experiment`);
 * ``memory`` and ``profile`` alone, for convenience.
 
 The report is printed and written to ``benchmarks/results/latest.md`` (the
@@ -35,10 +39,12 @@ SECTIONS = {
     "ops": ("bench_ops", "profile_step"),
     "train": ("bench_train", "bench_memory"),
     "mnist": ("bench_mnist",),
+    "nets": ("bench_nets",),
+    "numba": ("numba_experiment",),
     "memory": ("bench_memory",),
     "profile": ("profile_step",),
 }
-ORDER = ("bench_ops", "profile_step", "bench_train", "bench_memory", "bench_mnist")
+ORDER = ("bench_ops", "profile_step", "bench_train", "bench_memory", "bench_mnist", "bench_nets", "numba_experiment")
 
 
 def _git_commit():
@@ -72,7 +78,7 @@ def header(quick, modules):
 def run(quick=False, only=None):
     """Run the chosen sections; return the report as one string."""
     wanted = set()
-    for key in only or ("ops", "train", "mnist"):
+    for key in only or ("ops", "train", "mnist", "nets", "numba"):
         wanted.update(SECTIONS[key])
     modules = [m for m in ORDER if m in wanted]
     lines = header(quick, modules)

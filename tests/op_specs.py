@@ -284,8 +284,8 @@ SPECS += [
         ("getitem", "diagonal-3d", [(2, 3, 4)], lambda a: a.diagonal(-1, 1, 2), lambda a: np.diagonal(a, -1, 1, 2)),
         ("where", "diag", [(3,)], lambda a: a.diag(-1), lambda a: np.diag(a, -1)),
         ("getitem", "trace", [(3, 3)], lambda a: a.trace(), np.trace),
-        ("getitem", "split", [(5, 2)], lambda a: a.split([2, 3])[1] * 2, lambda a: a[2:] * 2),
-        ("getitem", "unbind", [(3, 2)], lambda a: a.unbind(1)[1], lambda a: a[:, 1]),
+        ("split_part", "split", [(5, 2)], lambda a: a.split([2, 3])[1] * 2, lambda a: a[2:] * 2),
+        ("split_part", "unbind", [(3, 2)], lambda a: a.unbind(1)[1], lambda a: a[:, 1]),
         ("transpose", "swap", [(2, 3, 4)], lambda a: a.transpose(0, 2), lambda a: np.swapaxes(a, 0, 2)),
         ("transpose", "moveaxis", [(2, 3, 4)], lambda a: a.moveaxis(0, -1), lambda a: np.moveaxis(a, 0, -1)),
         ("reshape", "flatten", [(2, 3, 4)], lambda a: a.flatten(1, 2), lambda a: a.reshape(2, 12)),
@@ -314,3 +314,11 @@ SPECS += [
            lambda a: 0 * a[0, 0], label="singular"),
     OpSpec("slogdet", [(3, 3)], lambda a: cr.linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1]),
 ]
+# dropout: a fresh Generator seeded 3 per call draws the same mask each time, so finite differences apply.
+SPECS.append(OpSpec("dropout", [(4, 5)], lambda a: cr.nn.functional.dropout(a, 0.4, seed=3),
+                    lambda a: a * (np.random.default_rng(3).random((4, 5)) >= 0.4) / 0.6))
+# split / split_part: the pieces recombined with different weights, so every piece's gradient is checked.
+SPECS.append(OpSpec("split", [(3, 4)], lambda a: cr.stack([p * (k + 1.0) for k, p in enumerate(cr.unbind(a, 1))], axis=1),
+                    lambda a: a * np.arange(1.0, 5.0), label="unbind"))
+SPECS.append(OpSpec("split_part", [(5, 2)], lambda a: cr.concatenate([p * (k + 2.0) for k, p in enumerate(cr.split(a, [1, 2, 2]))]),
+                    lambda a: a * np.array([2.0, 3, 3, 4, 4])[:, None], label="split"))

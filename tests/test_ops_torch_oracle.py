@@ -232,6 +232,12 @@ ROWS += [
     Row("split", lambda a: a.split([1, 3], dim=0), lambda a: T.split(a, [1, 3], dim=0), [(_r(4, 2),)]),
     Row("chunk", lambda a: a.chunk(3, dim=-1), lambda a: T.chunk(a, 3, dim=-1), [(_r(2, 7),), (_r(2, 3),)]),
     Row("unbind", lambda a: a.unbind(1), lambda a: T.unbind(a, 1), [(_r(2, 3, 2),)]),
+    # split_part is the piece op behind split/chunk/unbind: its pieces' sum against torch's
+    Row("split_part", lambda a: a.split([2, 1, 2], dim=1)[0] * 2 + a.split([2, 1, 2], dim=1)[2],
+        lambda a: T.split(a, [2, 1, 2], dim=1)[0] * 2 + T.split(a, [2, 1, 2], dim=1)[2], [(_r(3, 5),)]),
+    # dropout with p=0 in training mode, and any p in eval mode, is the identity in both libraries
+    Row("dropout", lambda a: cr.nn.functional.dropout(a, 0.0, seed=0), lambda a: T.nn.functional.dropout(a, 0.0),
+        [(_r(3, 4),)]),
     Row("transpose", lambda a: a.transpose(0, 1), lambda a: a.transpose(0, 1), [(_r(3, 4),)]),
     Row("transpose", lambda a: a.transpose(-1, 0), lambda a: a.transpose(-1, 0), [(_r(2, 3, 4),)]),
     Row("t", lambda a: a.t(), lambda a: a.t(), [(_r(3, 4),), (_r(3),)]),

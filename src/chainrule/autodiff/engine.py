@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import heapq
 import itertools
 
 import numpy as np
@@ -31,10 +32,13 @@ __all__ = ["Node", "backward", "unbroadcast", "no_grad", "enable_grad", "is_grad
 
 
 class _GradMode:
-    __slots__ = ("enabled",)
+    # ``recorder`` is None except while chainrule.autodiff.compile records a step:
+    # then every op, backward and optimiser step is reported to it.
+    __slots__ = ("enabled", "recorder")
 
     def __init__(self):
         self.enabled = True
+        self.recorder = None
 
 
 GRAD_MODE = _GradMode()
@@ -175,30 +179,6 @@ def _freed(node):
     )
 
 
-def _seq(t):
-    return t._node.seq
-
-
-def _nodes_newest_first(root):
-    """Non-leaf tensors reachable from ``root`` through inputs that need gradients.
-
-    Sorted by creation order, newest first: an op is always created after its
-    inputs, so this is a reverse topological order without a post-order walk.
-    """
-    found, seen, stack = [root], {id(root)}, [root]
-    while stack:
-        node = stack.pop()._node
-        if node.inputs is None:
-            raise _freed(node)
-        for inp, need in zip(node.inputs, node.needs):
-            if need and inp._node is not None and id(inp) not in seen:
-                seen.add(id(inp))
-                found.append(inp)
-                stack.append(inp)
-    found.sort(key=_seq, reverse=True)
-    return found
-
-
 def backward(root, grad=None, retain_graph=False, hook=None):
     """Back-propagate from ``root`` into every leaf that requires a gradient.
 
@@ -212,23 +192,44 @@ def backward(root, grad=None, retain_graph=False, hook=None):
     if not root.requires_grad:
         raise RuntimeError("backward: this tensor does not require grad (no input had requires_grad=True)")
     seed = _seed_grad(root, grad)
+    rec = GRAD_MODE.recorder
+    if rec is not None:  # a compiled step being recorded (chainrule.autodiff.compile)
+        rec.on_backward(root, seed if grad is not None else None)
     owned = set()
     if root._node is None:
         _store_grad(root, seed, owned)
         return
+    for leaf, g in _walk(root, seed, retain_graph, hook, owned):
+        _store_grad(leaf, g, owned)
+
+
+def _walk(root, seed, retain_graph, hook, owned):
+    """The reverse pass; returns ``(leaf, gradient)`` pairs, each leaf once.
+
+    Ordering and walking are one pass: a max-heap on the nodes' creation
+    numbers pops every tensor after all its consumers (each consumer was created
+    later), so its gradient is complete when it is popped. A tensor enters the
+    heap when its first gradient arrives, which also skips branches that
+    receive none.
+    """
     grads = {id(root): seed}
+    heap = [(-root._node.seq, root)]
     leaves = []
-    for t in _nodes_newest_first(root):
-        g = grads.pop(id(t), None)
-        if g is None:
-            continue
+    pop, push = heapq.heappop, heapq.heappush
+    while heap:
+        t = pop(heap)[1]
+        g = grads.pop(id(t))
+        node = t._node
+        inputs = node.inputs
+        if inputs is None:
+            raise _freed(node)
         if t._retain:
             _store_grad(t, g, owned)
-        node = t._node
-        in_grads = node.op.vjp(g, node.ctx, node.needs)
+        needs = node.needs
+        in_grads = node.op.vjp(g, node.ctx, needs)
         if hook is not None:
             hook(t, g, in_grads)
-        for inp, need, gi in zip(node.inputs, node.needs, in_grads):
+        for inp, need, gi in zip(inputs, needs, in_grads):
             if not need or gi is None:
                 continue
             data = inp.data
@@ -240,15 +241,17 @@ def backward(root, grad=None, retain_graph=False, hook=None):
             prev = grads.get(k)
             if prev is None:
                 grads[k] = gi
-                if inp._node is None:
+                src = inp._node
+                if src is None:
                     leaves.append(inp)
+                else:
+                    push(heap, (-src.seq, inp))
             else:
                 grads[k] = prev + gi
         if not retain_graph:
             node.inputs = None
             node.ctx = None
-    for leaf in leaves:
-        _store_grad(leaf, grads[id(leaf)], owned)
+    return [(leaf, grads[id(leaf)]) for leaf in leaves]
 
 
 def _store_grad(t, g, owned):

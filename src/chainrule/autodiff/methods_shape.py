@@ -25,15 +25,24 @@ def _shape_args(shape):
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
 
 
-def _ax(axis, ndim):
+def _ax(axis, ndim, op=None):
     if not -max(ndim, 1) <= axis < max(ndim, 1):
-        raise ValueError(f"axis {axis} is out of range for a tensor of {ndim} dimensions")
+        raise ValueError(f"{op + ': ' if op else ''}axis {axis} is out of range for a tensor of {ndim} dimensions")
     return axis % max(ndim, 1)
 
 
 def _at(axis, index, ndim):
     """An index tuple applying ``index`` along ``axis`` only."""
     return (slice(None),) * axis + (index,) + (slice(None),) * (ndim - axis - 1)
+
+
+def _pieces(x, indexes):
+    """Basic-index pieces of ``x`` through the split primitive: one node, and a backward pass that
+    writes every piece's gradient into one array (T getitems would each send back a full-size zero array)."""
+    from .tensor import dispatch
+
+    whole = dispatch("split", x)
+    return tuple(dispatch("split_part", whole, key=i, index=ix) for i, ix in enumerate(indexes))
 
 
 def _functions():
@@ -226,14 +235,15 @@ class ShapeMethods:
         return self.diagonal().sum(axis=-1)
 
     # ------------------------------------------------------------ splitting
-    def split(self, split_size_or_sections, dim=0):
+    def split(self, split_size_or_sections, dim=None, *, axis=None):
         """Pieces along ``dim``: of size ``split_size`` (the last may be smaller) or of the listed sizes.
 
         Each piece is a basic-slice ``getitem``, so backward writes every piece's gradient into
         its own slice of one zero array (a dedicated split primitive would stack them once).
         """
+        dim = pick_axis(axis, dim, None) or 0
         shape = value_of(self).shape
-        d = _ax(dim, len(shape))
+        d = _ax(dim, len(shape), "split")
         n = shape[d]
         if isinstance(split_size_or_sections, (int, np.integer)):
             if split_size_or_sections <= 0:
@@ -244,22 +254,24 @@ class ShapeMethods:
             if sum(sizes) != n:
                 raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, not to the size {n} of dim {dim}")
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        # One getitem per piece for now: when a split/unbind primitive (one node, one stacking
-        # VJP) is in the registry, split, chunk and unbind should dispatch to it instead.
-        return tuple(self[_at(d, slice(a, b), len(shape))] for a, b in zip(starts[:-1], starts[1:]))
+        return _pieces(self, [_at(d, slice(a, b), len(shape)) for a, b in zip(starts[:-1], starts[1:])])
 
-    def chunk(self, chunks, dim=0):
+    def chunk(self, chunks, dim=None, *, axis=None):
         """At most ``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
         if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
             raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+        dim = pick_axis(axis, dim, None) or 0
         n = value_of(self).shape[_ax(dim, len(value_of(self).shape))]
         return self.split(max(1, -(-n // chunks)), dim)
 
-    def unbind(self, dim=0):
-        """The slices along ``dim``, each without that axis."""
+    def unbind(self, dim=None, *, axis=None):
+        """The slices along ``dim`` (or ``axis``), each without that axis."""
+        dim = pick_axis(axis, dim, None) or 0
         shape = value_of(self).shape
-        d = _ax(dim, len(shape))
-        return tuple(self[_at(d, i, len(shape))] for i in range(shape[d]))
+        if not shape:
+            raise ValueError("unbind: a 0-d tensor has no axis to unbind")
+        d = _ax(dim, len(shape), "unbind")
+        return _pieces(self, [_at(d, i, len(shape)) for i in range(shape[d])])
 
     # -------------------------------------------------------------- products
     def dot(self, other):

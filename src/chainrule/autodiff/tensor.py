@@ -274,6 +274,8 @@ class Tensor(OpsMixin):
         else:
             t.requires_grad = False
             t._node = None
+        if GRAD_MODE.recorder is not None:  # a step being compiled (autodiff.compile) notes the op
+            GRAD_MODE.recorder.on_op(op, args, attrs, t)
         return t
 
     # properties ------------------------------------------------------------
@@ -328,6 +330,8 @@ class Tensor(OpsMixin):
         return int(self.item())
 
     def __bool__(self):
+        if GRAD_MODE.recorder is not None:
+            GRAD_MODE.recorder.on_branch()
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
         return bool(self.data.item())
@@ -383,6 +387,8 @@ class Tensor(OpsMixin):
 
     def zero_grad(self):
         self.grad = None
+        if GRAD_MODE.recorder is not None:
+            GRAD_MODE.recorder.on_zero((self,))
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")

@@ -17,9 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import functions as _ops
-from ..autodiff.tensor import get_default_dtype
+from ..autodiff.tensor import OpsMixin, dispatch, get_default_dtype
 from .._core import as_generator, check, seed_config
-from ._util import array_of
 from .init import get_initializer, init_config
 from .module import LAYERS, Module, ModuleList, Parameter, from_config
 
@@ -143,10 +142,8 @@ def dropout(x, p=0.5, training=True, seed=None):
 
 
 def _dropout(x, p, rng):
-    data = array_of(x)
-    mask = (rng.random(data.shape) >= p).astype(data.dtype if data.dtype.kind == "f" else get_default_dtype())
-    mask *= 1.0 / (1.0 - p)
-    return x * mask
+    # One registry op, so a compiled step draws a fresh mask from ``rng`` at every replay.
+    return dispatch("dropout", x if isinstance(x, OpsMixin) else np.asarray(x), p=p, rng=rng)
 
 
 @LAYERS.register

@@ -26,6 +26,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ..autodiff.engine import GRAD_MODE
 from ..autodiff.tensor import Tensor
 from .._core import Registry
 
@@ -86,6 +87,7 @@ class Module:
     """
 
     training = True
+    mode_changes = 0  # counts train()/eval() calls on any module
 
     def __init__(self):
         self.training = True
@@ -185,6 +187,7 @@ class Module:
         """Put this module and all descendants in training mode (or eval mode if ``mode`` is False)."""
         for m in self.modules():
             m.training = bool(mode)
+        Module.mode_changes += 1  # compiled steps re-read the flags only after a change
         return self
 
     def eval(self):
@@ -193,8 +196,11 @@ class Module:
 
     def zero_grad(self):
         """Forget the gradients of all parameters (backward accumulates into ``.grad``)."""
-        for p in self.parameters():
+        params = list(self.parameters())
+        for p in params:
             p.grad = None
+        if GRAD_MODE.recorder is not None:  # a compiled step replays this zero_grad
+            GRAD_MODE.recorder.on_zero(params)
 
     # state -----------------------------------------------------------------
     def state_dict(self):

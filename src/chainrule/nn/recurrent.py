@@ -103,7 +103,15 @@ def _as_value(x, dtype):
     if isinstance(x, OpsMixin):
         return x
     arr = np.asarray(x)
-    return Tensor(arr, dtype=arr.dtype if arr.dtype.kind == "f" else dtype)
+    # Float arrays are wrapped without a copy (ops never write into their inputs), so a
+    # compiled step still sees its own input array here.
+    return _constant(arr) if arr.dtype.kind == "f" else Tensor(arr, dtype=dtype)
+
+
+def _constant(arr):
+    t = Tensor.__new__(Tensor)
+    t.data, t.grad, t.requires_grad, t._node, t._retain, t.name = arr, None, False, None, False, None
+    return t
 
 
 class _Recurrent(Module):
@@ -334,8 +342,10 @@ class _Sequence(_Recurrent):
         xw = _linear(x, w_ih, b_ih)  # all steps' input projections in one op
         time_axis = 1 if self.batch_first else 0
         outputs = []
-        for t in range(steps):
-            state = self._step(xw[:, t] if self.batch_first else xw[t], state)
+        # One unbind instead of T indexings: its backward writes the T step gradients into one
+        # array, where T getitems would each send back a zero array of the whole sequence (O(T^2)).
+        for x_t in _ops.unbind(xw, axis=time_axis):
+            state = self._step(x_t, state)
             outputs.append(state[0] if self._kind == "LSTM" else state)
         # Stacking the per-step outputs is one more op, so gradients from every
         # step's output flow back into the unrolled graph.

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core import Registry, check
+from ..autodiff.engine import GRAD_MODE
 from ..autodiff.tensor import Tensor
 
 __all__ = ["Optimizer", "OPTIMIZERS"]
@@ -83,6 +84,8 @@ class Optimizer:
         """Drop every parameter's gradient (cheaper than filling zeros: backward writes a fresh one)."""
         for p in self.params:
             p.grad = None
+        if GRAD_MODE.recorder is not None:  # a compiled step replays this zero_grad
+            GRAD_MODE.recorder.on_zero(self.params)
 
     def _allocate(self):
         sizes = {}
@@ -106,6 +109,8 @@ class Optimizer:
 
     def step(self):
         """Update every parameter that has a gradient, in place."""
+        if GRAD_MODE.recorder is not None:  # a compiled step replays this call
+            GRAD_MODE.recorder.on_step(self)
         if self.state is None:
             self._allocate()
         for p, st in zip(self.params, self.state):

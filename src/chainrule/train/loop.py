@@ -40,6 +40,7 @@ from .setup import (
     resolve_loss, resolve_metrics, resolve_optimizer, resolve_penalty,
 )
 from .._core import check_choice, check_int, check_seed
+from ..autodiff.compile import BACKENDS, Compiled
 from ..io.folders import FolderLock, remove_stale_temporaries
 from ..autodiff.engine import no_grad
 from ..callbacks import TrainContext, make_callbacks
@@ -160,9 +161,24 @@ def _split_validation(X, y, validation_split, seed):
     return (X[train], y[train]), (X[val], y[val])
 
 
-def _make_step(model, loss_fn, optimizer, penalty):
-    """One optimisation step on a batch; returns (loss array, penalty value, output array)."""
+def _make_step(model, loss_fn, optimizer, penalty, compile=False, keep_out=True):
+    """One optimisation step on a batch; returns (loss array, penalty value, output array).
+
+    ``compile`` True or a backend name records the step once per batch shape and replays it
+    (:func:`chainrule.compile`); the output is returned only when ``keep_out`` (metrics need it).
+    """
     zero, update = optimizer.zero_grad, optimizer.step
+    if compile:
+        def recorded(xb, yb):
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            pen = None if penalty is None else penalty(model)
+            zero()
+            (loss if pen is None else loss + pen).backward()
+            update()
+            return loss, 0.0 if pen is None else pen, out if keep_out else None
+
+        return Compiled(recorded, "numpy" if compile is True else compile, model)
     if penalty is None:
         def step(xb, yb):
             out = model(xb)
@@ -200,11 +216,20 @@ def _divergence(model, loss, epoch, lr):
     return f"training diverged: {what} in epoch {epoch + 1}; lower the learning rate{rate} or check the data"
 
 
+def _compiled_step(model, loss_fn, optimizer, penalty, compile, keep_out):
+    """fit's compiled step, kept on the optimiser so that later fit calls replay instead of re-recording."""
+    key = (id(model), loss_fn, compile, keep_out)
+    cache = optimizer.__dict__.setdefault("_compiled_steps", {})
+    if penalty is not None or key not in cache:  # a penalty callable is new in every call
+        cache[key] = _make_step(model, loss_fn, optimizer, penalty, compile, keep_out)
+    return cache[key]
+
+
 class _Run:
     """One call of ``fit``: the prepared arrays, the step function, and the per-epoch work."""
 
     def __init__(self, model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose,
-                 parallel=None, on_nonfinite="warn"):
+                 parallel=None, on_nonfinite="warn", compile=False):
         self.model, self.epochs, self.shuffle = model, check_int("epochs", epochs), bool(shuffle)
         self.parallel = parallel
         self.loss_fn, self.loss_name = resolve_loss(loss)
@@ -216,11 +241,17 @@ class _Run:
             self.callbacks, verbose = [cb for cb in self.callbacks if not cb.root_only], 0
         if verbose and not any(isinstance(cb, ProgressBar) for cb in self.callbacks):
             self.callbacks.append(ProgressBar(verbose))
-        if parallel is None:
-            self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty)
-        else:
+        if compile is not False and compile is not True and compile not in BACKENDS:
+            BACKENDS[compile]  # raises the one-sentence error listing the backends
+        if parallel is not None:
+            if compile:
+                raise ValueError("fit: compile and distributed cannot be combined yet; pass one of them")
             step = parallel.make_step(model, self.loss_fn, self.optimizer, self.penalty)
             self.step = lambda xb, yb: step(xb, yb, self._batch_rows)
+        elif compile:
+            self.step = _compiled_step(model, self.loss_fn, self.optimizer, self.penalty, compile, bool(self.specs))
+        else:
+            self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty)
         self.checkpoint_dir, self.settings = None, None
         self.on_nonfinite = check_choice("on_nonfinite", on_nonfinite, ("warn", "raise"))
 
@@ -240,8 +271,8 @@ class _Run:
             Xv = prepare_inputs(self.model, Xv, "val X")
             self.val = (Xv, prepare_targets(self.model, self.loss_fn, self.loss_name, Xv, yv, "val y"))
         self.rng = np.random.default_rng(seed)
-        self.settings = {"seed": seed, "batch_size": self.batch_size, "shuffle": self.shuffle,
-                         "data": _ckpt.data_fingerprint(self.X, self.targets.values)}
+        # The data's fingerprint is added by restore(): only checkpoints need it.
+        self.settings = {"seed": seed, "batch_size": self.batch_size, "shuffle": self.shuffle}
         steps = -(-len(self.X) // self.batch_size)
         self.ctx = TrainContext(self.model, self.optimizer, self.epochs, steps, self.val is not None)
 
@@ -250,6 +281,7 @@ class _Run:
 
         require_safetensors()  # fail now, not after the first epoch's work
         self.checkpoint_dir = checkpoint_dir
+        self.settings["data"] = _ckpt.data_fingerprint(self.X, self.targets.values)
         saved = _ckpt.read_settings(checkpoint_dir)
         if saved is None:
             return
@@ -309,17 +341,13 @@ class _Run:
             _ckpt.save_checkpoint(self.checkpoint_dir, ctx, self.rng, self.callbacks, self.settings)
 
     def _train_pass(self, batch_cbs):
-        X, Y, bs, n, ctx = self.X, self.targets.values, self.batch_size, len(self.X), self.ctx
+        bs, n, ctx = self.batch_size, len(self.X), self.ctx
         order = self.rng.permutation(n) if self.shuffle else None
-        step, stash = self.step, ([] if self.specs else None)
+        stash = [] if self.specs else None
         total = reg = 0.0
         done, step0 = 0, ctx.step
-        for start in range(0, n, bs):
-            idx = slice(start, start + bs) if order is None else order[start:start + bs]
+        for start, (loss, pen, out) in zip(range(0, n, bs), self._results(order, batch_cbs)):
             nb = min(bs, n - start)
-            if self.parallel is not None:  # this rank's shard of the global batch
-                idx, self._batch_rows = self.parallel.shard(idx), nb
-            loss, pen, out = step(X[idx], Y[idx])
             total += float(loss) * nb
             reg += float(pen) * nb
             done += 1
@@ -339,6 +367,20 @@ class _Run:
         if stash:
             logs.update(self._train_scores(stash, order, seen))
         return logs
+
+    def _results(self, order, batch_cbs):
+        """Each batch's (loss, penalty, output), lazily: the loop may stop after any batch."""
+        X, Y, bs, step = self.X, self.targets.values, self.batch_size, self.step
+        if isinstance(step, Compiled) and not batch_cbs:  # a backend may run the epoch at once
+            return step.epoch(X, Y, bs, order)
+        return (self._batch(X, Y, start, order) for start in range(0, len(X), bs))
+
+    def _batch(self, X, Y, start, order):
+        bs = self.batch_size
+        idx = slice(start, start + bs) if order is None else order[start:start + bs]
+        if self.parallel is not None:  # this rank's shard of the global batch
+            idx, self._batch_rows = self.parallel.shard(idx), min(bs, len(X) - start)
+        return self.step(X[idx], Y[idx])
 
     def _train_scores(self, stash, order, seen):
         from .setup import Targets
@@ -364,7 +406,7 @@ def _resolve_seed(seed, checkpoint_dir, resume):
 
 def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=None,
         shuffle=True, metrics=None, callbacks=None, seed=None, checkpoint_dir=None, resume=False,
-        regularization=None, verbose=1, distributed=None, on_nonfinite="warn"):
+        regularization=None, verbose=1, distributed=None, on_nonfinite="warn", compile=False):
     """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.history.History`.
 
     Args:
@@ -396,6 +438,9 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
             training over the MPI ranks this process was started with (``mpiexec -n N``); each
             global batch of ``batch_size`` rows is split across the ranks and gives the same
             weights as one process with that batch size.
+        compile: True (or a backend name, "numpy" or "jax") records the training step once per
+            batch shape and replays it without building graphs (:func:`chainrule.compile`);
+            the weights after an epoch equal the eager ones.
 
     Shapes:
         X (n, features); y (n,) class indices for "cross_entropy", else the
@@ -418,7 +463,7 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
     """
     parallel = resolve_parallel(distributed)
     run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose, parallel,
-               on_nonfinite)
+               on_nonfinite, compile)
     if checkpoint_dir is None and resume:
         raise ValueError("resume=True needs the checkpoint_dir to resume from")
     # One run per checkpoint folder at a time (the rank that writes it holds the lock for all ranks).

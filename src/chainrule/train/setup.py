@@ -42,8 +42,9 @@ def resolve_optimizer(optimizer, model):
     from ..optim import OPTIMIZERS, Optimizer
 
     if isinstance(optimizer, Optimizer):
-        own = {id(p) for p in model.parameters()}
-        if not any(id(p) in own for p in optimizer.params):
+        # Stops at the first shared parameter, usually the model's first (no full traversal).
+        updated = {id(p) for p in optimizer.params}
+        if not any(id(p) in updated for p in model.parameters()):
             raise ValueError("the optimizer does not update any parameter of this model; build it on model.parameters()")
         return optimizer
     if isinstance(optimizer, str):

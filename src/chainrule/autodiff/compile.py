@@ -1,0 +1,309 @@
+"""Compiled steps: record what a training (or inference) step does once, then replay it.
+
+``step = cr.compile(train_step)`` runs ``train_step`` eagerly on its first calls
+while a recorder notes every registry op (with its inputs as *slots*: the
+step's arguments, the tensors it captures such as parameters, and the results
+of earlier ops), every ``backward``, every ``zero_grad`` and every optimiser
+step. Later calls with inputs of the same shapes and dtypes replay that tape
+through a backend, without creating Tensors or graph Nodes:
+
+* ``"numpy"`` (default): the registry's kernels on arrays, with preallocated
+  ``out=`` buffers for the hot ops (linear, relu, softmax cross-entropy) and the
+  optimiser's own in-place update (:mod:`.compile_numpy`);
+* ``"jax"`` (optional extra ``chainrule[jax]``): the tape lowered to
+  ``jax.numpy`` inside ``jit``; :meth:`Compiled.epoch` runs a whole epoch's
+  batches as one ``lax.scan`` (:mod:`.compile_jax`).
+
+Guards. A tape is kept per *key*: the shapes and dtypes of the arguments, the
+grad mode and the train/eval flags of the ``model`` given to :func:`compile`;
+a new key records afresh (so a smaller last batch gets its own tape). Each key
+is recorded twice before it is replayed: if the two recordings differ (control
+flow or an array constant that depends on the data), compiling fails with one
+sentence saying where. Branching on a tensor's value (``if loss > 1:``) while
+recording raises at once. If the parameters' arrays are replaced (not updated
+in place), the key records again. Random ops (dropout) draw fresh numbers at
+every replay from the same generator, so a replay gives exactly the eager run.
+
+What is not replayed: Python side effects of the step other than chainrule
+ops, ``backward``, ``zero_grad`` and ``Optimizer.step`` (printing, counters,
+learning-rate changes made *inside* the step) happen only while recording.
+Gradients of the captured tensors are written into buffers that every replay
+reuses; returned tensors come back as NumPy arrays (copies).
+
+Example:
+    >>> import numpy as np
+    >>> import chainrule as cr
+    >>> from chainrule import nn, optim
+    >>> model = nn.Sequential(nn.Linear(4, 8, seed=0), nn.ReLU(), nn.Linear(8, 3, seed=1))
+    >>> opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> def train_step(x, y):
+    ...     opt.zero_grad()
+    ...     loss = nn.functional.cross_entropy(model(x), y)
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> step = cr.compile(train_step)
+    >>> x, y = np.ones((5, 4), np.float32), np.array([0, 1, 2, 0, 1])
+    >>> losses = [float(step(x, y)) for _ in range(20)]
+    >>> losses[-1] < losses[0]
+    True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import Registry
+from .engine import GRAD_MODE
+from .tape import Const, Tape, record
+from .tensor import Tensor
+
+__all__ = ["compile", "Compiled", "BACKENDS", "Tape"]
+
+#: Backends by name: each entry is ``build(tape) -> replay(args) -> outputs``, plus an optional
+#: ``epoch`` attribute for whole-epoch execution.
+BACKENDS = Registry("compile backend")
+
+_RECORDINGS_BEFORE_REPLAY = 2
+
+
+# ---------------------------------------------------------------- guards
+def _same(a, b):
+    if a is b:
+        return True
+    if isinstance(a, np.random.Generator) and isinstance(b, np.random.Generator):
+        return True  # a fresh-entropy generator per call: the replay keeps drawing from the first
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape \
+            and a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _ref_same(a, b):
+    return (isinstance(a, Const) and isinstance(b, Const) and _same(a.value, b.value)) or (
+        not isinstance(a, Const) and a == b)
+
+
+def _event_diff(i, ea, eb):
+    """None if two recorded events agree, else a phrase saying how they differ."""
+    if ea[0] != eb[0]:
+        return f"event {i} is {ea[0]!r} in one call and {eb[0]!r} in the other"
+    if ea[0] == "op":
+        a, b = ea[1], eb[1]
+        if a.op is not b.op:
+            return f"op {i} is '{a.op.name}' in one call and '{b.op.name}' in the other"
+        if len(a.args) != len(b.args) or not all(_ref_same(x, y) for x, y in zip(a.args, b.args)):
+            return f"op {i} ('{a.op.name}') gets different inputs or constants (a NumPy value computed from the data?)"
+        if a.slot_attrs != b.slot_attrs or a.attrs.keys() != b.attrs.keys() or not all(
+                _same(a.attrs[k], b.attrs[k]) for k in a.attrs):
+            return f"op {i} ('{a.op.name}') gets different attributes"
+        if a.shape != b.shape or a.dtype != b.dtype or a.needs != b.needs:
+            return f"op {i} ('{a.op.name}') gives a different shape, dtype or gradient need"
+        return None
+    if ea[0] == "backward":
+        return None if ea[1] == eb[1] and _same(ea[2], eb[2]) else f"backward {i} starts elsewhere"
+    same = all(x is y for x, y in zip(ea[1], eb[1])) and len(ea[1]) == len(eb[1]) if ea[0] == "zero" \
+        else ea[1] is eb[1]
+    return None if same else f"event {i} ({ea[0]}) acts on different objects"
+
+
+def check_same(a, b):
+    """Raise ``ValueError`` if two recordings of one step differ; the tape is then not replayable."""
+    diff = None
+    if len(a.events) != len(b.events):
+        diff = f"one call recorded {len(a.events)} events and the other {len(b.events)}"
+    for i, (ea, eb) in enumerate(zip(a.events, b.events)):
+        diff = diff or _event_diff(i, ea, eb)
+    if diff is None and (a.leaves.keys() != b.leaves.keys() or any(a.leaves[k] is not b.leaves[k] for k in a.leaves)):
+        diff = "the captured tensors differ"
+    if diff is None and not _same_output(a.output, b.output):
+        diff = "the returned values differ in structure"
+    if diff:
+        raise ValueError(f"compile: two calls of the step with the same input shapes did different things ({diff}); "
+                         "its control flow or constants depend on the data, so it cannot be replayed")
+
+
+def _same_output(a, b):
+    if isinstance(a, Const) or isinstance(b, Const):
+        return isinstance(a, Const) and isinstance(b, Const) and _same(a.value, b.value)
+    if isinstance(a, (tuple, list, dict)):
+        return type(a) is type(b) and len(a) == len(b) and all(
+            _same_output(a[k], b[k]) for k in (a if isinstance(a, dict) else range(len(a))))
+    return a == b
+
+
+def _arg_key(a):
+    if isinstance(a, Tensor):
+        a = a.data
+    if isinstance(a, np.ndarray):
+        return (a.shape, a.dtype.str)
+    try:
+        hash(a)
+    except TypeError:
+        raise TypeError(f"compile: arguments must be arrays, Tensors or hashable constants, got "
+                        f"{type(a).__name__}") from None
+    return ("const", type(a).__name__, a)
+
+
+class _Modes:
+    """The train/eval flags of a model's modules, recomputed only when one of them may have changed."""
+
+    def __init__(self, model):
+        self.model, self._seen, self._key = model, None, ()
+
+    def key(self):
+        model = self.model
+        if model is None:
+            return ()
+        changes = type(model).mode_changes
+        if changes != self._seen:
+            self._seen, self._key = changes, tuple(m.training for m in model.modules())
+        return self._key
+
+
+class _Slot:
+    """One key's state: its recordings so far, then its replay function."""
+
+    __slots__ = ("tapes", "replay", "leaf_arrays")
+
+    def __init__(self):
+        self.tapes, self.replay, self.leaf_arrays = [], None, ()
+
+
+class Compiled:
+    """A step function compiled by :func:`compile`; call it like the original.
+
+    Attributes:
+        backend: the backend's name.
+        stats: ``{"recordings": n, "replays": n, "keys": n}`` so far.
+    """
+
+    def __init__(self, fn, backend="numpy", model=None):
+        if not callable(fn):
+            raise TypeError(f"compile: expected a callable step, got {type(fn).__name__}")
+        self.fn, self.backend, self._build = fn, backend, BACKENDS[backend]
+        self._modes = _Modes(model)
+        self._slots = {}
+        self.stats = {"recordings": 0, "replays": 0, "keys": 0}
+
+    def _slot(self, args):
+        key = (tuple(_arg_key(a) for a in args), GRAD_MODE.enabled, self._modes.key())
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = _Slot()
+            self.stats["keys"] += 1
+        return slot
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError("compile: pass the step's inputs positionally (keyword arguments are not part of the key)")
+        slot = self._slot(args)
+        if slot.replay is not None and all(t.data is d for t, d in slot.leaf_arrays):
+            self.stats["replays"] += 1
+            return slot.replay(args)
+        if slot.replay is not None:  # a captured tensor's array was replaced: its buffers are stale
+            slot.tapes, slot.replay = [], None
+        tape, result = record(self.fn, args, kwargs)
+        self.stats["recordings"] += 1
+        if slot.tapes:
+            check_same(slot.tapes[-1], tape)
+        slot.tapes.append(tape)
+        if len(slot.tapes) >= _RECORDINGS_BEFORE_REPLAY:
+            slot.replay = self._build(tape)
+            slot.leaf_arrays = tuple((t, t.data) for t in tape.leaves.values())
+            slot.tapes = []
+        return result
+
+    def epoch(self, X, Y, batch_size, order=None):
+        """Run the step ``step(X[b], Y[b])`` on every batch b of one epoch; returns the outputs per batch.
+
+        Batches are ``order[i:i + batch_size]`` (or consecutive rows when ``order`` is None).
+        With the "jax" backend the full batches run as one ``lax.scan`` once their tape is
+        recorded; otherwise, and for a smaller last batch, the step is called batch by batch.
+        """
+        n = len(X)
+        full = n - n % batch_size
+        outs, start = [], 0
+        while start < n:
+            stop = min(start + batch_size, n)
+            idx = slice(start, stop) if order is None else order[start:stop]
+            scan = getattr(self._ready(X[idx], Y[idx]), "epoch", None) if stop <= full else None
+            if scan is not None and full - start > batch_size:
+                rows = slice(start, full) if order is None else order[start:full]
+                steps = (full - start) // batch_size
+                xb, yb = (np.ascontiguousarray(a[rows]).reshape(steps, batch_size, *a.shape[1:]) for a in (X, Y))
+                outs.extend(_per_step(scan([xb, yb]), steps))
+                start = full
+                continue
+            outs.append(self(X[idx], Y[idx]))
+            start = stop
+        return outs
+
+    def _ready(self, *args):
+        """The replay function for ``args``' key if it is recorded and still valid, else None."""
+        slot = self._slot(args)
+        if slot.replay is not None and all(t.data is d for t, d in slot.leaf_arrays):
+            return slot.replay
+        return None
+
+    def __repr__(self):
+        return f"Compiled({getattr(self.fn, '__name__', 'step')}, backend={self.backend!r})"
+
+
+def _per_step(value, steps):
+    """Split outputs stacked along a first axis of length ``steps`` into one output per step."""
+    if isinstance(value, (tuple, list)):
+        parts = [_per_step(v, steps) for v in value]
+        return [type(value)(p[i] for p in parts) for i in range(steps)]
+    if isinstance(value, dict):
+        parts = {k: _per_step(v, steps) for k, v in value.items()}
+        return [{k: p[i] for k, p in parts.items()} for i in range(steps)]
+    if isinstance(value, np.ndarray) and value.ndim and len(value) == steps:
+        return list(value)
+    return [value] * steps
+
+
+def compile(fn=None, *, backend="numpy", model=None):  # noqa: A001 - the name users expect
+    """Compile a step function: record it once per input shape, then replay it without Tensors.
+
+    Args:
+        fn: ``step(*arrays) -> Tensor | tuple | None``, e.g. zero_grad, forward, loss,
+            backward and optimiser step; or a no_grad forward for inference.
+        backend: a :data:`BACKENDS` name: "numpy" (default) or "jax" (needs jax).
+        model: the Module the step uses; its train/eval flags become part of the key,
+            so ``model.eval()`` switches to a separately recorded tape.
+
+    Returns:
+        a :class:`Compiled` callable (``compile(backend=...)`` without ``fn`` gives a decorator).
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> f = cr.compile(lambda x: (w * x).sum())
+        >>> [float(f(np.array([1.0, 1.0], np.float32))) for _ in range(3)]
+        [3.0, 3.0, 3.0]
+    """
+    if fn is None:
+        return lambda f: Compiled(f, backend, model)
+    return Compiled(fn, backend, model)
+
+
+def _numpy_backend(tape):
+    from .compile_numpy import build
+
+    return build(tape)
+
+
+def _jax_backend(tape):
+    from .compile_jax import build  # jax is imported only here
+
+    return build(tape)
+
+
+BACKENDS["numpy"] = _numpy_backend
+BACKENDS["jax"] = _jax_backend

@@ -1,0 +1,329 @@
+"""The "numpy" backend of :func:`chainrule.compile`: a recorded tape replayed on arrays.
+
+:func:`build` turns a :class:`~chainrule.autodiff.compile.Tape` into a list of
+small closures run in order: one per forward op, one per backward node, a few
+for seeding and storing gradients, and the optimiser's own ``step`` (already
+in place and allocation-free). No Tensor or Node is made.
+
+Ops with an entry in :data:`KERNELS` (the dense-net hot path: ``linear``,
+``relu``, ``softmax_cross_entropy``) write their results and gradients into
+buffers allocated once, with NumPy's ``out=`` arguments, so a replayed MLP step
+allocates no arrays. Every other op runs its registry forward and VJP
+unchanged (allocating as in eager mode, but without the graph bookkeeping).
+
+The gradient plan is fixed when the tape is built: which contribution reaches a
+slot first (it is written, or stored by reference) and which later ones are
+added, whether a captured tensor's gradient can be handed over as is or must be
+copied into its own buffer. Gradients that reach captured tensors follow eager
+rules: stored when ``.grad`` is None (zero_grad ran), added otherwise.
+
+Example:
+    >>> import numpy as np, chainrule as cr
+    >>> w = cr.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    >>> def step(x):
+    ...     w.zero_grad(); loss = cr.relu(cr.linear(x, w)).sum(); loss.backward(); return loss
+    >>> f = cr.compile(step)
+    >>> [float(f(np.ones((4, 3), np.float32))) for _ in range(3)]
+    [24.0, 24.0, 24.0]
+    >>> w.grad
+    array([[4., 4., 4.],
+           [4., 4., 4.]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tape import Const
+from .engine import unbroadcast
+from .ops.nn import _label_error
+from .tensor import Tensor
+
+__all__ = ["build", "KERNELS"]
+
+#: op name -> ``builder(entry, vals) -> (forward, vjp) | None``. ``forward()`` writes the op's
+#: output into its own buffer (``vals[entry.out]``); ``vjp(g, dests)`` writes the gradient of
+#: input i into ``dests[i]`` (an array of that input's shape, or None when it is not needed).
+#: A builder returns None when the entry's shapes or dtypes are outside what it handles.
+KERNELS = {}
+
+
+def _kernel(name):
+    def register(builder):
+        KERNELS[name] = builder
+        return builder
+    return register
+
+
+def _slots(entry, n):
+    """The entry's first ``n`` inputs if they are all slots, else None."""
+    args = entry.args
+    if len(args) != n or any(isinstance(a, Const) for a in args):
+        return None
+    return args
+
+
+@_kernel("linear")
+def _linear(e, vals, shapes, dtypes):
+    args = _slots(e, 3) or _slots(e, 2)
+    if args is None or len(shapes[args[0]]) != 2 or any(dtypes[a] != e.dtype for a in args):
+        return None
+    x, w = args[0], args[1]
+    b = args[2] if len(args) == 3 else None
+    out = vals[e.out] = np.empty(e.shape, e.dtype)
+
+    # np.dot (straight to BLAS) costs less per call than np.matmul and, with out=, allocates nothing.
+    def forward():
+        np.dot(vals[x], vals[w].T, out=out)
+        if b is not None:
+            np.add(out, vals[b], out=out)
+
+    def vjp(g, dests):
+        if dests[0] is not None:
+            np.dot(g, vals[w], out=dests[0])
+        if dests[1] is not None:
+            np.dot(g.T, vals[x], out=dests[1])
+        if b is not None and dests[2] is not None:
+            np.add.reduce(g, axis=0, out=dests[2])
+
+    return forward, vjp
+
+
+@_kernel("relu")
+def _relu(e, vals, shapes, dtypes):
+    args = _slots(e, 1)
+    if args is None or dtypes[args[0]] != e.dtype:
+        return None
+    x = args[0]
+    out = vals[e.out] = np.empty(e.shape, e.dtype)
+    mask = np.empty(e.shape, e.dtype)
+
+    def forward():
+        np.maximum(vals[x], 0, out=out)
+
+    def vjp(g, dests):
+        # sign(max(x, 0)) is the 0/1 mask (out > 0) already in the float dtype: a bool mask
+        # would make the multiply cast through a hidden 16 KB buffer. (NaN stays NaN here.)
+        np.sign(out, out=mask)
+        np.multiply(g, mask, out=dests[0])
+
+    return forward, vjp
+
+
+@_kernel("softmax_cross_entropy")
+def _sce(e, vals, shapes, dtypes):
+    args = _slots(e, 1)
+    labels = e.slot_attrs.get("labels")
+    reduction = e.attrs.get("reduction", "mean")
+    if args is None or labels is None or reduction not in ("mean", "sum") or len(shapes[args[0]]) != 2:
+        return None
+    x = args[0]
+    n, c = shapes[x]
+    dt = dtypes[x]
+    col, z, p = np.empty((n, 1), dt), np.empty((n, c), dt), np.empty((n, c), dt)
+    flat, picked, row_start = np.empty(n, np.intp), np.empty(n, dt), np.arange(n, dtype=np.intp) * c
+    out = vals[e.out] = np.empty((), dt)
+    mean = reduction == "mean"
+    unsigned = dtypes[labels].str.replace("i", "u")
+
+    def forward():
+        logits, y = vals[x], vals[labels]
+        # One reduction checks both bounds: viewed as unsigned, a negative label is huge. (The
+        # labels' dtype and shape are part of the tape's key, valid when it was recorded.)
+        if n and y.view(unsigned).max() >= c:
+            raise _label_error(logits, y)
+        np.max(logits, axis=1, keepdims=True, out=col)
+        np.subtract(logits, col, out=z)
+        np.exp(z, out=p)
+        np.sum(p, axis=1, keepdims=True, out=col)
+        np.add(row_start, y, out=flat)
+        np.take(z.reshape(-1), flat, out=picked)
+        np.divide(p, col, out=p)  # softmax probabilities, kept for the gradient
+        np.log(col, out=col)
+        np.subtract(col[:, 0], picked, out=picked)
+        out[()] = picked.sum() / n if mean else picked.sum()
+
+    def vjp(g, dests):
+        d = dests[0]
+        np.copyto(d, p)
+        d.reshape(-1)[flat] -= 1  # (ufunc.at would allocate a 6 KB buffer; this, n numbers)
+        np.multiply(d, g / n if mean else g, out=d)
+
+    return forward, vjp
+
+
+def _generic_forward(e, vals, ctxs):
+    fwd, args, static, o = e.op.forward, e.args, e.attrs, e.out
+    dynamic = tuple(e.slot_attrs.items())
+
+    def forward():
+        attrs = {**static, **{k: vals[s] for k, s in dynamic}} if dynamic else static
+        out, ctxs[o] = fwd(*[a.value if type(a) is Const else vals[a] for a in args], **attrs)
+        vals[o] = out if type(out) is np.ndarray else np.asarray(out)
+
+    return forward
+
+
+class _Grads:
+    """The backward plan's state: one gradient per slot, and which slots own a reusable buffer."""
+
+    def __init__(self, tape):
+        self.tape = tape
+        self.g = [None] * tape.n_slots
+        self.owned = set()  # slots whose gradient buffer is ours, so later contributions add in place
+        self.planned = set()
+
+    def buffer(self, k):
+        return np.empty(self.tape.shapes[k], self.tape.dtypes[k])
+
+    def contribute(self, k, kernel):
+        """``(dest, finish)`` for one contribution to slot ``k``: where a kernel writes, and what follows.
+
+        Generic contributions pass ``dest=None``; ``finish(gi)`` stores or adds ``gi``.
+        """
+        grads, shape, dtype = self.g, self.tape.shapes[k], self.tape.dtypes[k]
+        first = k not in self.planned
+        self.planned.add(k)
+        if kernel and first:
+            grads[k] = self.buffer(k)
+            self.owned.add(k)
+            return grads[k], None
+        owned = k in self.owned
+        dest = self.buffer(k) if kernel else None
+
+        def finish(gi):
+            if gi.shape != shape:
+                gi = unbroadcast(gi, shape)
+            if gi.dtype != dtype:
+                gi = gi.astype(dtype)
+            if first:
+                grads[k] = gi
+            elif owned:
+                np.add(grads[k], gi, out=grads[k])
+            else:
+                grads[k] = grads[k] + gi
+
+        return dest, finish
+
+
+def _needed(tape, root, upto):
+    """Entries on a gradient path to ``root`` (newest first) and the slots that need gradients."""
+    need, order = {root}, []
+    for e in reversed(tape.entries[:upto]):
+        if e.out in need and e.needs is not None:
+            order.append(e)
+            need.update(a for a, n in zip(e.args, e.needs) if n and not isinstance(a, Const))
+    return order, need
+
+
+def _backward(tape, root, seed, upto, vals, ctxs, kernels):
+    """Closures for one ``backward`` event: seed, one per node, store into captured tensors."""
+    grads = _Grads(tape)
+    order, need = _needed(tape, root, upto)
+    seed = np.ones(tape.shapes[root], tape.dtypes[root]) if seed is None else seed.astype(tape.dtypes[root])
+    leaves = [(k, t) for k, t in tape.leaves.items() if k in need and t.requires_grad]
+    grads.planned.add(root)
+    prog = [lambda: grads.g.__setitem__(root, seed)]
+    for e in order:
+        prog.append(_node_step(e, grads, vals, ctxs, kernels.get(e.out)))
+    store = [(k, t, grads.g[k] if k in grads.owned else grads.buffer(k)) for k, t in leaves]
+
+    def protect():  # an accumulating .grad must not be our buffer, which this pass overwrites
+        for _, t, buf in store:
+            if t.grad is buf:
+                t.grad = buf.copy()
+
+    def finish():
+        g = grads.g
+        for k, t, buf in store:
+            if t.grad is None:
+                if g[k] is not buf:
+                    np.copyto(buf, g[k])
+                t.grad = buf
+            else:
+                t.grad = t.grad + g[k]
+
+    return [protect, *prog, finish]
+
+
+def _node_step(e, grads, vals, ctxs, kernel):
+    o, needs = e.out, e.needs
+    wanted = [i for i, (a, n) in enumerate(zip(e.args, needs)) if n and not isinstance(a, Const)]
+    if kernel is not None:
+        vjp = kernel[1]
+        plan = [(i, *grads.contribute(e.args[i], True)) for i in wanted]
+        dests = [None] * len(e.args)
+        for i, dest, _ in plan:
+            dests[i] = dest
+        later = [(dest, fin) for _, dest, fin in plan if fin is not None]
+
+        def step():
+            vjp(grads.g[o], dests)
+            for dest, fin in later:
+                fin(dest)
+
+        return step
+    op_vjp = e.op.vjp
+    plan = [(i, grads.contribute(e.args[i], False)[1]) for i in wanted]
+
+    def generic_step():
+        gis = op_vjp(grads.g[o], ctxs[o], needs)
+        ctxs[o] = None  # what the VJP needed is released now, as eager backward does
+        for i, fin in plan:
+            if gis[i] is not None:
+                fin(gis[i])
+
+    return generic_step
+
+
+def _zero(tensors):
+    def zero():
+        for t in tensors:
+            t.grad = None
+    return zero
+
+
+def _output(spec, vals):
+    if isinstance(spec, Const):
+        return spec.value
+    if isinstance(spec, (tuple, list)):
+        return type(spec)(_output(s, vals) for s in spec)
+    if isinstance(spec, dict):
+        return {k: _output(v, vals) for k, v in spec.items()}
+    return np.array(vals[spec])  # a copy: the slot's buffer is overwritten by the next replay
+
+
+def build(tape):
+    """A replay function ``replay(args) -> outputs`` for ``tape``."""
+    vals, ctxs, kernels, prog = [None] * tape.n_slots, {}, {}, []
+    for i, event in enumerate(tape.events):
+        kind = event[0]
+        if kind == "op":
+            e = event[1]
+            builder = KERNELS.get(e.op.name)
+            made = builder(e, vals, tape.shapes, tape.dtypes) if builder is not None else None
+            if made is not None:
+                kernels[e.out] = made
+            prog.append(made[0] if made is not None else _generic_forward(e, vals, ctxs))
+        elif kind == "backward":
+            upto = sum(1 for ev in tape.events[:i] if ev[0] == "op")
+            prog.extend(_backward(tape, event[1], event[2], upto, vals, ctxs, kernels))
+        elif kind == "zero":
+            prog.append(_zero(event[1]))
+        else:
+            prog.append(event[1].step)
+    inputs = [(k, i) for i, k in enumerate(tape.inputs) if k is not None]
+    leaves, output = list(tape.leaves.items()), tape.output
+
+    def replay(args):
+        for k, i in inputs:
+            a = args[i]
+            vals[k] = a.data if isinstance(a, Tensor) else a
+        for k, t in leaves:
+            vals[k] = t.data
+        for f in prog:
+            f()
+        return _output(output, vals)
+
+    replay.program = prog  # the closures in order, for inspection
+    return replay

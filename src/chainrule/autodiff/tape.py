@@ -1,0 +1,163 @@
+"""Recording a step as a tape: what :func:`chainrule.compile` replays.
+
+While a step runs under :func:`record`, the engine reports every registry op,
+``backward``, ``zero_grad`` and optimiser step to a :class:`Recorder`, which
+names every array by a *slot*: an argument of the step, a tensor the step
+captures (a parameter), or the result of an earlier op. The :class:`Tape` it
+builds is what the compile backends replay.
+
+Example:
+    >>> import numpy as np, chainrule as cr
+    >>> w = cr.tensor([2.0], requires_grad=True)
+    >>> tape, result = record(lambda x: (w * x).sum(), (np.ones(1, np.float32),), {})
+    >>> [ev[0] for ev in tape.events], [e.op.name for e in tape.entries]
+    (['op', 'op'], ['mul', 'sum'])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import GRAD_MODE
+from .tensor import Tensor
+
+__all__ = ["Const", "Entry", "Tape", "Recorder", "record"]
+
+
+class Const:
+    """A value the tape holds as is (a Python number, a constant array, None)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return f"Const({type(self.value).__name__})"
+
+
+class Entry:
+    """One recorded op: inputs and array-valued attributes as slots, the output's slot and facts."""
+
+    __slots__ = ("op", "args", "attrs", "slot_attrs", "out", "needs", "shape", "dtype")
+
+    def __init__(self, op, args, attrs, slot_attrs, out, needs, shape, dtype):
+        self.op, self.args, self.attrs, self.slot_attrs = op, args, attrs, slot_attrs
+        self.out, self.needs, self.shape, self.dtype = out, needs, shape, dtype
+
+
+class Tape:
+    """What one call of a step did, with every array named by a slot number.
+
+    ``events`` lists, in order, ``("op", entry)``, ``("backward", root_slot, seed)``,
+    ``("zero", tensors)`` and ``("step", optimizer)``; ``leaves`` maps slots to the captured
+    tensors (read live at each replay), ``inputs`` gives the slot of each argument.
+    """
+
+    def __init__(self):
+        self.events, self.entries, self.leaves = [], [], {}
+        self.inputs, self.shapes, self.dtypes = [], [], []
+        self.output = None
+
+    @property
+    def n_slots(self):
+        return len(self.shapes)
+
+
+class Recorder:
+    """Receives the engine's reports while the step runs eagerly, and builds a :class:`Tape`."""
+
+    def __init__(self, args):
+        self.tape = Tape()
+        self._slot_of = {}
+        self._keep = []  # keeps every slotted object alive, so ids stay unique while recording
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor) and a.requires_grad:
+                raise ValueError(f"compile: argument {i} requires grad; a compiled step differentiates with "
+                                 "respect to the tensors it captures (parameters), so pass inputs as arrays")
+            self.tape.inputs.append(self._new(a.data if isinstance(a, Tensor) else a, a) if _is_array(a) else None)
+
+    def _new(self, arr, obj):
+        k = self.tape.n_slots
+        self.tape.shapes.append(np.shape(arr))
+        self.tape.dtypes.append(np.asarray(arr).dtype if not isinstance(arr, np.ndarray) else arr.dtype)
+        self._slot_of[id(obj)] = k
+        if obj is not arr:
+            self._slot_of[id(arr)] = k
+        self._keep.append((obj, arr))
+        return k
+
+    def _ref(self, a):
+        """The slot of ``a``, a new leaf slot for a captured tensor, or a Const."""
+        k = self._slot_of.get(id(a))
+        if k is not None:
+            return k
+        if isinstance(a, Tensor):
+            k = None if a.requires_grad else self._slot_of.get(id(a.data))
+            if k is not None:  # a constant Tensor wrapping an input or an earlier result (no copy)
+                return k
+            if a._node is not None:
+                raise ValueError(f"compile: the step uses a tensor made by '{a._node.op.name}' before the step was "
+                                 "called; compute it inside the step, or pass it as an argument or detach() it")
+            k = self._new(a.data, a)
+            self.tape.leaves[k] = a
+            return k
+        return Const(a)
+
+    # reports from the engine -------------------------------------------
+    def on_op(self, op, args, attrs, out):
+        refs = tuple(self._ref(a) for a in args)
+        static, dynamic = {}, {}
+        for name, value in attrs.items():
+            k = self._slot_of.get(id(value)) if isinstance(value, np.ndarray) else None
+            (static.__setitem__(name, value) if k is None else dynamic.__setitem__(name, k))
+        node = out._node
+        entry = Entry(op, refs, static, dynamic, self._new(out.data, out), None if node is None else node.needs,
+                      out.data.shape, out.data.dtype)
+        self.tape.entries.append(entry)
+        self.tape.events.append(("op", entry))
+
+    def on_backward(self, root, seed):
+        k = self._slot_of.get(id(root))
+        if k is None or k in self.tape.leaves:
+            raise ValueError("compile: backward() is called on a tensor that the step did not compute")
+        self.tape.events.append(("backward", k, None if seed is None else np.array(seed)))
+
+    def on_zero(self, tensors):
+        self.tape.events.append(("zero", tuple(tensors)))
+
+    def on_step(self, optimizer):
+        self.tape.events.append(("step", optimizer))
+
+    def on_branch(self):
+        raise ValueError("compile: the step branches on a tensor's value (bool(tensor)) while it is recorded, so "
+                         "a replay would always take the recorded branch; decide outside the step or run it eagerly")
+
+    def finish(self, result):
+        self.tape.output = self._out(result)
+        return self.tape
+
+    def _out(self, r):
+        if isinstance(r, (tuple, list)):
+            return type(r)(self._out(v) for v in r)
+        if isinstance(r, dict):
+            return {k: self._out(v) for k, v in r.items()}
+        k = self._slot_of.get(id(r)) if isinstance(r, (Tensor, np.ndarray)) else None
+        return Const(r) if k is None else k
+
+
+def _is_array(a):
+    return isinstance(a, (Tensor, np.ndarray))
+
+
+def record(fn, args, kwargs):
+    """Run ``fn(*args, **kwargs)`` eagerly while recording it; returns ``(tape, result)``."""
+    if GRAD_MODE.recorder is not None:
+        raise RuntimeError("compile: a compiled step cannot be called while another one is being recorded")
+    rec = Recorder(args)
+    GRAD_MODE.recorder = rec
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        GRAD_MODE.recorder = None
+    return rec.finish(result), result

@@ -1,0 +1,248 @@
+"""cr.compile: replayed steps equal eager ones; guards re-record or refuse; no per-step allocation."""
+
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn, optim
+
+F = nn.functional
+TOL = {"float32": 1e-5, "float64": 1e-12}
+
+
+def _mlp(dtype, dropout=True):
+    layers = [nn.Linear(6, 16, seed=0, dtype=dtype), nn.ReLU(), nn.Linear(16, 12, seed=1, dtype=dtype), nn.Tanh()]
+    if dropout:
+        layers.append(nn.Dropout(0.3, seed=5))
+    return nn.Sequential(*layers, nn.Linear(12, 4, seed=2, dtype=dtype)), (6,)
+
+
+def _cnn(dtype):
+    return nn.Sequential(nn.Conv2d(1, 3, 3, padding=1, seed=0, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(3 * 3 * 3, 4, seed=1, dtype=dtype)), (1, 6, 6)
+
+
+class _LastStep(nn.Module):
+    def __init__(self, dtype):
+        super().__init__()
+        self.rnn = nn.LSTM(3, 5, seed=0, dtype=dtype, return_sequences=False)
+        self.head = nn.Linear(5, 4, seed=1, dtype=dtype)
+
+    def forward(self, x):
+        return self.head(self.rnn(x))
+
+
+def _rnn(dtype):
+    return _LastStep(dtype), (7, 3)
+
+
+def _optimizer(name, model):
+    if name == "sgd-momentum":
+        return optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+    return optim.Adam(model.parameters(), lr=0.01)
+
+
+def _train_step(model, opt):
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def _data(shape, dtype, n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, *shape)).astype(dtype), rng.integers(0, 4, n)
+
+
+def _epoch(step, X, Y, bs=16):
+    return [float(step(X[i:i + bs], Y[i:i + bs])) for i in range(0, len(X), bs)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("build", [_mlp, _cnn, _rnn], ids=["mlp", "cnn", "rnn"])
+@pytest.mark.parametrize("opt_name", ["sgd-momentum", "adam"])
+def test_one_compiled_epoch_equals_the_eager_one(build, opt_name, dtype):
+    (eager_model, shape), (comp_model, _) = build(dtype), build(dtype)
+    eager_opt, comp_opt = _optimizer(opt_name, eager_model), _optimizer(opt_name, comp_model)
+    X, Y = _data(shape, dtype)
+    compiled = cr.compile(_train_step(comp_model, comp_opt), model=comp_model)
+    for _ in range(2):  # the second epoch runs on replays only (60 rows: 3 full batches + 12)
+        eager_losses = _epoch(_train_step(eager_model, eager_opt), X, Y)
+        comp_losses = _epoch(compiled, X, Y)
+    assert compiled.stats["replays"] >= 4
+    np.testing.assert_allclose(comp_losses, eager_losses, rtol=TOL[dtype], atol=TOL[dtype])
+    for (name, a), b in zip(eager_model.named_parameters(), comp_model.parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=TOL[dtype], atol=TOL[dtype], err_msg=name)
+        np.testing.assert_allclose(b.grad, a.grad, rtol=TOL[dtype], atol=TOL[dtype], err_msg=name)
+
+
+def test_fit_with_compile_gives_the_eager_weights_and_history():
+    X, Y = _data((6,), "float32", n=90)
+    runs = []
+    for compile_ in (False, True):
+        model, _ = _mlp("float32")
+        h = cr.fit(model, "cross_entropy", ("sgd", 0.1), (X, Y), epochs=3, batch_size=20, seed=1, verbose=0,
+                   metrics=["accuracy"], validation_split=0.2, compile=compile_)
+        runs.append((model, h))
+    (m1, h1), (m2, h2) = runs
+    np.testing.assert_allclose(h2["loss"], h1["loss"], rtol=1e-6)
+    assert h2["accuracy"] == h1["accuracy"] and h2["val_loss"] == pytest.approx(h1["val_loss"], rel=1e-6)
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+
+
+def test_fit_rejects_an_unknown_backend():
+    model, _ = _mlp("float32")
+    with pytest.raises(ValueError, match="unknown compile backend 'numba'; expected one of: jax, numpy"):
+        cr.fit(model, "cross_entropy", "sgd", _data((6,), "float32"), compile="numba", verbose=0)
+
+
+def _tiny():
+    w = cr.tensor(np.ones((3, 2)), requires_grad=True, dtype="float64")
+    opt = optim.SGD([w], lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = (cr.linear(x, w) ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    return w, step
+
+
+def test_a_new_shape_or_dtype_records_its_own_tape():
+    w, step = _tiny()
+    f = cr.compile(step)
+    for x in [np.ones((4, 2)), np.ones((4, 2)), np.ones((4, 2)), np.ones((5, 2)), np.ones((4, 2), np.float32)]:
+        f(x)
+    assert f.stats == {"recordings": 4, "replays": 1, "keys": 3}
+
+
+def test_replaced_parameter_arrays_are_noticed():
+    w, step = _tiny()
+    f = cr.compile(step)
+    for _ in range(3):
+        f(np.ones((4, 2)))
+    w.data = np.zeros((3, 2))
+    out = f(np.ones((4, 2)))
+    assert float(out) == 0.0 and f.stats["recordings"] == 3
+
+
+def test_data_dependent_constants_and_branches_are_refused():
+    w = cr.tensor(np.ones(2), requires_grad=True, dtype="float64")
+
+    def scaled(x):
+        return (w * (x.data * 2)).sum()  # NumPy arithmetic on the input: baked in at recording
+
+    f = cr.compile(scaled)
+    f(cr.tensor(np.ones(2)))
+    with pytest.raises(ValueError, match="compile: two calls of the step with the same input shapes did different"):
+        f(cr.tensor(np.full(2, 3.0)))
+
+    def branchy(x):
+        y = (w * x).sum()
+        return y * 2 if y > 0 else y
+
+    with pytest.raises(ValueError, match=r"branches on a tensor's value \(bool\(tensor\)\)"):
+        cr.compile(branchy)(np.ones(2))
+
+
+def test_a_tensor_requiring_grad_is_refused_as_input():
+    with pytest.raises(ValueError, match="argument 0 requires grad"):
+        cr.compile(lambda x: x.sum())(cr.tensor([1.0], requires_grad=True))
+
+
+def test_dropout_draws_fresh_masks_and_eval_mode_has_its_own_tape():
+    model = nn.Sequential(nn.Dropout(0.5, seed=0))
+    f = cr.compile(lambda x: model(x) * 1.0, model=model)
+    x = np.ones((4, 8), np.float32)
+    masks = [f(x) for _ in range(4)]
+    assert not np.array_equal(masks[2], masks[3])
+    expected = nn.Sequential(nn.Dropout(0.5, seed=0))
+    for m in masks:
+        np.testing.assert_array_equal(m, expected(x).data)
+    model.eval()
+    np.testing.assert_array_equal(f(x), x)
+
+
+def test_no_grad_inference_is_compiled_too():
+    model, _ = _mlp("float64", dropout=False)
+    predict = cr.compile(cr.no_grad()(lambda x: model(x)))
+    X, _ = _data((6,), "float64", n=8)
+    for _ in range(3):
+        out = predict(X)
+    assert predict.stats["replays"] == 1
+    np.testing.assert_allclose(out, model(X).data, rtol=1e-12)
+
+
+def _traced(fn, n):
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for _ in range(n):
+        fn()
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak - base, current - base
+
+
+def test_a_replayed_mlp_step_allocates_no_arrays(one_blas_thread):
+    model = nn.Sequential(nn.Linear(64, 128, seed=0), nn.ReLU(), nn.Linear(128, 10, seed=1))
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    eager = _train_step(model, opt)
+    step = cr.compile(eager)
+    X, Y = _data((64,), "float32", n=256)
+    for _ in range(3):
+        step(X, Y)
+    eager_peak, _ = _traced(lambda: eager(X, Y), 3)
+    peak, kept = _traced(lambda: step(X, Y), 10)
+    # One hidden activation is 128 KB and an eager step allocates several. What a replay still
+    # allocates is NumPy's own iterator buffer for broadcasting operands (bounded by its 8192-element
+    # buffer size, whatever the batch) and small Python objects; nothing is kept between steps.
+    assert eager_peak > 400_000
+    assert peak < 48_000 and kept < 8_000, (peak, kept)
+
+
+def test_import_chainrule_needs_no_jax():
+    code = "import sys, chainrule; chainrule.compile; print('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_jax_backend_scans_an_epoch_to_the_eager_weights():
+    pytest.importorskip("jax", reason="the jax backend needs the optional extra chainrule[jax]")
+    models = [_mlp("float32", dropout=False)[0] for _ in range(2)]
+    opts = [_optimizer("adam", m) for m in models]
+    X, Y = _data((6,), "float32", n=64)
+    order = np.random.default_rng(3).permutation(64)
+    eager = _train_step(models[0], opts[0])
+    eager_losses = [float(eager(X[order[i:i + 16]], Y[order[i:i + 16]])) for i in range(0, 64, 16)]
+    compiled = cr.compile(_train_step(models[1], opts[1]), backend="jax")
+    losses = [float(v) for v in compiled.epoch(X, Y, 16, order)]  # 2 recorded steps, then one scan of 2
+    assert compiled.stats == {"recordings": 2, "replays": 0, "keys": 1}
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+    assert opts[1].state[0]["step"] == 4
+
+
+def test_jax_backend_refuses_what_it_cannot_lower():
+    pytest.importorskip("jax", reason="the jax backend needs the optional extra chainrule[jax]")
+    model = nn.Sequential(nn.Linear(6, 4, seed=0), nn.Dropout(0.5, seed=0))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    step = cr.compile(_train_step(model, opt), backend="jax")
+    X, Y = _data((6,), "float32", n=8)
+    step(X, Y)
+    with pytest.raises(ValueError, match="cannot lower op 'dropout' yet; use backend='numpy'"):
+        step(X, Y)
+    w = cr.tensor([1.0], requires_grad=True)
+    twice = cr.compile(lambda x: ((w * x).sum().backward(), (w * x).sum().backward()), backend="jax")
+    twice(np.ones(1, np.float32))
+    with pytest.raises(ValueError, match="supports a forward pass, optionally followed by one backward"):
+        twice(np.ones(1, np.float32))
