@@ -19,6 +19,7 @@ from .activations import (  # noqa: F401  (the generated activation layers)
     Step, Tanh,
 )
 from .conv import Conv2d, MaxPool2d
+from .elman import Elman, Jordan, RecurrentTrace
 from .init import INITIALIZERS, get_initializer
 from .layers import Dense, Dropout, Flatten, Linear, Sequential
 from .losses import (  # noqa: F401  (the generated loss modules)
@@ -39,4 +40,5 @@ __all__ = [
     "ACTIVATIONS", "LOSSES", "REDUCTIONS", "REGULARIZERS", "INITIALIZERS", "LAYERS",
     "Registry", "UnknownNameError", "functional", "init",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    "Elman", "Jordan", "RecurrentTrace",
 ]
