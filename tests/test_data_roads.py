@@ -35,6 +35,9 @@ def test_bump_peaks_at_the_angle_and_the_centre_of_mass_reads_it_back():
     np.testing.assert_allclose(steering_from_outputs(bumps)[1:4], angles[1:4], atol=1e-6)
     np.testing.assert_allclose(steering_from_outputs(bumps), angles, atol=0.05)   # cut bumps at the edges
     assert steering_from_outputs(np.zeros((1, 30)))[0] == 0.0
+    background = bumps + 0.1                      # a flat floor pulls the plain centre of mass inwards
+    assert abs(steering_from_outputs(background)[0]) < 12
+    np.testing.assert_allclose(steering_from_outputs(background, around_peak=4)[1:4], angles[1:4], atol=0.2)
 
 
 @pytest.mark.parametrize("call, message", [
@@ -42,6 +45,7 @@ def test_bump_peaks_at_the_angle_and_the_centre_of_mass_reads_it_back():
     (lambda: make_roads(noise=-1), "noise"),
     (lambda: steering_bump([0.0], width=0), "width"),
     (lambda: steering_from_outputs(np.zeros(30)), r"\(n, units\)"),
+    (lambda: steering_from_outputs(np.zeros((1, 30)), around_peak=-1), "around_peak"),
 ])
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):

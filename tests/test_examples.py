@@ -181,6 +181,37 @@ def test_12_skip_layer(tmp_path):
     assert r["skip-layer"]["parameters"] == r["plain"]["parameters"] + 2
 
 
+
+def test_13_trask_11_lines(tmp_path):
+    r = run("13_trask_11_lines", tmp_path)
+    assert r["max_difference"] < 1e-12                     # same weights, same outputs
+    out = np.array(r["numpy_outputs"])
+    assert (out[[0, 3]] < 0.05).all() and (out[[1, 2]] > 0.95).all()
+
+
+def test_14_universal_approximation(tmp_path):
+    r = run("14_universal_approximation", tmp_path)["rmse"]
+    for name in ("sin(x)", "|x|"):
+        assert min(r[name][8], r[name][32]) < r[name][1] / 10, name
+    assert r["step"][32] < r["step"][1]
+    assert all(r[name][32] < 0.1 for name in r)
+
+
+def test_15_vanishing_gradients(tmp_path):
+    r = run("15_vanishing_gradients", tmp_path)
+    sig = [r["init_ratio"][f"sigmoid, Xavier init {d}"] for d in (2, 4, 8, 16)]
+    assert all(a > b for a, b in zip(sig, sig[1:])) and sig[-1] < 1e-6   # shrinks towards the input
+    assert all(0.1 < r["init_ratio"][f"ReLU, He init {d}"] < 10 for d in (2, 4, 8, 16))
+    assert r["val_accuracy"]["ReLU, He init 2"] > 0.8
+    assert r["val_accuracy"]["sigmoid, Xavier init 16"] < 0.2
+
+
+def test_16_alvinn(tmp_path):
+    r = run("16_alvinn", tmp_path)
+    assert r["mean_error_degrees"] < 2.0
+    assert r["mean_error_degrees"] < 0.5 * r["straight_ahead_error_degrees"]
+    assert r["all_units_error_degrees"] > r["mean_error_degrees"]
+
 def test_script_runs_as_a_program(tmp_path):
     """The scripts are real programs: `python examples/01_....py OUTDIR --quick`."""
     script = EXAMPLES / "01_threshold_perceptron_xor.py"

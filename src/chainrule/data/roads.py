@@ -133,18 +133,34 @@ def steering_bump(angles, units=30, width=2.0):
     return np.exp(-0.5 * ((centres[None, :] - a) / width) ** 2)
 
 
-def steering_from_outputs(outputs):
+def steering_from_outputs(outputs, around_peak=None):
     """The steering direction read from output activations: their centre of mass over the units' angles.
 
-    Negative activations count as zero. Returns degrees, shape (n,).
+    Negative activations count as zero.
+
+    Args:
+        outputs: (n, units) activations, units from -MAX_STEER to +MAX_STEER.
+        around_peak: None uses every unit; an int k uses only the units within k of each
+            row's most active one, so a low, flat background does not pull the estimate
+            towards straight ahead.
+
+    Returns:
+        degrees, shape (n,).
 
     Example:
         >>> round(float(steering_from_outputs([[0.0, 1.0, 1.0, 0.0]])[0]), 9)   # between units 2 and 3
         0.0
+        >>> out = [[0.2, 0.2, 0.2, 0.2, 1.0]]
+        >>> steering_from_outputs(out).round(1), steering_from_outputs(out, around_peak=0)
+        (array([8.9]), array([20.]))
     """
     out = np.clip(np.asarray(outputs, dtype=np.float64), 0.0, None)
     if out.ndim != 2:
         raise ValueError(f"outputs must have shape (n, units), got {out.shape}")
+    if around_peak is not None:
+        k = check_int("around_peak", around_peak, 0)
+        distance = np.abs(np.arange(out.shape[1])[None, :] - out.argmax(axis=1)[:, None])
+        out = np.where(distance <= k, out, 0.0)
     weights = out.sum(axis=1)
     centres = _unit_angles(out.shape[1])
     return np.where(weights > 0, out @ centres / np.maximum(weights, 1e-300), 0.0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import CLASS_COLORS, new_figure, save_png
+from ._figure import new_figure, save_png
 
 __all__ = ["plot_gradient_norms"]
 
@@ -56,12 +56,16 @@ def plot_gradient_norms(norms, path, initial=None, title=None):
     left.set(xlabel="layer (input -> output)", ylabel="gradient norm", title="gradient norm per layer")
     left.grid(alpha=0.3, which="both")
     left.legend()
+    # Colour runs from the input (dark) to the output (light); at most 8 layers are named.
+    from matplotlib import colormaps
+
+    cmap, named = colormaps["viridis"], set(np.linspace(0, len(layers) - 1, min(8, len(layers))).round().astype(int))
     for i, k in enumerate(layers):
         right.semilogy(np.arange(1, len(per_epoch[k]) + 1), np.maximum(per_epoch[k], 1e-30),
-                       color=CLASS_COLORS[i % len(CLASS_COLORS)], label=k)
-    right.set(xlabel="epoch", ylabel="mean gradient norm over the epoch's batches", title="during training")
+                       color=cmap(i / max(len(layers) - 1, 1) * 0.9), label=k if i in named else None)
+    right.set(xlabel="epoch", ylabel="mean gradient norm over the epoch", title="during training")
     right.grid(alpha=0.3, which="both")
-    right.legend(fontsize=7, ncol=2)
+    right.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     if title:
         fig.suptitle(title)
     fig.tight_layout()
