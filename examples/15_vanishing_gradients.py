@@ -3,8 +3,8 @@
 Slides:
 * seed 000 (Reil et al.), slide 101: "These types of MLPs are usually <= 3 layers
   - Vanishing gradients - Too many params".
-* seed 000, slides 47-60 (backprop through a circuit: the upstream gradient times
-  the local gradient at every gate) and 001, slides 32-35 (the error signal
+* seed 000, slides 64-68 (backprop through a circuit: the "local gradient" times
+  the gradient from above at every gate) and 001, slides 23-24 (the error signal
   delta passed back layer by layer).
 
 Backpropagation multiplies the error signal, layer after layer, by the weights

@@ -212,6 +212,26 @@ def test_16_alvinn(tmp_path):
     assert r["mean_error_degrees"] < 0.5 * r["straight_ahead_error_degrees"]
     assert r["all_units_error_degrees"] > r["mean_error_degrees"]
 
+
+def test_17_elman_temporal_xor(tmp_path):
+    r = run("17_elman_temporal_xor", tmp_path)
+    assert r["error_xor"] < 0.1                                   # the predictable bit
+    assert 0.4 < r["error_random_1"] < 0.6 and 0.4 < r["error_random_2"] < 0.6   # coin flips stay at chance
+
+
+def test_18_noisy_sine(tmp_path):
+    r = run("18_noisy_sine", tmp_path)
+    assert set(r["scores"]) == {"Elman", "Jordan", "LSTM"}
+    for name, score in r["scores"].items():
+        assert score["clean"] < r["persistence"] / 2, name        # every net beats "repeat the last value"
+    assert r["scores"]["Elman"]["clean"] < 0.03 and r["scores"]["LSTM"]["clean"] < 0.03
+
+
+def test_19_jordan_plan(tmp_path):
+    r = run("19_jordan_plan", tmp_path)
+    assert r["accuracy_decay_0.5"] == 1.0       # the fading sum tells the visits of "A" apart
+    assert r["accuracy_decay_0.0"] < 0.8        # the last output alone cannot
+
 def test_script_runs_as_a_program(tmp_path):
     """The scripts are real programs: `python examples/01_....py OUTDIR --quick`."""
     script = EXAMPLES / "01_threshold_perceptron_xor.py"
