@@ -244,3 +244,18 @@ def test_bad_shapes_name_the_expected_shape():
         net(np.zeros((4, 5, 2)), teacher=np.zeros((4, 5, 2)))
     with pytest.raises(ValueError, match=r"\(batch, features\)"):
         net.step(np.zeros((4, 5, 2)))
+    with pytest.raises(ValueError, match="teacher must have shape"):
+        net.step(np.zeros((4, 2)), teacher=np.zeros((4, 3)))
+    with pytest.raises(TypeError, match="takes no teacher"):
+        nn.Elman(2, 3, 1, seed=0)(np.zeros((4, 5, 2)), teacher=np.zeros((4, 5, 1)))
+
+
+def test_jordan_step_with_a_teacher_feeds_the_teacher_back():
+    net = _net("jordan")
+    x, _ = _data(T=3)
+    d = np.random.default_rng(5).uniform(size=(4, 3, 2))
+    y = net(x, teacher=d).data
+    net.reset_state()
+    ys = [net.step(x[:, t], teacher=d[:, t]).data for t in range(3)]
+    np.testing.assert_allclose(np.stack(ys, 1), y, atol=1e-14)
+    np.testing.assert_allclose(net.context, d[:, 2] + 0.6 * (d[:, 1] + 0.6 * d[:, 0]), atol=1e-14)

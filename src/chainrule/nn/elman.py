@@ -70,6 +70,8 @@ def _check_bptt(bptt):
 class _ContextNet(Module):
     """Layers, the step loop, the trace and the stateful stream shared by Elman and Jordan."""
 
+    _feeds_outputs_back = False   # True: the context takes the outputs, so a teacher can replace them
+
     def _build(self, input_size, hidden_size, output_size, context_size, activation, output_activation,
                bptt, init, seed, dtype):
         self.input_size = check("input_size", input_size, "int>0")
@@ -119,6 +121,9 @@ class _ContextNet(Module):
     def _check_teacher(self, teacher, batch, steps):
         if teacher is None:
             return None
+        if not self._feeds_outputs_back:
+            raise TypeError(f"{type(self).__name__} feeds back its hidden layer, not its outputs, so it takes "
+                            "no teacher; teacher forcing is for Jordan nets")
         arr = array_of(teacher)
         if arr.shape != (batch, steps, self.output_size):
             raise ValueError(f"{type(self).__name__}: teacher must have shape (batch, time, outputs) = "
@@ -177,7 +182,8 @@ class _ContextNet(Module):
         x_t = self._check_input(x_t, 2, "(batch, features)")
         c = self._check_context(self.context, x_t.shape[0], x_t)
         h, y = self._hidden_and_output(x_t, c)
-        fed = None if teacher is None else Tensor(np.asarray(array_of(teacher), dtype=self._dtype))
+        fed = None if teacher is None else self._check_teacher(
+            np.asarray(array_of(teacher))[:, None], x_t.shape[0], 1)[:, 0]
         self.context = array_of(self._next_context(c, h, y, fed)).copy()
         return y
 
@@ -302,6 +308,9 @@ class Jordan(_ContextNet):
     Shapes:
         x (N, T, D) -> y (N, T, O); ``context_hidden.weight`` (H, O); ``net.context`` (N, O).
 
+    ``cr.fit`` trains it running free (its outputs fed back, BPTT through them); for
+    teacher forcing write the loop with ``net(x, teacher=targets)``, as examples/19 does.
+
     Example:
         >>> import chainrule as cr
         >>> net = Jordan(2, 5, 3, decay=0.5, seed=0)
@@ -310,6 +319,8 @@ class Jordan(_ContextNet):
         >>> bool(np.allclose(trace.context[:, 2], 0.5 * trace.context[:, 1] + trace.output[:, 1]))
         True
     """
+
+    _feeds_outputs_back = True
 
     def __init__(self, input_size, hidden_size, output_size, decay=0.0, activation="sigmoid",
                  output_activation="sigmoid", context_init=0.0, return_sequences=True, bptt=None,
