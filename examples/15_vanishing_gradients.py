@@ -87,9 +87,11 @@ def _per_layer_figure(outdir, runs):
 def _accuracy_figure(outdir, runs, epochs):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for (kind, depth), (_, history) in runs.items():
-        style = "-" if "sigmoid" in kind else "--"
-        ax.plot(np.arange(1, epochs + 1), history["val_accuracy"], style, label=f"{kind}, {depth} layers")
-    ax.set(title="validation accuracy (solid: sigmoid, dashed: ReLU + He)", xlabel="epoch", ylabel="accuracy")
+        style = "-" if "sigmoid" in kind else "--"      # one colour per depth, one line style per kind
+        ax.plot(np.arange(1, epochs + 1), history["val_accuracy"], style, color=f"C{DEPTHS.index(depth)}",
+                label=f"{kind}, {depth} hidden layers")
+    ax.set(title="validation accuracy (solid: sigmoid, dashed: ReLU + He)", xlabel="epoch", ylabel="accuracy",
+           ylim=(0, 1))
     ax.legend(fontsize=7, ncol=2)
     return save(fig, outdir, "15_accuracy_by_depth.png")
 
