@@ -219,6 +219,9 @@ def test_fit_trains_an_elman_net_on_sequences():
     assert h["loss"][-1] < 0.05 < h["loss"][0]
     assert h["mae"][-1] < h["mae"][0]
     assert cr.predict(net, X).shape == (64, 8, 1)
+    scores = cr.evaluate(net, "mse", (X, Y), metrics=["mae"])
+    assert scores["loss"] == pytest.approx(float(((cr.predict(net, X) - Y) ** 2).mean()), rel=1e-5)
+    assert scores["mae"] == pytest.approx(float(np.abs(cr.predict(net, X) - Y).mean()), rel=1e-5)
 
 
 @pytest.mark.parametrize("make, message", [
