@@ -29,6 +29,7 @@ from .playground import (
     make_xor,
 )
 from .roads import make_roads, steering_bump, steering_from_outputs
+from .playground import make_blobs3, make_spiral3
 from .registry import DATASETS, DatasetSpec, list_datasets, load_dataset, register_dataset
 from .scaling import MinMaxScaler, StandardScaler, scaler_from_dict
 from .splits import Split, split, split_dataset, split_indices, train_test_split
@@ -70,4 +71,6 @@ __all__ = [
     "steering_from_outputs",
     "train_test_split",
     "truth_table",
+    "make_spiral3",
+    "make_blobs3",
 ]
