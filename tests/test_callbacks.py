@@ -189,7 +189,7 @@ def test_model_checkpoint_every_epoch_with_a_template(noisy, tmp_path):
 
 def test_registry_and_specs():
     assert {"early_stopping", "stop_on_threshold", "stop_on_plateau", "lr_scheduler", "progress_bar",
-            "csv_logger", "model_checkpoint"} == set(CALLBACKS)
+            "csv_logger", "model_checkpoint", "gradient_norms"} == set(CALLBACKS)
     made = make_callbacks(["early_stopping", {"name": "stop_on_threshold", "threshold": 0.1}, StopOnPlateau()])
     assert [type(c) for c in made] == [EarlyStopping, StopOnThreshold, StopOnPlateau]
     assert make_callbacks(None) == [] and len(make_callbacks("early_stopping")) == 1

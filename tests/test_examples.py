@@ -181,6 +181,57 @@ def test_12_skip_layer(tmp_path):
     assert r["skip-layer"]["parameters"] == r["plain"]["parameters"] + 2
 
 
+
+def test_13_trask_11_lines(tmp_path):
+    r = run("13_trask_11_lines", tmp_path)
+    assert r["max_difference"] < 1e-12                     # same weights, same outputs
+    out = np.array(r["numpy_outputs"])
+    assert (out[[0, 3]] < 0.05).all() and (out[[1, 2]] > 0.95).all()
+
+
+def test_14_universal_approximation(tmp_path):
+    r = run("14_universal_approximation", tmp_path)["rmse"]
+    for name in ("sin(x)", "|x|"):
+        assert min(r[name][8], r[name][32]) < r[name][1] / 10, name
+    assert r["step"][32] < r["step"][1]
+    assert all(r[name][32] < 0.1 for name in r)
+
+
+def test_15_vanishing_gradients(tmp_path):
+    r = run("15_vanishing_gradients", tmp_path)
+    sig = [r["init_ratio"][f"sigmoid, Xavier init {d}"] for d in (2, 4, 8, 16)]
+    assert all(a > b for a, b in zip(sig, sig[1:])) and sig[-1] < 1e-6   # shrinks towards the input
+    assert all(0.1 < r["init_ratio"][f"ReLU, He init {d}"] < 10 for d in (2, 4, 8, 16))
+    assert r["val_accuracy"]["ReLU, He init 2"] > 0.8
+    assert r["val_accuracy"]["sigmoid, Xavier init 16"] < 0.2
+
+
+def test_16_alvinn(tmp_path):
+    r = run("16_alvinn", tmp_path)
+    assert r["mean_error_degrees"] < 2.0
+    assert r["mean_error_degrees"] < 0.5 * r["straight_ahead_error_degrees"]
+    assert r["all_units_error_degrees"] > r["mean_error_degrees"]
+
+
+def test_17_elman_temporal_xor(tmp_path):
+    r = run("17_elman_temporal_xor", tmp_path)
+    assert r["error_xor"] < 0.1                                   # the predictable bit
+    assert 0.4 < r["error_random_1"] < 0.6 and 0.4 < r["error_random_2"] < 0.6   # coin flips stay at chance
+
+
+def test_18_noisy_sine(tmp_path):
+    r = run("18_noisy_sine", tmp_path)
+    assert set(r["scores"]) == {"Elman", "Jordan", "LSTM"}
+    for name, score in r["scores"].items():
+        assert score["clean"] < r["persistence"] / 2, name        # every net beats "repeat the last value"
+    assert r["scores"]["Elman"]["clean"] < 0.03 and r["scores"]["LSTM"]["clean"] < 0.03
+
+
+def test_19_jordan_plan(tmp_path):
+    r = run("19_jordan_plan", tmp_path)
+    assert r["accuracy_decay_0.5"] == 1.0       # the fading sum tells the visits of "A" apart
+    assert r["accuracy_decay_0.0"] < 0.8        # the last output alone cannot
+
 def test_script_runs_as_a_program(tmp_path):
     """The scripts are real programs: `python examples/01_....py OUTDIR --quick`."""
     script = EXAMPLES / "01_threshold_perceptron_xor.py"

@@ -7,7 +7,8 @@ an object, a name (``"early_stopping"``) or a dict
 * :mod:`.base`: the :class:`Callback` protocol, :class:`TrainContext`, :class:`Monitor`;
 * :mod:`.stopping`: :class:`EarlyStopping`, :class:`StopOnThreshold`, :class:`StopOnPlateau`;
 * :mod:`.schedules`: :class:`LRScheduler`;
-* :mod:`.files`: :class:`ProgressBar`, :class:`CSVLogger`, :class:`ModelCheckpoint`.
+* :mod:`.files`: :class:`ProgressBar`, :class:`CSVLogger`, :class:`ModelCheckpoint`;
+* :mod:`.gradients`: :class:`GradientNorms` (per-layer gradient norms, for vanishing gradients).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from __future__ import annotations
 from .._core import Registry
 from .base import Callback, Monitor, TrainContext
 from .files import CSVLogger, ModelCheckpoint, ProgressBar
+from .gradients import GradientNorms, gradient_norms
 from .schedules import LRScheduler
 from .stopping import EarlyStopping, StopOnPlateau, StopOnThreshold
 
 __all__ = [
     "Callback", "TrainContext", "Monitor", "EarlyStopping", "StopOnThreshold", "StopOnPlateau",
     "LRScheduler", "ProgressBar", "CSVLogger", "ModelCheckpoint", "CALLBACKS", "make_callbacks",
+    "GradientNorms", "gradient_norms",
 ]
 
 #: Callback name -> class.
@@ -30,6 +33,7 @@ for _name, _cls in (("early_stopping", EarlyStopping), ("stop_on_threshold", Sto
                     ("stop_on_plateau", StopOnPlateau), ("lr_scheduler", LRScheduler),
                     ("progress_bar", ProgressBar), ("csv_logger", CSVLogger), ("model_checkpoint", ModelCheckpoint)):
     CALLBACKS.register(_cls, name=_name)
+CALLBACKS.register(GradientNorms, name="gradient_norms")
 
 
 def _one_callback(spec):

@@ -28,6 +28,7 @@ from .playground import (
     make_spiral,
     make_xor,
 )
+from .roads import make_roads, steering_bump, steering_from_outputs
 from .playground import make_blobs3, make_spiral3
 from .registry import DATASETS, DatasetSpec, list_datasets, load_dataset, register_dataset
 from .scaling import MinMaxScaler, StandardScaler, scaler_from_dict
@@ -56,6 +57,7 @@ __all__ = [
     "make_multi_gaussian",
     "make_parabola",
     "make_plane",
+    "make_roads",
     "make_spiral",
     "make_xor",
     "one_hot",
@@ -65,6 +67,8 @@ __all__ = [
     "split",
     "split_dataset",
     "split_indices",
+    "steering_bump",
+    "steering_from_outputs",
     "train_test_split",
     "truth_table",
     "make_spiral3",

@@ -8,7 +8,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
-from . import boolean, digits, parabola, playground
+from . import boolean, digits, parabola, playground, roads
 from .dataset import TASKS, Dataset
 
 
@@ -60,6 +60,7 @@ def _register_builtins():
         register_dataset(name, make, task, playground.DESCRIPTIONS[name])
     register_dataset("parabola", parabola.make_parabola, "classification", parabola.DESCRIPTION)
     register_dataset("digits", digits.load_digits, "classification", digits.DESCRIPTION)
+    register_dataset("roads", roads.make_roads, "regression", roads.DESCRIPTION)
 
 
 def _unknown(name) -> ValueError:

@@ -23,6 +23,7 @@ from .layers_more import AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d,
 from .activations import (  # noqa: F401  (the layers of the PyTorch activations)
     CELU, SELU, Hardsigmoid, Hardswish, LogSigmoid, Mish, ReLU6, SiLU, Softmin, Softsign,
 )
+from .elman import Elman, Jordan, RecurrentTrace
 from .init import INITIALIZERS, get_initializer
 from .layers import Dense, Dropout, Flatten, Linear, Sequential
 from .losses import (  # noqa: F401  (the generated loss modules)
@@ -45,5 +46,6 @@ __all__ = [
     "ACTIVATIONS", "LOSSES", "REDUCTIONS", "REGULARIZERS", "INITIALIZERS", "LAYERS",
     "Registry", "UnknownNameError", "functional", "init",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    "Elman", "Jordan", "RecurrentTrace",
     "Residual",
 ]

@@ -46,6 +46,7 @@ from .._core import as_generator, check, check_choice, seed_config
 from ._util import array_of
 from .init import get_initializer, init_config, uniform
 from .module import LAYERS, Module, Parameter
+from .stacked_recurrent import build_stack
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
@@ -316,13 +317,21 @@ class GRUCell(_Cell):
 
 class _Sequence(_Recurrent):
     _suffix = "_l0"
+    _cell_class = None   # the cell of one layer and direction (num_layers > 1 or bidirectional)
 
     # LSTM and GRU take exactly these arguments; RNN adds nonlinearity.
     def __init__(self, input_size, hidden_size, bias=True, batch_first=True, return_sequences=True,
-                 return_state=False, init=None, bias_init=None, seed=None, dtype=None):
+                 return_state=False, init=None, bias_init=None, seed=None, dtype=None, num_layers=1,
+                 bidirectional=False):
         super().__init__()
         self._options(batch_first, return_sequences, return_state)
         self._build(input_size, hidden_size, bias, init, bias_init, seed, dtype)
+        self._stack = build_stack(self, self._make_cell, num_layers, bidirectional,
+                                  self._cell_class is LSTMCell, seed)
+
+    def _make_cell(self, input_size, rng):
+        return self._cell_class(input_size, self.hidden_size, bias=self._weights()[2] is not None,
+                                init=self._init, bias_init=self._bias_init, seed=rng, dtype=self._dtype)
 
     def _options(self, batch_first, return_sequences, return_state):
         self.batch_first = _check_bool("batch_first", batch_first)
@@ -337,6 +346,8 @@ class _Sequence(_Recurrent):
             raise ValueError(f"{type(self).__name__} expects input of shape {layout} with features = "
                              f"{self.input_size} and at least one step, got {shape}")
         batch, steps = (shape[0], shape[1]) if self.batch_first else (shape[1], shape[0])
+        if self._stack is not None:
+            return self._stack.forward(self, x, state, batch, steps)
         state = self._unpack_state(state, batch, x)
         w_ih, _, b_ih, _ = self._weights()
         xw = _linear(x, w_ih, b_ih)  # all steps' input projections in one op
@@ -353,8 +364,10 @@ class _Sequence(_Recurrent):
         return (out, state) if self.return_state else out
 
     def _layer_args(self):
+        stack = self._stack
         return {"batch_first": self.batch_first, "return_sequences": self.return_sequences,
-                "return_state": self.return_state}
+                "return_state": self.return_state, "num_layers": 1 if stack is None else stack.num_layers,
+                "bidirectional": stack is not None and stack.directions == 2}
 
     def extra_repr(self):
         return (super().extra_repr() + f", batch_first={self.batch_first}, "
@@ -363,8 +376,9 @@ class _Sequence(_Recurrent):
 
 _SEQUENCE_DOC = """
     The loop is plain Python over time steps, each step a few engine ops, so
-    ``backward()`` is backpropagation through time for free. One layer, one
-    direction; stack layers with ``nn.Sequential`` (``return_sequences=True``).
+    ``backward()`` is backpropagation through time for free. ``num_layers`` and
+    ``bidirectional`` stack layers and add a reverse direction as PyTorch does
+    (see :mod:`chainrule.nn.stacked_recurrent`).
 
     Args:
         input_size: features per step D (positive int).
@@ -378,9 +392,13 @@ _SEQUENCE_DOC = """
         bias_init: bias initialiser, same forms and default.
         seed: int or ``np.random.Generator`` for the initialisers.
         dtype: parameter dtype (default: the default float dtype).
+        num_layers: layers stacked, each reading the one below (PyTorch's ``_l1``, ``_l2``, ... weights).
+        bidirectional: add a direction reading the sequence backwards (``_reverse`` weights);
+            outputs then have 2H features, ``[forward, reverse]``.
 
     Call:
-        ``layer(x)`` or ``layer(x, {state_arg})``; the initial state defaults to zeros.
+        ``layer(x)`` or ``layer(x, {state_arg})``; the initial state defaults to zeros. With
+        several layers or directions every state has shape (num_layers * directions, N, H), as in torch.
 
     Shapes:
         x (N, T, D) -> output (N, T, H) or (N, H); {state_shape};
@@ -402,11 +420,18 @@ class RNN(_Sequence):
         ((4, 6, 8), (4, 8))
     """
 
+    _cell_class = RNNCell
+
     def __init__(self, input_size, hidden_size, nonlinearity="tanh", bias=True, batch_first=True,
-                 return_sequences=True, return_state=False, init=None, bias_init=None, seed=None, dtype=None):
+                 return_sequences=True, return_state=False, init=None, bias_init=None, seed=None, dtype=None,
+                 num_layers=1, bidirectional=False):
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
         super().__init__(input_size, hidden_size, bias, batch_first, return_sequences, return_state, init,
-                         bias_init, seed, dtype)
+                         bias_init, seed, dtype, num_layers, bidirectional)
+
+    def _make_cell(self, input_size, rng):
+        return RNNCell(input_size, self.hidden_size, self.nonlinearity, bias=self._weights()[2] is not None,
+                       init=self._init, bias_init=self._bias_init, seed=rng, dtype=self._dtype)
 
 
 @LAYERS.register
@@ -423,6 +448,7 @@ class LSTM(_Sequence):
     """
 
     _gates, _kind = 4, "LSTM"
+    _cell_class = LSTMCell
 
 
 @LAYERS.register
@@ -437,4 +463,5 @@ class GRU(_Sequence):
     """
 
     _gates, _kind = 3, "GRU"
+    _cell_class = GRUCell
 

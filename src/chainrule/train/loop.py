@@ -65,6 +65,9 @@ def _scores(specs, outputs, targets, loss_name):
                 pred = to_labels(outputs, output_threshold(loss_name))
             extra = {"num_classes": max(width, 2)} if spec.per_class else {}
             logs[name] = spec.fn(targets.labels, pred, **extra)
+        elif outputs.ndim > 2 and targets.values.shape == outputs.shape:
+            # Sequences (n, time, features): every step counts as one sample.
+            logs[name] = spec.fn(targets.values.reshape(-1, outputs.shape[-1]), outputs.reshape(-1, outputs.shape[-1]))
         else:
             logs[name] = spec.fn(targets.values, outputs)
     return logs
