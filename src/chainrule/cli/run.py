@@ -35,23 +35,19 @@ from ..io import models as io
 from ..train.checkpoint import checkpoint_path
 from ..data import MinMaxScaler, StandardScaler, split_indices
 from ..train.history import History
-from ..nn import ACTIVATIONS, MLP, REGULARIZERS
+from ..nn import ACTIVATIONS, MLP, REGULARIZERS, default_loss
 from .._core import Registry, check
 from ..optim import OPTIMIZERS
 from ..train.loop import evaluate, fit
 from .outputs import OUTPUT_FILES, check_out_dir, write_text
 from .sources import load_source, target_column
-from .trained import LOSS_SPECS, TASK_METRICS, check_loss
+from .trained import check_loss, trainable_losses
 
-__all__ = ["TrainSettings", "RunResult", "SCALERS", "DEFAULT_LOSS", "train_run", "run_main_job", "parse_hidden"]
+__all__ = ["TrainSettings", "RunResult", "SCALERS", "train_run", "run_main_job", "parse_hidden"]
 
 #: Feature scaling by name (fitted on the training rows only).
 SCALERS = Registry("scaling")
 SCALERS.update({"standard": StandardScaler, "minmax": MinMaxScaler, "none": None})
-
-#: The loss used when none is given, per task.
-DEFAULT_LOSS = {"classification": "cross_entropy", "regression": "mse"}
-
 
 def parse_hidden(text):
     """Hidden layer sizes from ``"64,32"`` (or a sequence); ``""`` or ``"none"`` means no hidden layer.
@@ -138,10 +134,10 @@ class RunResult:
 
 
 def _loss_for(settings, ds):
-    name = settings.loss or DEFAULT_LOSS[ds.task]
-    spec = LOSS_SPECS[name]
+    name = settings.loss or default_loss(ds.task)
+    spec = check_loss(name)
     if spec.task != ds.task:
-        fitting = ", ".join(n for n, s in LOSS_SPECS.items() if s.task == ds.task)
+        fitting = ", ".join(n for n, s in trainable_losses().items() if s.task == ds.task)
         raise ValueError(f"loss {name!r} is for {spec.task}, but {ds.name} is a {ds.task} task; use one of: {fitting}")
     if spec.outputs == "binary" and ds.n_classes != 2:
         raise ValueError(f"loss {name!r} needs exactly 2 classes, but {ds.name} has {ds.n_classes}")
@@ -218,8 +214,8 @@ def train_run(source, settings=None):
     data = {k: (ds.X[idx] if scaler is None else scaler.transform(ds.X[idx]), ds.y[idx]) for k, idx in parts.items()}
     model = MLP([ds.n_features, *settings.hidden, _n_outputs(spec, ds)], activation=settings.activation,
                 seed=settings.seed)
-    history = _fit(model, loss, settings, data, out)
-    scores = {k: evaluate(model, loss, d, metrics=TASK_METRICS[ds.task]) for k, d in data.items()}
+    history = _fit(model, loss, spec, settings, data, out)
+    scores = {k: evaluate(model, loss, d, metrics=list(spec.metrics)) for k, d in data.items()}
     metadata = _metadata(settings, ds, loss, scaler, scores, history, source)
     files = _write_outputs(out, model, metadata, history, settings)
     return RunResult(model, history, scores, files, metadata)
@@ -238,12 +234,12 @@ def run_main_job(out=None, overwrite=False, verbose=1):
     return main_job(out, overwrite=overwrite, verbose=verbose)
 
 
-def _fit(model, loss, settings, data, out):
+def _fit(model, loss, spec, settings, data, out):
     checkpoint_dir = os.path.join(out, OUTPUT_FILES["checkpoint"]) if settings.checkpoint else None
     try:
         return fit(model, loss, (settings.optimizer, settings.lr), data["train"], val=data.get("val"),
                    epochs=settings.epochs, batch_size=min(settings.batch_size, len(data["train"][0])),
-                   metrics=TASK_METRICS[LOSS_SPECS[loss].task], callbacks=_callbacks(settings, out, "val" in data),
+                   metrics=list(spec.metrics), callbacks=_callbacks(settings, out, "val" in data),
                    seed=settings.seed, checkpoint_dir=checkpoint_dir, resume=settings.resume,
                    regularization=dict(settings.regularization) or None, verbose=settings.verbose)
     except KeyboardInterrupt:
