@@ -72,7 +72,7 @@ class Registry(dict):
             return lambda o: self.register(o, name=name)
         key = name or obj.__name__
         if key in self:
-            raise ValueError(f"a {self.kind} named {key!r} is already registered")
+            raise ValueError(f"{self.kind} {key!r} is already registered")
         self[key] = obj
         return obj
 

@@ -5,8 +5,10 @@ the registry op that made it, its inputs, and the ``ctx`` the op's VJP needs.
 Nodes never refer to the tensor they produced, so a graph holds no reference
 cycles and is freed by reference counting as soon as nothing points to it.
 
-``backward`` follows seed 002's algorithm: order the graph topologically (an
-explicit stack, so a chain of 100,000 ops is fine), then visit the nodes in
+``backward`` follows the algorithm of the CMU 10-601 backpropagation lecture
+(Matt Gormley), slide 26: order the graph topologically with
+:func:`topological_order` (nodes gathered by an explicit stack, so a chain of
+100,000 ops is fine, then sorted by creation number), then visit the nodes in
 reverse order, adding each input's share ``(dy/du_i)(du_i/dv_j)`` into its
 gradient. Gradients of values used more than once add up ("gradients add at
 branches"). Leaf gradients *accumulate across calls* in ``.grad``, as in
@@ -27,7 +29,7 @@ import itertools
 
 import numpy as np
 
-__all__ = ["Node", "backward", "unbroadcast", "no_grad", "enable_grad", "is_grad_enabled"]
+__all__ = ["Node", "backward", "topological_order", "unbroadcast", "no_grad", "enable_grad", "is_grad_enabled"]
 
 
 class _GradMode:
@@ -128,32 +130,6 @@ def unbroadcast(g, shape, opname="op"):
     return g
 
 
-def _topological_order(root):
-    """Tensors reachable from ``root`` that need gradients, inputs before outputs."""
-    order, seen = [], set()
-    stack = [(root, False)]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        node = t._node
-        if node is None:
-            continue
-        if node.inputs is None:
-            raise _freed(node)
-        inputs, needs = node.inputs, node.needs
-        # Pushed right to left so the order lists inputs left to right.
-        for k in range(len(inputs) - 1, -1, -1):
-            if needs[k] and id(inputs[k]) not in seen:
-                stack.append((inputs[k], False))
-    return order
-
-
 def _seed_grad(root, grad):
     if grad is None:
         if root.data.size != 1:
@@ -179,11 +155,19 @@ def _seq(t):
     return t._node.seq
 
 
-def _nodes_newest_first(root):
-    """Non-leaf tensors reachable from ``root`` through inputs that need gradients.
+def topological_order(root):
+    """Non-leaf tensors reachable from ``root`` through inputs that need gradients, inputs before outputs.
 
-    Sorted by creation order, newest first: an op is always created after its
-    inputs, so this is a reverse topological order without a post-order walk.
+    Collected with an explicit stack (no recursion limit), then sorted by
+    creation number: an op is always created after its inputs, so creation
+    order is a topological order without a post-order walk. ``backward``
+    visits it in reverse; :mod:`chainrule.autodiff.trace` lists it as it is.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor(2.0, requires_grad=True)
+        >>> [t._node.op.name for t in topological_order((x * x).exp())]
+        ['mul', 'exp']
     """
     found, seen, stack = [root], {id(root)}, [root]
     while stack:
@@ -195,7 +179,7 @@ def _nodes_newest_first(root):
                 seen.add(id(inp))
                 found.append(inp)
                 stack.append(inp)
-    found.sort(key=_seq, reverse=True)
+    found.sort(key=_seq)
     return found
 
 
@@ -218,7 +202,7 @@ def backward(root, grad=None, retain_graph=False, hook=None):
         return
     grads = {id(root): seed}
     leaves = []
-    for t in _nodes_newest_first(root):
+    for t in reversed(topological_order(root)):
         g = grads.pop(id(t), None)
         if g is None:
             continue
