@@ -50,3 +50,17 @@ def test_trace_lists_the_order_whose_reverse_backward_visits():
     assert [r.op for r in rows if r.op != "leaf"] == [t._node.op.name for t in forward]
     assert [r.name for r in rows if r.op == "leaf"] == ["a", "b"]  # each leaf just before its first use
     assert trace(cr.tensor(3.0, requires_grad=True) * 1).rows[0].op == "leaf"
+
+
+def test_recurrent_layers_follow_their_class_not_a_name():
+    from chainrule import nn
+    from chainrule.nn._rnn_rules import _LSTMRule
+
+    class Memory(nn.LSTM):  # a renamed subclass is still an LSTM
+        pass
+
+    assert issubclass(nn.LSTMCell, _LSTMRule) and issubclass(nn.LSTM, _LSTMRule)
+    out, (h, c) = Memory(2, 3, seed=0, return_state=True)(cr.zeros(1, 4, 2))
+    assert out.shape == (1, 4, 3) and h.shape == c.shape == (1, 3)
+    assert np.allclose(out.data[:, -1], h.data)
+    assert "nonlinearity='relu'" in repr(nn.RNN(2, 3, nonlinearity="relu")) and "nonlinearity" not in repr(nn.GRU(2, 3))

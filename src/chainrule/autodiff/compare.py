@@ -17,6 +17,7 @@ from .forward import jvp
 from .numeric import numerical_grad
 from .reverse import grad
 from .trace import fmt
+from .symbolic import symbolic_grad
 
 __all__ = ["compare_gradients", "METHODS"]
 
@@ -44,8 +45,6 @@ def _numerical(f, arrays):
 
 
 def _symbolic(f, arrays):
-    from .symbolic import symbolic_grad
-
     return symbolic_grad(f, *arrays).grads
 
 

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from .base import Callback, Monitor
+from ..io.models import save
 
 __all__ = ["ProgressBar", "CSVLogger", "ModelCheckpoint", "format_logs", "scalar_logs"]
 
@@ -203,8 +204,6 @@ class ModelCheckpoint(Callback):
             if not self.monitor.improves(value, self.best):
                 return
             self.best = value
-        from ..io.models import save
-
         path = self.path.format(epoch=epoch + 1)
         mine = self.overwrite or path in self._written
         meta = {"epoch": epoch + 1, "logs": {k: v for k, v in scalar_logs(logs).items() if math.isfinite(v)}}

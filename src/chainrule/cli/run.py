@@ -31,7 +31,11 @@ import shutil
 
 import numpy as np
 
+from .. import viz
+from ..callbacks import CSVLogger, EarlyStopping
 from ..io import models as io
+from ..train.main_job import main_job
+from ..viz._figure import require_matplotlib
 from ..train.checkpoint import checkpoint_path
 from ..data import MinMaxScaler, StandardScaler, split_indices
 from ..train.history import History
@@ -73,7 +77,6 @@ def parse_hidden(text):
 @dataclasses.dataclass
 class TrainSettings:
     """Every option of a training run; :meth:`check` validates them all at once."""
-
     target: str | None = None
     task: str | None = None
     hidden: tuple = (64,)
@@ -125,7 +128,6 @@ class TrainSettings:
 @dataclasses.dataclass
 class RunResult:
     """What :func:`train_run` produced: the model, its history, scores per part and the files written."""
-
     model: object
     history: History
     scores: dict
@@ -172,8 +174,6 @@ def _out_dir(settings, ds):
 
 
 def _callbacks(settings, out, has_val):
-    from ..callbacks import CSVLogger, EarlyStopping
-
     callbacks = [CSVLogger(os.path.join(out, OUTPUT_FILES["history_csv"]), overwrite=settings.resume)]
     if has_val and settings.patience:
         callbacks.append(EarlyStopping("val_loss", patience=settings.patience))
@@ -227,7 +227,6 @@ def run_main_job(out=None, overwrite=False, verbose=1):
     Returns:
         main_job's result: ``{"accuracy": {...}, "paths": {...}, "epochs": n}``.
     """
-    from ..train.main_job import main_job
 
     out = out or os.path.join("runs", "digits")
     check_out_dir(out, overwrite, resumable=False)
@@ -261,9 +260,6 @@ def _write_outputs(out, model, metadata, history, settings):
 
 def _plots(history, files):
     """Learning curves as one PNG (loss and metric panels); skipped when matplotlib is missing."""
-    from .. import viz
-    from ..viz._figure import require_matplotlib
-
     try:
         require_matplotlib()
     except ImportError:

@@ -41,6 +41,7 @@ import numpy as np
 from .._core import to_jsonable
 from .._version import __version__
 from .bundle import read_bundle, read_document, write_bundle
+from ..nn import from_config
 
 __all__ = ["save", "load", "read_metadata", "save_optimizer", "load_optimizer",
            "MODEL_FORMAT", "MODEL_VERSION", "OPTIMIZER_FORMAT", "OPTIMIZER_VERSION"]
@@ -102,8 +103,6 @@ def _model_document(path, document):
 
 
 def _rebuild(path, config):
-    from ..nn import from_config
-
     try:
         return from_config(config)
     except MemoryError:

@@ -35,13 +35,15 @@ import numpy as np
 from . import checkpoint as _ckpt
 from ..callbacks.files import ProgressBar
 from .setup import (
-    as_pair, output_threshold, prepare_inputs, prepare_targets,
+    Targets, as_pair, output_threshold, prepare_inputs, prepare_targets,
     resolve_loss, resolve_metrics, resolve_optimizer, resolve_penalty,
 )
 from .._core import check_int, check_seed
 from ..autodiff.engine import no_grad
 from ..callbacks import TrainContext, make_callbacks
 from ..metrics import to_labels
+from ..data import split_indices
+from ..io.bundle import require_safetensors
 
 __all__ = ["fit", "evaluate", "predict"]
 
@@ -142,8 +144,6 @@ def predict(model, X, batch_size=EVAL_BATCH):
 
 
 def _split_validation(X, y, validation_split, seed):
-    from ..data import split_indices
-
     if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
             or not 0 < validation_split < 1:
         raise ValueError(f"validation_split must be a fraction strictly between 0 and 1, got {validation_split!r}")
@@ -220,8 +220,6 @@ class _Run:
         self.ctx = TrainContext(self.model, self.optimizer, self.epochs, steps, self.val is not None)
 
     def restore(self, checkpoint_dir, resume):
-        from ..io.bundle import require_safetensors
-
         require_safetensors()  # fail now, not after the first epoch's work
         self.checkpoint_dir = checkpoint_dir
         saved = _ckpt.read_settings(checkpoint_dir)
@@ -309,8 +307,6 @@ class _Run:
         return logs
 
     def _train_scores(self, stash, order, seen):
-        from .setup import Targets
-
         rows = slice(0, seen) if order is None else order[:seen]
         t = self.targets
         seen_targets = Targets(t.values[rows], None if t.labels is None else t.labels[rows])

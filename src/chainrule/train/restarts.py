@@ -27,6 +27,7 @@ from .._core import check_int
 from .setup import as_pair
 from .history import higher_is_better
 from .loop import _split_validation, evaluate, fit
+from ..optim import Optimizer
 
 __all__ = ["fit_restarts", "RestartResult"]
 
@@ -52,8 +53,6 @@ class RestartResult(NamedTuple):
 
 
 def _optimizer_for(optimizer, model):
-    from ..optim import Optimizer
-
     if isinstance(optimizer, Optimizer):
         raise TypeError("fit_restarts trains several networks, so it needs an optimizer spec (a name, a (name, lr) "
                         "pair, a dict, or a function parameters -> optimizer), not one optimizer object")
