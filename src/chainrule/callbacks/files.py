@@ -188,10 +188,15 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path, monitor="val_loss", mode="auto", save_best_only=True, overwrite=False):
         self.path, self.monitor = os.fspath(path), Monitor(monitor, mode)
+        self._requested = self.monitor
         self.save_best_only, self.overwrite = bool(save_best_only), bool(overwrite)
-        self.best, self._written = None, []
+        self.best, self._written = None, []  # files it wrote stay its own across runs
 
     def on_train_begin(self, ctx):
+        # Each run compares against its own best, unless it resumes from a checkpoint.
+        if not ctx.resumed:
+            self.best = None
+        self.monitor = self._requested
         if self.monitor.key == "val_loss" and not ctx.has_val:
             self.monitor = Monitor("loss", "min", self.monitor.min_delta)
         fixed = "{epoch" not in self.path

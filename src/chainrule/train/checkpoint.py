@@ -145,3 +145,4 @@ def restore_checkpoint(folder, ctx, rng, callbacks):
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path} is an incomplete checkpoint (missing {exc})") from None
     ctx.stop_training = bool(doc.get("stopped"))
+    ctx.resumed = True
