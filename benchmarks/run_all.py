@@ -7,6 +7,9 @@ Sections (``--only`` picks some; the default is all):
 * ``train``: training throughput (:mod:`bench_train`) and peak memory
   (:mod:`bench_memory`);
 * ``mnist``: seconds to a test accuracy on MNIST (:mod:`bench_mnist`);
+* ``accuracy``: seconds to train the networks the tests check for accuracy
+  (:mod:`bench_time_to_accuracy`); ``loop``: fit's loop vs the engine step
+  vs hand NumPy (:mod:`bench_fit_loop`, also part of ``ops``);
 * ``memory`` and ``profile`` alone, for convenience.
 
 The report is printed and written to ``benchmarks/results/latest.md`` (the
@@ -32,13 +35,15 @@ if HERE not in sys.path:  # also runnable as ``python -m`` or from another direc
 import _common  # noqa: E402
 
 SECTIONS = {
-    "ops": ("bench_ops", "profile_step"),
+    "ops": ("bench_ops", "profile_step", "bench_fit_loop"),
     "train": ("bench_train", "bench_memory"),
     "mnist": ("bench_mnist",),
     "memory": ("bench_memory",),
     "profile": ("profile_step",),
+    "loop": ("bench_fit_loop",),
+    "accuracy": ("bench_time_to_accuracy",),
 }
-ORDER = ("bench_ops", "profile_step", "bench_train", "bench_memory", "bench_mnist")
+ORDER = ("bench_ops", "profile_step", "bench_fit_loop", "bench_train", "bench_memory", "bench_mnist", "bench_time_to_accuracy")
 
 
 def _git_commit():
@@ -72,7 +77,7 @@ def header(quick, modules):
 def run(quick=False, only=None):
     """Run the chosen sections; return the report as one string."""
     wanted = set()
-    for key in only or ("ops", "train", "mnist"):
+    for key in only or ("ops", "train", "mnist", "accuracy"):
         wanted.update(SECTIONS[key])
     modules = [m for m in ORDER if m in wanted]
     lines = header(quick, modules)
