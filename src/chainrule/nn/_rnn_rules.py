@@ -4,6 +4,13 @@ Each rule is a mixin shared by a cell and its sequence layer (``LSTMCell`` and
 ``LSTM`` both inherit :class:`_LSTMRule`), so behaviour follows the class and
 never a name. A rule sets the number of gate blocks and defines ``_step``;
 the LSTM rule also reads and emits a state pair.
+
+Example:
+    >>> from chainrule import nn
+    >>> isinstance(nn.LSTM(2, 3), _LSTMRule), isinstance(nn.LSTMCell(2, 3), _LSTMRule)
+    (True, True)
+    >>> nn.GRU._gates, nn.RNNCell._gates
+    (3, 1)
 """
 
 from __future__ import annotations
