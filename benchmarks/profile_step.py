@@ -153,7 +153,7 @@ def _piece_calls(x, y, chain):
     Private engine helpers are looked up by name and shown as n/a when a later
     engine version no longer has them.
     """
-    from chainrule import autograd
+    from chainrule.autodiff import engine as autograd
     from chainrule.autodiff.ops import nn as ops_nn
 
     net = chain.net

@@ -51,7 +51,7 @@ def test_mnist_mlp_reaches_97_percent(mnist_dir, one_blas_thread):
 
 
 def test_shuffling_experiment():
-    """Seed 003: 5,000 parabola and 5,000 random points, a net with one hidden layer of 3 units.
+    """Merceron's backpropagation introduction: 5,000 parabola and 5,000 random points, a net with one hidden layer of 3 units.
     Shuffled rows beat all-random-first, which beats all-parabola-first (no shuffling inside fit
     for those two: the last rows seen dominate the final weights).
 

@@ -9,7 +9,7 @@ meaning is the same, so switching is a one-line change; ``activation`` and
 ``solver`` take any name of ``chainrule.nn.ACTIVATIONS`` and
 ``chainrule.optim.OPTIMIZERS``. Training runs through
 :func:`chainrule.train.fit`; the trained network is ``model_``, a plain
-``nn.MLP`` that ``chainrule.io.save`` and ``chainrule.onnx.to_onnx`` accept.
+``nn.MLP`` that ``chainrule.io.save`` and ``chainrule.io.onnx.to_onnx`` accept.
 
 Needs the ``sklearn`` extra (``pip install chainrule[sklearn]``).
 

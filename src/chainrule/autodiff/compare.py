@@ -1,4 +1,4 @@
-"""The four ways to a gradient (seed 002), side by side on one function.
+"""The four ways to a gradient (the CMU 10-601 backpropagation lecture, slide 7), side by side on one function.
 
 Example:
     >>> import chainrule as cr

@@ -191,7 +191,7 @@ def backward(root, grad=None, retain_graph=False, hook=None):
         grad: dL/droot; may be omitted for a scalar (taken as 1).
         retain_graph: keep the graph so that backward can run through it again.
         hook: optional ``hook(tensor, grad_out, input_grads)`` called per node
-            (used by :mod:`chainrule.trace` to print circuit tables).
+            (used by :mod:`chainrule.autodiff.trace` to print circuit tables).
     """
     if not root.requires_grad:
         raise RuntimeError("backward: this tensor does not require grad (no input had requires_grad=True)")

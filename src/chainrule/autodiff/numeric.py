@@ -1,4 +1,4 @@
-"""Finite differences and gradient checking (seed 000's "gradient check").
+"""Finite differences and gradient checking (the Reil et al. ANN & backpropagation lecture, slide 38: "gradient check").
 
 The numerical gradient nudges one input entry at a time by ``eps`` and watches
 the output move. It is slow (two evaluations per entry) and inexact, which is

@@ -18,7 +18,7 @@ class TrainContext:
 
     Attributes:
         model, optimizer: the objects being trained.
-        history: the :class:`~chainrule.history.History` so far.
+        history: the :class:`~chainrule.train.history.History` so far.
         epochs: epochs requested; ``epoch`` the current one (0-based).
         step: optimiser steps taken so far; ``steps_per_epoch``: batches per epoch.
         has_val: whether validation logs (``val_*``) are produced.

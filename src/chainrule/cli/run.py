@@ -222,7 +222,7 @@ def train_run(source, settings=None):
 
 
 def run_main_job(out=None, overwrite=False, verbose=1):
-    """The standard digits job (:func:`chainrule.main_job.main_job`) under the CLI's output-folder rules.
+    """The standard digits job (:func:`chainrule.train.main_job.main_job`) under the CLI's output-folder rules.
 
     Returns:
         main_job's result: ``{"accuracy": {...}, "paths": {...}, "epochs": n}``.

@@ -1,4 +1,4 @@
-"""Training: ``fit``, ``evaluate`` and ``predict`` (restarts live in :mod:`chainrule.restarts`).
+"""Training: ``fit``, ``evaluate`` and ``predict`` (restarts live in :mod:`chainrule.train.restarts`).
 
 The loop follows the training loop of the slides - draw a batch, run the
 network, compute the loss, its gradient, update the weights, repeat until a
@@ -327,7 +327,7 @@ def _resolve_seed(seed, checkpoint_dir, resume):
 def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=None,
         shuffle=True, metrics=None, callbacks=None, seed=None, checkpoint_dir=None, resume=False,
         regularization=None, verbose=1):
-    """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.history.History`.
+    """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.train.history.History`.
 
     Args:
         model: a ``nn.Module``; trained in place and left in eval mode.

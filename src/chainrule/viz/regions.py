@@ -2,7 +2,7 @@
 
 Each hidden unit of the first layer computes ``w1 x1 + w2 x2 + b`` and so
 splits the plane along the line where that is 0: the network's decision
-boundary is assembled from these lines (seed 000: "each node splits the
+boundary is assembled from these lines (the Reil et al. ANN & backpropagation lecture, slide 24: "each node splits the
 feature space with a hyperplane").
 
 Example:
