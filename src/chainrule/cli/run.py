@@ -29,7 +29,6 @@ import json
 import os
 import shutil
 
-import numpy as np
 
 from .. import viz
 from ..callbacks import CSVLogger, EarlyStopping
@@ -40,7 +39,7 @@ from ..train.checkpoint import checkpoint_path
 from ..data import MinMaxScaler, StandardScaler, split_indices
 from ..train.history import History
 from ..nn import ACTIVATIONS, MLP, REGULARIZERS, default_loss
-from .._core import Registry, check
+from .._core import Registry, check, to_jsonable
 from ..optim import OPTIMIZERS
 from ..train.loop import evaluate, fit
 from .outputs import OUTPUT_FILES, check_out_dir, write_text
@@ -250,9 +249,9 @@ def _write_outputs(out, model, metadata, history, settings):
     files = {role: os.path.join(out, name) for role, name in OUTPUT_FILES.items()}
     mine = settings.overwrite or settings.resume  # a fresh folder holds no model file yet
     io.save(model, files["model"], metadata=metadata, overwrite=mine)
-    write_text(files["history_json"], json.dumps(history.to_dict(), indent=1, default=_plain), overwrite=True)
+    write_text(files["history_json"], json.dumps(history.to_dict(), indent=1), overwrite=True)
     report = {"scores": metadata["scores"], "training": metadata["training"]}
-    write_text(files["report"], json.dumps(report, indent=1, default=_plain), overwrite=True)
+    write_text(files["report"], json.dumps(to_jsonable(report, "the run report"), indent=1), overwrite=True)
     if settings.plots:
         files.update(_plots(history, files))
     return {role: path for role, path in files.items() if os.path.exists(path)}
@@ -266,6 +265,3 @@ def _plots(history, files):
         return {}
     return {"curves": viz.plot_history(history, files["curves"], title="training and validation")}
 
-
-def _plain(value):
-    return value.tolist() if isinstance(value, (np.ndarray, np.generic)) else str(value)

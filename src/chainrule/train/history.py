@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from .._core import check, check_choice
+from .._core import check, check_choice, to_jsonable
 from ..metrics import METRICS
 
 __all__ = ["History", "Monitor", "higher_is_better"]
@@ -156,8 +156,7 @@ class History:
 
     def to_dict(self):
         """A JSON-serialisable dict (arrays become lists); :meth:`from_dict` reverses it."""
-        logs = {k: [v.tolist() if isinstance(v, np.ndarray) else _plain(v) for v in vals]
-                for k, vals in self.logs.items()}
+        logs = to_jsonable(self.logs, "history logs")
         return {"epochs": list(self.epochs), "logs": logs, "stop_reason": self.stop_reason,
                 "restored_epoch": self.restored_epoch}
 
@@ -174,6 +173,3 @@ class History:
         last = ", ".join(f"{k}={v:.4g}" for k, v in self.last().items() if isinstance(v, float))
         return f"History({len(self)} epochs{': ' + last if last else ''})"
 
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value

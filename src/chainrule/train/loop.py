@@ -38,7 +38,7 @@ from .setup import (
     Targets, as_pair, output_threshold, prepare_inputs, prepare_targets,
     resolve_loss, resolve_metrics, resolve_optimizer, resolve_penalty,
 )
-from .._core import check_int, check_seed
+from .._core import as_generator, check_int, check_seed
 from ..autodiff.engine import no_grad
 from ..callbacks import TrainContext, make_callbacks
 from ..metrics import to_labels
@@ -213,7 +213,7 @@ class _Run:
             Xv, yv = as_pair(val, "val")
             Xv = prepare_inputs(self.model, Xv, "val X")
             self.val = (Xv, prepare_targets(self.model, self.loss_fn, self.loss_name, Xv, yv, "val y"))
-        self.rng = np.random.default_rng(seed)
+        self.rng = as_generator(seed)
         self.settings = {"seed": seed, "batch_size": self.batch_size, "shuffle": self.shuffle,
                          "data": _ckpt.data_fingerprint(self.X, self.targets.values)}
         steps = -(-len(self.X) // self.batch_size)
