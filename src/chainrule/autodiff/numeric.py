@@ -78,7 +78,7 @@ def numerical_grad(f, *args, eps=1e-6, method="central"):
 
 
 def relative_error(a, n, tiny=1e-12):
-    """|a - n| / max(|a|, |n|, tiny), element-wise: the slides' relative error."""
+    """``|a - n| / max(|a|, |n|, tiny)``, element-wise: the slides' relative error."""
     a, n = np.asarray(a, np.float64), np.asarray(n, np.float64)
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), tiny)
 

@@ -91,7 +91,7 @@ def log1p(u):
 
 @ACTIVATIONS.register
 def softplus(x, beta=1.0):
-    """log(1 + exp(beta x)) / beta, computed as max(z, 0) + log1p(exp(-|z|)) so it never overflows.
+    """log(1 + exp(beta x)) / beta, computed as ``max(z, 0) + log1p(exp(-|z|))`` so it never overflows.
 
     The derivative is sigmoid(beta x); at 0 the max op splits its tie evenly,
     which gives exactly 1/2.
@@ -238,7 +238,7 @@ class LeakyReLU(_NamedActivation):
 
 @LAYERS.register
 class Softplus(_NamedActivation):
-    """Layer applying ``softplus``: log(1 + exp(beta x)) / beta, computed as max(z, 0) + log1p(exp(-|z|)) so it never overflows."""
+    """Layer applying ``softplus``: log(1 + exp(beta x)) / beta, computed as ``max(z, 0) + log1p(exp(-|z|))`` so it never overflows."""
 
     function = "softplus"
 

@@ -310,7 +310,7 @@ def _penalty(term, source, strength, include_bias):
 
 @REGULARIZERS.register(name="l1")
 def l1_penalty(source, strength=1.0, include_bias=False):
-    """strength * sum |w| over a module's weights (parameters named "bias" excluded by default).
+    """``strength * sum |w|`` over a module's weights (parameters named "bias" excluded by default).
 
     Args:
         source: a Module, or an iterable of Parameters (all of them are used).
