@@ -136,6 +136,27 @@ class PngScraper:
         return figure_rst(names, gallery_conf["src_dir"])
 
 
+def _rst_text(text):
+    """Plain text made safe for reST: markup characters escaped."""
+    for ch in "\\*`|_[]":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def write_ops_page():
+    """Write ``api/primitive_ops.rst``: every registry op with its description (``ops.catalogue()``)."""
+    from chainrule.autodiff.ops import catalogue
+
+    rows = "".join(f"   * - ``{name}``\n     - {_rst_text(doc)}\n     - {'yes' if diff else 'no (zero gradient)'}\n"
+                   for name, doc, diff in catalogue())
+    page = ("Primitive ops\n=============\n\nEvery entry of ``chainrule.autodiff.ops.REGISTRY``: one forward, "
+            "VJP and JVP rule each (see :doc:`../engine`).\n\n.. list-table::\n   :header-rows: 1\n   :widths: 15 70 15\n\n"
+            "   * - op\n     - what it computes and its gradient\n     - differentiable\n" + rows)
+    path = DOCS / "api" / "primitive_ops.rst"
+    if not path.exists() or path.read_text(encoding="utf-8") != page:
+        path.write_text(page, encoding="utf-8")
+
+
 def public_modules(package):
     """Names of ``package``'s public subpackages and modules (no leading underscore, no __main__)."""
     return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
@@ -158,4 +179,5 @@ def write_api_pages(package):
     for old in api.glob("chainrule*.rst"):
         if old.stem not in names:
             old.unlink()
+    write_ops_page()
     return names

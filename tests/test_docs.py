@@ -13,7 +13,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 TUTORIALS = sorted(p.name for p in (DOCS / "tutorials").glob("*.md") if p.name != "index.md")
 #: Optional packages a page needs beyond the ones its code imports by name.
-NEEDS = {"cli_data.md": ["safetensors"], "rnn_cnn.md": ["sklearn"], "four_gradients.md": ["sympy"]}
+NEEDS = {"cli_data.md": ["safetensors"], "rnn_cnn.md": ["sklearn"], "four_gradients.md": ["sympy"],
+         "interop.md": ["torch", "onnx", "onnxruntime", "sklearn"]}
 OPTIONAL = {"torch", "onnx", "onnxruntime", "sklearn", "sympy", "safetensors", "matplotlib", "scipy"}
 
 
