@@ -20,6 +20,7 @@ import ast
 import os
 import pathlib
 import pkgutil
+import re
 import shutil
 
 DOCS = pathlib.Path(__file__).resolve().parent
@@ -157,6 +158,26 @@ def write_ops_page():
         path.write_text(page, encoding="utf-8")
 
 
+def _registry_entries(name):
+    """reST entries for the registries a module exports (autodoc leaves module-level data out)."""
+    import importlib
+
+    from chainrule._core import Registry
+
+    module = importlib.import_module(name)
+    source = pathlib.Path(module.__file__).read_text(encoding="utf-8")
+    # Registries assigned in the module itself are documented by autodoc; re-exported ones are not.
+    found = [(n, getattr(module, n)) for n in getattr(module, "__all__", [])
+             if isinstance(getattr(module, n, None), Registry) and not re.search(rf"^{n}\s*[:=]", source, re.M)]
+    if not found:
+        return ""
+    text = "\nRegistries\n----------\n\nTables keyed by name; an unknown name raises an error listing the valid ones.\n"
+    for attr, table in found:
+        names = ", ".join(f"``{k}``" for k in sorted(table)) or "(empty)"
+        text += f"\n.. py:data:: {attr}\n   :module: {name}\n\n   The {_rst_text(table.kind)} registry: {names}.\n"
+    return text
+
+
 def public_modules(package):
     """Names of ``package``'s public subpackages and modules (no leading underscore, no __main__)."""
     return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
@@ -173,6 +194,8 @@ def write_api_pages(package):
         # descriptions live on the subpackage pages, so the package page does not index them.
         extra = "   :no-index:\n" if name == package.__name__ else "   :show-inheritance:\n"
         page = f"{title}\n{'=' * len(title)}\n\n.. automodule:: {name}\n   :members:\n{extra}"
+        if name != package.__name__:
+            page += _registry_entries(name)
         path = api / f"{name}.rst"
         if not path.exists() or path.read_text(encoding="utf-8") != page:  # unchanged pages keep their mtime
             path.write_text(page, encoding="utf-8")

@@ -68,3 +68,21 @@ def test_sphinx_build_passes_with_warnings_as_errors(tmp_path):
     rendered = {p.stem for p in (out / "auto_examples").rglob("[0-9][0-9]_*.html")}
     assert set(examples) <= rendered
     assert any((out / "_images").glob("sphx_glr_01_*_001.png")), "the examples' figures are not in the gallery"
+    _every_public_name_is_on_its_page(out)
+
+
+def _every_public_name_is_on_its_page(out):
+    """Every class, function and registry a subpackage exports has an entry on its API page."""
+    import importlib
+    import inspect
+
+    from chainrule._core import Registry
+
+    sys.path.insert(0, str(ROOT / "src"))
+    for page in (out / "api").glob("chainrule.*.html"):
+        module = importlib.import_module(page.stem)
+        ids = set(re.findall(r'id="(chainrule\.[\w.]+)"', page.read_text(encoding="utf-8")))
+        names = [n for n in getattr(module, "__all__", [])
+                 if inspect.isclass(obj := getattr(module, n, None)) or inspect.isfunction(obj) or isinstance(obj, Registry)]
+        missing = [n for n in names if f"{page.stem}.{n}" not in ids]
+        assert not missing, f"{page.name} does not document {missing}"
