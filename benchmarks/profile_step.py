@@ -153,7 +153,7 @@ def _piece_calls(x, y, chain):
     Private engine helpers are looked up by name and shown as n/a when a later
     engine version no longer has them.
     """
-    from chainrule import autograd
+    from chainrule.autodiff import engine as autograd
     from chainrule.autodiff.ops import nn as ops_nn
 
     net = chain.net
@@ -164,7 +164,7 @@ def _piece_calls(x, y, chain):
                        requires_grad=True)
     loss_fn = getattr(net, "loss_fn", cr.softmax_cross_entropy)
     check, lse, walk = (getattr(m, k, None) for m, k in ((ops_nn, "_check_labels"), (ops_nn, "_lse"),
-                                                          (autograd, "_nodes_newest_first")))
+                                                          (autograd, "topological_order")))
     loss = net.loss(x, y)
     return [
         ("linear kernel (op.forward on arrays)", lambda: REG["linear"].forward(x, w.data, b.data)),
@@ -178,7 +178,7 @@ def _piece_calls(x, y, chain):
         ("  of which label check (_check_labels)", (lambda: check(logits.data, y)) if check else None),
         ("  of which log-sum-exp (_lse)", (lambda: lse(logits.data, -1)) if lse else None),
         ("loss as the contender calls it", lambda: loss_fn(logits, y)),
-        ("graph ordering (_nodes_newest_first), whole step", (lambda: walk(loss)) if walk else None),
+        ("graph ordering (topological_order), whole step", (lambda: walk(loss)) if walk else None),
     ]
 
 

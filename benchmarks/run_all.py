@@ -11,6 +11,9 @@ Sections (``--only`` picks some; the default is all):
   against PyTorch eager (:mod:`bench_nets`);
 * ``numba``: a whole epoch in one ``njit`` function, the best case of a Numba backend
   (:mod:`numba_experiment`);
+* ``accuracy``: seconds to train the networks the tests check for accuracy
+  (:mod:`bench_time_to_accuracy`); ``loop``: fit's loop vs the engine step
+  vs hand NumPy (:mod:`bench_fit_loop`, also part of ``ops``);
 * ``memory`` and ``profile`` alone, for convenience.
 
 The report is printed and written to ``benchmarks/results/latest.md`` (the
@@ -36,15 +39,18 @@ if HERE not in sys.path:  # also runnable as ``python -m`` or from another direc
 import _common  # noqa: E402
 
 SECTIONS = {
-    "ops": ("bench_ops", "profile_step"),
+    "ops": ("bench_ops", "profile_step", "bench_fit_loop"),
     "train": ("bench_train", "bench_memory"),
     "mnist": ("bench_mnist",),
     "nets": ("bench_nets",),
     "numba": ("numba_experiment",),
     "memory": ("bench_memory",),
     "profile": ("profile_step",),
+    "loop": ("bench_fit_loop",),
+    "accuracy": ("bench_time_to_accuracy",),
 }
-ORDER = ("bench_ops", "profile_step", "bench_train", "bench_memory", "bench_mnist", "bench_nets", "numba_experiment")
+ORDER = ("bench_ops", "profile_step", "bench_fit_loop", "bench_train", "bench_memory", "bench_mnist", "bench_time_to_accuracy",
+         "bench_nets", "numba_experiment")
 
 
 def _git_commit():
@@ -78,7 +84,7 @@ def header(quick, modules):
 def run(quick=False, only=None):
     """Run the chosen sections; return the report as one string."""
     wanted = set()
-    for key in only or ("ops", "train", "mnist", "nets", "numba"):
+    for key in only or ("ops", "train", "mnist", "accuracy", "nets", "numba"):
         wanted.update(SECTIONS[key])
     modules = [m for m in ORDER if m in wanted]
     lines = header(quick, modules)

@@ -1,12 +1,12 @@
 """From a threshold unit to a network: AND, OR, the XOR wall, and an MLP that climbs it.
 
 Slides:
-* seed 003 (Merceron), slides 4-7: AND as one threshold unit (weights 1, 1,
+* Merceron's backpropagation introduction, slides 4-7: AND as one threshold unit (weights 1, 1,
   threshold 1.2) and XOR as two units.
-* seed 000 (Reil et al.), slides 11-15 and 23: perceptrons, threshold units,
+* the Reil et al. ANN & backpropagation lecture, slides 11-15 and 23: perceptrons, threshold units,
   "How about Boolean XOR? No set of weights will satisfy these equations",
   multi-layer networks, x1 XOR x2 = (x1 AND ~x2) OR (~x1 AND x2).
-* seed 004 (Garreta), "Perceptron Training Rule": converges when the data are
+* Garreta's Deep Learning 2016 ANN & backpropagation lecture, "Perceptron Training Rule": converges when the data are
   linearly separable, "may not converge" otherwise.
 
 Run:  python examples/01_threshold_perceptron_xor.py OUTDIR [--quick]
@@ -41,7 +41,7 @@ def train_xor_mlp(X, t, hidden, seed, steps):
 def main(outdir, quick=False):
     results, figures = {}, []
 
-    heading("A threshold unit computes AND (seed 003, slide 5)")
+    heading("A threshold unit computes AND (Merceron lecture, slide 5)")
     unit = ThresholdUnit([1.0, 1.0], threshold=1.2)
     inputs, outputs = truth_table(unit)
     for (a, b), o in zip(inputs, outputs):
@@ -62,7 +62,7 @@ def main(outdir, quick=False):
     results["perceptron_xor_separable"] = result.separable
     results["perceptron_xor_message"] = result.message
 
-    heading("Two layers of threshold units do compute XOR (seed 003, slide 7; seed 000, slide 23)")
+    heading("Two layers of threshold units do compute XOR (Merceron lecture, slide 7; Reil et al. lecture, slide 23)")
     networks = {"hand wired (skip links)": xor_hand_wired(), "(x1 AND ~x2) OR (~x1 AND x2)": xor_from_gates()}
     for name, net in networks.items():
         _, out = truth_table(net)
@@ -79,7 +79,7 @@ def main(outdir, quick=False):
     results["mlp_xor_outputs"] = probs.tolist()
     results["mlp_xor_accuracy"] = float(np.mean((probs > 0.5) == ds.y))
 
-    # Backprop only finds a local minimum (seed 000, slide 91): some starts get stuck.
+    # Backprop only finds a local minimum (Reil et al. lecture, slide 91): some starts get stuck.
     seeds = range(5 if quick else 10)
     solved = sum(np.all((train_xor_mlp(X, t, 2, s, steps)[0](cr.tensor(X)).data.ravel() > 0.5) == ds.y)
                  for s in seeds)

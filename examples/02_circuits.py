@@ -1,13 +1,13 @@
 """Backprop on circuits: every node's value, local gradient and upstream gradient, as a table.
 
 Slides:
-* seed 000 (Reil et al., after cs231n), slides 51-62: f(x, y, z) = (x + y) z at
+* the Reil et al. ANN & backpropagation lecture (after cs231n), slides 51-62: f(x, y, z) = (x + y) z at
   x = -2, y = 5, z = -4.
-* seed 000, slides 69-84: the 2-D sigmoid neuron f(w, x) = 1 / (1 + e^-(w0 x0 + w1 x1 + w2))
+* the Reil et al. ANN & backpropagation lecture, slides 69-84: the 2-D sigmoid neuron f(w, x) = 1 / (1 + e^-(w0 x0 + w1 x1 + w2))
   with w = (2, -3, -3), x = (-1, -2), first gate by gate, then with one sigmoid gate
   whose local gradient is (0.73)(1 - 0.73) = 0.2; slides 85-86: add distributes,
   mul switches, gradients add at branches.
-* seed 002 (Gormley), slides 27-28: J = cos(sin(x^2) + 3x^2), forward and backward
+* the CMU 10-601 backpropagation lecture (Gormley), slides 27-28: J = cos(sin(x^2) + 3x^2), forward and backward
   through t = x^2, u1 = sin(t), u2 = 3t, u = u1 + u2; slide 26: reverse mode visits the
   nodes in reverse topological order; slide 7: the four ways to a gradient.
 
@@ -63,7 +63,7 @@ def main(outdir, quick=False):
     x, y, z = leaf(-2, "x"), leaf(5, "y"), leaf(-4, "z")
     q = named(x + y, "q")
     f = named(q * z, "f")
-    dots.append(show("f = (x + y) z at x = -2, y = 5, z = -4 (seed 000, slides 51-62)", f, outdir,
+    dots.append(show("f = (x + y) z at x = -2, y = 5, z = -4 (Reil et al. lecture, slides 51-62)", f, outdir,
                      "02_add_mul.dot"))
     results["add_mul"] = {"f": f.item(), "dx": float(x.grad), "dy": float(y.grad), "dz": float(z.grad)}
     print(f"df/dx = {x.grad}, df/dy = {y.grad}, df/dz = {z.grad}   (slides: -4, -4, 3)")
@@ -73,7 +73,7 @@ def main(outdir, quick=False):
     xs = [leaf(v, f"x{i}") for i, v in enumerate((-1, -2))]
     dot = named(w[0] * xs[0] + w[1] * xs[1] + w[2], "dot")
     out = named(1.0 / (1.0 + cr.exp(-dot)), "f")
-    dots.append(show("Sigmoid neuron, one primitive gate per node (seed 000, slides 69-82)", out, outdir,
+    dots.append(show("Sigmoid neuron, one primitive gate per node (Reil et al. lecture, slides 69-82)", out, outdir,
                      "02_neuron_gates.dot"))
     grads_gates = [float(v.grad) for v in (*w, *xs)]
 
@@ -82,7 +82,7 @@ def main(outdir, quick=False):
     xs = [leaf(v, f"x{i}") for i, v in enumerate((-1, -2))]
     dot = named(w[0] * xs[0] + w[1] * xs[1] + w[2], "dot")
     out = named(cr.sigmoid(dot), "f")
-    dots.append(show("Sigmoid neuron with a sigmoid gate (seed 000, slides 83-84)", out, outdir,
+    dots.append(show("Sigmoid neuron with a sigmoid gate (Reil et al. lecture, slides 83-84)", out, outdir,
                      "02_neuron_sigmoid.dot"))
     s = out.item()
     print(f"sigmoid gate: local gradient ({s:.2f}) * (1 - {s:.2f}) = {s * (1 - s):.2f}")
@@ -96,9 +96,9 @@ def main(outdir, quick=False):
     # Gormley's chain: forward computes t, u1, u2, u, J; backward visits them in reverse.
     x = leaf(X_GORMLEY, "x")
     J = gormley(x)
-    dots.append(show(f"J = cos(sin(x^2) + 3x^2) at x = {X_GORMLEY} (seed 002, slides 27-28)", J, outdir,
+    dots.append(show(f"J = cos(sin(x^2) + 3x^2) at x = {X_GORMLEY} (CMU 10-601 lecture, slides 27-28)", J, outdir,
                      "02_gormley.dot"))
-    # t feeds u1 and u2, so its gradient is the sum over both paths (seed 000, slide 86).
+    # t feeds u1 and u2, so its gradient is the sum over both paths (Reil et al. lecture, slide 86).
     u_val = np.sin(X_GORMLEY ** 2) + 3 * X_GORMLEY ** 2
     via_u1 = -np.sin(u_val) * np.cos(X_GORMLEY ** 2)
     via_u2 = -np.sin(u_val) * 3
@@ -107,7 +107,7 @@ def main(outdir, quick=False):
     print(f"dJ/dx = {float(x.grad):.6f}; the chain rule by hand: -sin(u) (cos t + 3) 2x = {by_hand:.6f}")
     results["gormley"] = {"x": X_GORMLEY, "J": J.item(), "dJdx": float(x.grad), "by_hand": float(by_hand)}
 
-    heading("The four ways to a gradient on J (seed 002, slide 7)")
+    heading("The four ways to a gradient on J (CMU 10-601 lecture, slide 7)")
     rows = cr.compare_gradients(lambda v: cr.cos(cr.sin(v ** 2) + 3 * v ** 2), X_GORMLEY)
     results["gormley"]["methods"] = {r["method"]: r["max_err"] for r in rows}
 

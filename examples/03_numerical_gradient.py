@@ -1,13 +1,13 @@
 """The numerical gradient, one nudge at a time, then the analytic gradient and a gradient check.
 
 Slides:
-* seed 000 (Reil et al., after cs231n), slides 28-35: "current W ... loss 1.25347;
+* the Reil et al. ANN & backpropagation lecture (after cs231n), slides 28-35: "current W ... loss 1.25347;
   W + h (first dim) ... loss 1.25322; gradient dW: (1.25322 - 1.25347)/0.0001 = -2.5",
   and so on, one dimension at a time.
-* seed 000, slides 36-38: the numerical gradient is approximate and slow, the
+* the Reil et al. ANN & backpropagation lecture, slides 36-38: the numerical gradient is approximate and slow, the
   analytic one exact and fast: "use analytic gradient, but check correctness with
   numerical gradient. This is called a gradient check."
-* seed 002 (Gormley), slide 8: finite differences suffer from floating-point
+* the CMU 10-601 backpropagation lecture (Gormley), slide 8: finite differences suffer from floating-point
   precision and need an appropriately chosen epsilon.
 
 The loss is that of a linear softmax classifier (scores = W x, cross-entropy) on
@@ -56,7 +56,7 @@ def main(outdir, quick=False):
     w = W.reshape(-1)  # the slides' view: one long vector of weights
     base = loss_value(loss, W)
 
-    heading("Nudge one weight at a time by h = 0.0001 (seed 000, slides 29-35)")
+    heading("Nudge one weight at a time by h = 0.0001 (Reil et al. lecture, slides 29-35)")
     print(f"current W: {fmt_vec(w)}  loss {base:.8f}")
     numeric = []
     for i in range(3):
@@ -67,7 +67,7 @@ def main(outdir, quick=False):
     print("(dim 2 weighs the top-left pixel, blank in every image: nudging it changes nothing, "
           "so its gradient is 0)")
 
-    heading("The analytic gradient from one backward pass (seed 000, slide 37)")
+    heading("The analytic gradient from one backward pass (Reil et al. lecture, slide 37)")
     t0 = time.perf_counter()
     Wt = cr.tensor(W.copy(), requires_grad=True)
     loss(Wt).backward()
@@ -78,7 +78,7 @@ def main(outdir, quick=False):
         print(f"  dim {i + 1}: numerical {numeric[i]:+.6f}  analytic {analytic[i]:+.6f}  "
               f"difference {abs(numeric[i] - analytic[i]):.1e}")
 
-    heading("Numerical gradient of every weight: slow (seed 000, slide 36)")
+    heading("Numerical gradient of every weight: slow (Reil et al. lecture, slide 36)")
     t0 = time.perf_counter()
     full = cr.numerical_grad(loss, W, eps=H, method="forward")
     t_numeric = time.perf_counter() - t0
@@ -87,7 +87,7 @@ def main(outdir, quick=False):
           f"analytic one forward and one backward pass, {t_analytic * 1e3:.2f} ms")
     print(f"largest |numerical - analytic| with forward differences, h = {H}: {err:.1e} (approximate)")
 
-    heading("Gradient check: central differences, float64 (seed 000, slide 38)")
+    heading("Gradient check: central differences, float64 (Reil et al. lecture, slide 38)")
     report = cr.gradcheck(loss, W, raise_exception=False)
     print(report)
     print("gradient check", "PASSED" if report.passed else "FAILED")

@@ -1,10 +1,10 @@
 """Matt Mazur's backpropagation example, one number at a time, then 10,000 iterations.
 
 Slides:
-* seed 003 (Merceron), slides 12-18: the 2-2-2 sigmoid network with inputs
+* Merceron's backpropagation introduction, slides 12-18: the 2-2-2 sigmoid network with inputs
   (0.05, 0.10), weights w1..w8 = 0.15 .. 0.55, biases 0.35 and 0.60;
   out_h1 = 0.5932, out_o1 = 0.7514, out_o2 = 0.7729.
-* seed 003, slides 28-33: dE/dw5 = 0.7414 * 0.1868 * 0.5932 = 0.0821 and
+* Merceron's backpropagation introduction, slides 28-33: dE/dw5 = 0.7414 * 0.1868 * 0.5932 = 0.0821 and
   w5' = 0.4 - 0.5 * 0.0821 = 0.3589, "with 0.5 as learning rate".
 * The walk-through those slides link to (slide 12) trains on the same example
   for 10,000 iterations and reports the error falling to 0.0000351085. That
@@ -58,7 +58,7 @@ def train_by_hand():
 
 def main(outdir, quick=False):
     results = {}
-    heading("One backprop step, every number (seed 003, slides 13-33)")
+    heading("One backprop step, every number (Merceron lecture, slides 13-33)")
     r = explain(mazur_network(), X, T, lr=LR, update_biases=False)
     print(r)
     results.update(first_error=r.error, out_h1=r.values["out_h1"], out_o1=r.values["out_o1"],

@@ -1,10 +1,10 @@
 """Logistic regression is a single-layer sigmoid network: "4 vs non-4" on handwritten digits.
 
 Slides:
-* seed 001 (Urtasun, Zemel, Fidler), slide 18: "What is a single layer (no hiddens)
+* the Toronto CSC 411 Neural Networks I lecture (Urtasun, Zemel, Fidler), slide 18: "What is a single layer (no hiddens)
   network with a sigmoid act. function? ... Logistic regression!"
-* seed 001, slide 19: "Classify image of handwritten digit: 4 vs non-4".
-* seed 001, slide 37: for a binary problem the cross-entropy error often does
+* the Toronto CSC 411 Neural Networks I lecture, slide 19: "Classify image of handwritten digit: 4 vs non-4".
+* the Toronto CSC 411 Neural Networks I lecture, slide 37: for a binary problem the cross-entropy error often does
   better than the squared error, and its gradient with respect to the net input
   is simply o - t.
 
@@ -34,7 +34,7 @@ def main(outdir, quick=False):
     parts = split(X, t, test=0.3, stratify=True, seed=0)
     (X_train, t_train), (X_test, t_test) = parts.train, parts.test
 
-    heading("One sigmoid unit, 64 weights + bias: o = sigmoid(w . x + b) (seed 001, slide 18)")
+    heading("One sigmoid unit, 64 weights + bias: o = sigmoid(w . x + b) (CSC 411 lecture, slide 18)")
     model = nn.MLP([64, 1], output_activation="sigmoid", seed=0, dtype=np.float64)
     epochs = 10 if quick else 40
     history = fit(model, "bce", optim.SGD(model.parameters(), lr=0.5), (X_train, t_train), val=(X_test, t_test),

@@ -1,13 +1,13 @@
 """Ten digits at once: a hidden layer, 10 softmax outputs, cross-entropy, and train/validation curves.
 
 Slides:
-* seed 001 (Urtasun, Zemel, Fidler), slide 38: "For multi-class classification
+* the Toronto CSC 411 Neural Networks I lecture (Urtasun, Zemel, Fidler), slide 38: "For multi-class classification
   problems, use cross-entropy as loss and the softmax activation function".
-* seed 001, slide 39: "10 output units, 1 per digit. Use the softmax function ...
+* the Toronto CSC 411 Neural Networks I lecture, slide 39: "10 output units, 1 per digit. Use the softmax function ...
   z_k = w_k0 + sum_j h_j(x) w_kj. What is J?" (J, the number of hidden units, is 32 here).
-* seed 001, slides 42-43: "Monitor loss during training" and "Monitor accuracy on
+* the Toronto CSC 411 Neural Networks I lecture, slides 42-43: "Monitor loss during training" and "Monitor accuracy on
   train/validation during training".
-* seed 000 (Reil et al.), slide 95: multiple outputs, "highest value wins!".
+* the Reil et al. ANN & backpropagation lecture, slide 95: multiple outputs, "highest value wins!".
 
 The network outputs ten scores (logits); the loss applies the softmax and the
 cross-entropy in one numerically stable step, and the predicted digit is the

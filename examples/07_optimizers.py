@@ -1,10 +1,10 @@
 """The effects of different update formulas: SGD, momentum, Nesterov, Adagrad, RMSProp, Adam.
 
 Slides:
-* seed 000 (Reil et al.), slide 43: "Weight update step: can do something fancier
+* the Reil et al. ANN & backpropagation lecture, slide 43: "Weight update step: can do something fancier
   than this vanilla update - momentum, Adagrad, RMSProp, Adam"; slide 44: "The
   effects of different update formulas" (trajectories on a loss surface).
-* seed 001 (Urtasun, Zemel, Fidler), slide 40: momentum, v <- gamma v + eta dE/dw,
+* the Toronto CSC 411 Neural Networks I lecture (Urtasun, Zemel, Fidler), slide 40: momentum, v <- gamma v + eta dE/dw,
   w <- w - v; slide 41: "Comparing optimization methods".
 
 Left: the path of two parameters across an ill-conditioned bowl,

@@ -1,11 +1,11 @@
 """The effects of step size: a learning rate too low, a good one, and one too high, on one plot.
 
 Slides:
-* seed 000 (Reil et al.), slide 42: "The effects of step size (or 'learning rate')";
+* the Reil et al. ANN & backpropagation lecture, slide 42: "The effects of step size (or 'learning rate')";
   slide 39: a step along the negative gradient direction.
-* seed 001 (Urtasun, Zemel, Fidler), slide 42: "Monitor loss during training ... to
+* the Toronto CSC 411 Neural Networks I lecture (Urtasun, Zemel, Fidler), slide 42: "Monitor loss during training ... to
   spot wrong hyperparameters": good vs bad parameter choices.
-* seed 004 (Garreta), Tips & Tricks: "Avoid large learning rates that make the
+* Garreta's Deep Learning 2016 ANN & backpropagation lecture, Tips & Tricks: "Avoid large learning rates that make the
   model overshoot the minima".
 
 The same digits network, from the same starting weights and with the same batches,

@@ -1,12 +1,12 @@
 """Batch, mini-batch and stochastic gradient descent: how often to update. All three converge.
 
 Slides:
-* seed 001 (Urtasun, Zemel, Fidler), slide 40: "How often to update: after a full
+* the Toronto CSC 411 Neural Networks I lecture (Urtasun, Zemel, Fidler), slide 40: "How often to update: after a full
   sweep through the training data (batch gradient descent); after each training
   case (stochastic gradient descent); after a mini-batch of training cases".
-* seed 000 (Reil et al.), slides 40-41: "Mini-batch gradient descent: only use a
+* the Reil et al. ANN & backpropagation lecture, slides 40-41: "Mini-batch gradient descent: only use a
   small portion of the training set to compute the gradient ... most common approach".
-* seed 004 (Garreta), "Stochastic gradient descent (SGD)" and Tips & Tricks: "use
+* Garreta's Deep Learning 2016 ANN & backpropagation lecture, "Stochastic gradient descent (SGD)" and Tips & Tricks: "use
   stochastic gradient descent instead of standard gradient descent".
 
 One small network, one start, three batch sizes. A full batch gives the exact

@@ -1,12 +1,12 @@
 """Training order matters: the parabola-versus-random-points experiment, shuffled and unshuffled.
 
 Slides:
-* seed 003 (Merceron), slide 21: "Can be fooled! Experiment with 10 000 parabola and
+* Merceron's backpropagation introduction, slide 21: "Can be fooled! Experiment with 10 000 parabola and
   random points (5000 each) ... 1 hidden layer with 3 units and a bias neuron. If
   shuffled, accuracy 95%. If not shuffled and all random points first: accuracy 75%.
   If not shuffled and all parabola points first: accuracy 50%."
-* seed 003, slide 22: the training loop draws a batch of training samples.
-* seed 000 (Reil et al.), slide 91: "Learning is incremental".
+* Merceron's backpropagation introduction, slide 22: the training loop draws a batch of training samples.
+* the Reil et al. ANN & backpropagation lecture, slide 91: "Learning is incremental".
 
 The same 2-3-1 network (tanh hidden units, sigmoid output, biases) is trained by
 mini-batch gradient descent on the same 10,000 points in three row orders, with no
@@ -32,7 +32,7 @@ def main(outdir, quick=False):
     per_class, epochs = (1000, 5) if quick else (5000, 5)
     sets = parabola_orderings(n_per_class=per_class, seed=0, dtype=np.float64)
     test = make_parabola(n_per_class=2000, seed=1, dtype=np.float64)   # fresh points, shuffled
-    # x runs to 100 and y to 10,000: scale both to [-1, 1] (seed 000, slide 91) so one learning rate suits both.
+    # x runs to 100 and y to 10,000: scale both to [-1, 1] (Reil et al. lecture, slide 91) so one learning rate suits both.
     scaler = MinMaxScaler().fit(sets["shuffled"].X)
     X_test = scaler.transform(test.X)
 

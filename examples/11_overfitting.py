@@ -1,12 +1,12 @@
 """In-sample versus out-of-sample error, and why a validation set decides when to stop.
 
 Slides:
-* seed 000 (Reil et al.), slides 3-4: the pigeons trained on paintings by two
+* the Reil et al. ANN & backpropagation lecture, slides 3-4: the pigeons trained on paintings by two
   artists: "in-sample error of 5 %", "out of sample error of 15 %" on new paintings -
   they learned the style, not the pictures.
-* seed 000, slide 93: more hidden units mean more capacity and an "MLP prone to
+* the Reil et al. ANN & backpropagation lecture, slide 93: more hidden units mean more capacity and an "MLP prone to
   overfitting".
-* seed 004 (Garreta), Tips & Tricks, "Termination criterion: iterating the training
+* Garreta's Deep Learning 2016 ANN & backpropagation lecture, Tips & Tricks, "Termination criterion: iterating the training
   until training error falls below a certain threshold is not a good idea:
   overfitting. Use a separate validation set."
 

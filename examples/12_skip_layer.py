@@ -1,10 +1,10 @@
 """A skip-layer network solves XOR with one hidden unit; the plain MLP of the same size cannot.
 
 Slides:
-* seed 000 (Reil et al.), slide 94: "Backprop generalizes to networks that skip
+* the Reil et al. ANN & backpropagation lecture, slide 94: "Backprop generalizes to networks that skip
   layers"; slide 96: "Skip Layer Network: input nodes are also sent directly to
   the output layer".
-* seed 003 (Merceron), slides 6-7: XOR from two threshold units, the output unit
+* Merceron's backpropagation introduction, slides 6-7: XOR from two threshold units, the output unit
   reading both inputs *and* the hidden unit (weights 1, 1, -2): a skip-layer net.
 
 Both networks get 2 inputs, 1 sigmoid hidden unit and 1 sigmoid output, the same
@@ -72,7 +72,7 @@ def main(outdir, quick=False):
           f"bias {net.output.bias.data[0]:.2f}")
     hidden = cr.sigmoid(net.hidden[0](cr.tensor(X))).data.ravel()
     print(f"  hidden unit on 00, 01, 10, 11: {np.round(hidden, 2).tolist()} - one linearly separable gate")
-    print("  the output adds that gate to the raw inputs, as the hand-wired XOR of seed 003 adds")
+    print("  the output adds that gate to the raw inputs, as the hand-wired XOR of Merceron's backpropagation introduction adds")
     print("  x1 + x2 - 2 AND(x1, x2): no single line can separate XOR, a line plus the inputs can")
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))

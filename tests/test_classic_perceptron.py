@@ -62,6 +62,7 @@ def test_hand_traced_and(encoding, scale):
 @pytest.mark.parametrize("encoding", ["binary", "bipolar"])
 @pytest.mark.parametrize("gate", ["XOR", "XNOR"])
 def test_xor_does_not_converge_and_says_why(gate, encoding):
+    pytest.importorskip("scipy", reason="telling separable from not needs the classic extra (scipy)")
     result = Perceptron(alpha=0.1, max_epochs=25, encoding=encoding, seed=0).fit(
         X2, encode(gate, encoding))
     assert not result.converged
@@ -74,6 +75,7 @@ def test_xor_does_not_converge_and_says_why(gate, encoding):
 
 
 def test_separable_data_hitting_the_epoch_limit_is_told_to_train_longer():
+    pytest.importorskip("scipy", reason="telling separable from not needs the classic extra (scipy)")
     result = Perceptron(alpha=0.1, max_epochs=1, seed=0).fit(X2, TARGETS["NAND"])
     assert not result.converged and result.separable is True
     assert "did not converge within 1 epochs, although the data are linearly separable" \

@@ -1,4 +1,4 @@
-"""The hand-written delta-rule backprop of seed 004 agrees with the autodiff engine.
+"""The hand-written delta-rule backprop of Garreta's Deep Learning 2016 lecture agrees with the autodiff engine.
 
 ``chainrule.classic.backprop_reference`` computes the textbook deltas
 ``delta_k = o_k (1 - o_k)(t_k - o_k)``, which are ``-dE/dnet``; its
@@ -93,7 +93,7 @@ def test_classic_update_equals_gradient_descent_step(sizes):
 
 
 def test_mazur_first_step_matches_both_ways():
-    """Mazur's published numbers (seed 003): E = 0.298371109, w5 -> 0.35891648 at lr 0.5."""
+    """Mazur's published numbers (Merceron's backpropagation introduction): E = 0.298371109, w5 -> 0.35891648 at lr 0.5."""
     from chainrule.explain import mazur_network
 
     net = mazur_network()

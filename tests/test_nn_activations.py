@@ -146,7 +146,7 @@ def test_softplus_gradient_at_zero_is_one_half():
     assert x.grad[0] == 0.5
 
 
-# The "useful derivatives" table of seed 001, row by row.
+# The "useful derivatives" table of the Toronto CSC 411 Neural Networks I lecture, row by row.
 USEFUL_DERIVATIVES = [
     ("sigmoid", lambda z, s: s * (1 - s)),
     ("tanh", lambda z, s: 1 / np.cosh(z) ** 2),

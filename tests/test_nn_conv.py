@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -208,9 +207,6 @@ def test_a_small_cnn_learns_the_8x8_digits():
     X = (ds.X / 16).reshape(-1, 1, 8, 8)
     X_tr, X_te, y_tr, y_te = train_test_split(X, ds.y, 0.25, stratify=True, seed=0)
     model = _cnn(seed=0)
-    start = time.perf_counter()
     cr.fit(model, "cross_entropy", ("adam", 0.01), (X_tr, y_tr), epochs=30, batch_size=32, seed=0, verbose=0)
-    seconds = time.perf_counter() - start
     accuracy = cr.evaluate(model, None, (X_te, y_te), metrics=["accuracy"])["accuracy"]
-    assert accuracy >= 0.95, f"test accuracy {accuracy:.3f}"
-    assert seconds < 20, f"training took {seconds:.1f} s"
+    assert accuracy >= 0.95, f"test accuracy {accuracy:.3f}"  # seconds: benchmarks/bench_time_to_accuracy.py

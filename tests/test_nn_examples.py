@@ -56,7 +56,7 @@ def test_mazur_step_by_step_example():
 
 
 def test_mazur_gradient_matches_the_slides_chain_rule():
-    """dE/dw5 = (out_o1 - t1) * out_o1 (1 - out_o1) * out_h1 (seed 003, slides 29-33)."""
+    """dE/dw5 = (out_o1 - t1) * out_o1 (1 - out_o1) * out_h1 (Merceron lecture, slides 29-33)."""
     net = _mazur_network()
     x = cr.tensor([[0.05, 0.10]], dtype=np.float64)
     hidden = net[1](net[0](x)).data[0]
@@ -96,7 +96,7 @@ def _logistic_data():
 
 
 def test_single_sigmoid_layer_is_logistic_regression():
-    """Seed 001: a single-layer network with a sigmoid output is logistic regression, exactly."""
+    """The Toronto CSC 411 Neural Networks I lecture: a single-layer network with a sigmoid output is logistic regression, exactly."""
     sklearn = pytest.importorskip("sklearn.linear_model")
     x, y = _logistic_data()
     net = nn.MLP([2, 1], output_activation="sigmoid", seed=0, dtype=np.float64)

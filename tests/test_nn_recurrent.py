@@ -1,7 +1,6 @@
 """Recurrent layers: torch as the oracle, gradient checks, backprop through time, learning, configs, bad input."""
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -188,12 +187,9 @@ def test_learns_to_echo_the_input_from_two_steps_ago(kind, one_blas_thread):
     x_test, y_test = _delay_task(256, 8, seed=1)
     # (n, 8, 1) -> hidden states (n, 8, 16) -> one logit per step (n, 8, 1) -> (n, 8)
     model = nn.Sequential(getattr(nn, kind)(1, 16, seed=0), nn.Linear(16, 1, seed=1), nn.Flatten())
-    start = time.perf_counter()
     cr.fit(model, "bce_with_logits", ("adam", 0.03), (x, y), epochs=20, batch_size=64, seed=0, verbose=0)
-    elapsed = time.perf_counter() - start
     accuracy = ((model(x_test).data > 0) == (y_test > 0.5)).mean()
-    assert accuracy >= 0.95, accuracy
-    assert elapsed < 15, elapsed
+    assert accuracy >= 0.95, accuracy  # seconds: benchmarks/bench_time_to_accuracy.py
 
 
 # ------------------------------------------------------------------ configs

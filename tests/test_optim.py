@@ -107,7 +107,7 @@ def test_second_step_uses_the_state(name, kwargs, expected):
 
 
 def test_the_slides_momentum_form_is_the_same_trajectory():
-    """v <- gamma v + eta g; w <- w - v (seed 001) equals SGD(momentum) at a fixed lr."""
+    """v <- gamma v + eta g; w <- w - v (the Toronto CSC 411 Neural Networks I lecture) equals SGD(momentum) at a fixed lr."""
     w, v = W0.copy(), np.zeros(3)
     for got in _run("sgd", {"lr": 0.1, "momentum": 0.9}, 5):
         v = 0.9 * v + 0.1 * _grad(w)

@@ -4,7 +4,6 @@ Each test states its recipe; all of them run with fixed seeds, so the numbers ar
 """
 
 import os
-import time
 
 import numpy as np
 import pytest
@@ -17,19 +16,17 @@ from chainrule.train import evaluate, fit
 SGD = {"name": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4}
 
 
-def test_digits_reaches_97_percent_quickly():
+def test_digits_reaches_97_percent():
     """Recipe: stratified 80/20 split (seed 0), standardised pixels, MLP 64-128-64-10 (ReLU),
     SGD with momentum 0.9, lr 0.05 cosine-annealed over 40 epochs, weight decay 5e-4, batch 32."""
     pytest.importorskip("sklearn")
-    start = time.perf_counter()
     parts = split_dataset(load_dataset("digits"), test=0.2, stratify=True, seed=0)
     scaler = StandardScaler().fit(parts.train.X)
     model = nn.MLP([64, 128, 64, 10], seed=0)
     fit(model, "cross_entropy", SGD, (scaler.transform(parts.train.X), parts.train.y), epochs=40, batch_size=32,
         seed=0, callbacks=[LRScheduler("cosine", t_max=40)], verbose=0)
     acc = evaluate(model, "cross_entropy", (scaler.transform(parts.test.X), parts.test.y), metrics=["accuracy"])
-    assert acc["accuracy"] >= 0.97
-    assert time.perf_counter() - start < 15
+    assert acc["accuracy"] >= 0.97  # seconds: benchmarks/bench_time_to_accuracy.py
 
 
 def _shifted(X, y):
@@ -44,19 +41,17 @@ def test_mnist_mlp_reaches_97_percent(mnist_dir, one_blas_thread):
     """Recipe: the first 8,000 test-set images for training (plus their 1-pixel shifts), the last 2,000
     for testing; pixels / 255; MLP 784-256-10 (ReLU); SGD momentum 0.9, lr 0.05 cosine over 8 epochs,
     weight decay 5e-4, batch 64."""
-    start = time.perf_counter()
     ds = load_mnist(os.path.join(mnist_dir, "t10k-images-idx3-ubyte.gz"), normalize=True)
     train = _shifted(ds.X[:8000], ds.y[:8000])
     model = nn.MLP([784, 256, 10], seed=0)
     fit(model, "cross_entropy", SGD, train, epochs=8, batch_size=64, seed=0,
         callbacks=[LRScheduler("cosine", t_max=8)], verbose=0)
     acc = evaluate(model, "cross_entropy", (ds.X[8000:], ds.y[8000:]), metrics=["accuracy"])["accuracy"]
-    assert acc >= 0.97
-    assert time.perf_counter() - start < 60
+    assert acc >= 0.97  # seconds to accuracy: benchmarks/bench_mnist.py
 
 
 def test_shuffling_experiment():
-    """Seed 003: 5,000 parabola and 5,000 random points, a net with one hidden layer of 3 units.
+    """Merceron's backpropagation introduction: 5,000 parabola and 5,000 random points, a net with one hidden layer of 3 units.
     Shuffled rows beat all-random-first, which beats all-parabola-first (no shuffling inside fit
     for those two: the last rows seen dominate the final weights).
 

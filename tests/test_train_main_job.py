@@ -1,12 +1,11 @@
 """main_job: trains the digits MLP, reports accuracies, saves a reloadable model and its curves."""
 
-import time
-
 import numpy as np
 import pytest
 
 from chainrule import io
 from chainrule.data import scaler_from_dict
+from chainrule.train import main_job as main_job_module
 from chainrule.train.main_job import main_job
 from chainrule.train import evaluate
 
@@ -17,9 +16,7 @@ pytest.importorskip("safetensors")
 
 def test_main_job_end_to_end(tmp_path, capsys):
     out = tmp_path / "runs" / "digits"
-    start = time.perf_counter()
     result = main_job(out, verbose=2)
-    assert time.perf_counter() - start < 30
     acc = result["accuracy"]
     assert acc["test"] >= 0.97 and acc["validation"] >= 0.95 and acc["train"] >= acc["test"]
     printed = capsys.readouterr().out.splitlines()
@@ -42,13 +39,13 @@ def test_main_job_end_to_end(tmp_path, capsys):
     assert meta["feature_names"][:2] == ["pixel_0_0", "pixel_0_1"] and len(meta["feature_names"]) == 64
 
 
-def test_main_job_refuses_to_overwrite_before_training(tmp_path):
+def test_main_job_refuses_to_overwrite_before_training(tmp_path, monkeypatch):
     main_job(tmp_path, epochs=1, verbose=0)
     before = (tmp_path / "model.safetensors").read_bytes()
-    start = time.perf_counter()
-    with pytest.raises(FileExistsError, match="pass overwrite=True to replace it"):
-        main_job(tmp_path, epochs=1, verbose=0)
-    assert time.perf_counter() - start < 1.0  # refused up front, no training happened
+    with monkeypatch.context() as m:
+        m.setattr(main_job_module, "fit", lambda *a, **k: pytest.fail("main_job trained before refusing"))
+        with pytest.raises(FileExistsError, match="pass overwrite=True to replace it"):
+            main_job(tmp_path, epochs=1, verbose=0)
     assert (tmp_path / "model.safetensors").read_bytes() == before
     result = main_job(tmp_path, epochs=2, seed=1, verbose=0, overwrite=True)
     assert result["epochs"] == 2 and (tmp_path / "model.safetensors").read_bytes() != before

@@ -56,11 +56,17 @@ class Registry(dict):
         ...     return 2 * x
         >>> acts["double"](3)
         6
+        >>> acts
+        <activation registry: double>
     """
 
     def __init__(self, kind):
         super().__init__()
         self.kind = kind
+
+    def __repr__(self):
+        # The names, not a dict of functions: what a reader (and the API reference) wants to see.
+        return f"<{self.kind} registry: {', '.join(sorted(self)) or 'empty'}>"
 
     def __missing__(self, name):
         valid = ", ".join(sorted(self)) or "(none registered)"
@@ -72,7 +78,7 @@ class Registry(dict):
             return lambda o: self.register(o, name=name)
         key = name or obj.__name__
         if key in self:
-            raise ValueError(f"a {self.kind} named {key!r} is already registered")
+            raise ValueError(f"{self.kind} {key!r} is already registered")
         self[key] = obj
         return obj
 

@@ -23,6 +23,7 @@ from .nn.activations import Activation
 from .nn.layers import Linear, Sequential
 from .nn.mlp import MLP
 from .autodiff.tensor import Tensor
+from .autodiff.forward import Dual
 
 __all__ = ["explain", "ExplainResult", "mazur_network", "MAX_WEIGHTS"]
 
@@ -103,8 +104,6 @@ def _forward(stages, x):
 
 def _local_slope(act, net):
     """d out / d net for an element-wise activation, by forward mode (None if not element-wise)."""
-    from .autodiff.forward import Dual
-
     if act is None:
         return np.ones_like(net)
     if _act_name(act) in ("softmax", "log_softmax"):

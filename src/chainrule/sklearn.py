@@ -9,7 +9,7 @@ meaning is the same, so switching is a one-line change; ``activation`` and
 ``solver`` take any name of ``chainrule.nn.ACTIVATIONS`` and
 ``chainrule.optim.OPTIMIZERS``. Training runs through
 :func:`chainrule.train.fit`; the trained network is ``model_``, a plain
-``nn.MLP`` that ``chainrule.io.save`` and ``chainrule.onnx.to_onnx`` accept.
+``nn.MLP`` that ``chainrule.io.save`` and ``chainrule.io.onnx.to_onnx`` accept.
 
 Needs the ``sklearn`` extra (``pip install chainrule[sklearn]``).
 
@@ -40,7 +40,8 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("chainrule.sklearn needs scikit-learn; install it with `pip install chainrule[sklearn]`") from None
 
 from .callbacks.stopping import EarlyStopping, StopOnPlateau
-from .nn import ACTIVATIONS, MLP
+from .data import split_indices
+from .nn import ACTIVATIONS, MLP, default_loss, loss_spec
 from ._core import check
 from .optim import OPTIMIZERS
 from .train.loop import fit as _fit
@@ -71,7 +72,7 @@ def _draw_seed(rng):
 class _ChainruleMLP(BaseEstimator):
     """What the classifier and the regressor share: parameters, network building and the fit call."""
 
-    _loss = None  # the nn.LOSSES name each subclass trains with
+    _task = None  # each subclass trains with the nn.LOSSES entry marked default for its task
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", solver="adam", learning_rate_init=1e-3,
                  alpha=1e-4, batch_size="auto", max_iter=200, tol=1e-4, n_iter_no_change=10,
@@ -126,7 +127,7 @@ class _ChainruleMLP(BaseEstimator):
     def _run(self, X, Y, epochs, rng, stratify=None, callbacks=None, val=None):
         """Train ``model_`` on (X, Y) for up to ``epochs`` epochs with the persistent optimiser."""
         history = _fit(
-            self.model_, self._loss, self._optimizer, (X, Y), val=val, epochs=epochs,
+            self.model_, default_loss(self._task), self._optimizer, (X, Y), val=val, epochs=epochs,
             batch_size=self._batch(len(X)), callbacks=callbacks, seed=_draw_seed(rng),
             regularization={"l2": self.alpha} if self.alpha > 0 else None, verbose=self.verbose,
             on_nonfinite="raise",  # as scikit-learn's MLP does, rather than return NaN probabilities
@@ -157,8 +158,6 @@ class _ChainruleMLP(BaseEstimator):
         return self
 
     def _split(self, X, Y, stratify, rng):
-        from .data import split_indices
-
         strat = stratify is not None and np.bincount(stratify).min() >= 2
         try:
             parts = split_indices(len(X), stratify if strat else None, val=self.validation_fraction, test=0,
@@ -210,7 +209,7 @@ class MLPClassifier(ClassifierMixin, _ChainruleMLP):
         ((2, 3), True)
     """
 
-    _loss = "cross_entropy"
+    _task = "classification"
 
     def fit(self, X, y):
         """Train from scratch (or from the current weights with ``warm_start``) on X, y."""
@@ -248,9 +247,8 @@ class MLPClassifier(ClassifierMixin, _ChainruleMLP):
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
-        z = self._outputs(X)
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True)
+        head = loss_spec(default_loss(self._task)).activation  # softmax for cross-entropy
+        return np.asarray(ACTIVATIONS[head](self._outputs(X)), dtype=_DTYPE)
 
     def predict_log_proba(self, X):
         """Natural log of :meth:`predict_proba`, computed stably from the logits."""
@@ -280,7 +278,7 @@ class MLPRegressor(RegressorMixin, _ChainruleMLP):
         True
     """
 
-    _loss = "mse"
+    _task = "regression"
 
     def fit(self, X, y):
         """Train from scratch (or from the current weights with ``warm_start``) on X, y."""

@@ -1,4 +1,4 @@
-"""The four ways to a gradient (seed 002), side by side on one function.
+"""The four ways to a gradient (the CMU 10-601 backpropagation lecture, slide 7), side by side on one function.
 
 Example:
     >>> import chainrule as cr
@@ -17,6 +17,7 @@ from .forward import jvp
 from .numeric import numerical_grad
 from .reverse import grad
 from .trace import fmt
+from .symbolic import symbolic_grad
 
 __all__ = ["compare_gradients", "METHODS"]
 
@@ -44,8 +45,6 @@ def _numerical(f, arrays):
 
 
 def _symbolic(f, arrays):
-    from .symbolic import symbolic_grad
-
     return symbolic_grad(f, *arrays).grads
 
 

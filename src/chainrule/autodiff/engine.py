@@ -5,11 +5,16 @@ the registry op that made it, its inputs, and the ``ctx`` the op's VJP needs.
 Nodes never refer to the tensor they produced, so a graph holds no reference
 cycles and is freed by reference counting as soon as nothing points to it.
 
-``backward`` follows seed 002's algorithm: order the graph topologically (an
-explicit stack, so a chain of 100,000 ops is fine), then visit the nodes in
-reverse order, adding each input's share ``(dy/du_i)(du_i/dv_j)`` into its
-gradient. Gradients of values used more than once add up ("gradients add at
-branches"). Leaf gradients *accumulate across calls* in ``.grad``, as in
+``backward`` follows the algorithm of the CMU 10-601 backpropagation lecture
+(Matt Gormley), slide 26: visit the nodes in reverse topological order, adding
+each input's share ``(dy/du_i)(du_i/dv_j)`` into its
+gradient. The order is creation order (an op is always created after its
+inputs): :func:`topological_order` lists it (gathered by an explicit stack, so
+a chain of 100,000 ops is fine, then sorted by creation number) and
+:mod:`chainrule.autodiff.trace` shows it; ``backward`` walks exactly the same
+order newest-first in one pass, popping nodes from a max-heap on their creation
+numbers as their gradients arrive. Gradients of values used more than once add
+up ("gradients add at branches"). Leaf gradients *accumulate across calls* in ``.grad``, as in
 PyTorch; call ``zero_grad`` (modules and optimisers have one) between steps.
 
 Example:
@@ -28,7 +33,7 @@ import itertools
 
 import numpy as np
 
-__all__ = ["Node", "backward", "unbroadcast", "no_grad", "enable_grad", "is_grad_enabled"]
+__all__ = ["Node", "backward", "topological_order", "unbroadcast", "no_grad", "enable_grad", "is_grad_enabled"]
 
 
 class _GradMode:
@@ -132,32 +137,6 @@ def unbroadcast(g, shape, opname="op"):
     return g
 
 
-def _topological_order(root):
-    """Tensors reachable from ``root`` that need gradients, inputs before outputs."""
-    order, seen = [], set()
-    stack = [(root, False)]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        node = t._node
-        if node is None:
-            continue
-        if node.inputs is None:
-            raise _freed(node)
-        inputs, needs = node.inputs, node.needs
-        # Pushed right to left so the order lists inputs left to right.
-        for k in range(len(inputs) - 1, -1, -1):
-            if needs[k] and id(inputs[k]) not in seen:
-                stack.append((inputs[k], False))
-    return order
-
-
 def _seed_grad(root, grad):
     if grad is None:
         if root.data.size != 1:
@@ -179,6 +158,39 @@ def _freed(node):
     )
 
 
+def _seq(t):
+    return t._node.seq
+
+
+def topological_order(root):
+    """Non-leaf tensors reachable from ``root`` through inputs that need gradients, inputs before outputs.
+
+    Collected with an explicit stack (no recursion limit), then sorted by
+    creation number: an op is always created after its inputs, so creation
+    order is a topological order without a post-order walk. ``backward``
+    visits the same nodes in reverse (newest first, from a heap on the same
+    creation numbers); :mod:`chainrule.autodiff.trace` lists it as it is.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.tensor(2.0, requires_grad=True)
+        >>> [t._node.op.name for t in topological_order((x * x).exp())]
+        ['mul', 'exp']
+    """
+    found, seen, stack = [root], {id(root)}, [root]
+    while stack:
+        node = stack.pop()._node
+        if node.inputs is None:
+            raise _freed(node)
+        for inp, need in zip(node.inputs, node.needs):
+            if need and inp._node is not None and id(inp) not in seen:
+                seen.add(id(inp))
+                found.append(inp)
+                stack.append(inp)
+    found.sort(key=_seq)
+    return found
+
+
 def backward(root, grad=None, retain_graph=False, hook=None):
     """Back-propagate from ``root`` into every leaf that requires a gradient.
 
@@ -187,7 +199,7 @@ def backward(root, grad=None, retain_graph=False, hook=None):
         grad: dL/droot; may be omitted for a scalar (taken as 1).
         retain_graph: keep the graph so that backward can run through it again.
         hook: optional ``hook(tensor, grad_out, input_grads)`` called per node
-            (used by :mod:`chainrule.trace` to print circuit tables).
+            (used by :mod:`chainrule.autodiff.trace` to print circuit tables).
     """
     if not root.requires_grad:
         raise RuntimeError("backward: this tensor does not require grad (no input had requires_grad=True)")

@@ -3,7 +3,8 @@
 A :class:`Dual` carries a value and a tangent (the directional derivative of
 that value along a chosen input direction). Every op pushes the tangent forward
 through its JVP rule from the op registry, in the same order as the forward
-computation: real forward mode, one pass per input direction (seed 002).
+computation: real forward mode, one pass per input direction (the CMU 10-601 backpropagation lecture,
+slide 7: "uses dual numbers").
 
 Example:
     >>> from chainrule.autodiff.forward import Dual

@@ -23,7 +23,6 @@ __all__ = [
     "reshape", "transpose", "broadcast_to", "concatenate", "stack", "linear",
     "softmax_cross_entropy", "conv2d", "max_pool2d", "zeros", "ones", "full", "eye", "arange", "linspace",
     "randn", "rand", "zeros_like", "ones_like", "randn_like", "rand_like", "rng",
-    "unbind", "split",
 ]
 
 

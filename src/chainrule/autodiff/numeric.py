@@ -1,4 +1,4 @@
-"""Finite differences and gradient checking (seed 000's "gradient check").
+"""Finite differences and gradient checking (the Reil et al. ANN & backpropagation lecture, slide 38: "gradient check").
 
 The numerical gradient nudges one input entry at a time by ``eps`` and watches
 the output move. It is slow (two evaluations per entry) and inexact, which is
@@ -78,7 +78,7 @@ def numerical_grad(f, *args, eps=1e-6, method="central"):
 
 
 def relative_error(a, n, tiny=1e-12):
-    """|a - n| / max(|a|, |n|, tiny), element-wise: the slides' relative error."""
+    """``|a - n| / max(|a|, |n|, tiny)``, element-wise: the slides' relative error."""
     a, n = np.asarray(a, np.float64), np.asarray(n, np.float64)
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), tiny)
 

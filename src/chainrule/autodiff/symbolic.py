@@ -4,7 +4,7 @@ The same function you give to ``backward`` is run on SymPy symbols instead of
 numbers: every registry op maps to a SymPy expression (its ``sym`` rule, or the
 op's own NumPy forward running on arrays of SymPy objects). SymPy then
 differentiates the whole expression, "the method you learned in high school"
-(seed 002). The expression sizes are reported so you can watch them swell.
+(the CMU 10-601 backpropagation lecture, slide 7). The expression sizes are reported so you can watch them swell.
 
 Example:
     >>> import chainrule as cr
@@ -163,7 +163,7 @@ def symbolic_grad(f, *args, simplify=False):
         :class:`SymbolicResult` with ``expr``, ``gradient_exprs`` (flat, one per
         input entry), ``grads`` (arrays shaped like ``args``), ``value`` and
         ``sizes``: operation counts of f, of its derivatives as derived, and after
-        common-subexpression elimination, which shows the swell of seed 002.
+        common-subexpression elimination, which shows the swell the CMU 10-601 lecture warns of.
     """
     sp = _sympy()
     arrays = [np.asarray(a, dtype=np.float64) for a in args]

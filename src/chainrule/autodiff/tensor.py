@@ -1,9 +1,9 @@
 """Tensor: an ndarray that remembers how it was computed, so gradients can flow back.
 
-Operators and methods all go through the op registry (:mod:`chainrule.ops`);
+Operators and methods all go through the op registry (:mod:`chainrule.autodiff.ops`);
 composite operations (``square``, ``var``, ``norm``, ...) are written from
 primitives, so their gradients come for free. The method set lives in
-:class:`OpsMixin`, shared with forward-mode :class:`~chainrule.forward.Dual`
+:class:`OpsMixin`, shared with forward-mode :class:`~chainrule.autodiff.forward.Dual`
 numbers and the symbolic tracer, so one function body works in all modes.
 
 Example:
@@ -222,7 +222,7 @@ class Tensor(OpsMixin):
             NumPy arrays keep their dtype; ints stay ints.
         requires_grad: record operations on this tensor for backward (floats only).
         dtype: force a dtype.
-        name: a label shown by :mod:`chainrule.trace`.
+        name: a label shown by :mod:`chainrule.autodiff.trace`.
 
     Example:
         >>> t = Tensor([[1.0, 2.0]], requires_grad=True)

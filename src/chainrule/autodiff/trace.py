@@ -1,8 +1,10 @@
 """See a computational graph: the cs231n circuit table and Graphviz DOT export.
 
-:func:`trace` runs backward from an output and records, for every node in
-topological order, its op, forward value, the upstream gradient reaching it,
-each input's local gradient and the product the chain rule sends back.
+:func:`trace` runs backward from an output and records, for every node, its
+op, forward value, the upstream gradient reaching it, each input's local
+gradient and the product the chain rule sends back. Rows follow
+:func:`chainrule.autodiff.engine.topological_order`, the order whose reverse
+``backward`` walks, with each leaf listed just before the first op that uses it.
 
 Example:
     >>> import chainrule as cr
@@ -115,6 +117,21 @@ def _label(inp, names):
     return _const(inp)
 
 
+def _with_leaves(output):
+    """The engine's topological order of ``output``'s graph, each leaf placed before its first use."""
+    if output._node is None:
+        return [output]
+    order, seen = [], set()
+    for t in engine.topological_order(output):
+        node = t._node
+        for inp, need in zip(node.inputs, node.needs):
+            if need and inp._node is None and id(inp) not in seen:
+                seen.add(id(inp))
+                order.append(inp)
+        order.append(t)
+    return order
+
+
 def trace(output, grad=None):
     """Back-propagate from ``output`` and record every node's values and gradients.
 
@@ -128,7 +145,7 @@ def trace(output, grad=None):
     """
     if not isinstance(output, Tensor):
         raise TypeError(f"trace needs a chainrule Tensor, got {type(output).__name__}")
-    order = engine._topological_order(output)
+    order = _with_leaves(output)
     names = _name_nodes(order)
     rows, edges = {}, []
     for t in order:

@@ -8,11 +8,7 @@ terminal, for instance); every other hook runs once per epoch or per run.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
-from ..train.history import History, higher_is_better
+from ..train.history import History, Monitor
 
 __all__ = ["Callback", "TrainContext", "Monitor"]
 
@@ -22,11 +18,13 @@ class TrainContext:
 
     Attributes:
         model, optimizer: the objects being trained.
-        history: the :class:`~chainrule.history.History` so far.
+        history: the :class:`~chainrule.train.history.History` so far.
         epochs: epochs requested; ``epoch`` the current one (0-based).
         step: optimiser steps taken so far; ``steps_per_epoch``: batches per epoch.
         has_val: whether validation logs (``val_*``) are produced.
         stop_training: set by :meth:`stop` to end training after the current batch / epoch.
+        resumed: True when this run continues from a checkpoint, so callbacks keep the state it restored
+            instead of starting afresh in ``on_train_begin``.
     """
 
     def __init__(self, model, optimizer, epochs, steps_per_epoch, has_val, history=None):
@@ -36,6 +34,7 @@ class TrainContext:
         self.epoch = 0
         self.step = 0
         self.stop_training = False
+        self.resumed = False
 
     def stop(self, reason):
         """Ask the loop to stop; ``reason`` (one sentence) is kept in ``history.stop_reason``."""
@@ -96,46 +95,3 @@ class Callback:
 
     def load_state_dict(self, state, arrays):
         """Restore what :meth:`state_dict` returned."""
-
-
-class Monitor:
-    """A logged quantity to watch: its key, direction and the improvement test.
-
-    Args:
-        key: a history key such as ``"val_loss"`` or ``"accuracy"``.
-        mode: "min", "max" or "auto" (from the key: losses down, scores up).
-        min_delta: the least change that counts as an improvement (>= 0).
-
-    Example:
-        >>> m = Monitor("val_accuracy", min_delta=0.01)
-        >>> m.improves(0.96, 0.94), m.improves(0.955, 0.95)
-        (True, False)
-    """
-
-    def __init__(self, key, mode="auto", min_delta=0.0):
-        if not isinstance(key, str):
-            raise TypeError(f"monitor must be a history key such as 'val_loss', got {key!r}")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if not (isinstance(min_delta, (int, float)) and min_delta >= 0 and math.isfinite(min_delta)):
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
-        self.key, self.min_delta = key, float(min_delta)
-        self.higher = higher_is_better(key) if mode == "auto" else mode == "max"
-
-    def value(self, logs, who):
-        """The monitored value from an epoch's logs (ValueError naming the logged keys if absent)."""
-        if self.key not in logs:
-            raise ValueError(f"{who} monitors {self.key!r}, which this run does not log; "
-                             f"logged: {', '.join(logs)}")
-        value = logs[self.key]
-        if isinstance(value, np.ndarray):
-            raise ValueError(f"{who} needs a single number to monitor, but {self.key!r} is per class")
-        return float(value)
-
-    def improves(self, value, best):
-        """True if ``value`` beats ``best`` (None: anything finite does) by more than ``min_delta``."""
-        if not math.isfinite(value):
-            return False
-        if best is None:
-            return True
-        return value > best + self.min_delta if self.higher else value < best - self.min_delta

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from .base import Callback, Monitor
+from ..io.models import save
 
 __all__ = ["ProgressBar", "CSVLogger", "ModelCheckpoint", "format_logs", "scalar_logs"]
 
@@ -193,10 +194,15 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path, monitor="val_loss", mode="auto", save_best_only=True, overwrite=False):
         self.path, self.monitor = os.fspath(path), Monitor(monitor, mode)
+        self._requested = self.monitor
         self.save_best_only, self.overwrite = bool(save_best_only), bool(overwrite)
-        self.best, self._written = None, []
+        self.best, self._written = None, []  # files it wrote stay its own across runs
 
     def on_train_begin(self, ctx):
+        # Each run compares against its own best, unless it resumes from a checkpoint.
+        if not ctx.resumed:
+            self.best = None
+        self.monitor = self._requested
         if self.monitor.key == "val_loss" and not ctx.has_val:
             self.monitor = Monitor("loss", "min", self.monitor.min_delta)
         fixed = "{epoch" not in self.path
@@ -209,8 +215,6 @@ class ModelCheckpoint(Callback):
             if not self.monitor.improves(value, self.best):
                 return
             self.best = value
-        from ..io.models import save
-
         path = self.path.format(epoch=epoch + 1)
         mine = self.overwrite or path in self._written
         meta = {"epoch": epoch + 1, "logs": {k: v for k, v in scalar_logs(logs).items() if math.isfinite(v)}}

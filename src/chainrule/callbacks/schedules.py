@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Callback, Monitor
+from ..optim import SCHEDULES, ReduceOnPlateau
 
 __all__ = ["LRScheduler"]
 
@@ -29,8 +30,6 @@ class LRScheduler(Callback):
         self._pending_state = None
 
     def on_train_begin(self, ctx):
-        from ..optim import SCHEDULES, ReduceOnPlateau
-
         if isinstance(self.spec, str):  # a fresh schedule on this run's optimizer, every fit call
             self.schedule = SCHEDULES[self.spec](ctx.optimizer, **self.options)
         elif getattr(self.schedule, "optimizer", None) is not ctx.optimizer:

@@ -47,7 +47,16 @@ class EarlyStopping(Callback):
         self.monitor = Monitor(monitor, mode, min_delta)
         self.patience = check("patience", patience, "int>0")
         self.restore_best = bool(restore_best)
+        self._reset()
+
+    def _reset(self):
         self.best, self.best_epoch, self.wait, self.best_weights = None, None, 0, None
+
+    def on_train_begin(self, ctx):
+        # A reused instance starts afresh (no best score or weights from another run), unless
+        # this run resumes from a checkpoint whose state was just restored.
+        if not ctx.resumed:
+            self._reset()
 
     def on_epoch_end(self, ctx, epoch, logs):
         value = self.monitor.value(logs, type(self).__name__)

@@ -20,7 +20,11 @@ import threading
 import click
 
 from .._core import check_int
+from ..data import StandardScaler, split_indices
+from ..distributed import search as run_search
+from ..io import save
 from ._app import cli
+from .sources import load_source
 
 __all__ = ["world", "relaunch", "mpiexec_path", "record_rank_pid", "PID_DIR_VAR"]
 
@@ -141,11 +145,6 @@ def _rank_of(folder, pid):
 def search(data, space_file, trials, random_search, target, epochs, patience, validation, scheduler, n_workers,
            seed, out):
     """Search recipe settings on DATA: one training per trial, in parallel on Dask; best first."""
-    from ..data import StandardScaler, split_indices
-    from ..distributed import search as run_search
-    from ..io import save
-    from .sources import load_source
-
     space = _read_space(space_file)
     ds = load_source(data, target)
     loss = "cross_entropy" if ds.task == "classification" else "mse"

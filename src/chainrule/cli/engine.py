@@ -14,6 +14,9 @@ import chainrule as cr
 
 from .._core import check, is_number
 from ._app import cli
+from ..explain import explain as trace_step
+from ..explain import mazur_network
+from ..io.models import load
 
 __all__ = ["EXAMPLES"]
 
@@ -117,16 +120,11 @@ def explain(model, x_text, target_text, lr, fixed_biases):
     The input is fed to the network as given (no feature scaling), so the
     trace shows exactly the arithmetic of the network's own weights.
     """
-    from ..explain import explain as trace_step
-    from ..explain import mazur_network
-
     check("lr", lr, ">0")
 
     if model is None:
         net, x, target = mazur_network(), [0.05, 0.10], [0.01, 0.99]
     else:
-        from ..io.models import load
-
         net, x, target = load(model), None, None
         if x_text is None or target_text is None:
             raise ValueError("explain MODEL needs --x and --target, one comma-separated value per input and output")

@@ -28,32 +28,32 @@ import dataclasses
 import json
 import os
 
-import numpy as np
 
+from .. import viz
+from ..callbacks import CSVLogger, EarlyStopping
 from ..io import models as io
+from ..train.main_job import main_job
+from ..viz._figure import require_matplotlib
 from ..io import limits
 from ..data import MinMaxScaler, StandardScaler, split_indices
 from ..train.history import History
-from ..nn import ACTIVATIONS, MLP, REGULARIZERS
-from .._core import Registry, check
+from ..nn import ACTIVATIONS, MLP, REGULARIZERS, default_loss
+from .._core import Registry, check, to_jsonable
 from ..optim import OPTIMIZERS
 from ..train.loop import evaluate, fit
 from .outputs import OUTPUT_FILES, check_out_dir, write_text
 from .distributed import record_rank_pid, world
 from .runfolder import RunFolder, SharedFolder, interrupted_advice
 from .sources import load_source, target_column
-from .trained import LOSS_SPECS, TASK_METRICS, check_loss
+from .trained import check_loss, trainable_losses
 
-__all__ = ["TrainSettings", "RunResult", "SCALERS", "DEFAULT_LOSS", "train_run", "run_main_job", "parse_hidden"]
+__all__ = ["TrainSettings", "RunResult", "SCALERS", "train_run", "run_main_job", "parse_hidden"]
 
 #: Feature scaling by name (fitted on the training rows only).
 SCALERS = Registry("scaling")
 SCALERS.update({"standard": StandardScaler, "minmax": MinMaxScaler, "none": None})
 
 INT64_MAX = 2**63 - 1
-
-#: The loss used when none is given, per task.
-DEFAULT_LOSS = {"classification": "cross_entropy", "regression": "mse"}
 
 
 def parse_hidden(text):
@@ -90,7 +90,6 @@ def _count(name, value, rule):
 @dataclasses.dataclass
 class TrainSettings:
     """Every option of a training run; :meth:`check` validates them all at once."""
-
     target: str | None = None
     task: str | None = None
     hidden: tuple = (64,)
@@ -142,7 +141,6 @@ class TrainSettings:
 @dataclasses.dataclass
 class RunResult:
     """What :func:`train_run` produced: the model, its history, scores per part and the files written."""
-
     model: object
     history: History
     scores: dict
@@ -151,10 +149,10 @@ class RunResult:
 
 
 def _loss_for(settings, ds):
-    name = settings.loss or DEFAULT_LOSS[ds.task]
-    spec = LOSS_SPECS[name]
+    name = settings.loss or default_loss(ds.task)
+    spec = check_loss(name)
     if spec.task != ds.task:
-        fitting = ", ".join(n for n, s in LOSS_SPECS.items() if s.task == ds.task)
+        fitting = ", ".join(n for n, s in trainable_losses().items() if s.task == ds.task)
         raise ValueError(f"loss {name!r} is for {spec.task}, but {ds.name} is a {ds.task} task; use one of: {fitting}")
     if spec.outputs == "binary" and ds.n_classes != 2:
         raise ValueError(f"loss {name!r} needs exactly 2 classes, but {ds.name} has {ds.n_classes}")
@@ -181,8 +179,6 @@ def _folder(settings, ds, rank, size):
 
 
 def _callbacks(settings, out, has_val):
-    from ..callbacks import CSVLogger, EarlyStopping
-
     callbacks = [CSVLogger(os.path.join(out, OUTPUT_FILES["history_csv"]), overwrite=settings.resume)]
     if has_val and settings.patience:
         callbacks.append(EarlyStopping("val_loss", patience=settings.patience))
@@ -228,8 +224,8 @@ def train_run(source, settings=None):
     # A single process writes into a staged sibling that replaces `out` only once complete (see runfolder).
     with folder as run:
         model = MLP(sizes, activation=settings.activation, seed=settings.seed)
-        history = _fit(model, loss, settings, data, run)
-        scores = {k: evaluate(model, loss, d, metrics=TASK_METRICS[ds.task]) for k, d in data.items()}
+        history = _fit(model, loss, spec, settings, data, run)
+        scores = {k: evaluate(model, loss, d, metrics=list(spec.metrics)) for k, d in data.items()}
         metadata = _metadata(settings, ds, loss, scaler, scores, history, source)
         files = _write_outputs(run.stage, model, metadata, history, settings) if rank == 0 else {}
         run.commit()
@@ -238,12 +234,11 @@ def train_run(source, settings=None):
 
 
 def run_main_job(out=None, overwrite=False, verbose=1):
-    """The standard digits job (:func:`chainrule.main_job.main_job`) under the CLI's output-folder rules.
+    """The standard digits job (:func:`chainrule.train.main_job.main_job`) under the CLI's output-folder rules.
 
     Returns:
         main_job's result: ``{"accuracy": {...}, "paths": {...}, "epochs": n}``.
     """
-    from ..train.main_job import main_job
 
     out = out or os.path.join("runs", "digits")
     check_out_dir(out, overwrite, resumable=False)
@@ -254,12 +249,12 @@ def run_main_job(out=None, overwrite=False, verbose=1):
     return result
 
 
-def _fit(model, loss, settings, data, run):
+def _fit(model, loss, spec, settings, data, run):
     checkpoint_dir = run.path("checkpoint") if settings.checkpoint else None
     try:
         history = fit(model, loss, (settings.optimizer, settings.lr), data["train"], val=data.get("val"),
                       epochs=settings.epochs, batch_size=min(settings.batch_size, len(data["train"][0])),
-                      metrics=TASK_METRICS[LOSS_SPECS[loss].task], callbacks=_callbacks(settings, run.stage, "val" in data),
+                      metrics=list(spec.metrics), callbacks=_callbacks(settings, run.stage, "val" in data),
                       seed=settings.seed, checkpoint_dir=checkpoint_dir, resume=settings.resume,
                       regularization=dict(settings.regularization) or None, verbose=settings.verbose,
                       on_nonfinite="raise", distributed="mpi" if world()[1] > 1 else None)
@@ -271,9 +266,9 @@ def _fit(model, loss, settings, data, run):
 def _write_outputs(out, model, metadata, history, settings):
     files = {role: os.path.join(out, name) for role, name in OUTPUT_FILES.items()}
     io.save(model, files["model"], metadata=metadata, overwrite=True)  # `out` is this run's own staged folder
-    write_text(files["history_json"], json.dumps(history.to_dict(), indent=1, default=_plain), overwrite=True)
+    write_text(files["history_json"], json.dumps(history.to_dict(), indent=1), overwrite=True)
     report = {"scores": metadata["scores"], "training": metadata["training"]}
-    write_text(files["report"], json.dumps(report, indent=1, default=_plain), overwrite=True)
+    write_text(files["report"], json.dumps(to_jsonable(report, "the run report"), indent=1), overwrite=True)
     if settings.plots:
         files.update(_plots(history, files))
     return {role: path for role, path in files.items() if os.path.exists(path)}
@@ -281,15 +276,9 @@ def _write_outputs(out, model, metadata, history, settings):
 
 def _plots(history, files):
     """Learning curves as one PNG (loss and metric panels); skipped when matplotlib is missing."""
-    from .. import viz
-    from ..viz._figure import require_matplotlib
-
     try:
         require_matplotlib()
     except ImportError:
         return {}
     return {"curves": viz.plot_history(history, files["curves"], title="training and validation")}
 
-
-def _plain(value):
-    return value.tolist() if isinstance(value, (np.ndarray, np.generic)) else str(value)

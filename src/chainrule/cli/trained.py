@@ -26,40 +26,37 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 
 import numpy as np
 
 from ..io import models as io
+from ..io.onnx import export_onnx
 from ..data import scaler_from_dict
 from ..metrics import to_labels
-from ..nn import ACTIVATIONS, LOSSES
+from ..nn import ACTIVATIONS, LOSSES, loss_spec
 from .._core import Registry
 from ..train.loop import evaluate, predict
 from .sources import read_inputs
 
-__all__ = ["LossSpec", "LOSS_SPECS", "TASK_METRICS", "ModelInfo", "TrainedModel"]
+__all__ = ["trainable_losses", "check_loss", "ModelInfo", "TrainedModel"]
 
 
-class LossSpec(NamedTuple):
-    """How a loss shapes a model: the task, the output layout and the activation giving probabilities."""
+def trainable_losses():
+    """The ``nn.LOSSES`` entries whose :class:`~chainrule.nn.LossSpec` says ``chainrule train`` can use them.
 
-    task: str
-    outputs: str  # "classes": one output per class; "binary": one logit; "targets": one per target column
-    probability: str | None  # nn.ACTIVATIONS name applied to the outputs, or None (scores only)
+    Example:
+        >>> sorted(trainable_losses())
+        ['bce_with_logits', 'cross_entropy', 'mse', 'multiclass_hinge']
+    """
+    table = Registry("loss for command-line training")
+    table.update({name: loss_spec(fn) for name, fn in LOSSES.items() if loss_spec(fn).trainable})
+    return table
 
 
-#: The losses ``chainrule train`` can train with, by ``nn.LOSSES`` name.
-LOSS_SPECS = Registry("loss for command-line training")
-LOSS_SPECS.update({
-    "cross_entropy": LossSpec("classification", "classes", "softmax"),
-    "multiclass_hinge": LossSpec("classification", "classes", None),
-    "bce_with_logits": LossSpec("classification", "binary", "sigmoid"),
-    "mse": LossSpec("regression", "targets", None),
-})
-
-#: Metrics reported for each task (names of ``metrics.METRICS``).
-TASK_METRICS = {"classification": ["accuracy"], "regression": ["mse", "mae", "r2"]}
+def check_loss(name):
+    """The :class:`~chainrule.nn.LossSpec` of ``name``: unknown names list ``nn.LOSSES``, untrainable ones the rest."""
+    LOSSES[name]
+    return trainable_losses()[name]
 
 
 class ModelInfo:
@@ -70,7 +67,7 @@ class ModelInfo:
         self.metadata = meta
         # Models saved by main_job() keep their loss inside the training recipe.
         self.loss = meta.get("loss") or (meta.get("recipe") or {}).get("loss")
-        self.task = meta.get("task") or (LOSS_SPECS[self.loss].task if self.loss in LOSS_SPECS else None)
+        self.task = meta.get("task") or (self.spec.task if self.spec is not None else None)
         self.target = meta.get("target")
         self.class_names = meta.get("class_names")
         self.feature_names = list(meta.get("feature_names") or [f"x{i + 1}" for i in range(n_features)])
@@ -87,8 +84,8 @@ class ModelInfo:
 
     @property
     def spec(self):
-        """The :class:`LossSpec` of the training loss, or None for a model without metadata."""
-        return LOSS_SPECS.get(self.loss)
+        """The ``nn.LossSpec`` of the training loss, or None for a model without metadata (or an unknown loss)."""
+        return loss_spec(self.loss) if self.loss in LOSSES else None
 
 
 def _io_sizes(model):
@@ -143,9 +140,9 @@ class TrainedModel:
     def probabilities(self, X):
         """Class probabilities (n, classes), or None when the loss gives scores only."""
         spec = self.info.spec
-        if spec is None or spec.probability is None:
+        if spec is None or spec.activation is None:
             return None
-        p = np.asarray(ACTIVATIONS[spec.probability](self.outputs(X)), dtype=np.float64)
+        p = np.asarray(ACTIVATIONS[spec.activation](self.outputs(X)), dtype=np.float64)
         return np.concatenate([1 - p, p], axis=1) if p.shape[1] == 1 else p
 
     def predict_table(self, X):
@@ -154,7 +151,7 @@ class TrainedModel:
         if spec is None or spec.task == "regression":
             names = ["prediction"] if out.shape[1] == 1 else [f"prediction_{j}" for j in range(out.shape[1])]
             return names, out.tolist()
-        labels = to_labels(out, 0.0 if spec.outputs == "binary" else 0.5)
+        labels = to_labels(out, spec.threshold)
         classes = self.info.class_names or [str(k) for k in range(max(out.shape[1], 2))]
         proba = self.probabilities(X)
         if proba is None:
@@ -169,7 +166,7 @@ class TrainedModel:
                              "train it with `chainrule train` or save it with task and loss metadata")
         if y is None:
             raise ValueError(f"evaluating needs the target column {self.info.target or 'y'!r} in the data")
-        return evaluate(self.model, self.info.loss, (self._prepared(X), y), metrics=TASK_METRICS[self.info.spec.task])
+        return evaluate(self.model, self.info.loss, (self._prepared(X), y), metrics=list(self.info.spec.metrics))
 
     def export_onnx(self, path, overwrite=False, raw=False):
         """Write an ONNX file that takes raw features and gives probabilities (bare network if ``raw``).
@@ -177,10 +174,8 @@ class TrainedModel:
         Returns:
             A one-line description of the graph's input and output.
         """
-        from ..io.onnx import export_onnx
-
         spec, info = self.info.spec, self.info
-        head = None if raw or spec is None else spec.probability
+        head = None if raw or spec is None else spec.activation
         scaler = None if raw else info.scaler
         output = {None: "raw outputs", "softmax": "class probabilities", "sigmoid": "probability of the last class"}
         metadata = {"feature_names": ",".join(info.feature_names), "output": output[head]}
@@ -241,10 +236,3 @@ def _architecture(model):
     parts += [f"{out} outputs"] if out else []
     parts += ["skip links"] if getattr(model, "skip", None) is not None else []
     return ", ".join(parts)
-
-
-def check_loss(name):
-    """The :class:`LossSpec` of ``name``: unknown names list ``nn.LOSSES``, unsupported ones list LOSS_SPECS."""
-    LOSSES[name]
-    return LOSS_SPECS[name]
-

@@ -15,6 +15,7 @@ import click
 from ._app import ARGV, cli
 from .distributed import relaunch, world
 from .run import TrainSettings, run_main_job, train_run
+from ..data import list_datasets
 
 _DEFAULTS = TrainSettings()
 
@@ -120,8 +121,6 @@ def _report(result):
 @cli.command()
 def datasets():
     """List the built-in data sets (usable wherever a command takes DATA)."""
-    from ..data import list_datasets
-
     rows = list_datasets()
     width = max(len(name) for name, _, _ in rows)
     for name, task, description in rows:

@@ -6,9 +6,9 @@ epoch never copies the whole data set; without shuffling, batches are views.
 
 from __future__ import annotations
 
-import numpy as np
+import numpy as np  # noqa: F401  (the docstring examples use it)
 
-from .._core import as_generator, check_int
+from .._core import as_generator, check_int, to_jsonable
 from ._checks import check_X_y
 
 
@@ -120,7 +120,7 @@ class DataLoader:
             ['batch', 'epoch', 'rng']
         """
         rng_state = self._epoch_rng_state or self.rng.bit_generator.state
-        return {"epoch": self.epoch, "batch": self._position, "rng": _jsonable(rng_state)}
+        return {"epoch": self.epoch, "batch": self._position, "rng": to_jsonable(rng_state, "the loader's RNG state")}
 
     def set_state(self, state: dict) -> "DataLoader":
         """Restore a snapshot from :meth:`get_state` and return the loader.
@@ -145,12 +145,4 @@ class DataLoader:
         return self
 
 
-def _jsonable(value):
-    """Turn NumPy arrays and scalars inside an RNG state into lists and Python numbers."""
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+

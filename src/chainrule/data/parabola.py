@@ -71,8 +71,8 @@ def parabola_orderings(n_per_class=5000, seed=0, dtype=np.float32) -> dict:
     """Return the same parabola points in the three orders of the shuffling experiment.
 
     Returns:
-        A dict ``{"shuffled": Dataset, "random-first": Dataset,
-        "parabola-first": Dataset}``; the three hold identical rows.
+        A dict mapping ``"shuffled"``, ``"random-first"`` and ``"parabola-first"``
+        to a Dataset each; the three hold identical rows.
 
     Example:
         >>> sets = parabola_orderings(n_per_class=10, seed=3)

@@ -31,6 +31,10 @@ from typing import NamedTuple
 import numpy as np
 
 from .._core import Registry, as_generator, check, check_choice, check_int
+from ..nn import MLP
+
+# train.loop imports this package (fit's distributed=), so what comes from train and
+# callbacks (which import train) is imported inside the functions that use it.
 
 __all__ = ["search", "SearchResult", "sample_space", "FIT_SETTINGS", "DISTRIBUTIONS"]
 
@@ -134,8 +138,6 @@ def _cell(v):
 
 
 def _default_model(n_in, n_out, hidden=(32,), activation="relu", seed=0):
-    from ..nn import MLP
-
     return MLP([n_in, *hidden, n_out], activation=activation, seed=seed)
 
 
@@ -262,7 +264,7 @@ def search(model_fn, space, data, *, n_trials=None, method="grid", loss="cross_e
     Returns:
         :class:`SearchResult`, rows sorted best first (failed trials last).
     """
-    from ..callbacks.base import Monitor
+    from ..train.history import Monitor
     from ..train.setup import resolve_loss
 
     trials = sample_space(space, n_trials, method, seed)

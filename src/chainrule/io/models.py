@@ -41,6 +41,7 @@ import numpy as np
 from .._core import to_jsonable
 from .._version import __version__
 from .bundle import read_bundle, read_document, write_bundle
+from ..nn import from_config
 from .limits import LimitError, parameter_budget
 
 __all__ = ["save", "load", "read_metadata", "save_optimizer", "load_optimizer",
@@ -116,8 +117,6 @@ def _model_document(path, document):
 
 
 def _rebuild(path, config):
-    from ..nn import from_config
-
     # The file must carry every weight (one byte each at least), so no architecture it describes may
     # allocate more parameters than the file has bytes: a 3 KB file cannot build a 20,000-unit LSTM.
     budget = os.path.getsize(path)

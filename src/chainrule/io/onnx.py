@@ -30,6 +30,7 @@ import numpy as np
 
 from .._core import Registry
 from ..nn.activations import Activation
+from ..data.scaling import scaler_from_dict
 from ..nn.module import LAYERS
 
 __all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "HEADS", "to_onnx", "export_onnx", "run_onnx"]
@@ -204,8 +205,6 @@ HEADS.update({"none": "identity", "softmax": "softmax", "sigmoid": "sigmoid"})
 
 def _scaler(g, scaler, x):
     """Fold a fitted StandardScaler / MinMaxScaler (or its to_dict form) into x * a + b."""
-    from ..data.scaling import scaler_from_dict
-
     if isinstance(scaler, dict):
         scaler = scaler_from_dict(scaler)
     b = scaler.transform(np.zeros((1, g.n_inputs)))

@@ -28,7 +28,8 @@ from .init import INITIALIZERS, get_initializer
 from .layers import Dense, Dropout, Flatten, Linear, Sequential
 from .losses import (  # noqa: F401  (the generated loss modules)
     LOSSES, REDUCTIONS, REGULARIZERS, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, ExponentialLoss,
-    HingeLoss, Loss, MSELoss, MultiClassHingeLoss, l1_penalty, l2_penalty,
+    HingeLoss, Loss, LossSpec, MSELoss, MultiClassHingeLoss, default_loss, l1_penalty, l2_penalty, loss_spec,
+    register_loss,
 )
 from .mlp import MLP
 from .module import LAYERS, LoadResult, Module, ModuleDict, ModuleList, Parameter, from_config
@@ -47,5 +48,6 @@ __all__ = [
     "Registry", "UnknownNameError", "functional", "init",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
     "Elman", "Jordan", "RecurrentTrace",
+    "LossSpec", "register_loss", "loss_spec", "default_loss",
     "Residual",
 ]

@@ -98,7 +98,7 @@ def log1p(u):
 
 @ACTIVATIONS.register
 def softplus(x, beta=1.0):
-    """log(1 + exp(beta x)) / beta, computed as max(z, 0) + log1p(exp(-|z|)) so it never overflows.
+    """log(1 + exp(beta x)) / beta, computed as ``max(z, 0) + log1p(exp(-|z|))`` so it never overflows.
 
     The derivative is sigmoid(beta x); at 0 the max op splits its tie evenly,
     which gives exactly 1/2.
@@ -264,25 +264,179 @@ class Activation(Module):
 
 LAYERS.register(Activation)
 
-_MODULE_NAMES = {
-    "step": "Step", "sign": "Sign", "identity": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh",
-    "hardtanh": "Hardtanh", "relu": "ReLU", "leaky_relu": "LeakyReLU", "softplus": "Softplus",
-    "elu": "ELU", "gelu": "GELU", "softmax": "Softmax", "log_softmax": "LogSoftmax",
-    "silu": "SiLU", "selu": "SELU", "celu": "CELU", "relu6": "ReLU6", "hardsigmoid": "Hardsigmoid",
-    "hardswish": "Hardswish", "logsigmoid": "LogSigmoid", "mish": "Mish", "softsign": "Softsign",
-    "softmin": "Softmin",
-}
-_CLASSES = {}
-for _fn_name, _cls_name in _MODULE_NAMES.items():
-    _cls = type(_cls_name, (Activation,), {
-        "function": _fn_name,
-        "__init__": lambda self, **options: Activation.__init__(self, None, **options),
-        "__doc__": f"Layer applying ``{_fn_name}``: {ACTIVATIONS[_fn_name].__doc__.splitlines()[0]}",
-        "__module__": __name__,
-    })
-    _CLASSES[_fn_name] = LAYERS.register(_cls)
-    globals()[_cls_name] = _cls
-__all__ += list(_MODULE_NAMES.values())
+class _NamedActivation(Activation):
+    """An :class:`Activation` whose function is fixed by the subclass: ``LeakyReLU(negative_slope=0.1)``."""
+
+    def __init__(self, **options):
+        super().__init__(None, **options)
+
+
+@LAYERS.register
+class Step(_NamedActivation):
+    """Layer applying ``step``: Heaviside step: 1 where x > 0, else 0. Its gradient is 0 everywhere (not trainable by backprop)."""
+
+    function = "step"
+
+
+@LAYERS.register
+class Sign(_NamedActivation):
+    """Layer applying ``sign``: The slides' sign unit: +1 where x > 0, else -1 (0 maps to -1). Gradient 0 everywhere."""
+
+    function = "sign"
+
+
+@LAYERS.register
+class Identity(_NamedActivation):
+    """Layer applying ``identity``: f(x) = x: the linear unit (regression outputs)."""
+
+    function = "identity"
+
+
+@LAYERS.register
+class Sigmoid(_NamedActivation):
+    """Layer applying ``sigmoid``: 1 / (1 + exp(-x)), overflow-free; derivative s (1 - s)."""
+
+    function = "sigmoid"
+
+
+@LAYERS.register
+class Tanh(_NamedActivation):
+    """Layer applying ``tanh``: Hyperbolic tangent; derivative 1 - tanh^2 = 1 / cosh^2."""
+
+    function = "tanh"
+
+
+@LAYERS.register
+class Hardtanh(_NamedActivation):
+    """Layer applying ``hardtanh``: x clipped to [min_val, max_val]; derivative 1 inside, 0 outside."""
+
+    function = "hardtanh"
+
+
+@LAYERS.register
+class ReLU(_NamedActivation):
+    """Layer applying ``relu``: max(0, x); derivative 1 where x > 0, else 0 (0 at the kink, as in the slides)."""
+
+    function = "relu"
+
+
+@LAYERS.register
+class LeakyReLU(_NamedActivation):
+    """Layer applying ``leaky_relu``: x where x > 0, else negative_slope * x."""
+
+    function = "leaky_relu"
+
+
+@LAYERS.register
+class Softplus(_NamedActivation):
+    """Layer applying ``softplus``: log(1 + exp(beta x)) / beta, computed as ``max(z, 0) + log1p(exp(-|z|))`` so it never overflows."""
+
+    function = "softplus"
+
+
+@LAYERS.register
+class ELU(_NamedActivation):
+    """Layer applying ``elu``: x where x > 0, else alpha (exp(x) - 1) (Clevert et al., 2016)."""
+
+    function = "elu"
+
+
+@LAYERS.register
+class GELU(_NamedActivation):
+    """Layer applying ``gelu``: x Phi(x), the exact erf form by default; ``approximate="tanh"`` for the tanh form."""
+
+    function = "gelu"
+
+
+@LAYERS.register
+class Softmax(_NamedActivation):
+    """Layer applying ``softmax``: exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows."""
+
+    function = "softmax"
+
+
+@LAYERS.register
+class LogSoftmax(_NamedActivation):
+    """Layer applying ``log_softmax``: x - logsumexp(x) along ``axis``; pair it with nll-style losses instead of log(softmax)."""
+
+    function = "log_softmax"
+
+
+@LAYERS.register
+class SiLU(_NamedActivation):
+    """Layer applying ``silu``: x sigmoid(x), the sigmoid-weighted linear unit (also called swish)."""
+
+    function = "silu"
+
+
+@LAYERS.register
+class SELU(_NamedActivation):
+    """Layer applying ``selu``: scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
+
+    function = "selu"
+
+
+@LAYERS.register
+class CELU(_NamedActivation):
+    """Layer applying ``celu``: x where x > 0, else alpha (exp(x / alpha) - 1): continuously differentiable for any alpha."""
+
+    function = "celu"
+
+
+@LAYERS.register
+class ReLU6(_NamedActivation):
+    """Layer applying ``relu6``: min(max(x, 0), 6); derivative 1 strictly between 0 and 6, else 0 (as PyTorch)."""
+
+    function = "relu6"
+
+
+@LAYERS.register
+class Hardsigmoid(_NamedActivation):
+    """Layer applying ``hardsigmoid``: x / 6 + 1/2 clipped to [0, 1]; derivative 1/6 strictly inside (-3, 3), else 0."""
+
+    function = "hardsigmoid"
+
+
+@LAYERS.register
+class Hardswish(_NamedActivation):
+    """Layer applying ``hardswish``: x hardsigmoid(x) (Howard et al., 2019); derivative x / 3 + 1/2 inside (-3, 3), 0 below, 1 above."""
+
+    function = "hardswish"
+
+
+@LAYERS.register
+class LogSigmoid(_NamedActivation):
+    """Layer applying ``logsigmoid``: log(sigmoid(x)) = -softplus(-x), finite for any x."""
+
+    function = "logsigmoid"
+
+
+@LAYERS.register
+class Mish(_NamedActivation):
+    """Layer applying ``mish``: x tanh(softplus(x)) (Misra, 2019)."""
+
+    function = "mish"
+
+
+@LAYERS.register
+class Softsign(_NamedActivation):
+    """Layer applying ``softsign``: x / (1 + |x|); derivative 1 / (1 + |x|)^2."""
+
+    function = "softsign"
+
+
+@LAYERS.register
+class Softmin(_NamedActivation):
+    """Layer applying ``softmin``: softmax(-x) along ``axis``: weights that favour the smallest entries."""
+
+    function = "softmin"
+
+
+# One layer class per activation name, for get_activation.
+_CLASSES = {cls.function: cls for cls in _NamedActivation.__subclasses__()}
+__all__ += ["Step", "Sign", "Identity", "Sigmoid", "Tanh", "Hardtanh", "ReLU", "LeakyReLU", "Softplus", "ELU", "GELU",
+            "Softmax", "LogSoftmax", "SiLU", "SELU", "CELU", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish",
+            "Softsign", "Softmin"]
 
 
 def get_activation(spec, **options):

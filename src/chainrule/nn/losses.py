@@ -13,24 +13,33 @@ Example:
     >>> loss = nn.functional.cross_entropy(model(x), y) + nn.l2_penalty(model, 1e-3)
     >>> loss.shape
     ()
+
+Each entry of ``LOSSES`` carries a :class:`LossSpec` as its ``spec``
+attribute: which targets the loss takes, the output layout and activation
+that turn its model's outputs into predictions, the decision threshold, the
+default metrics and whether command-line training and the scikit-learn
+estimators can use it. ``fit``, ``evaluate``, ``chainrule train`` and the
+estimators read these facts, so adding a loss is one :func:`register_loss`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
 
 from ..autodiff import functions as _ops
 from ..autodiff.tensor import OpsMixin
-from .._core import Registry, check
+from .._core import Registry, check, check_choice
 from ._util import array_of, check_options
 from .activations import log_softmax, softplus
 from .losses_ext import cross_entropy_options, nll_loss
 from .module import Module
 
 __all__ = [
-    "LOSSES", "REDUCTIONS", "REGULARIZERS", "mse_loss", "binary_cross_entropy", "nll_loss",
+    "LOSSES", "LossSpec", "register_loss", "loss_spec", "default_loss", "REDUCTIONS", "REGULARIZERS", "mse_loss",
+    "binary_cross_entropy", "nll_loss",
     "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "multiclass_hinge_loss",
     "exponential_loss", "l1_penalty", "l2_penalty",
 ]
@@ -39,6 +48,104 @@ LOSSES = Registry("loss")
 REDUCTIONS = Registry("reduction")
 REDUCTIONS.update({"mean": lambda v: v.mean(), "sum": lambda v: v.sum(), "none": lambda v: v})
 REGULARIZERS = Registry("regularizer")
+
+#: What a loss's targets may be: class indices, one-hot (or soft) rows, {0, 1}, {-1, +1}, real numbers.
+TARGET_KINDS = ("indices", "one_hot", "binary", "signs", "real")
+#: How its model's outputs are laid out: one per class, one score, or one per target column.
+OUTPUT_LAYOUTS = ("classes", "binary", "targets")
+
+
+@dataclasses.dataclass(frozen=True)
+class LossSpec:
+    """The facts about a loss that training, evaluation, the CLI and the estimators need.
+
+    Attributes:
+        targets: the target kinds it takes, from :data:`TARGET_KINDS`.
+        task: "classification" or "regression".
+        outputs: the output layout, from :data:`OUTPUT_LAYOUTS`.
+        activation: the ``nn.ACTIVATIONS`` name turning outputs into probabilities, or None (scores only).
+        threshold: the score separating the two classes of a single output (0 for logits and margins).
+        metrics: ``metrics.METRICS`` names reported by default.
+        trainable: whether ``chainrule train`` and the scikit-learn estimators can train with it
+            (they build plain MLPs with linear outputs and encode classes as indices 0..k-1).
+        default: this is the loss those use for its task when none is named.
+
+    Example:
+        >>> LOSSES["bce_with_logits"].spec.threshold, LOSSES["cross_entropy"].spec.activation
+        (0.0, 'softmax')
+    """
+
+    targets: tuple = ("real",)
+    task: str = "regression"
+    outputs: str = "targets"
+    activation: str | None = None
+    threshold: float = 0.5
+    metrics: tuple = ("mse", "mae", "r2")
+    trainable: bool = False
+    default: bool = False
+
+    def __post_init__(self):
+        for kind in self.targets:
+            check_choice("targets", kind, TARGET_KINDS)
+        check_choice("task", self.task, ("classification", "regression"))
+        check_choice("outputs", self.outputs, OUTPUT_LAYOUTS)
+
+    def takes(self, kind):
+        """True if the loss takes targets of ``kind`` (one of :data:`TARGET_KINDS`)."""
+        return kind in self.targets
+
+
+#: The facts assumed for a callable loss that is not registered: real targets, scores cut at 0.5.
+UNREGISTERED = LossSpec()
+
+_CLASSIFY = dict(task="classification", metrics=("accuracy",))
+
+
+def register_loss(name, spec):
+    """Decorator: add ``fn`` to ``LOSSES`` under ``name`` with its :class:`LossSpec` as ``fn.spec``.
+
+    Example:
+        >>> @register_loss("quartic", LossSpec())
+        ... def quartic(output, target, reduction="mean"):
+        ...     return REDUCTIONS[reduction]((output - target) ** 4)
+        >>> loss_spec("quartic").metrics
+        ('mse', 'mae', 'r2')
+        >>> del LOSSES["quartic"]
+    """
+    if not isinstance(spec, LossSpec):
+        raise TypeError(f"spec must be a LossSpec, got {spec!r}")
+
+    def add(fn):
+        fn.spec = spec
+        return LOSSES.register(fn, name=name)
+
+    return add
+
+
+def loss_spec(loss):
+    """The :class:`LossSpec` of a ``LOSSES`` name or loss callable (:data:`UNREGISTERED` for other callables).
+
+    Example:
+        >>> loss_spec("hinge").targets
+        ('signs',)
+    """
+    if isinstance(loss, str):
+        return LOSSES[loss].spec
+    return getattr(getattr(loss, "fn", loss), "spec", UNREGISTERED)
+
+
+def default_loss(task):
+    """The name of the registered loss marked ``default`` for ``task``.
+
+    Example:
+        >>> default_loss("classification"), default_loss("regression")
+        ('cross_entropy', 'mse')
+    """
+    for name, fn in LOSSES.items():
+        spec = loss_spec(fn)
+        if spec.default and spec.task == task:
+            return name
+    raise ValueError(f"no default loss is registered for task {task!r}")
 
 
 # ------------------------------------------------------------- checks
@@ -81,7 +188,7 @@ def _reduce(per_example, reduction):
 
 
 # ------------------------------------------------------------- losses
-@LOSSES.register(name="mse")
+@register_loss("mse", LossSpec(trainable=True, default=True))
 def mse_loss(output, target, reduction="mean", half=False):
     """Squared error (t - o)^2 per entry; ``half=True`` gives the slides' E = 1/2 sum (t - o)^2.
 
@@ -99,7 +206,7 @@ def mse_loss(output, target, reduction="mean", half=False):
     return _reduce(per * 0.5 if half else per, reduction)
 
 
-@LOSSES.register(name="bce")
+@register_loss("bce", LossSpec(("binary",), outputs="binary", **_CLASSIFY))
 def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
     """Binary cross-entropy -(t log p + (1 - t) log(1 - p)) on probabilities p.
 
@@ -117,7 +224,7 @@ def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
     return _reduce(-(_ops.log(p) * t + _ops.log(1 - p) * (1 - t)), reduction)
 
 
-@LOSSES.register(name="bce_with_logits")
+@register_loss("bce_with_logits", LossSpec(("binary",), outputs="binary", activation="sigmoid", threshold=0.0, trainable=True, **_CLASSIFY))
 def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weight=None):
     """Binary cross-entropy on logits z: softplus(z) - t z, stable for any |z|.
 
@@ -133,7 +240,8 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weigh
     return _reduce(logits * (1 - t) + softplus(-logits) * (1 + (pw - 1) * t), reduction)
 
 
-@LOSSES.register(name="cross_entropy")
+@register_loss("cross_entropy", LossSpec(("indices", "one_hot"), outputs="classes", activation="softmax", trainable=True, default=True,
+                        **_CLASSIFY))
 def cross_entropy(logits, target, reduction="mean", weight=None, ignore_index=-100, label_smoothing=0.0):
     """Softmax cross-entropy of logits (n, classes) against integer labels (n,) or soft targets (n, classes).
 
@@ -171,17 +279,18 @@ def cross_entropy(logits, target, reduction="mean", weight=None, ignore_index=-1
     return _reduce(-(log_softmax(logits, axis=-1) * t).sum(axis=-1), reduction)
 
 
-LOSSES.register(nll_loss, name="nll")
+# nll takes log-probabilities (a log_softmax output) and class indices: scores only, no probability head.
+register_loss("nll", LossSpec(("indices",), outputs="classes", **_CLASSIFY))(nll_loss)
 
 
-@LOSSES.register(name="hinge")
+@register_loss("hinge", LossSpec(("signs",), outputs="binary", threshold=0.0, **_CLASSIFY))
 def hinge_loss(scores, target, reduction="mean", margin=1.0):
     """Binary hinge loss max(0, margin - y f(x)) for labels y in {-1, +1}."""
     y = _pm1("hinge_loss", scores, target)
     return _reduce(_ops.relu(margin - scores * y), reduction)
 
 
-@LOSSES.register(name="multiclass_hinge")
+@register_loss("multiclass_hinge", LossSpec(("indices",), outputs="classes", trainable=True, **_CLASSIFY))
 def multiclass_hinge_loss(scores, labels, reduction="mean", margin=1.0):
     """Multi-class SVM loss (Weston & Watkins; cs231n): sum over j != y of max(0, s_j - s_y + margin).
 
@@ -198,7 +307,7 @@ def multiclass_hinge_loss(scores, labels, reduction="mean", margin=1.0):
     return _reduce((_ops.relu(scores - correct + margin) * others).sum(axis=1), reduction)
 
 
-@LOSSES.register(name="exponential")
+@register_loss("exponential", LossSpec(("signs",), outputs="binary", threshold=0.0, **_CLASSIFY))
 def exponential_loss(scores, target, reduction="mean", max_exponent=80.0):
     """Exponential loss exp(-y f(x)) for labels y in {-1, +1} (the loss AdaBoost minimises).
 
@@ -227,7 +336,7 @@ def _penalty(term, source, strength, include_bias):
 
 @REGULARIZERS.register(name="l1")
 def l1_penalty(source, strength=1.0, include_bias=False):
-    """strength * sum |w| over a module's weights (parameters named "bias" excluded by default).
+    """``strength * sum |w|`` over a module's weights (parameters named "bias" excluded by default).
 
     Args:
         source: a Module, or an iterable of Parameters (all of them are used).
@@ -271,16 +380,53 @@ class Loss(Module):
         return f"reduction={self.reduction!r}{opts}"
 
 
-_LOSS_CLASSES = {
-    "mse": "MSELoss", "bce": "BCELoss", "bce_with_logits": "BCEWithLogitsLoss",
-    "cross_entropy": "CrossEntropyLoss", "hinge": "HingeLoss",
-    "multiclass_hinge": "MultiClassHingeLoss", "exponential": "ExponentialLoss",
-}
-for _fn_name, _cls_name in _LOSS_CLASSES.items():
-    globals()[_cls_name] = type(_cls_name, (Loss,), {
-        "function": _fn_name,
-        "__init__": lambda self, reduction="mean", **options: Loss.__init__(self, None, reduction, **options),
-        "__doc__": f"Loss module for ``{_fn_name}``: {LOSSES[_fn_name].__doc__.splitlines()[0]}",
-        "__module__": __name__,
-    })
-__all__ += ["Loss", *_LOSS_CLASSES.values()]
+class _NamedLoss(Loss):
+    """A :class:`Loss` whose function is fixed by the subclass: ``MSELoss(reduction="sum")``."""
+
+    def __init__(self, reduction="mean", **options):
+        super().__init__(None, reduction, **options)
+
+
+class MSELoss(_NamedLoss):
+    """Loss module for ``mse``: squared error (t - o)^2 per entry."""
+
+    function = "mse"
+
+
+class BCELoss(_NamedLoss):
+    """Loss module for ``bce``: binary cross-entropy on probabilities."""
+
+    function = "bce"
+
+
+class BCEWithLogitsLoss(_NamedLoss):
+    """Loss module for ``bce_with_logits``: binary cross-entropy on logits, stable for any logit."""
+
+    function = "bce_with_logits"
+
+
+class CrossEntropyLoss(_NamedLoss):
+    """Loss module for ``cross_entropy``: softmax cross-entropy of logits against labels or soft targets."""
+
+    function = "cross_entropy"
+
+
+class HingeLoss(_NamedLoss):
+    """Loss module for ``hinge``: binary hinge loss max(0, margin - y f(x)) for labels -1/+1."""
+
+    function = "hinge"
+
+
+class MultiClassHingeLoss(_NamedLoss):
+    """Loss module for ``multiclass_hinge``: multiclass hinge (SVM) loss against class indices."""
+
+    function = "multiclass_hinge"
+
+
+class ExponentialLoss(_NamedLoss):
+    """Loss module for ``exponential``: exponential loss exp(-y f(x)) for labels -1/+1."""
+
+    function = "exponential"
+
+
+__all__ += ["Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "MultiClassHingeLoss", "ExponentialLoss"]

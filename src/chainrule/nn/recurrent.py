@@ -45,6 +45,7 @@ from ..autodiff.tensor import OpsMixin, Tensor, get_default_dtype
 from .._core import as_generator, check, check_choice, seed_config
 from ._util import array_of
 from .init import get_initializer, init_config, uniform
+from ._rnn_rules import _ElmanRule, _GRURule, _LSTMRule
 from .module import LAYERS, Module, Parameter
 from .stacked_recurrent import build_stack
 
@@ -52,35 +53,6 @@ __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
 _linear = _ops.linear
 _stack = _ops.stack
-
-
-# ------------------------------------------------------------------ one time step
-# Each step takes ``xw = x @ weight_ih.T + bias_ih`` already computed: the sequence
-# layers project all T inputs with one fused linear call instead of T small ones.
-
-def _rnn_step(xw, h, w_hh, b_hh, nonlinearity):
-    pre = xw + _linear(h, w_hh, b_hh)
-    return pre.tanh() if nonlinearity == "tanh" else pre.relu()
-
-
-def _lstm_step(xw, h, c, w_hh, b_hh):
-    n = h.shape[-1]
-    gates = xw + _linear(h, w_hh, b_hh)
-    i = gates[..., :n].sigmoid()           # input gate: how much new content to write
-    f = gates[..., n:2 * n].sigmoid()      # forget gate: how much old cell state to keep
-    g = gates[..., 2 * n:3 * n].tanh()     # candidate cell content
-    o = gates[..., 3 * n:].sigmoid()       # output gate: how much of the cell to expose
-    c = f * c + i * g
-    return o * c.tanh(), c
-
-
-def _gru_step(xw, h, w_hh, b_hh):
-    n = h.shape[-1]
-    hw = _linear(h, w_hh, b_hh)
-    r = (xw[..., :n] + hw[..., :n]).sigmoid()              # reset gate
-    z = (xw[..., n:2 * n] + hw[..., n:2 * n]).sigmoid()    # update gate
-    cand = (xw[..., 2 * n:] + r * hw[..., 2 * n:]).tanh()  # r scales h's term after its bias, as in torch
-    return cand + z * (h - cand)                           # = (1 - z) * cand + z * h
 
 
 # ------------------------------------------------------------------ shared set-up
@@ -118,9 +90,8 @@ def _constant(arr):
 class _Recurrent(Module):
     """Parameters, validation and config shared by every cell and sequence layer."""
 
-    _gates = 1          # row blocks in weight_ih / weight_hh
+    _gates = 1          # row blocks in weight_ih / weight_hh (set by the update rule mixin)
     _suffix = ""        # "_l0" for the sequence layers, as in torch.nn.RNN
-    _kind = "RNN"
 
     def _build(self, input_size, hidden_size, bias, init, bias_init, seed, dtype):
         self.input_size = check("input_size", input_size, "int>0")
@@ -164,36 +135,27 @@ class _Recurrent(Module):
         return h
 
     def _unpack_state(self, state, batch, like):
-        """(h, c) for an LSTM, h otherwise; zeros when ``state`` is None."""
-        if self._kind == "LSTM":
-            if state is None:
-                zero = self._zero_state(batch, like)
-                return zero, zero
-            if not (isinstance(state, (tuple, list)) and len(state) == 2):
-                raise TypeError(f"{type(self).__name__}: the state must be a pair (h, c), "
-                                f"got {type(state).__name__}")
-            return self._check_state("h", state[0], batch), self._check_state("c", state[1], batch)
+        """The hidden state h, zeros when ``state`` is None (the LSTM rule takes a pair)."""
         if state is None:
             return self._zero_state(batch, like)
         return self._check_state("h", state, batch)
 
-    def _step(self, xw, state):
-        _, w_hh, _, b_hh = self._weights()
-        if self._kind == "LSTM":
-            return _lstm_step(xw, state[0], state[1], w_hh, b_hh)
-        if self._kind == "GRU":
-            return _gru_step(xw, state, w_hh, b_hh)
-        return _rnn_step(xw, state, w_hh, b_hh, self.nonlinearity)
+    def _output(self, state):
+        """What a sequence layer emits per step: the hidden state."""
+        return state
+
+    def _rule_args(self):
+        """Constructor arguments of the update rule itself (the Elman rule's nonlinearity)."""
+        return {}
 
     def extra_repr(self):
-        extra = f", nonlinearity={self.nonlinearity!r}" if self._kind == "RNN" else ""
+        extra = "".join(f", {k}={v!r}" for k, v in self._rule_args().items())
         bias = self._weights()[2] is not None
         return f"{self.input_size}, {self.hidden_size}{extra}, bias={bias}"
 
     def _config_args(self):
         args = {"input_size": self.input_size, "hidden_size": self.hidden_size}
-        if self._kind == "RNN":
-            args["nonlinearity"] = self.nonlinearity
+        args.update(self._rule_args())
         args["bias"] = self._weights()[2] is not None
         args.update(self._layer_args())
         args.update({
@@ -227,7 +189,7 @@ class _Cell(_Recurrent):
 
 
 @LAYERS.register
-class RNNCell(_Cell):
+class RNNCell(_ElmanRule, _Cell):
     """One step of an Elman RNN: ``h' = act(x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh)``.
 
     Built from engine ops only, so its gradient (and, when a loop calls it over
@@ -265,7 +227,7 @@ class RNNCell(_Cell):
 
 
 @LAYERS.register
-class LSTMCell(_Cell):
+class LSTMCell(_LSTMRule, _Cell):
     """One step of a long short-term memory cell (Hochreiter & Schmidhuber, 1997), PyTorch's equations.
 
     ``i, f, g, o = split(x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh)`` with
@@ -286,11 +248,9 @@ class LSTMCell(_Cell):
         ((2, 4), (2, 4))
     """
 
-    _gates, _kind = 4, "LSTM"
-
 
 @LAYERS.register
-class GRUCell(_Cell):
+class GRUCell(_GRURule, _Cell):
     """One step of a gated recurrent unit (Cho et al., 2014), PyTorch's equations.
 
     ``r = sigmoid(x_r + h_r)``, ``z = sigmoid(x_z + h_z)``, ``n = tanh(x_n + r * h_n)``,
@@ -309,8 +269,6 @@ class GRUCell(_Cell):
         >>> GRUCell(3, 4, seed=0)(cr.ones(2, 3)).shape
         (2, 4)
     """
-
-    _gates, _kind = 3, "GRU"
 
 
 # ------------------------------------------------------------------ sequence layers
@@ -357,7 +315,7 @@ class _Sequence(_Recurrent):
         # array, where T getitems would each send back a zero array of the whole sequence (O(T^2)).
         for x_t in _ops.unbind(xw, axis=time_axis):
             state = self._step(x_t, state)
-            outputs.append(state[0] if self._kind == "LSTM" else state)
+            outputs.append(self._output(state))
         # Stacking the per-step outputs is one more op, so gradients from every
         # step's output flow back into the unrolled graph.
         out = _stack(outputs, axis=time_axis) if self.return_sequences else outputs[-1]
@@ -407,7 +365,7 @@ _SEQUENCE_DOC = """
 
 
 @LAYERS.register
-class RNN(_Sequence):
+class RNN(_ElmanRule, _Sequence):
     __doc__ = """Elman RNN over a sequence: ``h_t = act(x_t @ W_ih.T + b_ih + h_(t-1) @ W_hh.T + b_hh)``.
 """ + _SEQUENCE_DOC.format(
         extra_arg='\n        nonlinearity: "tanh" or "relu".', state="h_n", state_arg="h0",
@@ -435,7 +393,7 @@ class RNN(_Sequence):
 
 
 @LAYERS.register
-class LSTM(_Sequence):
+class LSTM(_LSTMRule, _Sequence):
     __doc__ = """LSTM over a sequence (:class:`LSTMCell` at every step, PyTorch's gate order i, f, g, o).
 """ + _SEQUENCE_DOC.format(extra_arg="", state="(h_n, c_n)", state_arg="(h0, c0)",
                            state_shape="h0, c0, h_n, c_n (N, H)", rows="4H") + """
@@ -447,12 +405,11 @@ class LSTM(_Sequence):
         (5, 2)
     """
 
-    _gates, _kind = 4, "LSTM"
     _cell_class = LSTMCell
 
 
 @LAYERS.register
-class GRU(_Sequence):
+class GRU(_GRURule, _Sequence):
     __doc__ = """GRU over a sequence (:class:`GRUCell` at every step, PyTorch's gate order r, z, n).
 """ + _SEQUENCE_DOC.format(extra_arg="", state="h_n", state_arg="h0", state_shape="h0 and h_n (N, H)",
                            rows="3H") + """
@@ -462,6 +419,5 @@ class GRU(_Sequence):
         (9, 2, 4)
     """
 
-    _gates, _kind = 3, "GRU"
     _cell_class = GRUCell
 

@@ -15,7 +15,7 @@ holds every piece of state the remaining epochs depend on:
   settings the run depends on (seed, batch size, shuffling, a fingerprint of
   the training data), which a resumed call must repeat.
 
-The file uses the model-file layout (:mod:`chainrule._bundle`) with
+The file uses the model-file layout (:mod:`chainrule.io.bundle`) with
 ``format = "chainrule.checkpoint"``.
 """
 
@@ -145,3 +145,4 @@ def restore_checkpoint(folder, ctx, rng, callbacks):
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path} is an incomplete checkpoint (missing {exc})") from None
     ctx.stop_training = bool(doc.get("stopped"))
+    ctx.resumed = True

@@ -28,9 +28,10 @@ import math
 
 import numpy as np
 
+from .._core import check, check_choice, to_jsonable
 from ..metrics import METRICS
 
-__all__ = ["History", "higher_is_better"]
+__all__ = ["History", "Monitor", "higher_is_better"]
 
 
 def higher_is_better(key):
@@ -46,6 +47,59 @@ def higher_is_better(key):
     if name.endswith("loss") or name in ("lr", "time"):
         return False
     raise ValueError(f"cannot tell whether higher or lower {key!r} is better; pass mode='min' or mode='max'")
+
+
+class Monitor:
+    """A logged quantity to watch: its key, direction and the one "is this an improvement" test.
+
+    Early stopping, model checkpoints, ``History.best`` and ``fit_restarts``
+    all decide with :meth:`improves`.
+
+    Args:
+        key: a history key such as ``"val_loss"`` or ``"accuracy"``.
+        mode: "min", "max" or "auto" (from the key: losses down, scores up).
+        min_delta: the least change that counts as an improvement (>= 0).
+
+    Example:
+        >>> m = Monitor("val_accuracy", min_delta=0.01)
+        >>> m.improves(0.96, 0.94), m.improves(0.955, 0.95)
+        (True, False)
+        >>> Monitor("val_loss").best_index([0.9, float("nan"), 0.4, 0.4])
+        2
+    """
+
+    def __init__(self, key, mode="auto", min_delta=0.0):
+        if not isinstance(key, str):
+            raise TypeError(f"monitor must be a history key such as 'val_loss', got {key!r}")
+        check_choice("mode", mode, ("auto", "min", "max"))
+        self.key, self.min_delta = key, float(check("min_delta", min_delta, ">=0"))
+        self.higher = higher_is_better(key) if mode == "auto" else mode == "max"
+
+    def value(self, logs, who):
+        """The monitored value from an epoch's logs (ValueError naming the logged keys if absent)."""
+        if self.key not in logs:
+            raise ValueError(f"{who} monitors {self.key!r}, which this run does not log; "
+                             f"logged: {', '.join(logs)}")
+        value = logs[self.key]
+        if isinstance(value, np.ndarray):
+            raise ValueError(f"{who} needs a single number to monitor, but {self.key!r} is per class")
+        return float(value)
+
+    def improves(self, value, best):
+        """True if ``value`` beats ``best`` (None: anything finite does) by more than ``min_delta``."""
+        if not math.isfinite(value):
+            return False
+        if best is None:
+            return True
+        return value > best + self.min_delta if self.higher else value < best - self.min_delta
+
+    def best_index(self, values):
+        """Index of the first best finite value in ``values`` (None if none is finite)."""
+        index, best = None, None
+        for i, value in enumerate(values):
+            if self.improves(float(value), best):
+                index, best = i, float(value)
+        return index
 
 
 class History:
@@ -94,20 +148,15 @@ class History:
 
     def best(self, key, mode="auto"):
         """``(epoch, value)`` of the best finite value of ``key``; mode "min", "max" or "auto" (from the name)."""
-        values = np.asarray(self[key], dtype=np.float64)
-        if mode == "auto":
-            mode = "max" if higher_is_better(key) else "min"
-        finite = np.isfinite(values)
-        if not finite.any():
+        values = self[key]
+        i = Monitor(key, mode).best_index(values)
+        if i is None:
             raise ValueError(f"history has no finite value of {key!r}")
-        masked = np.where(finite, values, -np.inf if mode == "max" else np.inf)
-        i = int(np.argmax(masked) if mode == "max" else np.argmin(masked))
         return self.epochs[i], float(values[i])
 
     def to_dict(self):
         """A JSON-serialisable dict (arrays become lists); :meth:`from_dict` reverses it."""
-        logs = {k: [v.tolist() if isinstance(v, np.ndarray) else _plain(v) for v in vals]
-                for k, vals in self.logs.items()}
+        logs = to_jsonable(self.logs, "history logs")
         return {"epochs": list(self.epochs), "logs": logs, "stop_reason": self.stop_reason,
                 "restored_epoch": self.restored_epoch}
 
@@ -124,6 +173,3 @@ class History:
         last = ", ".join(f"{k}={v:.4g}" for k, v in self.last().items() if isinstance(v, float))
         return f"History({len(self)} epochs{': ' + last if last else ''})"
 
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value

@@ -1,4 +1,4 @@
-"""Training: ``fit``, ``evaluate`` and ``predict`` (restarts live in :mod:`chainrule.restarts`).
+"""Training: ``fit``, ``evaluate`` and ``predict`` (restarts live in :mod:`chainrule.train.restarts`).
 
 The loop follows the training loop of the slides - draw a batch, run the
 network, compute the loss, its gradient, update the weights, repeat until a
@@ -36,16 +36,18 @@ import numpy as np
 from . import checkpoint as _ckpt
 from ..callbacks.files import ProgressBar
 from .setup import (
-    as_pair, output_threshold, prepare_inputs, prepare_targets,
+    Targets, as_pair, output_threshold, prepare_inputs, prepare_targets,
     resolve_loss, resolve_metrics, resolve_optimizer, resolve_penalty,
 )
-from .._core import check_choice, check_int, check_seed
+from .._core import as_generator, check_choice, check_int, check_seed
 from ..autodiff.compile import BACKENDS, Compiled
 from ..io.folders import FolderLock, remove_stale_temporaries
 from ..autodiff.engine import no_grad
 from ..callbacks import TrainContext, make_callbacks
 from ..distributed import resolve_parallel
 from ..metrics import to_labels
+from ..data import split_indices
+from ..io.bundle import require_safetensors
 
 __all__ = ["fit", "evaluate", "predict"]
 
@@ -149,8 +151,6 @@ def predict(model, X, batch_size=EVAL_BATCH):
 
 
 def _split_validation(X, y, validation_split, seed):
-    from ..data import split_indices
-
     if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
             or not 0 < validation_split < 1:
         raise ValueError(f"validation_split must be a fraction strictly between 0 and 1, got {validation_split!r}")
@@ -273,15 +273,13 @@ class _Run:
             Xv, yv = as_pair(val, "val")
             Xv = prepare_inputs(self.model, Xv, "val X")
             self.val = (Xv, prepare_targets(self.model, self.loss_fn, self.loss_name, Xv, yv, "val y"))
-        self.rng = np.random.default_rng(seed)
+        self.rng = as_generator(seed)
         # The data's fingerprint is added by restore(): only checkpoints need it.
         self.settings = {"seed": seed, "batch_size": self.batch_size, "shuffle": self.shuffle}
         steps = -(-len(self.X) // self.batch_size)
         self.ctx = TrainContext(self.model, self.optimizer, self.epochs, steps, self.val is not None)
 
     def restore(self, checkpoint_dir, resume):
-        from ..io.bundle import require_safetensors
-
         require_safetensors()  # fail now, not after the first epoch's work
         self.checkpoint_dir = checkpoint_dir
         self.settings["data"] = _ckpt.data_fingerprint(self.X, self.targets.values)
@@ -386,8 +384,6 @@ class _Run:
         return self.step(X[idx], Y[idx])
 
     def _train_scores(self, stash, order, seen):
-        from .setup import Targets
-
         if self.parallel is not None:
             stash = self.parallel.gather_outputs(stash)
         rows = slice(0, seen) if order is None else order[:seen]
@@ -410,7 +406,7 @@ def _resolve_seed(seed, checkpoint_dir, resume):
 def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=None,
         shuffle=True, metrics=None, callbacks=None, seed=None, checkpoint_dir=None, resume=False,
         regularization=None, verbose=1, distributed=None, on_nonfinite="warn", compile=False):
-    """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.history.History`.
+    """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.train.history.History`.
 
     Args:
         model: a ``nn.Module``; trained in place and left in eval mode.

@@ -24,6 +24,15 @@ from __future__ import annotations
 import os
 import sys
 
+from .. import nn
+from ..callbacks import CSVLogger, LRScheduler
+from ..data import StandardScaler, load_dataset, split_dataset
+from ..io.bundle import require_safetensors
+from ..io.models import save
+from ..viz import plot_history
+from ..viz._figure import require_matplotlib
+from .loop import evaluate, fit
+
 __all__ = ["main_job", "RECIPE"]
 
 #: How the network is trained (also stored in the saved model's metadata).
@@ -40,9 +49,6 @@ def _paths(out_dir):
 
 def _check_ready(paths, overwrite):
     """Fail before training, not after: missing extras or an existing model."""
-    from ..io.bundle import require_safetensors
-    from ..viz._figure import require_matplotlib
-
     require_safetensors()
     require_matplotlib()
     model_path = paths["model.safetensors"]
@@ -51,8 +57,6 @@ def _check_ready(paths, overwrite):
 
 
 def _data(seed):
-    from ..data import StandardScaler, load_dataset, split_dataset
-
     ds = load_dataset("digits")
     parts = split_dataset(ds, val=RECIPE["split"]["val"], test=RECIPE["split"]["test"], stratify=True, seed=seed)
     scaler = StandardScaler().fit(parts.train.X)  # statistics of the training part only
@@ -61,10 +65,6 @@ def _data(seed):
 
 
 def _train(data, epochs, seed, verbose, csv_path):
-    from .. import nn
-    from ..callbacks import CSVLogger, LRScheduler
-    from .loop import fit
-
     model = nn.MLP(RECIPE["sizes"], activation=RECIPE["activation"], seed=seed)
     callbacks = [LRScheduler(RECIPE["schedule"], t_max=epochs), CSVLogger(csv_path, overwrite=True)]
     history = fit(model, RECIPE["loss"], dict(RECIPE["optimizer"]), data["train"], val=data["validation"],
@@ -91,9 +91,6 @@ def main_job(out_dir="runs/digits", overwrite=False, epochs=40, seed=0, verbose=
         FileExistsError: the model file exists and ``overwrite`` is False (checked before training).
         ImportError: scikit-learn, safetensors or matplotlib is missing.
     """
-    from ..io.models import save
-    from .loop import evaluate
-    from ..viz import plot_history
 
     paths = _paths(os.fspath(out_dir))
     _check_ready(paths, overwrite)

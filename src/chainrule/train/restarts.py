@@ -25,8 +25,9 @@ from typing import NamedTuple
 
 from .._core import check_int
 from .setup import as_pair
-from .history import higher_is_better
+from .history import Monitor
 from .loop import _split_validation, evaluate, fit
+from ..optim import Optimizer
 
 __all__ = ["fit_restarts", "RestartResult"]
 
@@ -52,8 +53,6 @@ class RestartResult(NamedTuple):
 
 
 def _optimizer_for(optimizer, model):
-    from ..optim import Optimizer
-
     if isinstance(optimizer, Optimizer):
         raise TypeError("fit_restarts trains several networks, so it needs an optimizer spec (a name, a (name, lr) "
                         "pair, a dict, or a function parameters -> optimizer), not one optimizer object")
@@ -100,7 +99,7 @@ def fit_restarts(make_model, n, loss, optimizer, train, *, val=None, validation_
     if not (isinstance(monitor, str) and monitor.startswith("val_")):
         raise ValueError(f"monitor must be a validation key such as 'val_loss' or 'val_accuracy', got {monitor!r}")
     key = monitor[4:]
-    higher = higher_is_better(monitor) if mode == "auto" else mode == "max"
+    judge = Monitor(monitor, mode)  # validates mode before any training
     metrics = list(metrics or [])
     if key != "loss" and key not in metrics:
         metrics.append(key)
@@ -116,6 +115,8 @@ def fit_restarts(make_model, n, loss, optimizer, train, *, val=None, validation_
         score = float(evaluate(model, loss, val, metrics=[] if key == "loss" else [key])[key])
         runs.append((model, history, s, score))
     scores = [r[3] for r in runs]
-    best = max(range(n), key=lambda i: scores[i] if higher else -scores[i])
+    best = judge.best_index(scores)
+    if best is None:
+        raise ValueError(f"no restart reached a finite {monitor}; every score was {scores[0]}")
     model, history, s, score = runs[best]
     return RestartResult(model, history, best, s, score, scores, [r[1] for r in runs])

@@ -12,23 +12,20 @@ import numbers
 import numpy as np
 
 from ..autodiff.engine import no_grad
+from ..autodiff.tensor import Tensor, get_default_dtype
+from ..data import Dataset
 from ..metrics import METRICS, to_labels
-from ..autodiff.tensor import Tensor
+from ..nn import LOSSES, REGULARIZERS, Flatten
+from ..nn.losses import UNREGISTERED, loss_spec
+from ..optim import OPTIMIZERS, Optimizer
 
 __all__ = ["resolve_loss", "resolve_optimizer", "resolve_metrics", "resolve_penalty",
            "model_dtype", "as_pair", "prepare_inputs", "prepare_targets", "Targets",
-           "output_threshold"]
-
-# Losses whose single output is a logit or a margin: the class boundary is at 0, not 0.5.
-_ZERO_THRESHOLD = ("bce_with_logits", "hinge", "exponential")
-# Losses that take integer class indices for (n, k) outputs.
-_INDEX_LOSSES = ("cross_entropy", "multiclass_hinge")
+           "output_threshold", "spec_of"]
 
 
 def resolve_loss(loss):
     """``(function, name)`` from a ``nn.LOSSES`` name or a callable ``loss(output, target) -> scalar Tensor``."""
-    from ..nn import LOSSES
-
     if isinstance(loss, str):
         return LOSSES[loss], loss
     if callable(loss):
@@ -39,8 +36,6 @@ def resolve_loss(loss):
 
 def resolve_optimizer(optimizer, model):
     """An optimiser over ``model``'s parameters from an object, a name, ``(name, lr)`` or ``{"name": ..., **options}``."""
-    from ..optim import OPTIMIZERS, Optimizer
-
     if isinstance(optimizer, Optimizer):
         # Stops at the first shared parameter, usually the model's first (no full traversal).
         updated = {id(p) for p in optimizer.params}
@@ -72,8 +67,6 @@ def resolve_metrics(metrics):
 
 def resolve_penalty(regularization):
     """A function ``model -> penalty Tensor`` from None, ``{"l2": 1e-4, ...}``, ``("l2", 1e-4)`` or a callable."""
-    from ..nn import REGULARIZERS
-
     if regularization is None:
         return None
     if callable(regularization):
@@ -97,8 +90,6 @@ def resolve_penalty(regularization):
 
 def model_dtype(model):
     """The dtype of the model's first floating parameter (the default dtype if it has none)."""
-    from ..autodiff.tensor import get_default_dtype
-
     for p in model.parameters():
         if p.dtype.kind == "f":
             return p.dtype
@@ -107,8 +98,6 @@ def model_dtype(model):
 
 def as_pair(data, name):
     """``(X, y)`` arrays from an ``(X, y)`` pair or a ``data.Dataset``."""
-    from ..data import Dataset
-
     if isinstance(data, Dataset):
         return data.X, data.y
     if isinstance(data, (tuple, list)) and len(data) == 2:
@@ -121,7 +110,7 @@ def _first_in_features(model):
         n = getattr(module, "in_features", None)
         if isinstance(n, numbers.Integral):
             return int(n)
-        if type(module).__name__ == "Flatten":
+        if isinstance(module, Flatten):
             return None  # inputs are reshaped first: only the probe forward can tell
     return None
 
@@ -168,9 +157,14 @@ class Targets:
         self.values, self.labels = values, labels
 
 
+def spec_of(loss_name):
+    """The ``nn.LossSpec`` of a resolved loss name (the unregistered defaults for custom callables)."""
+    return loss_spec(LOSSES[loss_name]) if loss_name in LOSSES else UNREGISTERED
+
+
 def output_threshold(loss_name):
     """Score threshold that separates the two classes of a single-output model trained with ``loss_name``."""
-    return 0.0 if loss_name in _ZERO_THRESHOLD else 0.5
+    return spec_of(loss_name).threshold
 
 
 def _index_targets(y, width, name):
@@ -197,7 +191,7 @@ def prepare_targets(model, loss_fn, loss_name, X, y, name="y"):
     width = out.shape[1] if out.ndim == 2 else 1
     one_column = y.ndim == 1 or y.shape[1] == 1
     # Integer labels against several outputs are class indices, whatever the loss is called.
-    if y.dtype.kind in "biu" and one_column and (width > 1 or loss_name in _INDEX_LOSSES):
+    if y.dtype.kind in "biu" and one_column and (width > 1 or spec_of(loss_name).takes("indices")):
         values = _index_targets(y, width, name)
     else:
         values = y[:, None] if (y.ndim == 1 and out.ndim == 2 and width == 1) else y

@@ -52,7 +52,7 @@ def plot_history(history, path, keys=None, title=None):
     """Plot training vs validation curves of ``history`` (one panel per quantity) to a PNG file.
 
     Args:
-        history: a :class:`~chainrule.history.History` (as returned by ``fit``).
+        history: a :class:`~chainrule.train.history.History` (as returned by ``fit``).
         path: the PNG file to write (folders are created; an existing file is replaced).
         keys: quantities to plot (default :func:`curve_keys`: the loss and scalar metrics).
         title: figure title.

@@ -2,7 +2,7 @@
 
 Each hidden unit of the first layer computes ``w1 x1 + w2 x2 + b`` and so
 splits the plane along the line where that is 0: the network's decision
-boundary is assembled from these lines (seed 000: "each node splits the
+boundary is assembled from these lines (the Reil et al. ANN & backpropagation lecture, slide 24: "each node splits the
 feature space with a hyperplane").
 
 Example:
@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..metrics import to_labels
 from ._figure import CLASS_COLORS, light, new_figure, save_png
 
 __all__ = ["plot_decision_regions", "plot_hyperplanes", "RegionPlot", "first_layer", "hyperplane_segments"]
@@ -73,8 +74,7 @@ def _default_threshold(model):
 
 
 def _grid_labels(model, xlim, ylim, resolution, threshold):
-    from ..metrics import to_labels
-    from ..train.loop import predict
+    from ..train.loop import predict  # here, not at the top: train.main_job draws with viz (a real cycle)
 
     gx = np.linspace(*xlim, resolution + 1)
     gy = np.linspace(*ylim, resolution + 1)

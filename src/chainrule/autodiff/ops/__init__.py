@@ -27,11 +27,17 @@ from __future__ import annotations
 
 import numpy as np  # noqa: F401  (the docstring example uses it)
 
-__all__ = ["Op", "REGISTRY", "register", "get"]
+from ..._core import Registry
+
+__all__ = ["Op", "REGISTRY", "register", "get", "catalogue"]
 
 
 class Op:
-    """One primitive: its name, forward, VJP and JVP rules and flags."""
+    """One primitive: its name, forward, VJP and JVP rules, and what the op reference shows of it.
+
+    ``doc`` is the one-line description and ``differentiable`` False marks a
+    piecewise-constant op (zero gradient everywhere); :func:`catalogue` lists both.
+    """
 
     __slots__ = ("name", "forward", "vjp", "jvp", "sym", "differentiable", "doc")
 
@@ -48,26 +54,35 @@ class Op:
         return f"Op({self.name!r})"
 
 
-REGISTRY: dict[str, Op] = {}
+#: Every primitive by name; an unknown name raises ``UnknownNameError`` listing the known ones.
+REGISTRY = Registry("op")
 
 
 def register(name, forward, vjp, jvp, sym=None, differentiable=True, doc=""):
     """Add one primitive to the registry and return its :class:`Op`."""
-    if name in REGISTRY:
-        raise ValueError(f"op {name!r} is already registered")
-    op = Op(name, forward, vjp, jvp, sym, differentiable, doc)
-    REGISTRY[name] = op
-    return op
+    return REGISTRY.register(Op(name, forward, vjp, jvp, sym, differentiable, doc), name=name)
 
 
 def get(name):
-    """Look an op up by name, with a clear error listing the known ones."""
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown op {name!r}; expected one of: {', '.join(sorted(REGISTRY))}"
-        ) from None
+    """The :class:`Op` called ``name`` (same as ``REGISTRY[name]``: unknown names list the known ones).
+
+    Example:
+        >>> get("exq")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        chainrule._core.UnknownNameError: unknown op 'exq'; expected one of: ...
+    """
+    return REGISTRY[name]
+
+
+def catalogue():
+    """``[(name, description, differentiable)]`` for every op, sorted by name: the op reference table.
+
+    Example:
+        >>> [row for row in catalogue() if row[0] == "step"]
+        [('step', 'Heaviside step: 1 where x > 0 else 0; its gradient is 0 everywhere.', False)]
+    """
+    return [(name, op.doc, op.differentiable) for name, op in sorted(REGISTRY.items())]
 
 
 # Importing the modules fills the registry; order does not matter.

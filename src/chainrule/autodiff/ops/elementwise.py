@@ -49,6 +49,7 @@ register(
     lambda g, ctx, needs: (g, -g if needs[1] else None),
     lambda ts, ctx: ts[0] - ts[1],
     sym=lambda a, b: a - b,
+    doc="a - b; the second input receives the upstream gradient negated.",
 )
 register(
     "mul",
@@ -77,6 +78,7 @@ register(
     ),
     lambda ts, ctx: (ts[0] - ctx[1] * ts[1]) / ctx[0],
     sym=lambda a, b: a / b,
+    doc="a / b; d/da = 1/b and d/db = -a/b^2, computed from the stored quotient.",
 )
 register(
     "neg",
@@ -84,6 +86,7 @@ register(
     lambda g, ctx, needs: (-g,),
     lambda ts, ctx: -ts[0],
     sym=lambda a: -a,
+    doc="-a; the gradient is the upstream value negated.",
 )
 
 
@@ -131,12 +134,12 @@ register(
 )
 
 # ------------------------------------------------------- transcendental
-_unary("exp", np.exp, lambda x, out: out, sym=lambda a: _sp().exp(a))
-_unary("log", np.log, lambda x, out: 1.0 / x, sym=lambda a: _sp().log(a))
-_unary("sqrt", np.sqrt, lambda x, out: 0.5 / out, sym=lambda a: _sp().sqrt(a))
-_unary("sin", np.sin, lambda x, out: np.cos(x), sym=lambda a: _sp().sin(a))
-_unary("cos", np.cos, lambda x, out: -np.sin(x), sym=lambda a: _sp().cos(a))
-_unary("tanh", np.tanh, lambda x, out: 1.0 - out * out, sym=lambda a: _sp().tanh(a))
+_unary("exp", np.exp, lambda x, out: out, sym=lambda a: _sp().exp(a), doc="exp(x); its derivative is its own output.")
+_unary("log", np.log, lambda x, out: 1.0 / x, sym=lambda a: _sp().log(a), doc="natural log; derivative 1/x.")
+_unary("sqrt", np.sqrt, lambda x, out: 0.5 / out, sym=lambda a: _sp().sqrt(a), doc="square root; derivative 1/(2 sqrt(x)) from the output.")
+_unary("sin", np.sin, lambda x, out: np.cos(x), sym=lambda a: _sp().sin(a), doc="sin(x); derivative cos(x).")
+_unary("cos", np.cos, lambda x, out: -np.sin(x), sym=lambda a: _sp().cos(a), doc="cos(x); derivative -sin(x).")
+_unary("tanh", np.tanh, lambda x, out: 1.0 - out * out, sym=lambda a: _sp().tanh(a), doc="hyperbolic tangent; derivative 1 - tanh^2 from the output.")
 
 
 def _sigmoid(x):

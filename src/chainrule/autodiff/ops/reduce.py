@@ -72,6 +72,7 @@ register(
     _mean_forward,
     _mean_vjp,
     lambda ts, ctx: np.mean(ts[0], axis=ctx[1], keepdims=ctx[2]),
+    doc="mean over axis; each entry gets the upstream value divided by the count.",
 )
 
 

@@ -16,6 +16,7 @@ register(
     _reshape_forward,
     lambda g, ctx, needs: (np.reshape(g, ctx[0]),),
     lambda ts, ctx: np.reshape(ts[0], ctx[1]),
+    doc="change the shape, keeping the values in order; the gradient is reshaped back.",
 )
 
 
@@ -91,6 +92,7 @@ register(
     _concat_forward,
     lambda g, ctx, needs: tuple(np.split(g, ctx[1], axis=ctx[0])),
     lambda ts, ctx: np.concatenate(ts, axis=ctx[0]),
+    doc="join tensors along an existing axis; the gradient is split at the same offsets.",
 )
 
 
@@ -104,6 +106,7 @@ register(
     _stack_forward,
     lambda g, ax, needs: tuple(np.moveaxis(g, ax, 0)),
     lambda ts, ax: np.stack(ts, axis=ax),
+    doc="join tensors along a new axis; each input gets its slice of the gradient.",
 )
 
 
