@@ -38,9 +38,10 @@ from ..train.history import History
 from ..nn import ACTIVATIONS, MLP, REGULARIZERS
 from .._core import Registry, check
 from ..optim import OPTIMIZERS
-from ..train.loop import evaluate, fit
+from ..train.loop import fit
 from .outputs import OUTPUT_FILES, check_out_dir, write_text
-from .sources import load_source, target_column
+from .sources import is_table_file, load_source, target_column
+from .tabular import TableOptions, emit_warnings, fit_target_scaler, load_table, score
 from .trained import LOSS_SPECS, TASK_METRICS, check_loss
 
 __all__ = ["TrainSettings", "RunResult", "SCALERS", "DEFAULT_LOSS", "train_run", "run_main_job", "parse_hidden"]
@@ -99,6 +100,7 @@ class TrainSettings:
     checkpoint: bool = True
     verbose: int = 1
     plots: bool = True
+    table: TableOptions = dataclasses.field(default_factory=TableOptions)
 
     def check(self):
         """Raise one sentence for the first bad setting; names are checked against their registries."""
@@ -184,14 +186,18 @@ def _callbacks(settings, out, has_val):
     return callbacks
 
 
-def _metadata(settings, ds, loss, scaler, scores, history, source):
+def _metadata(settings, ds, loss, scaler, scores, history, source, pipeline, target_scaler):
     training = {k: v for k, v in dataclasses.asdict(settings).items()
-                if k not in ("out", "overwrite", "resume", "verbose", "plots", "checkpoint", "target", "task", "loss")}
+                if k not in ("out", "overwrite", "resume", "verbose", "plots", "checkpoint", "target", "task", "loss",
+                             "table")}
     training.update(hidden=list(settings.hidden), epochs_run=len(history), stop_reason=history.stop_reason,
                     data=os.fspath(source), rows=len(ds))
-    return {"task": ds.task, "loss": loss, "target": target_column(source, settings.target),
+    target = pipeline.target_ if pipeline is not None else target_column(source, settings.target)
+    return {"task": ds.task, "loss": loss, "target": target,
             "feature_names": list(ds.feature_names), "class_names": list(ds.class_names or []) or None,
-            "scaler": scaler.to_dict() if scaler is not None else None, "training": training, "scores": scores}
+            "scaler": scaler.to_dict() if scaler is not None else None, "training": training, "scores": scores,
+            "table": pipeline.to_dict() if pipeline is not None else None,
+            "target_scaler": target_scaler.to_dict() if target_scaler is not None else None}
 
 
 def train_run(source, settings=None):
@@ -209,20 +215,34 @@ def train_run(source, settings=None):
             when the problem is in the settings, the data or the output folder.
     """
     settings = (settings or TrainSettings()).check()
-    ds = load_source(source, settings.target, settings.task)
+    ds, pipeline, parts = _load(source, settings)
     loss, spec = _loss_for(settings, ds)
-    parts = _split(ds, settings)
     out = _out_dir(settings, ds)
+    emit_warnings(pipeline)
     scaler_cls = SCALERS[settings.scaling]
     scaler = scaler_cls().fit(ds.X[parts["train"]]) if scaler_cls is not None else None
+    target_scaler = fit_target_scaler(ds, parts["train"])
     data = {k: (ds.X[idx] if scaler is None else scaler.transform(ds.X[idx]), ds.y[idx]) for k, idx in parts.items()}
     model = MLP([ds.n_features, *settings.hidden, _n_outputs(spec, ds)], activation=settings.activation,
                 seed=settings.seed)
-    history = _fit(model, loss, settings, data, out)
-    scores = {k: evaluate(model, loss, d, metrics=TASK_METRICS[ds.task]) for k, d in data.items()}
-    metadata = _metadata(settings, ds, loss, scaler, scores, history, source)
+    scaled = data if target_scaler is None else {k: (X, target_scaler.transform(y)) for k, (X, y) in data.items()}
+    history = _fit(model, loss, settings, scaled, out)
+    scores = {k: score(model, loss, X, y, TASK_METRICS[ds.task], target_scaler) for k, (X, y) in data.items()}
+    metadata = _metadata(settings, ds, loss, scaler, scores, history, source, pipeline, target_scaler)
     files = _write_outputs(out, model, metadata, history, settings)
     return RunResult(model, history, scores, files, metadata)
+
+
+def _load(source, settings):
+    """``(Dataset, TablePipeline or None, parts)``: CSV files go through the table pipeline."""
+    if is_table_file(source):
+        return load_table(os.fspath(source), settings.target, settings.task, settings.table,
+                          lambda ds: _split(ds, settings))
+    given = settings.table.given()
+    if given:
+        raise ValueError(f"{given[0]} applies to CSV and TSV files, not {os.fspath(source)}")
+    ds = load_source(source, settings.target, settings.task)
+    return ds, None, _split(ds, settings)
 
 
 def run_main_job(out=None, overwrite=False, verbose=1):

@@ -8,10 +8,14 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 import click
 
+from ..data.table import ColumnWarning
 from ._app import cli
 from .run import TrainSettings, run_main_job, train_run
+from .tabular import TableOptions
 
 _DEFAULTS = TrainSettings()
 
@@ -56,6 +60,18 @@ def _parse_regularization(items):
 @click.option("--no-checkpoint", is_flag=True, help="Do not write a resumable checkpoint after every epoch.")
 @click.option("--no-plots", is_flag=True, help="Do not draw the learning curves.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output, only the final report.")
+@click.option("--features", metavar="COLS", help="Feature columns, comma-separated (default: all the others).")
+@click.option("--drop", multiple=True, metavar="COLS", help="Columns to ignore, comma-separated.")
+@click.option("--id", "id_columns", multiple=True, metavar="COLS",
+              help="ID columns: never features; predict copies them into its output.")
+@click.option("--no-header", is_flag=True, help="The file has no header row; columns are named col0, col1, ...")
+@click.option("--delimiter", help="Field separator: ',', ';', 'tab' or '|' (default: sniffed; tab for .tsv).")
+@click.option("--impute", type=click.Choice(["mean", "median", "most_frequent", "drop"]),
+              help="Fill missing feature cells (text columns: most frequent) or drop their rows; default: refuse.")
+@click.option("--categorical", default="auto", show_default=True, metavar="auto|none|COLS",
+              help="One-hot encode text columns (auto), none, or the listed columns even if numeric.")
+@click.option("--handle-unknown", type=click.Choice(["error", "ignore"]), default="error", show_default=True,
+              help="A category unseen in training: refuse the file, or encode it as all zeros.")
 def train(data, **options):
     """Train an MLP on DATA (a .csv/.npz file or a built-in data set) and save the run.
 
@@ -68,7 +84,33 @@ def train(data, **options):
         _report_main_job(run_main_job(options["out"], options["overwrite"], 0 if options["quiet"] else 1),
                          options["quiet"])
         return
-    _report(train_run(data, _settings(options)))
+    settings = _settings(options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ColumnWarning)
+        warnings.showwarning = _show_warning
+        result = train_run(data, settings)
+    _report(result)
+
+
+def _show_warning(message, category, *args, **kwargs):
+    click.echo(f"warning: {message}", err=True)
+
+
+def _columns(items):
+    """``("a,b", "c")`` -> ``("a", "b", "c")``: repeated options and comma lists both work."""
+    return tuple(name.strip() for item in items for name in item.split(",") if name.strip())
+
+
+def _table_options(options):
+    categorical = options.pop("categorical")
+    if categorical not in ("auto", "none"):
+        categorical = list(_columns([categorical]))
+    features = options.pop("features")
+    return TableOptions(features=list(_columns([features])) if features else None,
+                        drop=_columns(options.pop("drop")), id=_columns(options.pop("id_columns")),
+                        header=not options.pop("no_header"), delimiter=options.pop("delimiter"),
+                        impute=options.pop("impute"), categorical=categorical,
+                        handle_unknown=options.pop("handle_unknown"))
 
 
 # Options that change only where results go and how much is printed: the standard job accepts them.
@@ -90,6 +132,7 @@ def _report_main_job(result, quiet):
 
 def _settings(options):
     quiet, patience = options.pop("quiet"), options.pop("patience")
+    options["table"] = _table_options(options)
     options["regularization"] = _parse_regularization(options["regularization"])
     options["checkpoint"] = not options.pop("no_checkpoint")
     options["plots"] = not options.pop("no_plots")
