@@ -2,9 +2,9 @@
 
 The delimiter is sniffed among ``,`` ``;`` tab and ``|`` with the standard
 library's :class:`csv.Sniffer` (``.tsv`` files default to tab) unless it is
-given. A first row made only of numbers is data, not a header: it is refused
-unless ``header=False`` says the file has none (columns are then named
-``col0``, ``col1``, ...). Cells written with a decimal comma (``5,1`` in a
+given. A first row with numbers where the names should be (in every column
+whose other cells are numbers) is data, not a header: it is refused unless
+``header=False`` says the file has none (columns are then named ``col0``, ``col1``, ...). Cells written with a decimal comma (``5,1`` in a
 ``;``-separated file) are refused rather than read as text.
 
 Example:
@@ -116,6 +116,13 @@ def _check_names(path, header):
         seen[name] = position
 
 
+def _looks_like_data(rows):
+    """True when the first row has a number in every column whose other cells are all numbers (at least one)."""
+    numeric = [j for j in range(len(rows[0]))
+               if len(rows) > 1 and all(is_number(r[j]) for r in rows[1:] if j < len(r) and r[j])]
+    return bool(numeric) and all(is_number(rows[0][j]) for j in numeric)
+
+
 def _check_decimal_commas(path, rows, lines, delimiter):
     if delimiter == ",":
         return
@@ -145,9 +152,10 @@ def read_table(path, delimiter=None, header=True):
     if not rows:
         raise ValueError(f"{path} is empty; expected a header row followed by data rows")
     if header:
-        if all(is_number(cell) for cell in rows[0]):
-            raise ValueError(f"{path}: the first row ({delimiter.join(rows[0][:4])}{', ...' if len(rows[0]) > 4 else ''})"
-                             " is numbers, not column names; pass --no-header if the file has no header row")
+        if _looks_like_data(rows):
+            shown = delimiter.join(rows[0][:4]) + (", ..." if len(rows[0]) > 4 else "")
+            raise ValueError(f"{path}: the first row ({shown}) holds numbers where the column names should be; "
+                             "pass --no-header if the file has no header row")
         names, rows, lines = rows[0], rows[1:], lines[1:]
         _check_names(path, names)
     else:
