@@ -50,6 +50,10 @@ __all__ = ["TrainSettings", "RunResult", "SCALERS", "DEFAULT_LOSS", "train_run",
 SCALERS = Registry("scaling")
 SCALERS.update({"standard": StandardScaler, "minmax": MinMaxScaler, "none": None})
 
+#: Without --reg the weights get an L2 penalty of this many over the number of training rows: strong on
+#: tiny data sets, faint on large ones (scikit-learn's MLP also divides its alpha by the row count).
+AUTO_L2_ROWS = 4.0
+
 #: The loss used when none is given, per task.
 DEFAULT_LOSS = {"classification": "cross_entropy", "regression": "mse"}
 
@@ -85,12 +89,12 @@ class TrainSettings:
     activation: str = "relu"
     loss: str | None = None
     optimizer: str = "adam"
-    lr: float = 1e-3
-    epochs: int = 100
+    lr: float = 3e-3
+    epochs: int = 300
     batch_size: int = 32
     validation: float = 0.15
     test: float = 0.2
-    patience: int | None = 10
+    patience: int | None = 20
     regularization: dict = dataclasses.field(default_factory=dict)
     scaling: str = "standard"
     seed: int = 0
@@ -143,7 +147,8 @@ def _loss_for(settings, ds):
     name = settings.loss or DEFAULT_LOSS[ds.task]
     spec = LOSS_SPECS[name]
     if spec.task != ds.task:
-        fitting = ", ".join(n for n, s in LOSS_SPECS.items() if s.task == ds.task)
+        fitting = ", ".join(n for n, s in LOSS_SPECS.items()
+                            if s.task == ds.task and (s.outputs != "binary" or ds.n_classes == 2))
         raise ValueError(f"loss {name!r} is for {spec.task}, but {ds.name} is a {ds.task} task; use one of: {fitting}")
     if spec.outputs == "binary" and ds.n_classes != 2:
         raise ValueError(f"loss {name!r} needs exactly 2 classes, but {ds.name} has {ds.n_classes}")
@@ -226,7 +231,8 @@ def train_run(source, settings=None):
     model = MLP([ds.n_features, *settings.hidden, _n_outputs(spec, ds)], activation=settings.activation,
                 seed=settings.seed)
     scaled = data if target_scaler is None else {k: (X, target_scaler.transform(y)) for k, (X, y) in data.items()}
-    history = _fit(model, loss, settings, scaled, out)
+    regularization = dict(settings.regularization) or {"l2": AUTO_L2_ROWS / len(parts["train"])}
+    history = _fit(model, loss, settings, scaled, out, regularization)
     scores = {k: score(model, loss, X, y, TASK_METRICS[ds.task], target_scaler) for k, (X, y) in data.items()}
     metadata = _metadata(settings, ds, loss, scaler, scores, history, source, pipeline, target_scaler)
     files = _write_outputs(out, model, metadata, history, settings)
@@ -258,14 +264,14 @@ def run_main_job(out=None, overwrite=False, verbose=1):
     return main_job(out, overwrite=overwrite, verbose=verbose)
 
 
-def _fit(model, loss, settings, data, out):
+def _fit(model, loss, settings, data, out, regularization):
     checkpoint_dir = os.path.join(out, OUTPUT_FILES["checkpoint"]) if settings.checkpoint else None
     try:
         return fit(model, loss, (settings.optimizer, settings.lr), data["train"], val=data.get("val"),
                    epochs=settings.epochs, batch_size=min(settings.batch_size, len(data["train"][0])),
                    metrics=TASK_METRICS[LOSS_SPECS[loss].task], callbacks=_callbacks(settings, out, "val" in data),
                    seed=settings.seed, checkpoint_dir=checkpoint_dir, resume=settings.resume,
-                   regularization=dict(settings.regularization) or None, verbose=settings.verbose)
+                   regularization={k: v for k, v in regularization.items() if v} or None, verbose=settings.verbose)
     except KeyboardInterrupt:
         hint = f"; run the same command with --resume to continue from {checkpoint_dir}" if checkpoint_dir else ""
         raise KeyboardInterrupt(f"interrupted{hint}") from None
