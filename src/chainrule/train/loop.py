@@ -357,8 +357,9 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         verbose: 0 silent; 1 a progress bar on a terminal, else a line per epoch; 2 a line per epoch.
 
     Shapes:
-        X (n, features); y (n,) class indices for "cross_entropy", else the
-        output's shape ((n,) is accepted for a single output).
+        X (n, features); y (n,) class indices or labels of any kind (text labels are
+        encoded and kept as ``model.classes_``) for "cross_entropy", else the output's
+        shape ((n,) is accepted for a single output; (n, time, features) for a sequence).
 
     Raises:
         ValueError / TypeError: one sentence naming a bad argument or mismatched data.
@@ -373,7 +374,10 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         >>> len(h), h["accuracy"][-1] > 0.9
         (20, True)
     """
+    from .classify import encode_labels  # classify builds on this module's predict
+
     run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose)
+    train, val = encode_labels(model, run.loss_name, train, val)
     seed = _resolve_seed(seed, checkpoint_dir, resume)
     run.prepare(train, val, validation_split, batch_size, seed)
     if checkpoint_dir is not None:

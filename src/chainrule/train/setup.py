@@ -215,6 +215,8 @@ def prepare_targets(model, loss_fn, loss_name, X, y, name="y"):
 
 def _labels(values, loss_name, width):
     """Class labels for metrics: indices as they are, one-hot rows by arg-max, 0/1 or -1/+1 scores by sign."""
+    if values.ndim > 2:  # sequence targets (batch, time, features) are values, not classes
+        return None
     if values.dtype.kind in "iu":
         return values
     if values.ndim == 2 and values.shape[1] > 1:
