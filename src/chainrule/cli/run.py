@@ -40,6 +40,7 @@ from .._core import Registry, check
 from ..optim import OPTIMIZERS
 from ..train.loop import fit
 from .outputs import OUTPUT_FILES, check_out_dir, write_text
+from .distributed import record_rank_pid, world
 from .sources import is_table_file, load_source, target_column
 from .tabular import TableOptions, emit_warnings, fit_target_scaler, load_table, score
 from .trained import LOSS_SPECS, TASK_METRICS, check_loss
@@ -222,7 +223,9 @@ def train_run(source, settings=None):
     settings = (settings or TrainSettings()).check()
     ds, pipeline, parts = _load(source, settings)
     loss, spec = _loss_for(settings, ds)
-    out = _out_dir(settings, ds)
+    rank, size = world()
+    record_rank_pid(rank)
+    out = _out_dir(settings, ds) if rank == 0 else (settings.out or os.path.join("runs", ds.name))
     emit_warnings(pipeline)
     scaler_cls = SCALERS[settings.scaling]
     scaler = scaler_cls().fit(ds.X[parts["train"]]) if scaler_cls is not None else None
@@ -235,7 +238,7 @@ def train_run(source, settings=None):
     history = _fit(model, loss, settings, scaled, out, regularization)
     scores = {k: score(model, loss, X, y, TASK_METRICS[ds.task], target_scaler) for k, (X, y) in data.items()}
     metadata = _metadata(settings, ds, loss, scaler, scores, history, source, pipeline, target_scaler)
-    files = _write_outputs(out, model, metadata, history, settings)
+    files = _write_outputs(out, model, metadata, history, settings) if rank == 0 else {}
     return RunResult(model, history, scores, files, metadata)
 
 
@@ -271,7 +274,8 @@ def _fit(model, loss, settings, data, out, regularization):
                    epochs=settings.epochs, batch_size=min(settings.batch_size, len(data["train"][0])),
                    metrics=TASK_METRICS[LOSS_SPECS[loss].task], callbacks=_callbacks(settings, out, "val" in data),
                    seed=settings.seed, checkpoint_dir=checkpoint_dir, resume=settings.resume,
-                   regularization={k: v for k, v in regularization.items() if v} or None, verbose=settings.verbose)
+                   regularization={k: v for k, v in regularization.items() if v} or None, verbose=settings.verbose,
+                   distributed="mpi" if world()[1] > 1 else None)
     except KeyboardInterrupt:
         hint = f"; run the same command with --resume to continue from {checkpoint_dir}" if checkpoint_dir else ""
         raise KeyboardInterrupt(f"interrupted{hint}") from None

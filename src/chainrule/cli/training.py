@@ -8,12 +8,14 @@ Example:
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import click
 
 from ..data.table import ColumnWarning
-from ._app import cli
+from ._app import ARGV, cli
+from .distributed import relaunch, world
 from .run import TrainSettings, run_main_job, train_run
 from .tabular import TableOptions
 
@@ -72,6 +74,7 @@ def _parse_regularization(items):
               help="One-hot encode text columns (auto), none, or the listed columns even if numeric.")
 @click.option("--handle-unknown", type=click.Choice(["error", "ignore"]), default="error", show_default=True,
               help="A category unseen in training: refuse the file, or encode it as all zeros.")
+@click.option("--workers", type=int, help="Data-parallel training on N MPI processes (runs mpiexec -n N itself).")
 def train(data, **options):
     """Train an MLP on DATA (a .csv/.npz file or a built-in data set) and save the run.
 
@@ -80,6 +83,9 @@ def train(data, **options):
     yet unless --overwrite or --resume is given. `chainrule train digits`
     without training options runs the standard digits job.
     """
+    workers = options.pop("workers")
+    if workers is not None and world()[1] == 1:
+        sys.exit(relaunch(workers, ARGV))
     if data == "digits" and not _training_options_given(click.get_current_context()):
         _report_main_job(run_main_job(options["out"], options["overwrite"], 0 if options["quiet"] else 1),
                          options["quiet"])
@@ -89,7 +95,8 @@ def train(data, **options):
         warnings.simplefilter("always", ColumnWarning)
         warnings.showwarning = _show_warning
         result = train_run(data, settings)
-    _report(result)
+    if world()[0] == 0:  # under mpiexec, rank 0 alone reports
+        _report(result)
 
 
 def _show_warning(message, category, *args, **kwargs):
