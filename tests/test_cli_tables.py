@@ -113,6 +113,7 @@ def test_regression_target_standardised_and_transformed_back(tmp_path, capsys, m
     (tmp_path / "t.csv").write_text("x,price\n" + "".join(f"{x:.3f},{1000 + 100 * x:.3f}\n" for x in xs))
     (tmp_path / "p.csv").write_text("x\n-0.5\n0.5\n")
     code, _, err = _run(capsys, ["train", "t.csv", "-o", "run", "--task", "regression", "--hidden", "none",
+                                 "--reg", "l2=0",  # an exact line: no penalty pulling the slope down
                                  "--epochs", "300", "--lr", "0.05", "--val", "0", "--test", "0", "--no-plots",
                                  "--no-checkpoint", "-q"])
     assert code == 0, err

@@ -16,7 +16,7 @@ import click
 from ..data.table import ColumnWarning
 from ._app import ARGV, cli
 from .distributed import relaunch, world
-from .run import TrainSettings, run_main_job, train_run
+from .run import TrainSettings, apply_data_defaults, train_run
 from .tabular import TableOptions
 
 _DEFAULTS = TrainSettings()
@@ -80,17 +80,14 @@ def train(data, **options):
 
     Writes the model (with its preprocessing), the history (CSV and JSON), a
     report and the learning curves to the output folder, which must not exist
-    yet unless --overwrite or --resume is given. `chainrule train digits`
-    without training options runs the standard digits job.
+    yet unless --overwrite or --resume is given. A built-in data set may come
+    with its own recipe (see `chainrule datasets`); options refine it.
     """
     workers = options.pop("workers")
     if workers is not None and world()[1] == 1:
         sys.exit(relaunch(workers, ARGV))
-    if data == "digits" and not _training_options_given(click.get_current_context()):
-        _report_main_job(run_main_job(options["out"], options["overwrite"], 0 if options["quiet"] else 1),
-                         options["quiet"])
-        return
-    settings = _settings(options)
+    given = _given(click.get_current_context())
+    settings = apply_data_defaults(_settings(options), data, given)
     with warnings.catch_warnings():
         warnings.simplefilter("always", ColumnWarning)
         warnings.showwarning = _show_warning
@@ -120,21 +117,9 @@ def _table_options(options):
                         handle_unknown=options.pop("handle_unknown"))
 
 
-# Options that change only where results go and how much is printed: the standard job accepts them.
-_OUTPUT_OPTIONS = {"data", "out", "overwrite", "quiet"}
-
-
-def _training_options_given(ctx):
-    return any(ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
-               for name in ctx.params if name not in _OUTPUT_OPTIONS)
-
-
-def _report_main_job(result, quiet):
-    if quiet:  # otherwise main_job has printed the accuracies itself
-        click.echo(" / ".join(f"{part} accuracy {value:.4f}" for part, value in result["accuracy"].items()))
-    click.echo("wrote:")
-    for path in result["paths"].values():
-        click.echo(f"  {path}")
+def _given(ctx):
+    """Names of the options set on the command line (not left at their defaults)."""
+    return {name for name in ctx.params if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT}
 
 
 def _settings(options):
