@@ -180,7 +180,7 @@ def test_train_digits_is_the_general_program_with_the_digits_recipe(tmp_path, mo
     for name in ("model.safetensors", "history.csv", "history.json", "report.json", "learning_curves.png"):
         assert (folder / name).is_file(), name  # the run folder docs/cli.md describes
     report = json.loads((folder / "report.json").read_text())
-    assert report["training"]["hidden"] == [128]  # the general recipe
+    assert report["training"]["hidden"] == [128, 64]  # the digits recipe
     assert "loss 0." in run("evaluate", model, "digits").output
     header = run("predict", model, "digits").output.splitlines()[0]
     assert header == "prediction," + ",".join(f"probability_{d}" for d in range(10))
@@ -189,7 +189,7 @@ def test_train_digits_is_the_general_program_with_the_digits_recipe(tmp_path, mo
     refined = run("train", "digits", "--epochs", "2", "--no-plots", "-q", "-o", "short")
     assert "trained 2 epochs" in refined.output
     short = json.loads((tmp_path / "short" / "report.json").read_text())["training"]
-    assert short["hidden"] == [128] and short["epochs"] == 2  # an option refines the recipe, not replaces it
+    assert short["hidden"] == [128, 64] and short["epochs"] == 2  # an option refines the recipe, not replaces it
 
 
 def test_real_process_exit_codes_and_no_traceback(tmp_path):
