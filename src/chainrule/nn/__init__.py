@@ -29,6 +29,7 @@ from .mlp import MLP
 from .module import LAYERS, LoadResult, Module, ModuleDict, ModuleList, Parameter, from_config
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .custom import register
+from .residual import Residual
 
 __all__ = [
     "Module", "Parameter", "ModuleList", "ModuleDict", "Sequential", "Linear", "Dense", "Dropout", "Flatten",
@@ -41,4 +42,5 @@ __all__ = [
     "Registry", "UnknownNameError", "functional", "init",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
     "register",
+    "Residual",
 ]
