@@ -74,3 +74,8 @@ def test_fit_takes_sequence_targets_for_sequence_to_sequence():
     h = cr.fit(model, "mse", ("adam", 0.02), (X_seq, Y_seq), epochs=40, batch_size=16, verbose=0, seed=0)
     assert cr.predict(model, X_seq).shape == (64, 6, 1)
     assert h["loss"][-1] < 0.1 * h["loss"][0]
+
+
+def test_text_targets_for_a_regression_loss_are_still_refused():
+    with pytest.raises(TypeError, match="y must hold numbers"):
+        cr.fit(nn.Linear(2, 1), "mse", "sgd", (X, Y), epochs=1, verbose=0)
