@@ -90,14 +90,21 @@ def train(data, **options):
     settings = apply_data_defaults(_settings(options), data, given)
     with warnings.catch_warnings():
         warnings.simplefilter("always", ColumnWarning)
-        warnings.showwarning = _show_warning
+        warnings.showwarning = _column_warnings(warnings.showwarning)
         result = train_run(data, settings)
     if world()[0] == 0:  # under mpiexec, rank 0 alone reports
         _report(result)
 
 
-def _show_warning(message, category, *args, **kwargs):
-    click.echo(f"warning: {message}", err=True)
+def _column_warnings(others):
+    """A ``warnings.showwarning`` printing ColumnWarnings as one ``warning: ...`` line, the rest as ``others`` does."""
+    def show(message, category, *args, **kwargs):
+        if issubclass(category, ColumnWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            others(message, category, *args, **kwargs)
+
+    return show
 
 
 def _columns(items):

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._core import check_choice, is_number
+from ._checks import check_fits_dtype
 from .scaling import StandardScaler
 from .table_read import Table, read_table
 from .targets import encode_targets
@@ -167,12 +168,12 @@ class TablePipeline:
         self.target_, self.columns_ = self._roles(table)
         kept = self._kept_rows(table, [self.target_, *self.columns_])
         kept_table = table.subset(kept)
+        train = kept_table if rows is None else kept_table.subset(rows)
+        self._fit_columns(train)  # feature cells first, as the file reads left to right
         y_raw = self._raw_target(kept_table)
         _, self.task_, names = encode_targets(y_raw, self.task, f"{table.path}: target '{self.target_}'",
                                               np.float64, locate=lambda i: f"line {kept_table.lines[i]}")
         self.class_names_ = list(names) if names else None
-        train = kept_table if rows is None else kept_table.subset(rows)
-        self._fit_columns(train)
         self._warn_ids(kept_table)
         self.target_scaler_ = None
         if self.task_ == "regression" and self.scale_target:
@@ -288,7 +289,9 @@ class TablePipeline:
             if not np.isfinite(float(cell)):
                 raise ValueError(f"{table.path}, line {table.lines[i]}, column {name!r} holds {cell!r}; infinite "
                                  "values are not allowed")
-        return np.array(cells, dtype=np.float64)[:, None]
+        values = np.array(cells, dtype=np.float64)
+        check_fits_dtype(values, np.float32, lambda i: f"{table.path}, line {table.lines[i]}, column {name!r}")
+        return values[:, None]
 
     def _one_hot(self, table, name, cells):
         categories = self.categories_[name]
@@ -317,6 +320,8 @@ class TablePipeline:
                 i = int(bad[0])
                 raise ValueError(f"{table.path}, line {table.lines[i]}, target column {self.target_!r} holds "
                                  f"{cells[i]!r}; NaN and infinite values are not allowed")
+            check_fits_dtype(values, np.float32, lambda i: f"{table.path}: target {self.target_!r} on line "
+                                                           f"{table.lines[i]}")
             return values
         return np.array(cells, dtype=str)
 

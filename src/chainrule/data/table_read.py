@@ -95,13 +95,16 @@ def _sniff(path, text):
         return ","
 
 
-def _records(text, delimiter):
+def _records(path, text, delimiter):
     reader = csv.reader(text.splitlines(), delimiter=delimiter, skipinitialspace=True)
     rows, lines = [], []
-    for record in reader:
-        if record and any(cell.strip() for cell in record):  # blank lines carry no data
-            rows.append([cell.strip() for cell in record])
-            lines.append(reader.line_num)
+    try:
+        for record in reader:
+            if record and any(cell.strip() for cell in record):  # blank lines carry no data
+                rows.append([cell.strip() for cell in record])
+                lines.append(reader.line_num)
+    except csv.Error as exc:  # e.g. a field beyond the csv module's size limit
+        raise ValueError(f"{path}, line {reader.line_num} cannot be read as CSV ({exc})") from None
     return rows, lines
 
 
@@ -148,7 +151,7 @@ def read_table(path, delimiter=None, header=True):
     path = os.fspath(path)
     text = read_text(path, "CSV")
     delimiter = resolve_delimiter(delimiter) or _sniff(path, text)
-    rows, lines = _records(text, delimiter)
+    rows, lines = _records(path, text, delimiter)
     if not rows:
         raise ValueError(f"{path} is empty; expected a header row followed by data rows")
     if header:
