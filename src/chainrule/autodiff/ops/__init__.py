@@ -72,3 +72,4 @@ def get(name):
 
 # Importing the modules fills the registry; order does not matter.
 from . import elementwise, reduce, shape, nn, conv  # noqa: E402,F401
+from . import math, scan, index, linalg  # noqa: E402,F401  (more primitives: element-wise, scans, gather/scatter, linear algebra)
