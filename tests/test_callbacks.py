@@ -226,3 +226,15 @@ def test_an_interrupt_closes_the_progress_bar(noisy):
     with pytest.raises(KeyboardInterrupt):
         fit(big(), "cross_entropy", "adam", train, epochs=2, batch_size=8, callbacks=[bar, CtrlC()], verbose=1)
     assert bar.bar is None
+
+
+def test_one_bar_over_the_epochs_stays_for_the_whole_run(noisy):
+    train, _ = noisy
+    out = FakeTerminal()
+    bar = ProgressBar(verbose=1, stream=out)
+    fit(big(), "cross_entropy", "adam", train, epochs=3, batch_size=8, callbacks=[bar], verbose=1)
+    text = out.getvalue()
+    assert "training: 100%" in text and "3/3 [" in text and ("epoch/s" in text or "s/epoch" in text)
+    assert text.count("epoch 3/3: loss") == 1 and bar.run_bar is None and bar.bar is None
+    final = text.rstrip().split("\r")[-1]
+    assert final.startswith("training: 100%") and "loss" in final  # left on screen, with the last loss

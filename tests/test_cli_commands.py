@@ -55,7 +55,8 @@ def test_train_writes_the_run_folder_and_reports(flowers):
     assert (out / "checkpoint").is_dir()
     assert "trained " in result.output and "test " in result.output and "accuracy" in result.output
     history = read_table(out / "history.csv")
-    assert history[0][:3] == ["epoch", "loss", "accuracy"] and len(history) > 2
+    # the default L2 penalty (2 / training rows) is logged on its own
+    assert history[0][:4] == ["epoch", "loss", "reg_loss", "accuracy"] and len(history) > 2
     report = json.loads((out / "report.json").read_text())
     assert report["scores"]["test"]["accuracy"] > 0.9
     assert report["training"]["hidden"] == [16] and report["training"]["optimizer"] == "adam"
@@ -173,21 +174,28 @@ def test_explain_mazur_by_default_and_a_saved_model(flowers, tmp_path):
     assert "o1" in text and "h2" in text
 
 
-def test_main_job_trains_digits_to_97_percent(tmp_path, monkeypatch):
+def test_train_digits_is_the_general_program_with_the_digits_recipe(tmp_path, monkeypatch):
     pytest.importorskip("safetensors", reason="chainrule train writes model files: needs the io extra")
-    pytest.importorskip("matplotlib", reason="the main job draws its curves: needs the plot extra")
+    pytest.importorskip("matplotlib", reason="the run draws its curves: needs the plot extra")
     monkeypatch.chdir(tmp_path)
     result = run("train", "digits")
-    test_accuracy = float(result.output.split("test accuracy ")[1].split()[0])
+    test_accuracy = float(result.output.split("test ")[1].split("accuracy ")[1].split()[0])
     assert test_accuracy >= 0.97
-    model = tmp_path / "runs" / "digits" / "model.safetensors"
-    assert model.is_file() and (tmp_path / "runs" / "digits" / "curves.png").is_file()
+    folder = tmp_path / "runs" / "digits"
+    model = folder / "model.safetensors"
+    for name in ("model.safetensors", "history.csv", "history.json", "report.json", "learning_curves.png"):
+        assert (folder / name).is_file(), name  # the run folder docs/cli.md describes
+    report = json.loads((folder / "report.json").read_text())
+    assert report["training"]["hidden"] == [128, 64]  # the digits recipe
     assert "loss 0." in run("evaluate", model, "digits").output
     header = run("predict", model, "digits").output.splitlines()[0]
     assert header == "prediction," + ",".join(f"probability_{d}" for d in range(10))
     again = CliRunner().invoke(cli, ["train", "digits"])
-    assert again.exit_code != 0 and "--resume" not in str(again.exception)
-    assert "accuracy" in run("train", "digits", "--overwrite", "-q").output
+    assert again.exit_code != 0 and "already exists" in str(again.exception)
+    refined = run("train", "digits", "--epochs", "2", "--no-plots", "-q", "-o", "short")
+    assert "trained 2 epochs" in refined.output
+    short = json.loads((tmp_path / "short" / "report.json").read_text())["training"]
+    assert short["hidden"] == [128, 64] and short["epochs"] == 2  # an option refines the recipe, not replaces it
 
 
 def test_real_process_exit_codes_and_no_traceback(tmp_path):

@@ -96,12 +96,12 @@ BAD_FILES = [
     (
         "a,y\n1,ann\n2,bob\n3,cy\n",
         "{p}: target 'y' has 3 distinct values in 3 rows, so no class has two examples;"
-        " pick another target column or pass task='regression'",
+        " pick another target column or pass --task regression (task='regression' in Python)",
     ),
     (
         "a,y\n" + "".join(f"{i},{i}\n" for i in range(25)),
         "cannot tell whether {p}: target 'y' holds class labels or quantities (25 distinct integer values in 25 rows);"
-        " pass task='classification' or task='regression'",
+        " say which with --task classification or --task regression (task= in Python)",
     ),
     ("a,y\n1,0\n2,\n3,1\n", "{p}, line 3, target column 'y' is empty"),
 ]

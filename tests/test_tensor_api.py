@@ -713,3 +713,11 @@ def test_broadcast_gradients_are_sums_over_the_broadcast_positions(shapes, seed,
     np.testing.assert_allclose(a.grad, scatter(sa, c * local_a), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(b.grad, scatter(sb, c * local_b), rtol=1e-12, atol=1e-12)
     assert a.grad.shape == sa and b.grad.shape == sb
+
+
+def test_python_values_get_pytorch_dtypes_as_the_readme_says():
+    import chainrule as cr
+
+    assert cr.tensor([1, 2, 3]).dtype == np.int64 and cr.tensor(7).dtype == np.int64
+    assert cr.tensor([1.0, 2.0]).dtype == np.float32 and cr.tensor(True).dtype == np.bool_
+    assert cr.tensor([1, 2], dtype=np.float64).dtype == np.float64

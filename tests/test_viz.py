@@ -162,3 +162,13 @@ def test_pyplot_state_is_untouched(moons, tmp_path):
 def test_docstring_examples_run():
     for module in (curves, regions):
         assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_history_plot_without_a_path_returns_the_figure(moons, tmp_path):
+    from matplotlib.figure import Figure
+
+    _, _, h = moons
+    fig = viz.plot_history(h)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
+    assert list(tmp_path.iterdir()) == []  # nothing written

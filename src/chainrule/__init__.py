@@ -26,6 +26,8 @@ from . import metrics, train  # noqa: E402  (train imports the callbacks it runs
 from . import callbacks, io, viz  # noqa: E402
 from .explain import explain, mazur_network  # noqa: E402
 from .io import load, save  # noqa: E402
+from .io.models import load_weights, save_weights  # noqa: E402
+from .train import predict_labels, predict_proba  # noqa: E402
 from .train import History, evaluate, fit, fit_restarts, predict  # noqa: E402
 
 # Module paths from before the package was grouped into subpackages: each old name is the
@@ -59,4 +61,5 @@ __all__ = [
     *_autodiff_all, "__version__", "explain", "mazur_network", "nn", "optim", "data", "classic",
     "fit", "evaluate", "predict", "fit_restarts", "History", "save", "load", "callbacks", "metrics", "viz",
     "train", "io", "autodiff",
+    "save_weights", "load_weights", "predict_proba", "predict_labels",
 ]

@@ -112,7 +112,7 @@ def _local_slope(act, net):
 
 
 def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights=MAX_WEIGHTS):
-    """Trace one backprop step of ``model`` on one example, printing every number.
+    """Trace one backprop step of ``model`` on one example: every number, returned (``print`` it to read it).
 
     Args:
         model: an ``nn.MLP`` (no skip links) or ``nn.Sequential`` of Linear + activation layers.

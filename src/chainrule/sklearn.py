@@ -129,6 +129,7 @@ class _ChainruleMLP(BaseEstimator):
         history = _fit(
             self.model_, default_loss(self._task), self._optimizer, (X, Y), val=val, epochs=epochs,
             batch_size=self._batch(len(X)), callbacks=callbacks, seed=_draw_seed(rng),
+            metrics=[self._score_metric] if val is not None else None,
             regularization={"l2": self.alpha} if self.alpha > 0 else None, verbose=self.verbose,
             on_nonfinite="raise",  # as scikit-learn's MLP does, rather than return NaN probabilities
         )
@@ -149,9 +150,14 @@ class _ChainruleMLP(BaseEstimator):
         else:
             callbacks = [StopOnPlateau("loss", patience=self.n_iter_no_change, min_delta=self.tol)]
         history = self._run(X, Y, self.max_iter, rng, callbacks=callbacks, val=val)
+        # scikit-learn's MLP: best_loss_ without early stopping, validation_scores_ with it
+        self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
+        self.validation_scores_ = self.best_validation_score_ = None
         if self.early_stopping:
             self.validation_loss_curve_ = [float(v) for v in history["val_loss"]]
             self.best_validation_loss_ = min(self.validation_loss_curve_)
+            self.validation_scores_ = [float(v) for v in history[f"val_{self._score_metric}"]]
+            self.best_validation_score_ = max(self.validation_scores_)
         if history.stop_reason is None:
             warnings.warn(f"{type(self).__name__} stopped after max_iter={self.max_iter} epochs before the loss "
                           "settled; raise max_iter", ConvergenceWarning, stacklevel=3)
@@ -168,6 +174,18 @@ class _ChainruleMLP(BaseEstimator):
             raise ValueError(f"early stopping needs training and validation rows, but validation_fraction="
                              f"{self.validation_fraction} of n_samples={len(X)} leaves one part empty")
         return (X[parts.train], Y[parts.train]), (X[parts.val], Y[parts.val])
+
+    @property
+    def coefs_(self):
+        """Weight matrices as scikit-learn lays them out: ``coefs_[i]`` has shape (inputs, outputs) of layer i."""
+        check_is_fitted(self, "model_")
+        return [layer.weight.data.T.copy() for layer in (*self.model_.hidden, self.model_.output)]
+
+    @property
+    def intercepts_(self):
+        """Bias vectors, one per layer (``intercepts_[i]`` has shape (outputs of layer i,))."""
+        check_is_fitted(self, "model_")
+        return [layer.bias.data.copy() for layer in (*self.model_.hidden, self.model_.output)]
 
     def _outputs(self, X):
         check_is_fitted(self, "model_")
@@ -198,8 +216,10 @@ class MLPClassifier(ClassifierMixin, _ChainruleMLP):
 
     Attributes:
         classes_, n_features_in_, model_ (the ``nn.MLP``), n_iter_, loss_curve_,
-        history_ (the last ``fit``'s History), and with early stopping
-        validation_loss_curve_ and best_validation_loss_.
+        history_ (the last ``fit``'s History), coefs_ and intercepts_ (scikit-learn's
+        layout), best_loss_ (without early stopping), and with early stopping
+        validation_loss_curve_, best_validation_loss_, validation_scores_ (accuracy per
+        epoch) and best_validation_score_.
 
     Example:
         >>> from sklearn.datasets import load_iris
@@ -210,6 +230,7 @@ class MLPClassifier(ClassifierMixin, _ChainruleMLP):
     """
 
     _task = "classification"
+    _score_metric = "accuracy"  # what score() measures, logged per epoch on the validation rows
 
     def fit(self, X, y):
         """Train from scratch (or from the current weights with ``warm_start``) on X, y."""
@@ -279,6 +300,7 @@ class MLPRegressor(RegressorMixin, _ChainruleMLP):
     """
 
     _task = "regression"
+    _score_metric = "r2"  # R^2 is the same on standardised and original targets
 
     def fit(self, X, y):
         """Train from scratch (or from the current weights with ``warm_start``) on X, y."""

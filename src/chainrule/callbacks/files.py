@@ -60,9 +60,11 @@ def _has_tqdm():
 
 
 class ProgressBar(Callback):
-    """A tqdm bar per epoch on a terminal; otherwise one line per epoch (or nothing).
+    """On a terminal, a tqdm bar over the epochs that stays on screen for the whole run, a bar over the
+    batches of the current epoch beneath it and one line per finished epoch above; otherwise one line
+    per epoch (or nothing).
 
-    ``fit`` adds one from its ``verbose`` argument: 0 silent, 1 a bar when
+    ``fit`` adds one from its ``verbose`` argument: 0 silent, 1 the bars when
     stderr is a terminal and one line per epoch when it is not (logs, CI,
     notebooks that capture output), 2 one line per epoch always.
 
@@ -82,19 +84,25 @@ class ProgressBar(Callback):
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
         self.verbose, self.stream = verbose, stream
-        self.wants_batches, self.bar = False, None
+        self.wants_batches, self.bar, self.run_bar = False, None, None
 
     def on_train_begin(self, ctx):
         bar_stream = self.stream or sys.stderr
         self.wants_batches = self.verbose == 1 and _is_terminal(bar_stream) and _has_tqdm()
         self._every = max(1, ctx.steps_per_epoch // 20)  # refresh the loss shown ~20 times an epoch
+        if self.wants_batches:
+            from tqdm.auto import tqdm
+
+            # A resumed run starts its bar at the epochs already done.
+            self.run_bar = tqdm(total=ctx.epochs, initial=min(len(ctx.history), ctx.epochs), desc="training",
+                                unit="epoch", leave=True, file=bar_stream, dynamic_ncols=True, position=0)
 
     def on_epoch_begin(self, ctx, epoch):
         if self.wants_batches:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=ctx.steps_per_epoch, desc=f"epoch {epoch + 1}/{ctx.epochs}", unit="batch",
-                            leave=False, file=self.stream or sys.stderr, dynamic_ncols=True)
+                            leave=False, file=self.stream or sys.stderr, dynamic_ncols=True, position=1)
 
     def on_batch_end(self, ctx, batch, loss):
         self.bar.update(1)
@@ -105,13 +113,19 @@ class ProgressBar(Callback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        if self.run_bar is not None:
+            self.run_bar.update(1)
+            shown = {k: v for k, v in scalar_logs(logs).items() if k in ("loss", "val_loss")}
+            self.run_bar.set_postfix_str(", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
         if self.verbose:
             self._print(format_logs(epoch, ctx.epochs, logs))
 
     def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        for name in ("bar", "run_bar"):
+            bar = getattr(self, name)
+            if bar is not None:
+                bar.close()
+                setattr(self, name, None)
 
     def on_train_end(self, ctx):
         self.close()  # training may have ended mid-epoch
@@ -119,7 +133,10 @@ class ProgressBar(Callback):
             self._print(f"stopped: {ctx.history.stop_reason}")
 
     def _print(self, line):
-        print(line, file=self.stream or sys.stdout, flush=True)
+        if self.run_bar is not None:  # above the bars, which stay where they are
+            self.run_bar.write(line, file=self.stream or sys.stderr)
+        else:
+            print(line, file=self.stream or sys.stdout, flush=True)
 
 
 class CSVLogger(Callback):

@@ -68,19 +68,25 @@ def demo():
         cr.compare_gradients(f, *args)
 
 
-@cli.command()
+def _examples_help(first):
+    """The --help text of a command taking EXAMPLE: what it does, then each example with its description."""
+    listed = "\n".join(f"  {name}: {title}" for name, (_, _, title) in EXAMPLES.items())
+    return f"{first}\n\n\b\nEXAMPLE is one of:\n{listed}"
+
+
+@cli.command(help=_examples_help("Compare reverse, forward, numerical and symbolic gradients on EXAMPLE "
+                                 "(default neuron)."))
 @click.argument("example", default="neuron")
 def compare(example):
-    """Compare reverse, forward, numerical and symbolic gradients on EXAMPLE."""
     f, args, title = _example(example)
     click.echo(title)
     cr.compare_gradients(f, *args)
 
 
-@cli.command()
+@cli.command(help=_examples_help("Check backprop and forward mode against finite differences on EXAMPLE "
+                                 "(default mlp)."))
 @click.argument("example", default="mlp")
 def gradcheck(example):
-    """Check backprop and forward mode against finite differences on EXAMPLE."""
     f, args, title = _example(example)
     click.echo(title)
     report = cr.gradcheck(f, *args, raise_exception=False)

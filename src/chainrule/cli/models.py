@@ -48,7 +48,7 @@ def predict(model, data, output, overwrite):
         check_new_file(output, overwrite)  # before any work, so nothing is computed in vain
     tm = TrainedModel.load(model)
     rows = tm.read(data)
-    header, table = tm.predict_table(rows.X)
+    header, table = tm.predict_inputs(rows)
     if output is None:
         click.echo(",".join(header))
         for row in table:

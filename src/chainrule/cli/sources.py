@@ -19,6 +19,7 @@ import numpy as np
 
 from ..data import DATASETS, load_csv, load_dataset, load_npz
 from ..data import csv_io, npz_io
+from ..data.table_read import read_table
 from ..data.targets import encode_targets
 
 __all__ = ["SOURCE_LOADERS", "load_source", "target_column", "read_inputs", "Inputs"]
@@ -26,8 +27,18 @@ __all__ = ["SOURCE_LOADERS", "load_source", "target_column", "read_inputs", "Inp
 #: File extension -> loader ``fn(path, target, task, class_names) -> Dataset``.
 SOURCE_LOADERS = {
     ".csv": lambda path, target, task, names: load_csv(path, target=target, task=task, class_names=names),
+    ".tsv": lambda path, target, task, names: load_csv(path, target=target, task=task, class_names=names,
+                                                       delimiter="\t"),
     ".npz": lambda path, target, task, names: load_npz(path, y_key=target or "y", task=task, class_names=names),
 }
+
+#: Extensions read through the table pipeline (column roles, imputation, categories).
+TABLE_KINDS = (".csv", ".tsv")
+
+
+def is_table_file(source):
+    """True when DATA is a CSV/TSV file (False for NPZ files and built-in data set names)."""
+    return _file_kind(source) in TABLE_KINDS
 
 
 def _file_kind(source):
@@ -39,7 +50,8 @@ def _file_kind(source):
     if ext in SOURCE_LOADERS:
         return ext
     if os.path.exists(source) or ext or os.sep in source:
-        raise ValueError(f"cannot read {source}: DATA files must end in {' or '.join(SOURCE_LOADERS)}")
+        *first, last = SOURCE_LOADERS
+        raise ValueError(f"cannot read {source}: DATA files must end in {', '.join(first)} or {last}")
     if source not in DATASETS:
         raise ValueError(f"{source!r} is neither a .csv/.npz file nor a built-in data set; built-in data sets: "
                          f"{', '.join(sorted(DATASETS))}")
@@ -84,10 +96,17 @@ def target_column(source, target=None):
 
 
 class Inputs:
-    """Rows to predict on: ``X`` in the model's feature order, ``y`` encoded like the training targets (or None)."""
+    """Rows to predict on: ``X`` in the model's feature order, ``y`` encoded like the training targets (or None).
 
-    def __init__(self, X, y, name):
-        self.X, self.y, self.name = X, y, name
+    ``ids`` holds the ID cells of each row (models trained with ``--id``), ``kept``
+    the positions of the rows in ``X`` among the ``n_rows`` of the file (rows
+    with a missing cell are left out under ``--impute drop``).
+    """
+
+    def __init__(self, X, y, name, ids=None, kept=None):
+        self.X, self.y, self.name, self.ids = X, y, name, ids
+        self.kept = np.arange(len(X)) if kept is None else kept
+        self.n_rows = len(X) if kept is None else None
 
 
 def _columns(path, header, features, target):
@@ -110,7 +129,8 @@ def _columns(path, header, features, target):
 
 
 def _read_csv(path, meta, with_target):
-    header, rows, lines = csv_io._read_rows(path, csv_io.read_text(path, "CSV"), ",")
+    delimiter = "\t" if path.lower().endswith(".tsv") else ","
+    header, rows, lines = csv_io._read_rows(path, csv_io.read_text(path, "CSV"), delimiter)
     cols, t = _columns(path, header, meta.feature_names, meta.target)
     table = list(zip(*rows))
     X = np.stack([csv_io._parse_feature(path, header[j], list(table[j]), lines) for j in cols], axis=1)
@@ -119,6 +139,15 @@ def _read_csv(path, meta, with_target):
         raw = csv_io._raw_target(path, header[t], list(table[t]), lines)
         y = _encode(raw, meta, f"{path}: target '{header[t]}'", lambda i: f"line {lines[i]}")
     return X, y
+
+
+def _read_table(path, pipeline, with_target):
+    table = read_table(path, pipeline.delimiter, pipeline.header)
+    data = pipeline.transform(table, with_target=with_target)
+    ids = [[row[table.index(n)] for n in pipeline.id] for row in table.rows] if pipeline.id else None
+    inputs = Inputs(data.X, data.y, os.path.basename(path), ids, data.kept)
+    inputs.n_rows = len(table)  # every row of the file gets an output row, kept or not
+    return inputs
 
 
 def _read_npz(path, meta, with_target):
@@ -162,6 +191,11 @@ def read_inputs(source, meta, with_target=False):
             or the line and column of a bad value.
     """
     kind = _file_kind(source)
-    readers = {".csv": _read_csv, ".npz": _read_npz, None: _read_builtin}
+    if meta.pipeline is not None and (kind in TABLE_KINDS or meta.pipeline.categories_):
+        if kind not in TABLE_KINDS:
+            raise ValueError(f"this model was trained on a CSV file; give its new rows as a .csv or .tsv file, "
+                             f"not {os.fspath(source)}")
+        return _read_table(os.fspath(source), meta.pipeline, with_target)
+    readers = {".csv": _read_csv, ".tsv": _read_csv, ".npz": _read_npz, None: _read_builtin}
     X, y = readers[kind](os.fspath(source), meta, with_target)
     return Inputs(np.asarray(X, dtype=np.float64), y, os.path.basename(os.fspath(source)))

@@ -32,11 +32,13 @@ import numpy as np
 from ..io import models as io
 from ..io.onnx import export_onnx
 from ..data import scaler_from_dict
+from ..data.table import TablePipeline
 from ..metrics import to_labels
 from ..nn import ACTIVATIONS, LOSSES, loss_spec
 from .._core import Registry
-from ..train.loop import evaluate, predict
+from ..train.loop import predict
 from .sources import read_inputs
+from .tabular import score
 
 __all__ = ["trainable_losses", "check_loss", "ModelInfo", "TrainedModel"]
 
@@ -72,6 +74,9 @@ class ModelInfo:
         self.class_names = meta.get("class_names")
         self.feature_names = list(meta.get("feature_names") or [f"x{i + 1}" for i in range(n_features)])
         self.scaler = scaler_from_dict(meta["scaler"]) if meta.get("scaler") else None
+        # CSV-trained models keep their table pipeline; regressions their target scaling.
+        self.pipeline = TablePipeline.from_dict(meta["table"]) if meta.get("table") else None
+        self.target_scaler = scaler_from_dict(meta["target_scaler"]) if meta.get("target_scaler") else None
         if len(self.feature_names) != n_features:
             raise ValueError(f"the model file lists {len(self.feature_names)} feature names for a network with "
                              f"{n_features} inputs")
@@ -149,6 +154,8 @@ class TrainedModel:
         """``(header, rows)`` of predictions: class name and probabilities, or predicted values."""
         spec, out = self.info.spec, self.outputs(X)
         if spec is None or spec.task == "regression":
+            if self.info.target_scaler is not None:
+                out = self.info.target_scaler.inverse_transform(np.asarray(out, dtype=np.float64))
             names = ["prediction"] if out.shape[1] == 1 else [f"prediction_{j}" for j in range(out.shape[1])]
             return names, out.tolist()
         labels = to_labels(out, spec.threshold)
@@ -159,6 +166,19 @@ class TrainedModel:
         header = ["prediction"] + [f"probability_{c}" for c in classes]
         return header, [[classes[k], *(float(v) for v in row)] for k, row in zip(labels, proba)]
 
+    def predict_inputs(self, inputs):
+        """``(header, rows)`` for every row of a read file: ID columns first, then the predictions.
+
+        Rows left out by ``--impute drop`` (a missing cell) keep their place with empty prediction cells.
+        """
+        header, rows = self.predict_table(inputs.X)
+        full = [[""] * len(header) for _ in range(inputs.n_rows or len(rows))]
+        for position, row in zip(inputs.kept, rows):
+            full[int(position)] = row
+        if inputs.ids is None:
+            return header, full
+        return list(self.info.pipeline.id) + header, [list(i) + r for i, r in zip(inputs.ids, full)]
+
     def evaluate(self, X, y):
         """``{"loss": ..., <metric>: ...}`` on raw rows X with targets y encoded as at training time."""
         if self.info.spec is None:
@@ -166,7 +186,8 @@ class TrainedModel:
                              "train it with `chainrule train` or save it with task and loss metadata")
         if y is None:
             raise ValueError(f"evaluating needs the target column {self.info.target or 'y'!r} in the data")
-        return evaluate(self.model, self.info.loss, (self._prepared(X), y), metrics=list(self.info.spec.metrics))
+        return score(self.model, self.info.loss, self._prepared(X), y, list(self.info.spec.metrics),
+                     self.info.target_scaler)
 
     def export_onnx(self, path, overwrite=False, raw=False):
         """Write an ONNX file that takes raw features and gives probabilities (bare network if ``raw``).

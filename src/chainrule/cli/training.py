@@ -9,12 +9,15 @@ Example:
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
+from ..data.table import ColumnWarning
 from ._app import ARGV, cli
 from .distributed import relaunch, world
-from .run import TrainSettings, run_main_job, train_run
+from .run import TrainSettings, apply_data_defaults, train_run
+from .tabular import TableOptions
 from ..data import list_datasets
 
 _DEFAULTS = TrainSettings()
@@ -60,46 +63,76 @@ def _parse_regularization(items):
 @click.option("--no-checkpoint", is_flag=True, help="Do not write a resumable checkpoint after every epoch.")
 @click.option("--no-plots", is_flag=True, help="Do not draw the learning curves.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output, only the final report.")
+@click.option("--features", metavar="COLS", help="Feature columns, comma-separated (default: all the others).")
+@click.option("--drop", multiple=True, metavar="COLS", help="Columns to ignore, comma-separated.")
+@click.option("--id", "id_columns", multiple=True, metavar="COLS",
+              help="ID columns: never features; predict copies them into its output.")
+@click.option("--no-header", is_flag=True, help="The file has no header row; columns are named col0, col1, ...")
+@click.option("--delimiter", help="Field separator: ',', ';', 'tab' or '|' (default: sniffed; tab for .tsv).")
+@click.option("--impute", type=click.Choice(["mean", "median", "most_frequent", "drop"]),
+              help="Fill missing feature cells (text columns: most frequent) or drop their rows; default: refuse.")
+@click.option("--categorical", default="auto", show_default=True, metavar="auto|none|COLS",
+              help="One-hot encode text columns (auto), none, or the listed columns even if numeric.")
+@click.option("--handle-unknown", type=click.Choice(["error", "ignore"]), default="error", show_default=True,
+              help="A category unseen in training: refuse the file, or encode it as all zeros.")
 @click.option("--workers", type=int, help="Data-parallel training on N MPI processes (runs mpiexec -n N itself).")
 def train(data, **options):
     """Train an MLP on DATA (a .csv/.npz file or a built-in data set) and save the run.
 
     Writes the model (with its preprocessing), the history (CSV and JSON), a
     report and the learning curves to the output folder, which must not exist
-    yet unless --overwrite or --resume is given. `chainrule train digits`
-    without training options runs the standard digits job.
+    yet unless --overwrite or --resume is given. A built-in data set may come
+    with its own recipe (see `chainrule datasets`); options refine it.
     """
     workers = options.pop("workers")
     if workers is not None and world()[1] == 1:
         sys.exit(relaunch(workers, ARGV))
-    if data == "digits" and not _training_options_given(click.get_current_context()):
-        _report_main_job(run_main_job(options["out"], options["overwrite"], 0 if options["quiet"] else 1),
-                         options["quiet"])
-        return
-    result = train_run(data, _settings(options))
+    given = _given(click.get_current_context())
+    settings = apply_data_defaults(_settings(options), data, given)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ColumnWarning)
+        warnings.showwarning = _column_warnings(warnings.showwarning)
+        result = train_run(data, settings)
     if world()[0] == 0:  # under mpiexec, rank 0 alone reports
         _report(result)
 
 
-# Options that change only where results go and how much is printed: the standard job accepts them.
-_OUTPUT_OPTIONS = {"data", "out", "overwrite", "quiet"}
+def _column_warnings(others):
+    """A ``warnings.showwarning`` printing ColumnWarnings as one ``warning: ...`` line, the rest as ``others`` does."""
+    def show(message, category, *args, **kwargs):
+        if issubclass(category, ColumnWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            others(message, category, *args, **kwargs)
+
+    return show
 
 
-def _training_options_given(ctx):
-    return any(ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
-               for name in ctx.params if name not in _OUTPUT_OPTIONS)
+def _columns(items):
+    """``("a,b", "c")`` -> ``("a", "b", "c")``: repeated options and comma lists both work."""
+    return tuple(name.strip() for item in items for name in item.split(",") if name.strip())
 
 
-def _report_main_job(result, quiet):
-    if quiet:  # otherwise main_job has printed the accuracies itself
-        click.echo(" / ".join(f"{part} accuracy {value:.4f}" for part, value in result["accuracy"].items()))
-    click.echo("wrote:")
-    for path in result["paths"].values():
-        click.echo(f"  {path}")
+def _table_options(options):
+    categorical = options.pop("categorical")
+    if categorical not in ("auto", "none"):
+        categorical = list(_columns([categorical]))
+    features = options.pop("features")
+    return TableOptions(features=list(_columns([features])) if features else None,
+                        drop=_columns(options.pop("drop")), id=_columns(options.pop("id_columns")),
+                        header=not options.pop("no_header"), delimiter=options.pop("delimiter"),
+                        impute=options.pop("impute"), categorical=categorical,
+                        handle_unknown=options.pop("handle_unknown"))
+
+
+def _given(ctx):
+    """Names of the options set on the command line (not left at their defaults)."""
+    return {name for name in ctx.params if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT}
 
 
 def _settings(options):
     quiet, patience = options.pop("quiet"), options.pop("patience")
+    options["table"] = _table_options(options)
     options["regularization"] = _parse_regularization(options["regularization"])
     options["checkpoint"] = not options.pop("no_checkpoint")
     options["plots"] = not options.pop("no_plots")

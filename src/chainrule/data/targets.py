@@ -50,7 +50,8 @@ def infer_task(values: np.ndarray, label: str) -> str:
         return "classification"
     raise ValueError(
         f"cannot tell whether {label} holds class labels or quantities ({k} distinct integer values "
-        f"in {values.size} rows); pass task='classification' or task='regression'"
+        f"in {values.size} rows); say which with --task classification or --task regression "
+        "(task= in Python)"
     )
 
 
@@ -63,7 +64,7 @@ def _check_classes(labels, class_names, label):
     if k >= n:
         raise ValueError(
             f"{label} has {k} distinct values in {n} rows, so no class has two examples; "
-            "pick another target column or pass task='regression'"
+            "pick another target column or pass --task regression (task='regression' in Python)"
         )
 
 

@@ -44,11 +44,12 @@ from .bundle import read_bundle, read_document, write_bundle
 from ..nn import from_config
 from .limits import LimitError, parameter_budget
 
-__all__ = ["save", "load", "read_metadata", "save_optimizer", "load_optimizer",
+__all__ = ["save", "load", "read_metadata", "save_optimizer", "load_optimizer", "save_weights", "load_weights",
            "MODEL_FORMAT", "MODEL_VERSION", "OPTIMIZER_FORMAT", "OPTIMIZER_VERSION"]
 
 MODEL_FORMAT, MODEL_VERSION = "chainrule.model", 1
 OPTIMIZER_FORMAT, OPTIMIZER_VERSION = "chainrule.optimizer", 1
+WEIGHTS_FORMAT, WEIGHTS_VERSION = "chainrule.weights", 1
 
 
 
@@ -178,6 +179,46 @@ def load(path, with_metadata=False):
         raise ValueError(f"{path} is corrupt or not a chainrule model ({type(exc).__name__}: {exc})") from None
     model.eval()
     return (model, metadata) if with_metadata else model
+
+
+def save_weights(model, path, overwrite=False):
+    """Write ``model.state_dict()`` alone (no architecture): works for any Module, registered or not.
+
+    Rebuild the model in code, then :func:`load_weights` into it.
+
+    Example:
+        >>> import os, tempfile
+        >>> from chainrule import nn
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+        >>> save_weights(nn.Linear(2, 1, seed=0), path)
+        >>> fresh = load_weights(nn.Linear(2, 1, seed=5), path)
+        >>> bool((fresh.weight.data == nn.Linear(2, 1, seed=0).weight.data).all())
+        True
+    """
+    document = {"class": type(model).__name__, "chainrule_version": __version__}
+    write_bundle(path, model.state_dict(), WEIGHTS_FORMAT, WEIGHTS_VERSION, document, overwrite)
+
+
+def load_weights(model, path):
+    """Load weights written by :func:`save_weights` (or the weights of a :func:`save` file) into ``model``.
+
+    Returns:
+        ``model``.
+
+    Raises:
+        ValueError: one sentence naming the file: a bad file, or names, shapes or dtypes
+            that do not fit ``model``.
+    """
+    path = os.fspath(path)
+    try:
+        arrays, _ = read_bundle(path, WEIGHTS_FORMAT, WEIGHTS_VERSION)
+    except ValueError as exc:
+        if f"holds a {MODEL_FORMAT!r}" not in str(exc):
+            raise
+        arrays, _ = read_bundle(path, MODEL_FORMAT, MODEL_VERSION)
+    _check_weights(path, model, arrays)
+    model.load_state_dict(arrays)
+    return model
 
 
 def save_optimizer(optimizer, path, overwrite=False):

@@ -34,6 +34,7 @@ from .losses import (  # noqa: F401  (the generated loss modules)
 from .mlp import MLP
 from .module import LAYERS, LoadResult, Module, ModuleDict, ModuleList, Parameter, from_config
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .custom import register
 from .residual import Residual
 
 __all__ = [
@@ -49,5 +50,6 @@ __all__ = [
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
     "Elman", "Jordan", "RecurrentTrace",
     "LossSpec", "register_loss", "loss_spec", "default_loss",
+    "register",
     "Residual",
 ]

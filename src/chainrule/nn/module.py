@@ -253,8 +253,8 @@ class Module:
     # architecture as JSON --------------------------------------------------
     def _config_args(self):
         raise NotImplementedError(
-            f"{type(self).__name__} has no config(); built-in layers have one, and a custom "
-            "layer gets one by defining _config_args() and registering in nn.LAYERS"
+            f"{type(self).__name__} has no config(); decorate the class with @nn.register to save it in full, "
+            "or save its weights alone with chainrule.save_weights(model, path)"
         )
 
     def config(self):
@@ -267,7 +267,8 @@ class Module:
         """
         name = LAYERS.name_of(type(self))
         if name is None:
-            raise ValueError(f"{type(self).__name__} is not in nn.LAYERS, so from_config could not rebuild it")
+            raise ValueError(f"{type(self).__name__} is not in nn.LAYERS, so from_config could not rebuild it; "
+                             "decorate the class with @nn.register, or use chainrule.save_weights(model, path)")
         return {"type": name, "args": self._config_args()}
 
     @classmethod

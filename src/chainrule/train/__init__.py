@@ -10,5 +10,7 @@
 from .history import History
 from .loop import evaluate, fit, predict
 from .restarts import RestartResult, fit_restarts
+from .classify import predict_labels, predict_proba
 
-__all__ = ["fit", "evaluate", "predict", "History", "fit_restarts", "RestartResult"]
+__all__ = ["fit", "evaluate", "predict", "History", "fit_restarts", "RestartResult", "predict_proba",
+           "predict_labels"]

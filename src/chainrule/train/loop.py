@@ -442,8 +442,9 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
             the weights after an epoch equal the eager ones.
 
     Shapes:
-        X (n, features); y (n,) class indices for "cross_entropy", else the
-        output's shape ((n,) is accepted for a single output).
+        X (n, features); y (n,) class indices or labels of any kind (text labels are
+        encoded and kept as ``model.classes_``) for "cross_entropy", else the output's
+        shape ((n,) is accepted for a single output; (n, time, features) for a sequence).
 
     Raises:
         ValueError / TypeError: one sentence naming a bad argument or mismatched data.
@@ -460,9 +461,12 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         >>> len(h), h["accuracy"][-1] > 0.9
         (20, True)
     """
+    from .classify import encode_labels  # classify builds on this module's predict
+
     parallel = resolve_parallel(distributed)
     run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose, parallel,
                on_nonfinite, compile)
+    train, val = encode_labels(model, run.loss_name, train, val)
     if checkpoint_dir is None and resume:
         raise ValueError("resume=True needs the checkpoint_dir to resume from")
     # One run per checkpoint folder at a time (the rank that writes it holds the lock for all ranks).

@@ -48,17 +48,18 @@ def _panel(ax, history, key):
     ax.legend()
 
 
-def plot_history(history, path, keys=None, title=None):
-    """Plot training vs validation curves of ``history`` (one panel per quantity) to a PNG file.
+def plot_history(history, path=None, keys=None, title=None):
+    """Plot training vs validation curves of ``history`` (one panel per quantity), to a PNG file or a figure.
 
     Args:
         history: a :class:`~chainrule.train.history.History` (as returned by ``fit``).
-        path: the PNG file to write (folders are created; an existing file is replaced).
+        path: the PNG file to write (folders are created; an existing file is replaced); None returns
+            the matplotlib Figure instead, which a notebook displays.
         keys: quantities to plot (default :func:`curve_keys`: the loss and scalar metrics).
         title: figure title.
 
     Returns:
-        ``path``.
+        ``path``, or the Figure when ``path`` is None.
     """
     keys = list(keys) if keys is not None else curve_keys(history)
     if not len(history) or not keys:
@@ -72,4 +73,4 @@ def plot_history(history, path, keys=None, title=None):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return save_png(fig, path)
+    return fig if path is None else save_png(fig, path)

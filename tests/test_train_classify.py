@@ -1,0 +1,81 @@
+"""Classifiers through the API (text labels, predict_proba, predict_labels) and sequence-to-sequence targets."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn
+from chainrule.data import Dataset
+
+X = np.array([[-2.0, 0.0], [-1.5, 0.0], [-1.0, 1.0], [1.0, 0.0], [1.5, 1.0], [2.0, 0.0]])
+Y = np.array(["neg", "neg", "neg", "pos", "pos", "pos"])
+
+
+def _trained(loss="cross_entropy", outputs=2, y=Y, **options):
+    model = nn.MLP([2, 8, outputs], seed=0)
+    cr.fit(model, loss, ("adam", 0.05), (X, y), epochs=80, verbose=0, seed=0, **options)
+    return model
+
+
+def test_text_labels_are_encoded_and_decoded():
+    model = _trained()
+    assert model.classes_ == ("neg", "pos")
+    assert cr.predict_labels(model, X).tolist() == Y.tolist()
+    p = cr.predict_proba(model, X)
+    assert p.shape == (6, 2) and np.allclose(p.sum(axis=1), 1)
+    assert (p[:3, 0] > 0.5).all() and (p[3:, 1] > 0.5).all()
+
+
+def test_one_logit_gives_two_column_probabilities_and_labels():
+    model = _trained("bce_with_logits", outputs=1, y=(Y == "pos").astype(np.float64))
+    p = cr.predict_proba(model, X)
+    logits = cr.predict(model, X)[:, 0]
+    assert np.allclose(p[:, 1], 1 / (1 + np.exp(-logits))) and np.allclose(p.sum(axis=1), 1)
+    assert cr.predict_labels(model, X, classes=["neg", "pos"], loss="bce_with_logits").tolist() == Y.tolist()
+
+
+def test_validation_labels_use_the_training_classes_and_datasets_name_them():
+    model = _trained(val=(X[:2], Y[:2]))
+    assert model.classes_ == ("neg", "pos")
+    with pytest.raises(ValueError, match="holds 'maybe' on row 0, which is not one of the classes neg, pos"):
+        _trained(val=(X[:1], np.array(["maybe"])))
+    ds = Dataset(X, (Y == "pos").astype(np.int64), "classification", class_names=("no", "yes"))
+    model = nn.MLP([2, 4, 2], seed=0)
+    cr.fit(model, "cross_entropy", ("adam", 0.05), ds, epochs=60, verbose=0, seed=0)
+    assert model.classes_ == ("no", "yes") and set(cr.predict_labels(model, X).tolist()) <= {"no", "yes"}
+
+
+def test_softmax_probabilities_match_torch_style_formula():
+    model = nn.Linear(2, 3, seed=4)
+    out = cr.predict(model, X).astype(np.float64)
+    expected = np.exp(out) / np.exp(out).sum(axis=1, keepdims=True)
+    assert np.allclose(cr.predict_proba(model, X), expected)
+    assert cr.predict_labels(model, X).tolist() == np.argmax(out, axis=1).tolist()
+    third = nn.Linear(2, 3, init="zeros")
+    third.bias.data[...] = [0.0, 0.0, 1.0]
+    with pytest.raises(ValueError, match="the model predicts class 2, but only 2 class labels are given"):
+        cr.predict_labels(third, X, classes=["a", "b"])
+
+
+def test_fit_takes_sequence_targets_for_sequence_to_sequence():
+    rng = np.random.default_rng(0)
+    X_seq = rng.normal(size=(64, 6, 1)).astype(np.float32)
+    Y_seq = np.cumsum(X_seq, axis=1)  # the running sum: one output per time step
+
+    class RunningSum(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn, self.head = nn.RNN(1, 16, seed=0), nn.Linear(16, 1, seed=1)
+
+        def forward(self, x):
+            return self.head(self.rnn(x))
+
+    model = RunningSum()
+    h = cr.fit(model, "mse", ("adam", 0.02), (X_seq, Y_seq), epochs=40, batch_size=16, verbose=0, seed=0)
+    assert cr.predict(model, X_seq).shape == (64, 6, 1)
+    assert h["loss"][-1] < 0.1 * h["loss"][0]
+
+
+def test_text_targets_for_a_regression_loss_are_still_refused():
+    with pytest.raises(TypeError, match="y must hold numbers"):
+        cr.fit(nn.Linear(2, 1), "mse", "sgd", (X, Y), epochs=1, verbose=0)
