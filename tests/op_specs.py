@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import chainrule as cr
+from chainrule.autodiff.ops import call as op_call
 
 
 @dataclass
@@ -180,4 +181,22 @@ SPECS = [
           ("overlap", (1, 2, 5, 5), {"kernel_size": 3, "stride": 1}),
           ("pairs-odd", (2, 1, 5, 7), {"kernel_size": (2, 3), "stride": (1, 2)}),
       ]],
+]
+
+
+def _put(shape, index, g):
+    out = np.zeros(shape)
+    np.add.at(out, index, g)
+    return out
+
+
+def _scatter(index, shape):
+    return (lambda g: op_call("getitem_scatter", g, index=index, shape=shape)), (lambda g: _put(shape, index, g))
+
+
+# getitem's gradient as an op of its own (so that create_graph can differentiate it again).
+SPECS += [
+    OpSpec("getitem_scatter", [(4,)], *_scatter((np.array([0, 2, 2, 4]), np.array([1, 0, 0, 2])), (5, 3)),
+           label="int-repeat"),
+    OpSpec("getitem_scatter", [(2, 2)], *_scatter((slice(1, 3), slice(None, None, 2)), (4, 3)), label="basic"),
 ]

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import engine
 from .engine import GRAD_MODE, Node
+from .graph_backward import graph_backward
 from .dtypes import _DEFAULT, get_default_dtype, set_default_dtype, to_array
 from .ops import REGISTRY
 
@@ -372,9 +373,17 @@ class Tensor(OpsMixin):
         return self._compare(o, np.not_equal)
 
     # autograd ------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False):
-        """Back-propagate from this tensor; leaf ``.grad`` values accumulate across calls."""
-        engine.backward(self, grad, retain_graph)
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Back-propagate from this tensor; leaf ``.grad`` values accumulate across calls.
+
+        With ``create_graph=True`` the VJPs run as differentiable ops: each leaf's
+        ``.grad`` becomes a Tensor with a graph (differentiate it again for second
+        derivatives), and the graph is kept, as with ``retain_graph=True``.
+        """
+        if create_graph:
+            _backward_with_graph(self, grad)
+        else:
+            engine.backward(self, grad, retain_graph)
 
     def detach(self):
         """A tensor sharing this data but cut off from the graph."""
@@ -406,6 +415,17 @@ class Tensor(OpsMixin):
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+
+def _backward_with_graph(root, grad):
+    if not root.requires_grad:
+        raise RuntimeError("backward: this tensor does not require grad (no input had requires_grad=True)")
+    if isinstance(grad, Tensor) and grad.requires_grad and grad.shape == root.shape:
+        seed = grad  # a seed with a graph of its own stays differentiable
+    else:
+        seed = Tensor(engine._seed_grad(root, grad), dtype=root.dtype)
+    for leaf, g in graph_backward(root, seed).values():
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 def _shape_error(op, arrays, err):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import register
-from .reduce import _norm_axis
+from . import call, register, sum_to
+from .reduce import _keep_graph, _norm_axis
 
 
 def _check_matmul(a, b):
@@ -48,12 +48,30 @@ def _matmul_vjp(g, ctx, needs):
     return ga, gb
 
 
+def _swap_last(v):
+    n = len(v.shape)
+    return v.transpose((*range(n - 2), n - 1, n - 2))
+
+
+def _matmul_vjp_graph(g, ctx, needs, xs, out):
+    # 1-D operands become a row (a) or a column (b), so that one batched rule covers all cases.
+    (a, b), (av, bv) = xs, ctx
+    a2 = a if av.ndim > 1 else a.reshape(1, -1)
+    b2 = b if bv.ndim > 1 else b.reshape(-1, 1)
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    g2 = g.reshape((*batch, a2.shape[-2], b2.shape[-1]))
+    ga = sum_to(g2 @ _swap_last(b2), a2.shape).reshape(av.shape) if needs[0] else None
+    gb = sum_to(_swap_last(a2) @ g2, b2.shape).reshape(bv.shape) if needs[1] else None
+    return ga, gb
+
+
 register(
     "matmul",
     _matmul_forward,
     _matmul_vjp,
     lambda ts, ctx: np.matmul(ts[0], ctx[1]) + np.matmul(ctx[0], ts[1]),
     doc="a @ b for 1-D, 2-D and batched operands (NumPy's matmul rules).",
+    vjp_graph=_matmul_vjp_graph,
 )
 
 
@@ -89,11 +107,22 @@ def _linear_jvp(ts, ctx):
     return out + ts[2] if len(ts) > 2 else out
 
 
+def _linear_vjp_graph(g, ctx, needs, xs, out):
+    x, w = xs[0], xs[1]
+    g2 = g.reshape(-1, g.shape[-1])
+    return (
+        g @ w if needs[0] else None,
+        g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None,
+        g2.sum(axis=0) if len(needs) > 2 and needs[2] else None,
+    )
+
+
 register(
     "linear",
     _linear_forward,
     _linear_vjp,
     _linear_jvp,
+    vjp_graph=_linear_vjp_graph,
     doc="x @ w.T + b with w of shape (out_features, in_features): a fused dense layer.",
 )
 
@@ -127,11 +156,22 @@ def _lse_vjp(g, ctx, needs):
     return (g * p,)
 
 
+def _lse_vjp_graph(g, ctx, needs, xs, out):
+    p, axes, keepdims = ctx
+    x = xs[0]
+    shift = _keep_graph(out, p.shape, axes, keepdims)
+    finite = np.isfinite(np.asarray(shift.data))
+    if not finite.all():
+        shift = call("where", shift, 0.0, cond=finite)  # the all -inf slices, as in the forward
+    return (_keep_graph(g, p.shape, axes, keepdims) * (x - shift).exp(),)
+
+
 register(
     "logsumexp",
     _lse_forward,
     _lse_vjp,
     lambda ts, ctx: np.sum(ts[0] * ctx[0], axis=ctx[1], keepdims=ctx[2]),
+    vjp_graph=_lse_vjp_graph,
     doc="log(sum(exp(x))) with the max subtracted first; finite for |x| ~ 1e4, "
     "and an all -inf slice gives -inf with a zero (not NaN) gradient.",
 )
@@ -149,6 +189,7 @@ register(
     lambda g, ctx, needs: (ctx[0] * (g - np.sum(g * ctx[0], axis=ctx[1], keepdims=True)),),
     lambda ts, ctx: ctx[0] * (ts[0] - np.sum(ts[0] * ctx[0], axis=ctx[1], keepdims=True)),
     doc="exp(x) / sum(exp(x)) along axis, shifted by the max for stability.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (out * (g - (g * out).sum(axis=ctx[1], keepdims=True)),),
 )
 
 
@@ -163,6 +204,7 @@ register(
     lambda g, ctx, needs: (g - ctx[0] * np.sum(g, axis=ctx[1], keepdims=True),),
     lambda ts, ctx: ts[0] - np.sum(ctx[0] * ts[0], axis=ctx[1], keepdims=True),
     doc="x - logsumexp(x) along axis; never forms log(softmax(x)).",
+    vjp_graph=lambda g, ctx, needs, xs, out: (g - out.exp() * g.sum(axis=ctx[1], keepdims=True),),
 )
 
 
@@ -232,11 +274,22 @@ def _sce_jvp(ts, ctx):
     return per.sum() if reduction == "sum" else per
 
 
+def _sce_vjp_graph(g, ctx, needs, xs, out):
+    p, rows, labels, reduction = ctx
+    one_hot = np.zeros_like(p)
+    one_hot[rows, labels] = 1
+    d = call("softmax", xs[0], axis=1) - one_hot
+    if reduction == "mean":
+        return (d * (g / p.shape[0]),)
+    return (d * (g if reduction == "sum" else g.reshape(-1, 1)),)
+
+
 register(
     "softmax_cross_entropy",
     _sce_forward,
     _sce_vjp,
     _sce_jvp,
+    vjp_graph=_sce_vjp_graph,
     doc="cross-entropy of integer labels under softmax(logits), fused: gradient "
     "(softmax - one_hot) / n, stable for logits of magnitude 1e4.",
 )
