@@ -156,15 +156,19 @@ class OpsMixin:
         return self._op("min", axis=axis, keepdims=keepdims)
 
     def var(self, axis=None, keepdims=False, ddof=0):
+        """Variance over ``axis`` divided by ``n - ddof``; nan when ``ddof >= n`` (as NumPy and PyTorch)."""
         d = self - self.mean(axis=axis, keepdims=True)
-        n = _count(self.shape, axis) - ddof
-        return (d * d).sum(axis=axis, keepdims=keepdims) / n
+        n = max(_count(self.shape, axis) - ddof, 0)  # 0 / 0 = nan, never a negative divisor
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (d * d).sum(axis=axis, keepdims=keepdims) / n
 
     def std(self, axis=None, keepdims=False, ddof=0):
-        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+        """Square root of :meth:`var`; its gradient is 0 where the values are all equal (as in PyTorch)."""
+        return _sqrt_zero_grad_at_zero(self.var(axis=axis, keepdims=keepdims, ddof=ddof))
 
     def norm(self):
-        return (self * self).sum().sqrt()
+        """The 2-norm of all entries; its gradient at 0 is 0 (as in PyTorch)."""
+        return _sqrt_zero_grad_at_zero((self * self).sum())
 
     def logsumexp(self, axis=None, keepdims=False):
         return self._op("logsumexp", axis=axis, keepdims=keepdims)
@@ -207,6 +211,22 @@ class OpsMixin:
 
     def astype(self, dtype):
         return self._op("cast", dtype=np.dtype(dtype))
+
+
+def _sqrt_zero_grad_at_zero(v):
+    """sqrt(v) whose gradient is 0, not inf * 0 = nan, where v == 0.
+
+    The "double where": the square root only ever sees 1 where v is 0, so no
+    infinite local derivative is multiplied by the zero that the outer where sends back.
+    """
+    value = getattr(v, "data", None)
+    if not isinstance(value, np.ndarray):
+        return v.sqrt()  # symbolic values: the plain formula
+    zero = value == 0
+    if not zero.any():
+        return v.sqrt()
+    safe = v._op("where", 1.0, cond=~zero)
+    return safe.sqrt()._op("where", 0.0, cond=~zero)
 
 
 def _count(shape, axis):

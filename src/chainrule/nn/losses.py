@@ -132,6 +132,9 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
 def cross_entropy(logits, target, reduction="mean"):
     """Softmax cross-entropy of logits (n, classes) against integer labels (n,) or soft targets (n, classes).
 
+    Soft targets may also have PyTorch's N-d layout (n, classes, d1, ...): the
+    softmax runs over axis 1 and the mean over every other entry.
+
     Integer labels use the fused engine op (gradient softmax - one_hot);
     float targets (one-hot or any distribution per row) use log_softmax.
     Both are stable for logits of magnitude 1e4.
@@ -147,7 +150,9 @@ def cross_entropy(logits, target, reduction="mean"):
     if t.dtype.kind != "f":
         raise ValueError(f"cross_entropy: target must be integer labels or float probabilities, got dtype {t.dtype}")
     t = _target("cross_entropy", logits, target)
-    return _reduce(-(log_softmax(logits, axis=-1) * t).sum(axis=-1), reduction)
+    # The class axis is 1 for (n, classes, d1, ...) logits, as in PyTorch; 0 for one unbatched row.
+    axis = 1 if len(array_of(logits).shape) > 1 else 0
+    return _reduce(-(log_softmax(logits, axis=axis) * t).sum(axis=axis), reduction)
 
 
 @LOSSES.register(name="hinge")

@@ -234,14 +234,14 @@ register(
 
 
 # ----------------------------------------------------------------- gates
-def _minmax(name, f, sym):
+def _minmax(name, f, loses, sym):
     def forward(a, b):
         out = f(a, b)
-        # Ties split the gradient evenly, so d max(x, x)/dx = 1 as it should.
-        wa = (a == out) * 1.0
-        wb = (b == out) * 1.0
-        both = wa * wb
-        return out, (wa - 0.5 * both, wb - 0.5 * both)
+        # PyTorch's rule: ties split the gradient evenly (so d max(x, x)/dx = 1), the
+        # input that loses gets none, and where a nan makes the order undefined both
+        # inputs get all of it.
+        tie = (a == b) * 0.5
+        return out, (1.0 - loses(a, b) - tie, 1.0 - loses(b, a) - tie)
 
     register(
         name,
@@ -249,7 +249,8 @@ def _minmax(name, f, sym):
         lambda g, ctx, needs: (g * ctx[0] if needs[0] else None, g * ctx[1] if needs[1] else None),
         lambda ts, ctx: ts[0] * ctx[0] + ts[1] * ctx[1],
         sym=sym,
-        doc=f"element-wise {name}; where a == b each input gets half the gradient.",
+        doc=f"element-wise {name}; where a == b each input gets half the gradient, and "
+        "where either is nan both get all of it (as in PyTorch).",
         vjp_graph=lambda g, ctx, needs, xs, out: (
             g * ctx[0] if needs[0] else None,
             g * ctx[1] if needs[1] else None,
@@ -257,8 +258,8 @@ def _minmax(name, f, sym):
     )
 
 
-_minmax("maximum", np.maximum, lambda a, b: _sp().Max(a, b))
-_minmax("minimum", np.minimum, lambda a, b: _sp().Min(a, b))
+_minmax("maximum", np.maximum, np.less, lambda a, b: _sp().Max(a, b))
+_minmax("minimum", np.minimum, np.greater, lambda a, b: _sp().Min(a, b))
 
 
 def _where_forward(a, b, cond):

@@ -127,43 +127,43 @@ register(
 )
 
 
-def _lse(x, axes):
+def _shifted_exp(x, axes):
+    """exp(x - m) and the shift m, the max per slice (0 where the max is +-inf or nan)."""
     m = np.max(x, axis=axes, keepdims=True)
-    if m.min() == -np.inf:
-        # A slice of all -inf has max -inf; shifting by it would give nan.
+    if not np.isfinite(m).all():
+        # An all -inf slice would give -inf - -inf = nan, a +inf one inf - inf = nan.
         m = np.where(np.isfinite(m), m, 0)
-    with np.errstate(divide="ignore"):
-        return np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
-
-
-def _finite_or_zero(v):
-    return np.where(np.isfinite(v), v, 0)
+    return np.exp(x - m), m
 
 
 def _lse_forward(x, axis=None, keepdims=False):
     axes = _norm_axis(axis, x.ndim)
-    full = _lse(x, axes)
-    # Softmax weights; an all -inf slice gets weight 0 instead of nan.
-    p = np.exp(x - _finite_or_zero(full))
+    e, m = _shifted_exp(x, axes)
+    s = np.sum(e, axis=axes, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        full = np.log(s) + m
+        # Softmax weights from the shifted exponentials: exact even where 1e30 + log 2 rounds
+        # to 1e30; an all -inf slice (s == 0) gets weight 0 instead of nan.
+        p = e / np.where(s == 0, 1, s)
     out = full if keepdims else np.squeeze(full, axis=axes)
-    return out, (p, axes, keepdims)
+    return out, (p, axes, keepdims, m)
 
 
 def _lse_vjp(g, ctx, needs):
-    p, axes, keepdims = ctx
+    p, axes, keepdims, _ = ctx
     if not keepdims and axes:
         g = np.expand_dims(g, axes)
     return (g * p,)
 
 
 def _lse_vjp_graph(g, ctx, needs, xs, out):
-    p, axes, keepdims = ctx
-    x = xs[0]
-    shift = _keep_graph(out, p.shape, axes, keepdims)
-    finite = np.isfinite(np.asarray(shift.data))
-    if not finite.all():
-        shift = call("where", shift, 0.0, cond=finite)  # the all -inf slices, as in the forward
-    return (_keep_graph(g, p.shape, axes, keepdims) * (x - shift).exp(),)
+    p, axes, keepdims, m = ctx
+    e = (xs[0] - m).exp()  # m is a constant shift: softmax does not depend on it
+    s = e.sum(axis=axes, keepdims=True)
+    empty = np.asarray(s.data) == 0
+    if empty.any():
+        s = call("where", 1.0, s, cond=empty)
+    return (_keep_graph(g, p.shape, axes, keepdims) * (e / s),)
 
 
 register(
@@ -194,7 +194,10 @@ register(
 
 
 def _log_softmax_forward(x, axis=-1):
-    out = x - _lse(x, axis)
+    # (x - m) - log(sum(exp(x - m))), not x - logsumexp(x): 1e30 + log 2 rounds to 1e30.
+    e, m = _shifted_exp(x, axis)
+    with np.errstate(divide="ignore"):
+        out = (x - m) - np.log(np.sum(e, axis=axis, keepdims=True))
     return out, (np.exp(out), axis)
 
 
