@@ -183,3 +183,55 @@ def test_bad_arguments():
         cr.grad(lambda x: x * 2, create_graph=True)(np.ones(3))
     with pytest.raises(RuntimeError, match="does not require grad"):
         cr.tensor(1.0).backward(create_graph=True)
+
+
+# ------------------------------------------------------------ worked examples (docs/engine.md)
+def _neuron(v):
+    """The cs231n sigmoid neuron f = 1 / (1 + exp(-(w0 x0 + w1 x1 + w2))) of v = (w0, w1, w2, x0, x1)."""
+    w0, w1, w2, x0, x1 = (v[i] for i in range(5))
+    return 1.0 / (1.0 + (-(w0 * x0 + w1 * x1 + w2)).exp())
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_hessian_of_the_sigmoid_neuron_matches_sympy_and_the_hand_formula(mode):
+    sympy = pytest.importorskip("sympy", reason="the symbolic reference needs SymPy (pip install sympy)")
+    v = np.array([2.0, -3.0, -3.0, -1.0, -2.0])
+    h = cr.hessian(_neuron, mode=mode)(v)
+    syms = sympy.symbols("w0 w1 w2 x0 x1")
+    w0, w1, w2, x0, x1 = syms
+    f = 1 / (1 + sympy.exp(-(w0 * x0 + w1 * x1 + w2)))
+    exact = np.array(sympy.hessian(f, syms).subs(dict(zip(syms, v))).evalf(), dtype=np.float64)
+    np.testing.assert_allclose(h, exact, rtol=1e-12, atol=1e-15)
+    # By hand, with respect to the weights: s(1 - s)(1 - 2s) a a^T, a = (x0, x1, 1), s = sigmoid(1).
+    s = 1 / (1 + np.exp(-1.0))
+    a = np.array([-1.0, -2.0, 1.0])
+    np.testing.assert_allclose(h[:3, :3], s * (1 - s) * (1 - 2 * s) * np.outer(a, a), rtol=1e-12)
+
+
+def _logistic_data(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 3))
+    y = (rng.random(n) < 1 / (1 + np.exp(-(x @ np.array([1.5, -2.0, 0.5]) + 0.3)))).astype(np.float64)
+    return x, y
+
+
+def _log_loss(x, y):
+    return lambda wb: cr.nn.functional.binary_cross_entropy_with_logits(x @ wb[:3] + wb[3], y)
+
+
+def test_newton_on_logistic_regression_converges_in_a_handful_of_steps():
+    x, y = _logistic_data()
+    loss = _log_loss(x, y)
+    wb, norms = np.zeros(4), []
+    for _ in range(10):
+        g = cr.grad(loss)(wb)
+        norms.append(float(np.linalg.norm(g)))
+        if norms[-1] < 1e-12:
+            break
+        wb = wb - np.linalg.solve(cr.hessian(loss)(wb), g)
+    assert len(norms) <= 8 and norms[-1] < 1e-12
+    assert all(b < a for a, b in zip(norms, norms[1:]))  # and quadratically fast at the end
+    assert norms[-2] < 1e-5
+    linear_model = pytest.importorskip("sklearn.linear_model", reason="the reference solution needs scikit-learn")
+    ref = linear_model.LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000, solver="newton-cg").fit(x, y)
+    np.testing.assert_allclose(wb, [*ref.coef_[0], ref.intercept_[0]], atol=1e-6)

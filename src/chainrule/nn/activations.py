@@ -93,11 +93,14 @@ def log1p(u):
 def softplus(x, beta=1.0):
     """log(1 + exp(beta x)) / beta, computed as max(z, 0) + log1p(exp(-|z|)) so it never overflows.
 
-    The derivative is sigmoid(beta x); at 0 the max op splits its tie evenly,
-    which gives exactly 1/2.
+    The two halves are split by a constant mask (z > 0) rather than by max and
+    abs, whose kinks at 0 would cancel in the first derivative (sigmoid(0) = 1/2)
+    but lose the second: this way the Hessian at z = 0 is the exact 1/4 too
+    (Newton's method on logistic regression starts there).
     """
     z = x if beta == 1.0 else x * beta
-    out = _ops.maximum(z, 0.0) + log1p(_ops.exp(-_ops.abs(z)))
+    positive = _ops.where(array_of(z) > 0, z, 0.0)  # max(z, 0), with a smooth piece on each side
+    out = positive + log1p(_ops.exp((z - positive) - positive))
     return out if beta == 1.0 else out / beta
 
 
