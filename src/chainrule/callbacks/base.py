@@ -69,6 +69,8 @@ class Callback:
     """
 
     wants_batches = False
+    #: True for callbacks that print or write files: in data-parallel training only rank 0 runs them.
+    root_only = False
 
     def on_train_begin(self, ctx):
         pass

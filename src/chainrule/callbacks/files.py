@@ -75,6 +75,8 @@ class ProgressBar(Callback):
         False
     """
 
+    root_only = True
+
     def __init__(self, verbose=1, stream=None):
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
@@ -134,6 +136,8 @@ class CSVLogger(Callback):
         'log.csv'
     """
 
+    root_only = True
+
     def __init__(self, path, overwrite=False):
         self.path, self.overwrite = os.fspath(path), bool(overwrite)
         self._own, self._columns = False, None
@@ -184,6 +188,8 @@ class ModelCheckpoint(Callback):
         >>> ModelCheckpoint("best.safetensors").save_best_only
         True
     """
+
+    root_only = True
 
     def __init__(self, path, monitor="val_loss", mode="auto", save_best_only=True, overwrite=False):
         self.path, self.monitor = os.fspath(path), Monitor(monitor, mode)

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from . import engine, models, training  # noqa: F401  (importing registers the commands)
+from . import distributed, engine, models, training  # noqa: F401  (importing registers the commands)
 from ._app import USER_ERRORS, cli, main
 
 __all__ = ["cli", "main", "USER_ERRORS"]

@@ -38,12 +38,24 @@ def one_line(exc) -> str:
 
 
 def _fail(message, code=2):
-    click.echo(f"error: {message}", err=True)
+    if _rank() == 0:  # under mpiexec every rank meets the same error: rank 0 alone reports it
+        click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def _rank():
+    from .distributed import world
+
+    return world()[0]
+
+
+#: The arguments of the running command (``train --workers`` relaunches itself under mpiexec with them).
+ARGV = []
 
 
 def main(argv=None):
     """Run the CLI; user errors print one line and exit 2, with no traceback."""
+    ARGV[:] = sys.argv[1:] if argv is None else list(argv)
     try:
         cli.main(args=argv, prog_name="chainrule", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as e:  # a bare `chainrule` asks for the overview

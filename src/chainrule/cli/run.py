@@ -40,6 +40,7 @@ from .._core import Registry, check
 from ..optim import OPTIMIZERS
 from ..train.loop import evaluate, fit
 from .outputs import OUTPUT_FILES, check_out_dir, write_text
+from .distributed import record_rank_pid, world
 from .sources import load_source, target_column
 from .trained import LOSS_SPECS, TASK_METRICS, check_loss
 
@@ -212,7 +213,9 @@ def train_run(source, settings=None):
     ds = load_source(source, settings.target, settings.task)
     loss, spec = _loss_for(settings, ds)
     parts = _split(ds, settings)
-    out = _out_dir(settings, ds)
+    rank, size = world()
+    record_rank_pid(rank)
+    out = _out_dir(settings, ds) if rank == 0 else (settings.out or os.path.join("runs", ds.name))
     scaler_cls = SCALERS[settings.scaling]
     scaler = scaler_cls().fit(ds.X[parts["train"]]) if scaler_cls is not None else None
     data = {k: (ds.X[idx] if scaler is None else scaler.transform(ds.X[idx]), ds.y[idx]) for k, idx in parts.items()}
@@ -221,7 +224,7 @@ def train_run(source, settings=None):
     history = _fit(model, loss, settings, data, out)
     scores = {k: evaluate(model, loss, d, metrics=TASK_METRICS[ds.task]) for k, d in data.items()}
     metadata = _metadata(settings, ds, loss, scaler, scores, history, source)
-    files = _write_outputs(out, model, metadata, history, settings)
+    files = _write_outputs(out, model, metadata, history, settings) if rank == 0 else {}
     return RunResult(model, history, scores, files, metadata)
 
 
@@ -245,7 +248,8 @@ def _fit(model, loss, settings, data, out):
                    epochs=settings.epochs, batch_size=min(settings.batch_size, len(data["train"][0])),
                    metrics=TASK_METRICS[LOSS_SPECS[loss].task], callbacks=_callbacks(settings, out, "val" in data),
                    seed=settings.seed, checkpoint_dir=checkpoint_dir, resume=settings.resume,
-                   regularization=dict(settings.regularization) or None, verbose=settings.verbose)
+                   regularization=dict(settings.regularization) or None, verbose=settings.verbose,
+                   distributed="mpi" if world()[1] > 1 else None)
     except KeyboardInterrupt:
         hint = f"; run the same command with --resume to continue from {checkpoint_dir}" if checkpoint_dir else ""
         raise KeyboardInterrupt(f"interrupted{hint}") from None

@@ -8,9 +8,12 @@ Example:
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from ._app import cli
+from ._app import ARGV, cli
+from .distributed import relaunch, world
 from .run import TrainSettings, run_main_job, train_run
 
 _DEFAULTS = TrainSettings()
@@ -56,6 +59,7 @@ def _parse_regularization(items):
 @click.option("--no-checkpoint", is_flag=True, help="Do not write a resumable checkpoint after every epoch.")
 @click.option("--no-plots", is_flag=True, help="Do not draw the learning curves.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output, only the final report.")
+@click.option("--workers", type=int, help="Data-parallel training on N MPI processes (runs mpiexec -n N itself).")
 def train(data, **options):
     """Train an MLP on DATA (a .csv/.npz file or a built-in data set) and save the run.
 
@@ -64,11 +68,16 @@ def train(data, **options):
     yet unless --overwrite or --resume is given. `chainrule train digits`
     without training options runs the standard digits job.
     """
+    workers = options.pop("workers")
+    if workers is not None and world()[1] == 1:
+        sys.exit(relaunch(workers, ARGV))
     if data == "digits" and not _training_options_given(click.get_current_context()):
         _report_main_job(run_main_job(options["out"], options["overwrite"], 0 if options["quiet"] else 1),
                          options["quiet"])
         return
-    _report(train_run(data, _settings(options)))
+    result = train_run(data, _settings(options))
+    if world()[0] == 0:  # under mpiexec, rank 0 alone reports
+        _report(result)
 
 
 # Options that change only where results go and how much is printed: the standard job accepts them.

@@ -41,6 +41,7 @@ from .setup import (
 from .._core import check_int, check_seed
 from ..autodiff.engine import no_grad
 from ..callbacks import TrainContext, make_callbacks
+from ..distributed import resolve_parallel
 from ..metrics import to_labels
 
 __all__ = ["fit", "evaluate", "predict"]
@@ -186,16 +187,24 @@ def _make_step(model, loss_fn, optimizer, penalty):
 class _Run:
     """One call of ``fit``: the prepared arrays, the step function, and the per-epoch work."""
 
-    def __init__(self, model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose):
+    def __init__(self, model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose,
+                 parallel=None):
         self.model, self.epochs, self.shuffle = model, check_int("epochs", epochs), bool(shuffle)
+        self.parallel = parallel
         self.loss_fn, self.loss_name = resolve_loss(loss)
         self.optimizer = resolve_optimizer(optimizer, model)
         self.specs = resolve_metrics(metrics)
         self.penalty = resolve_penalty(regularization)
         self.callbacks = make_callbacks(callbacks)
+        if parallel is not None and not parallel.is_root:  # rank 0 alone prints and writes files
+            self.callbacks, verbose = [cb for cb in self.callbacks if not cb.root_only], 0
         if verbose and not any(isinstance(cb, ProgressBar) for cb in self.callbacks):
             self.callbacks.append(ProgressBar(verbose))
-        self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty)
+        if parallel is None:
+            self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty)
+        else:
+            step = parallel.make_step(model, self.loss_fn, self.optimizer, self.penalty)
+            self.step = lambda xb, yb: step(xb, yb, self._batch_rows)
         self.checkpoint_dir, self.settings = None, None
 
     def prepare(self, train, val, validation_split, batch_size, seed):
@@ -275,7 +284,9 @@ class _Run:
         for cb in self.callbacks:
             cb.on_epoch_end(ctx, epoch, logs)
         ctx.epoch = epoch + 1
-        if self.checkpoint_dir is not None:
+        if self.parallel is not None:
+            self.parallel.average_buffers(self.model)
+        if self.checkpoint_dir is not None and (self.parallel is None or self.parallel.is_root):
             _ckpt.save_checkpoint(self.checkpoint_dir, ctx, self.rng, self.callbacks, self.settings)
 
     def _train_pass(self, batch_cbs):
@@ -286,8 +297,10 @@ class _Run:
         done, step0 = 0, ctx.step
         for start in range(0, n, bs):
             idx = slice(start, start + bs) if order is None else order[start:start + bs]
-            loss, pen, out = step(X[idx], Y[idx])
             nb = min(bs, n - start)
+            if self.parallel is not None:  # this rank's shard of the global batch
+                idx, self._batch_rows = self.parallel.shard(idx), nb
+            loss, pen, out = step(X[idx], Y[idx])
             total += float(loss) * nb
             reg += float(pen) * nb
             done += 1
@@ -311,6 +324,8 @@ class _Run:
     def _train_scores(self, stash, order, seen):
         from .setup import Targets
 
+        if self.parallel is not None:
+            stash = self.parallel.gather_outputs(stash)
         rows = slice(0, seen) if order is None else order[:seen]
         t = self.targets
         seen_targets = Targets(t.values[rows], None if t.labels is None else t.labels[rows])
@@ -330,7 +345,7 @@ def _resolve_seed(seed, checkpoint_dir, resume):
 
 def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=None,
         shuffle=True, metrics=None, callbacks=None, seed=None, checkpoint_dir=None, resume=False,
-        regularization=None, verbose=1):
+        regularization=None, verbose=1, distributed=None):
     """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.history.History`.
 
     Args:
@@ -355,6 +370,10 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         regularization: ``{"l2": 1e-4}``, ``("l1", 1e-5)`` or ``fn(model) -> Tensor``;
             logged separately as ``reg_loss``.
         verbose: 0 silent; 1 a progress bar on a terminal, else a line per epoch; 2 a line per epoch.
+        distributed: None, ``"mpi"`` or a :class:`chainrule.distributed.DataParallel`: data-parallel
+            training over the MPI ranks this process was started with (``mpiexec -n N``); each
+            global batch of ``batch_size`` rows is split across the ranks and gives the same
+            weights as one process with that batch size.
 
     Shapes:
         X (n, features); y (n,) class indices for "cross_entropy", else the
@@ -373,11 +392,17 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         >>> len(h), h["accuracy"][-1] > 0.9
         (20, True)
     """
-    run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose)
+    parallel = resolve_parallel(distributed)
+    run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose, parallel)
     seed = _resolve_seed(seed, checkpoint_dir, resume)
+    if parallel is not None:  # one shuffling order and one set of initial weights for every rank
+        seed = parallel.broadcast_object(seed)
+        parallel.broadcast_model(model)
     run.prepare(train, val, validation_split, batch_size, seed)
     if checkpoint_dir is not None:
         run.restore(checkpoint_dir, resume)
     elif resume:
         raise ValueError("resume=True needs the checkpoint_dir to resume from")
-    return run.run()
+    if parallel is None:
+        return run.run()
+    return parallel.run(run.run)
