@@ -235,3 +235,12 @@ def test_newton_on_logistic_regression_converges_in_a_handful_of_steps():
     linear_model = pytest.importorskip("sklearn.linear_model", reason="the reference solution needs scikit-learn")
     ref = linear_model.LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000, solver="newton-cg").fit(x, y)
     np.testing.assert_allclose(wb, [*ref.coef_[0], ref.intercept_[0]], atol=1e-6)
+
+
+def test_create_graph_fills_retained_intermediates():
+    (x,) = _f64([1.0, 2.0])
+    h = (x * x).retain_grad()
+    (h * h).sum().backward(create_graph=True)
+    np.testing.assert_allclose(h.grad.data, 2 * h.data)
+    np.testing.assert_allclose(x.grad.data, 4 * x.data ** 3)
+    assert h.grad.requires_grad

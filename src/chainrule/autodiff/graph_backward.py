@@ -85,11 +85,12 @@ def graph_backward(root, seed, wrt=None):
             None means every leaf that requires a gradient.
 
     Returns:
-        a dict from ``id(value)`` to ``(value, gradient)`` for the leaves reached (or ``wrt``).
+        a dict from ``id(value)`` to ``(value, gradient)`` for the leaves reached and the
+        intermediates marked with ``retain_grad()`` (or for ``wrt``).
     """
     stop = {id(v) for v in wrt} if wrt is not None else set()
     grads = {id(root): seed}
-    found = {}
+    found, kept = {}, {}
     if root._node is None or id(root) in stop:
         return {id(root): (root, seed)}
     with enable_grad():
@@ -99,6 +100,8 @@ def graph_backward(root, seed, wrt=None):
             g = grads.pop(id(t), None)
             if g is None:
                 continue
+            if getattr(t, "_retain", False) and wrt is None:
+                kept[id(t)] = (t, g)  # retain_grad() on an intermediate: its gradient too
             node = t._node
             for inp, need, gi in zip(node.inputs, node.needs, _input_grads(t, g)):
                 if not need or gi is None:
@@ -112,4 +115,4 @@ def graph_backward(root, seed, wrt=None):
                 grads[k] = gi if prev is None else prev + gi
                 if (inp._node is None or k in stop) and k not in found:
                     found[k] = inp
-    return {k: (v, grads[k]) for k, v in found.items()}
+    return {**kept, **{k: (v, grads[k]) for k, v in found.items()}}
