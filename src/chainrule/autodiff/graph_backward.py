@@ -28,10 +28,10 @@ Example:
 
 from __future__ import annotations
 
-from .engine import enable_grad
+from .engine import _seed_grad, enable_grad
 from .ops import sum_to
 
-__all__ = ["graph_backward", "MissingGraphVJP"]
+__all__ = ["graph_backward", "backward_with_graph", "MissingGraphVJP"]
 
 
 class MissingGraphVJP(RuntimeError):
@@ -116,3 +116,15 @@ def graph_backward(root, seed, wrt=None):
                 if (inp._node is None or k in stop) and k not in found:
                     found[k] = inp
     return {**kept, **{k: (v, grads[k]) for k, v in found.items()}}
+
+
+def backward_with_graph(root, grad=None):
+    """``root.backward(grad, create_graph=True)``: leaf ``.grad`` values become graphs and accumulate."""
+    if not root.requires_grad:
+        raise RuntimeError("backward: this tensor does not require grad (no input had requires_grad=True)")
+    if getattr(grad, "requires_grad", False) and grad.shape == root.shape:
+        seed = grad  # a seed with a graph of its own stays differentiable
+    else:
+        seed = type(root)(_seed_grad(root, grad), dtype=root.dtype)
+    for leaf, g in graph_backward(root, seed).values():
+        leaf.grad = g if leaf.grad is None else leaf.grad + g

@@ -21,9 +21,9 @@ import numpy as np
 
 from . import engine
 from .engine import GRAD_MODE, Node
-from .graph_backward import graph_backward
+from .graph_backward import backward_with_graph
 from .dtypes import _DEFAULT, get_default_dtype, set_default_dtype, to_array
-from .ops import REGISTRY
+from .ops import REGISTRY, sqrt_zero_grad_at_zero
 
 __all__ = ["Tensor", "OpsMixin", "tensor", "set_default_dtype", "get_default_dtype", "dispatch"]
 
@@ -164,11 +164,11 @@ class OpsMixin:
 
     def std(self, axis=None, keepdims=False, ddof=0):
         """Square root of :meth:`var`; its gradient is 0 where the values are all equal (as in PyTorch)."""
-        return _sqrt_zero_grad_at_zero(self.var(axis=axis, keepdims=keepdims, ddof=ddof))
+        return sqrt_zero_grad_at_zero(self.var(axis=axis, keepdims=keepdims, ddof=ddof))
 
     def norm(self):
         """The 2-norm of all entries; its gradient at 0 is 0 (as in PyTorch)."""
-        return _sqrt_zero_grad_at_zero((self * self).sum())
+        return sqrt_zero_grad_at_zero((self * self).sum())
 
     def logsumexp(self, axis=None, keepdims=False):
         return self._op("logsumexp", axis=axis, keepdims=keepdims)
@@ -211,22 +211,6 @@ class OpsMixin:
 
     def astype(self, dtype):
         return self._op("cast", dtype=np.dtype(dtype))
-
-
-def _sqrt_zero_grad_at_zero(v):
-    """sqrt(v) whose gradient is 0, not inf * 0 = nan, where v == 0.
-
-    The "double where": the square root only ever sees 1 where v is 0, so no
-    infinite local derivative is multiplied by the zero that the outer where sends back.
-    """
-    value = getattr(v, "data", None)
-    if not isinstance(value, np.ndarray):
-        return v.sqrt()  # symbolic values: the plain formula
-    zero = value == 0
-    if not zero.any():
-        return v.sqrt()
-    safe = v._op("where", 1.0, cond=~zero)
-    return safe.sqrt()._op("where", 0.0, cond=~zero)
 
 
 def _count(shape, axis):
@@ -401,7 +385,7 @@ class Tensor(OpsMixin):
         derivatives), and the graph is kept, as with ``retain_graph=True``.
         """
         if create_graph:
-            _backward_with_graph(self, grad)
+            backward_with_graph(self, grad)
         else:
             engine.backward(self, grad, retain_graph)
 
@@ -435,17 +419,6 @@ class Tensor(OpsMixin):
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
-
-
-def _backward_with_graph(root, grad):
-    if not root.requires_grad:
-        raise RuntimeError("backward: this tensor does not require grad (no input had requires_grad=True)")
-    if isinstance(grad, Tensor) and grad.requires_grad and grad.shape == root.shape:
-        seed = grad  # a seed with a graph of its own stays differentiable
-    else:
-        seed = Tensor(engine._seed_grad(root, grad), dtype=root.dtype)
-    for leaf, g in graph_backward(root, seed).values():
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 def _shape_error(op, arrays, err):

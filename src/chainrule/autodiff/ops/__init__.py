@@ -31,9 +31,9 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np  # noqa: F401  (the docstring example uses it)
+import numpy as np
 
-__all__ = ["Op", "REGISTRY", "register", "get", "call", "sum_to"]
+__all__ = ["Op", "REGISTRY", "register", "get", "call", "sum_to", "sqrt_zero_grad_at_zero"]
 
 
 class Op:
@@ -113,6 +113,23 @@ def sum_to(g, target):
     if stretched:
         g = g.sum(axis=stretched, keepdims=True)
     return g
+
+
+def sqrt_zero_grad_at_zero(v):
+    """sqrt(v) whose gradient is 0, not inf * 0 = nan, where v == 0.
+
+    The "double where": the square root only ever sees 1 where v is 0, so no
+    infinite local derivative is multiplied by the zero that the outer where sends back.
+    Tensor.std and Tensor.norm use it (PyTorch's gradient there is 0 as well).
+    """
+    value = getattr(v, "data", None)
+    if not isinstance(value, np.ndarray):
+        return v.sqrt()  # symbolic values: the plain formula
+    zero = value == 0
+    if not zero.any():
+        return v.sqrt()
+    safe = v._op("where", 1.0, cond=~zero)
+    return safe.sqrt()._op("where", 0.0, cond=~zero)
 
 
 # Importing the modules fills the registry; order does not matter.
