@@ -124,3 +124,19 @@ def test_the_reported_edge_cases_without_pytorch():
     got = cr.nn.functional.cross_entropy(cr.tensor(z, dtype=np.float64), p).item()
     log_softmax = z - np.log(np.exp(z).sum(axis=1, keepdims=True))  # classes on axis 1
     assert got == pytest.approx(-(log_softmax * p).sum(axis=1).mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("sample", [s for s in EDGES if s.raises is None], ids=[s.id for s in EDGES if s.raises is None])
+def test_graph_vjp_agrees_with_the_fast_vjp_at_edges(sample):
+    """create_graph's differentiable VJPs give the same gradients, inf and nan included."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, fast, _ = _chainrule(sample)
+        xs = [cr.tensor(a, requires_grad=True, dtype=np.float64) for a in sample.args]
+        out = sample.call(*xs)
+        if not out.requires_grad:
+            return
+        out.backward(_varied(out.shape).astype(out.dtype), create_graph=True)
+    for k, (x, g) in enumerate(zip(xs, fast)):
+        slow = x.grad.data if x.grad is not None else np.zeros_like(x.data)
+        assert_same(slow, g, f"{sample.id}: graph VJP of input {k}")
