@@ -7,7 +7,8 @@ Sections (``--only`` picks some; the default is all):
 * ``train``: training throughput (:mod:`bench_train`) and peak memory
   (:mod:`bench_memory`);
 * ``mnist``: seconds to a test accuracy on MNIST (:mod:`bench_mnist`);
-* ``memory`` and ``profile`` alone, for convenience.
+* ``memory`` and ``profile`` alone, for convenience;
+* ``higher``: what gradients of gradients cost (:mod:`bench_higher`).
 
 The report is printed and written to ``benchmarks/results/latest.md`` (the
 folder is git-ignored). ``--quick`` uses small repeat counts and data so the
@@ -37,8 +38,9 @@ SECTIONS = {
     "mnist": ("bench_mnist",),
     "memory": ("bench_memory",),
     "profile": ("profile_step",),
+    "higher": ("bench_higher",),
 }
-ORDER = ("bench_ops", "profile_step", "bench_train", "bench_memory", "bench_mnist")
+ORDER = ("bench_ops", "profile_step", "bench_train", "bench_memory", "bench_mnist", "bench_higher")
 
 
 def _git_commit():

@@ -244,3 +244,14 @@ def test_create_graph_fills_retained_intermediates():
     np.testing.assert_allclose(h.grad.data, 2 * h.data)
     np.testing.assert_allclose(x.grad.data, 4 * x.data ** 3)
     assert h.grad.requires_grad
+
+
+def test_the_second_derivative_benchmark_runs():
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+    import bench_higher
+
+    report = "\n".join(bench_higher.run(quick=True))
+    assert "backward(create_graph=True)" in report and "reverse-over-reverse" in report

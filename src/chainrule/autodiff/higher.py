@@ -17,7 +17,7 @@ Example:
     >>> cr.hessian(f)(np.array([1.0, 2.0]))
     array([[4., 2.],
            [2., 0.]])
-    >>> cr.hvp(f, np.array([1.0, 2.0]), np.array([1.0, 0.0]), mode="reverse")
+    >>> cr.hvp(f, np.array([1.0, 2.0]), np.array([1.0, 0.0]), mode="forward")
     array([4., 2.])
 """
 
@@ -37,22 +37,24 @@ __all__ = ["hessian", "hvp", "gradgradcheck"]
 _MODES = ("forward", "reverse")
 
 
-def hessian(f, argnums=0, mode="forward"):
+def hessian(f, argnums=0, mode="reverse"):
     """Return a function computing the Hessian of scalar ``f`` w.r.t. ``args[argnums]``.
 
     Args:
         f: scalar function built from chainrule ops.
         argnums: which argument (an int).
-        mode: "forward" (forward-over-reverse: one dual-number pass through the
-            gradient per input entry) or "reverse" (reverse-over-reverse: one
-            backward pass through the gradient's graph per entry).
+        mode: "reverse" (reverse-over-reverse, the default: the gradient's graph
+            is built once, then one backward pass through it per entry) or
+            "forward" (forward-over-reverse: one dual-number pass through f and
+            its backward per entry). Both cost about the same here
+            (benchmarks/bench_higher.py).
 
     Shapes:
         the Hessian has shape ``x.shape + x.shape``.
 
     Example:
         >>> import chainrule as cr
-        >>> hessian(lambda x: (x ** 3).sum(), mode="reverse")(np.array([1.0, 2.0]))
+        >>> hessian(lambda x: (x ** 3).sum(), mode="forward")(np.array([1.0, 2.0]))
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
@@ -71,15 +73,15 @@ def hessian(f, argnums=0, mode="forward"):
     return h
 
 
-def hvp(f, x, v, mode="forward"):
+def hvp(f, x, v, mode="reverse"):
     """The Hessian-vector product ``H(x) v`` of scalar ``f``, without forming ``H``.
 
     Args:
         f: scalar function of one argument.
         x: the point (array or number).
         v: the direction, same shape as ``x``.
-        mode: "forward" (``jvp`` of the gradient, with Duals flowing through the
-            backward pass) or "reverse" (``grad`` of ``<grad f(x), v>``).
+        mode: "reverse" (``grad`` of ``<grad f(x), v>``, the default) or "forward"
+            (``jvp`` of the gradient, with Duals flowing through the backward pass).
 
     Returns:
         an ndarray of ``x``'s shape.
