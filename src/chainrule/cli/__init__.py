@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 from . import distributed, engine, models, training  # noqa: F401  (importing registers the commands)
+from . import playground  # noqa: F401,E402  (registers `chainrule playground`)
 from ._app import USER_ERRORS, cli, main
 
 __all__ = ["cli", "main", "USER_ERRORS"]

@@ -28,6 +28,7 @@ from .playground import (
     make_spiral,
     make_xor,
 )
+from .playground import make_blobs3, make_spiral3
 from .registry import DATASETS, DatasetSpec, list_datasets, load_dataset, register_dataset
 from .scaling import MinMaxScaler, StandardScaler, scaler_from_dict
 from .splits import Split, split, split_dataset, split_indices, train_test_split
@@ -66,4 +67,6 @@ __all__ = [
     "split_indices",
     "train_test_split",
     "truth_table",
+    "make_spiral3",
+    "make_blobs3",
 ]

@@ -209,6 +209,58 @@ def make_multi_gaussian(n=REGRESS_SAMPLES, noise=0.0, seed=0, dtype=np.float32) 
     return _regression("multi-gaussian", points, target, dtype, DESCRIPTIONS["multi-gaussian"])
 
 
+def _thirds(n: int) -> list:
+    n = check_int("n", n)
+    if n < 3:
+        raise ValueError(f"n must be at least 3 so that each of the three classes gets a point, got {n}")
+    return [n // 3 + (1 if k < n % 3 else 0) for k in range(3)]
+
+
+_CLASS_NAMES_3 = ("class 0", "class 1", "class 2")
+
+
+def make_spiral3(n=CLASSIFY_SAMPLES, noise=0.0, seed=0, dtype=np.float32) -> Dataset:
+    """Three interleaved spiral arms (labels 0, 1, 2), the two-arm spiral's rule with arms 2pi/3 apart.
+
+    Each arm makes 1.75 turns out to radius 5; ``noise`` moves each point by up
+    to ``noise`` in each coordinate, as in :func:`make_spiral`.
+
+    Example:
+        >>> ds = make_spiral3(n=300, seed=0)
+        >>> ds.X.shape, [int((ds.y == k).sum()) for k in range(3)]
+        ((300, 2), [100, 100, 100])
+    """
+    counts = _thirds(n)
+    noise, rng = check_noise(noise), as_generator(seed)
+    arms = []
+    for k, count in enumerate(counts):
+        fraction = np.arange(count) / count
+        angle = 1.75 * fraction * 2 * np.pi + k * 2 * np.pi / 3
+        arms.append(_polar(5 * fraction, angle) + rng.uniform(-1, 1, size=(count, 2)) * noise)
+    labels = np.repeat(np.arange(3), counts)
+    return _classification("spiral-3", np.concatenate(arms), labels, dtype, DESCRIPTIONS["spiral-3"],
+                           class_names=_CLASS_NAMES_3)
+
+
+def make_blobs3(n=CLASSIFY_SAMPLES, noise=0.0, seed=0, dtype=np.float32) -> Dataset:
+    """Three Gaussian blobs (labels 0, 1, 2) centred 3.5 from the origin, 120 degrees apart.
+
+    The variance grows with ``noise`` as in :func:`make_gaussian`: 0.5 at 0, 4 at 0.5.
+
+    Example:
+        >>> ds = make_blobs3(n=900, seed=0)
+        >>> [round(float(v), 1) for v in ds.X[ds.y == 0].mean(axis=0)]
+        [-0.1, 3.5]
+    """
+    counts = _thirds(n)
+    noise, rng = check_noise(noise), as_generator(seed)
+    std = np.sqrt(0.5 + 3.5 * noise / 0.5)
+    centres = _polar(np.full(3, 3.5), np.arange(3) * 2 * np.pi / 3)
+    points = np.concatenate([rng.normal(c, std, size=(count, 2)) for c, count in zip(centres, counts)])
+    labels = np.repeat(np.arange(3), counts)
+    return _classification("gaussian-3", points, labels, dtype, DESCRIPTIONS["gaussian-3"], class_names=_CLASS_NAMES_3)
+
+
 DESCRIPTIONS = {
     "circle": "TensorFlow Playground circle: a disc of one class inside a ring of the other",
     "xor-playground": "TensorFlow Playground XOR: 2-D points labelled by whether x1 and x2 share a sign",
@@ -217,6 +269,8 @@ DESCRIPTIONS = {
     "moons": "two interleaving half circles in the Playground square",
     "plane": "TensorFlow Playground plane: regression on (x1 + x2) / 10",
     "multi-gaussian": "TensorFlow Playground multi-Gaussian: regression on six signed bumps",
+    "spiral-3": "three interleaved spiral arms, one class each (multi-class Playground set)",
+    "gaussian-3": "three Gaussian blobs 120 degrees apart, one class each (multi-class Playground set)",
 }
 
 GENERATORS = {
@@ -227,4 +281,6 @@ GENERATORS = {
     "moons": make_moons,
     "plane": make_plane,
     "multi-gaussian": make_multi_gaussian,
+    "spiral-3": make_spiral3,
+    "gaussian-3": make_blobs3,
 }

@@ -28,6 +28,7 @@ from .losses import (  # noqa: F401  (the generated loss modules)
 from .mlp import MLP
 from .module import LAYERS, LoadResult, Module, ModuleDict, ModuleList, Parameter, from_config
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .residual import Residual
 
 __all__ = [
     "Module", "Parameter", "ModuleList", "ModuleDict", "Sequential", "Linear", "Dense", "Dropout", "Flatten",
@@ -39,4 +40,5 @@ __all__ = [
     "ACTIVATIONS", "LOSSES", "REDUCTIONS", "REGULARIZERS", "INITIALIZERS", "LAYERS",
     "Registry", "UnknownNameError", "functional", "init",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    "Residual",
 ]
