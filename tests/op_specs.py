@@ -2,7 +2,9 @@
 
 A spec is ``OpSpec(op, shapes, call, ref, domain=..., attrs=...)``: ``call``
 applies the op to chainrule values (Tensors or Duals), ``ref`` to ndarrays.
-Several specs per op cover broadcasting and size-1 axes.
+Several specs per op cover broadcasting and size-1 axes. The awkward inputs (signed
+zeros, ties, inf/nan, empty axes, strided arrays) are edge samples in tests/op_edges.py,
+and every op also needs a ``vjp_graph`` (tests/test_higher_order.py gradgradchecks each spec).
 """
 
 from __future__ import annotations
