@@ -215,15 +215,17 @@ def test_ctrl_c_loses_nothing_and_resume_finishes_the_run(tmp_path):
     argv = [sys.executable, "-m", "chainrule", "train", "digits", "--epochs", "100", "--patience", "0", "-q",
             "--no-plots"]
     proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    checkpoint = tmp_path / "runs" / "digits" / "checkpoint" / "checkpoint.safetensors"
+    # A run trains in the hidden sibling .digits.partial and is swapped in only when complete.
+    checkpoint = tmp_path / "runs" / ".digits.partial" / "checkpoint" / "checkpoint.safetensors"
     deadline = time.time() + 60
     while not checkpoint.exists() and time.time() < deadline:
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert err.strip() == "error: interrupted; run the same command with --resume to continue from " + \
-        os.path.join("runs", "digits", "checkpoint")
+    assert err.strip() == "error: interrupted; run the same command with --resume to continue from the last " \
+        "finished epoch"
+    assert not os.path.exists(tmp_path / "runs" / "digits")  # no half run where a complete one is expected
     done = subprocess.run(argv + ["--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     epochs = [int(row[0]) for row in read_table(tmp_path / "runs" / "digits" / "history.csv")[1:]]

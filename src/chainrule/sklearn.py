@@ -129,6 +129,7 @@ class _ChainruleMLP(BaseEstimator):
             self.model_, self._loss, self._optimizer, (X, Y), val=val, epochs=epochs,
             batch_size=self._batch(len(X)), callbacks=callbacks, seed=_draw_seed(rng),
             regularization={"l2": self.alpha} if self.alpha > 0 else None, verbose=self.verbose,
+            on_nonfinite="raise",  # as scikit-learn's MLP does, rather than return NaN probabilities
         )
         self.loss_curve_ = list(self.loss_curve_) + [float(v) for v in history["loss"]]
         self.n_iter_ = len(self.loss_curve_)  # epochs since the network was built, as scikit-learn counts

@@ -27,12 +27,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 
 import numpy as np
 
 from ..io import models as io
-from ..train.checkpoint import checkpoint_path
+from ..io import limits
 from ..data import MinMaxScaler, StandardScaler, split_indices
 from ..train.history import History
 from ..nn import ACTIVATIONS, MLP, REGULARIZERS
@@ -41,6 +40,7 @@ from ..optim import OPTIMIZERS
 from ..train.loop import evaluate, fit
 from .outputs import OUTPUT_FILES, check_out_dir, write_text
 from .distributed import record_rank_pid, world
+from .runfolder import RunFolder, SharedFolder, interrupted_advice
 from .sources import load_source, target_column
 from .trained import LOSS_SPECS, TASK_METRICS, check_loss
 
@@ -49,6 +49,8 @@ __all__ = ["TrainSettings", "RunResult", "SCALERS", "DEFAULT_LOSS", "train_run",
 #: Feature scaling by name (fitted on the training rows only).
 SCALERS = Registry("scaling")
 SCALERS.update({"standard": StandardScaler, "minmax": MinMaxScaler, "none": None})
+
+INT64_MAX = 2**63 - 1
 
 #: The loss used when none is given, per task.
 DEFAULT_LOSS = {"classification": "cross_entropy", "regression": "mse"}
@@ -68,11 +70,21 @@ def parse_hidden(text):
         parts = [] if text.lower() in ("", "none") else [p.strip() for p in text.split(",")]
     sizes = []
     for part in parts:
-        if isinstance(part, bool) or not str(part).isdigit() or int(part) < 1:
+        digits = str(part)
+        # isdigit() alone accepts "²", which int() then rejects; only ASCII 0-9 are sizes.
+        if isinstance(part, bool) or not (digits.isascii() and digits.isdigit()) or int(digits) < 1:
             raise ValueError(f"hidden sizes must be positive integers separated by commas, such as 64,32; "
                              f"got {part!r} in {text!r}")
         sizes.append(int(part))
     return tuple(sizes)
+
+
+def _count(name, value, rule):
+    """``check(name, value, rule)``, and within int64: beyond it no NumPy array or generator can hold the value."""
+    check(name, value, rule)
+    if value > INT64_MAX:
+        raise ValueError(f"{name} must be at most {INT64_MAX} (the int64 range), got {value}")
+    return value
 
 
 @dataclasses.dataclass
@@ -105,15 +117,15 @@ class TrainSettings:
         """Raise one sentence for the first bad setting; names are checked against their registries."""
         self.hidden = parse_hidden(self.hidden)
         check("lr", self.lr, ">0")
-        check("epochs", self.epochs, "int>0")
-        check("batch_size", self.batch_size, "int>0")
+        _count("epochs", self.epochs, "int>0")
+        _count("batch_size", self.batch_size, "int>0")
         check("validation", self.validation, "[0,1)")
         check("test", self.test, "[0,1)")
         if self.validation + self.test >= 1:
             raise ValueError(f"validation + test must leave rows to train on, got {self.validation} + {self.test}")
         if self.patience is not None:
-            check("patience", self.patience, "int>0")
-        check("seed", self.seed, "int>=0")
+            _count("patience", self.patience, "int>0")
+        _count("seed", self.seed, "int>=0")
         ACTIVATIONS[self.activation]
         OPTIMIZERS[self.optimizer]
         SCALERS[self.scaling]
@@ -160,20 +172,12 @@ def _split(ds, settings):
     return {name: idx for name, idx in zip(("train", "val", "test"), parts) if len(idx)}
 
 
-def _out_dir(settings, ds):
+def _folder(settings, ds, rank, size):
     out = settings.out or os.path.join("runs", ds.name)
+    if size > 1:  # data-parallel ranks share one folder, which rank 0 prepares and writes directly
+        return SharedFolder(out, settings.overwrite, settings.resume, rank)
     check_out_dir(out, settings.overwrite, settings.resume)
-    if settings.resume and not os.path.exists(checkpoint_path(os.path.join(out, OUTPUT_FILES["checkpoint"]))):
-        raise FileNotFoundError(f"--resume found no checkpoint in {out}; run without --resume to start afresh")
-    if settings.overwrite:  # replace only what a run writes, never the user's other files
-        for name in OUTPUT_FILES.values():
-            target = os.path.join(out, name)
-            if os.path.isdir(target):
-                shutil.rmtree(target)
-            elif os.path.exists(target):
-                os.remove(target)
-    os.makedirs(out, exist_ok=True)
-    return out
+    return RunFolder(out, settings.overwrite, settings.resume)
 
 
 def _callbacks(settings, out, has_val):
@@ -215,16 +219,21 @@ def train_run(source, settings=None):
     parts = _split(ds, settings)
     rank, size = world()
     record_rank_pid(rank)
-    out = _out_dir(settings, ds) if rank == 0 else (settings.out or os.path.join("runs", ds.name))
+    sizes = [ds.n_features, *settings.hidden, _n_outputs(spec, ds)]
+    limits.check_parameters(sum((a + 1) * b for a, b in zip(sizes, sizes[1:])), "the model")  # before allocating
+    folder = _folder(settings, ds, rank, size)  # checks the folder (and --resume) before any work
     scaler_cls = SCALERS[settings.scaling]
     scaler = scaler_cls().fit(ds.X[parts["train"]]) if scaler_cls is not None else None
     data = {k: (ds.X[idx] if scaler is None else scaler.transform(ds.X[idx]), ds.y[idx]) for k, idx in parts.items()}
-    model = MLP([ds.n_features, *settings.hidden, _n_outputs(spec, ds)], activation=settings.activation,
-                seed=settings.seed)
-    history = _fit(model, loss, settings, data, out)
-    scores = {k: evaluate(model, loss, d, metrics=TASK_METRICS[ds.task]) for k, d in data.items()}
-    metadata = _metadata(settings, ds, loss, scaler, scores, history, source)
-    files = _write_outputs(out, model, metadata, history, settings) if rank == 0 else {}
+    # A single process writes into a staged sibling that replaces `out` only once complete (see runfolder).
+    with folder as run:
+        model = MLP(sizes, activation=settings.activation, seed=settings.seed)
+        history = _fit(model, loss, settings, data, run)
+        scores = {k: evaluate(model, loss, d, metrics=TASK_METRICS[ds.task]) for k, d in data.items()}
+        metadata = _metadata(settings, ds, loss, scaler, scores, history, source)
+        files = _write_outputs(run.stage, model, metadata, history, settings) if rank == 0 else {}
+        run.commit()
+    files = {role: os.path.join(folder.out, os.path.basename(path)) for role, path in files.items()}
     return RunResult(model, history, scores, files, metadata)
 
 
@@ -238,27 +247,30 @@ def run_main_job(out=None, overwrite=False, verbose=1):
 
     out = out or os.path.join("runs", "digits")
     check_out_dir(out, overwrite, resumable=False)
-    return main_job(out, overwrite=overwrite, verbose=verbose)
+    with RunFolder(out, overwrite) as run:  # locked, staged and swapped in whole, as train_run does
+        result = main_job(run.stage, overwrite=True, verbose=verbose)
+        run.commit()
+    result["paths"] = {name: os.path.join(out, os.path.basename(path)) for name, path in result["paths"].items()}
+    return result
 
 
-def _fit(model, loss, settings, data, out):
-    checkpoint_dir = os.path.join(out, OUTPUT_FILES["checkpoint"]) if settings.checkpoint else None
+def _fit(model, loss, settings, data, run):
+    checkpoint_dir = run.path("checkpoint") if settings.checkpoint else None
     try:
-        return fit(model, loss, (settings.optimizer, settings.lr), data["train"], val=data.get("val"),
-                   epochs=settings.epochs, batch_size=min(settings.batch_size, len(data["train"][0])),
-                   metrics=TASK_METRICS[LOSS_SPECS[loss].task], callbacks=_callbacks(settings, out, "val" in data),
-                   seed=settings.seed, checkpoint_dir=checkpoint_dir, resume=settings.resume,
-                   regularization=dict(settings.regularization) or None, verbose=settings.verbose,
-                   distributed="mpi" if world()[1] > 1 else None)
+        history = fit(model, loss, (settings.optimizer, settings.lr), data["train"], val=data.get("val"),
+                      epochs=settings.epochs, batch_size=min(settings.batch_size, len(data["train"][0])),
+                      metrics=TASK_METRICS[LOSS_SPECS[loss].task], callbacks=_callbacks(settings, run.stage, "val" in data),
+                      seed=settings.seed, checkpoint_dir=checkpoint_dir, resume=settings.resume,
+                      regularization=dict(settings.regularization) or None, verbose=settings.verbose,
+                      on_nonfinite="raise", distributed="mpi" if world()[1] > 1 else None)
     except KeyboardInterrupt:
-        hint = f"; run the same command with --resume to continue from {checkpoint_dir}" if checkpoint_dir else ""
-        raise KeyboardInterrupt(f"interrupted{hint}") from None
+        raise KeyboardInterrupt(interrupted_advice(run)) from None
+    return history
 
 
 def _write_outputs(out, model, metadata, history, settings):
     files = {role: os.path.join(out, name) for role, name in OUTPUT_FILES.items()}
-    mine = settings.overwrite or settings.resume  # a fresh folder holds no model file yet
-    io.save(model, files["model"], metadata=metadata, overwrite=mine)
+    io.save(model, files["model"], metadata=metadata, overwrite=True)  # `out` is this run's own staged folder
     write_text(files["history_json"], json.dumps(history.to_dict(), indent=1, default=_plain), overwrite=True)
     report = {"scores": metadata["scores"], "training": metadata["training"]}
     write_text(files["report"], json.dumps(report, indent=1, default=_plain), overwrite=True)

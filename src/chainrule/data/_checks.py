@@ -65,3 +65,26 @@ def check_X_y(X, y, allow_none_y: bool = False):
         got = "a scalar" if y.ndim == 0 else f"{len(y)} rows"
         raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {got}")
     return X, y
+
+
+def check_fits_dtype(values, dtype, locate):
+    """Raise one sentence when a finite value of ``values`` would overflow ``dtype`` (1e39 in float32).
+
+    ``locate(i)`` names where value ``i`` comes from (``"data.csv, line 3, column 'x'"``).
+
+    Example:
+        >>> check_fits_dtype(np.array([1.0, 1e39]), np.float32, lambda i: f"row {i}")
+        Traceback (most recent call last):
+        ...
+        ValueError: row 1 holds 1e+39, beyond the float32 range (largest 3.402823e+38); rescale the column or load it as float64
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f" or values.dtype.kind not in "biuf":
+        return values
+    top = np.finfo(dtype).max
+    big = np.flatnonzero(np.abs(values.astype(np.float64, copy=False)) > top)
+    if big.size:
+        i = int(big[0])
+        raise ValueError(f"{locate(i)} holds {values.reshape(-1)[i].item():g}, beyond the {dtype} range (largest "
+                         f"{top:.7g}); rescale the column or load it as float64")
+    return values

@@ -13,7 +13,8 @@ import os
 import numpy as np
 
 from .._core import is_number
-from ._checks import check_float_dtype
+from ..io.limits import read_limited
+from ._checks import check_float_dtype, check_fits_dtype
 from .dataset import Dataset
 from .targets import encode_targets
 
@@ -33,8 +34,7 @@ def read_text(path, kind: str) -> str:
         raise FileNotFoundError(f"{kind} file not found: {path}")
     if os.path.isdir(path):
         raise ValueError(f"{path} is a folder, expected a {kind} file")
-    with open(path, "rb") as handle:
-        raw = handle.read()
+    raw = read_limited(path, f"{kind} file")  # regular files only, size checked first
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValueError(f"{path} is UTF-16 text; save it as UTF-8")
     if b"\x00" in raw[:_SNIFF_BYTES]:
@@ -50,11 +50,14 @@ def read_text(path, kind: str) -> str:
 def _read_rows(path, text: str, delimiter: str):
     reader = csv.reader(text.splitlines(), delimiter=delimiter, skipinitialspace=True)
     rows, lines = [], []
-    for record in reader:
-        # Blank lines (often a trailing newline or two) carry no data.
-        if record and any(cell.strip() for cell in record):
-            rows.append([cell.strip() for cell in record])
-            lines.append(reader.line_num)
+    try:
+        for record in reader:
+            # Blank lines (often a trailing newline or two) carry no data.
+            if record and any(cell.strip() for cell in record):
+                rows.append([cell.strip() for cell in record])
+                lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise ValueError(f"{path}, line {reader.line_num} cannot be read as CSV ({exc})") from None
     if not rows:
         raise ValueError(f"{path} is empty; expected a header row followed by data rows")
     header, rows, lines = rows[0], rows[1:], lines[1:]
@@ -177,6 +180,9 @@ def load_csv(path, target=None, task=None, dtype=np.float32, delimiter=",", clas
         locate=lambda i: f"line {lines[i]}",
     )
     stem = os.path.splitext(os.path.basename(path))[0]
+    feature_names = [h for j, h in enumerate(header) if j != t]
+    for name, column in zip(feature_names, features):
+        check_fits_dtype(column, dtype, lambda i, name=name: f"{path}, line {lines[i]}, column '{name}'")
     return Dataset(
         np.stack(features, axis=1).astype(dtype), y, task, name=stem,
         feature_names=tuple(h for j, h in enumerate(header) if j != t), class_names=names,

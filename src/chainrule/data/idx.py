@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import zlib
 
 import numpy as np
 
+from ..io import limits
 from ._checks import check_float_dtype
 from .dataset import Dataset
 from .digits import pixel_names
@@ -23,17 +23,25 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _read_bytes(path) -> bytes:
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise FileNotFoundError(f"IDX file not found: {path}")
-    with open(path, "rb") as handle:
-        raw = handle.read()
+    raw = limits.read_limited(path, "IDX file")  # regular files only, size checked first
     # Decide on the content, not the suffix: renamed files are common.
     if not raw.startswith(_GZIP_MAGIC):
         return raw
+    cap = limits.get("file_bytes")
     try:
-        return gzip.decompress(raw)
+        # Inflate at most one byte past the limit: a gzip bomb stops there.
+        stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        out = stream.decompress(raw, cap + 1)
     except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"{path} is a damaged or truncated gzip file ({exc})") from None
+    if len(out) > cap:
+        raise limits.LimitError(f"{path} unpacks to more than {limits.human_bytes(cap)}, over "
+                                f"{limits.describe('file_bytes')}")
+    if not stream.eof:
+        raise ValueError(f"{path} is a damaged or truncated gzip file (the compressed stream ends early)")
+    return out
 
 
 def _parse_header(path, raw: bytes) -> tuple[int, np.dtype, tuple]:

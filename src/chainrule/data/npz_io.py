@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 
 import numpy as np
 
-from ._checks import check_float_dtype
+from ..io import limits
+from ._checks import check_float_dtype, check_fits_dtype
 from .dataset import Dataset
 from .targets import encode_targets
 
@@ -16,9 +18,10 @@ _NPY_MAGIC = b"\x93NUMPY"
 
 
 def _open_archive(path):
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise FileNotFoundError(f"NPZ file not found: {path}")
-    with open(path, "rb") as handle:
+    handle, _ = limits.open_regular(path, "NPZ file")  # regular files only, size checked first
+    with handle:
         start = handle.read(6)
     if start.startswith(_NPY_MAGIC):
         raise ValueError(
@@ -27,14 +30,41 @@ def _open_archive(path):
     if not start.startswith(_ZIP_MAGIC):
         raise ValueError(f"{path} is not a NumPy .npz archive (it does not start like a zip file)")
     try:
-        return np.load(path, allow_pickle=False)
+        archive = np.load(path, allow_pickle=False)
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise ValueError(f"{path} is a damaged .npz archive ({exc})") from None
+    unpacked = sum(info.file_size for info in archive.zip.infolist())
+    if unpacked > limits.get("file_bytes"):  # a zip bomb is refused before anything is inflated
+        archive.close()
+        raise limits.LimitError(f"{path} unpacks to {limits.human_bytes(unpacked)}, over "
+                                f"{limits.describe('file_bytes')}")
+    return archive
+
+
+def _member(archive, key):
+    return key + ".npy" if key + ".npy" in archive.zip.namelist() else key
+
+
+def _claimed_bytes(archive, key):
+    """The bytes an archive member's .npy header claims (its shape times its item size), read from the header only."""
+    with archive.zip.open(_member(archive, key)) as member:
+        version = np.lib.format.read_magic(member)
+        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = reader(member)
+    return math.prod(shape) * dtype.itemsize
 
 
 def _get(archive, path, key) -> np.ndarray:
     if key not in archive.files:
         raise ValueError(f"{path} has no array {key!r}; arrays present: {', '.join(archive.files) or 'none'}")
+    try:
+        claimed = _claimed_bytes(archive, key)
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: array {key!r} has a damaged header ({exc})") from None
+    stored = archive.zip.getinfo(_member(archive, key)).file_size
+    if claimed > stored:  # checked before numpy allocates what the header claims
+        raise ValueError(f"{path}: array {key!r} claims {limits.human_bytes(claimed)} but the archive stores only "
+                         f"{limits.human_bytes(stored)} for it; the file is damaged")
     try:
         return archive[key]
     except ValueError:
@@ -108,6 +138,7 @@ def load_npz(path, x_key="X", y_key="y", task=None, dtype=np.float32, class_name
         row = int(np.argwhere(~np.isfinite(raw_y))[0][0])
         raise ValueError(f"{path}: array {y_key!r} holds a NaN or infinite value at row {row}")
     y, task, names = encode_targets(raw_y, task, f"{path}: target {y_key!r}", dtype, class_names)
+    check_fits_dtype(X, dtype, lambda i: f"{path}: array {x_key!r} at row {i // X.shape[1]}, column {i % X.shape[1]}")
     return Dataset(
         X.astype(dtype), y, task, name=os.path.splitext(os.path.basename(path))[0],
         feature_names=feature_names or (), class_names=names, description=f"loaded from {path}",

@@ -100,14 +100,19 @@ class StandardScaler(_Scaler):
         """Learn per-column mean and standard deviation from ``X`` (training data only)."""
         X2, _, _ = self._as_2d(X, fitting=True)
         X2 = X2.astype(np.float64)
-        self.mean_ = X2.mean(axis=0)
-        std = X2.std(axis=0)
+        # Dividing by each column's largest magnitude first keeps the squares of values near 1e200
+        # finite, so huge columns get their true spread instead of an infinite one (which maps to 0).
+        peak = np.max(np.abs(X2), axis=0)
+        peak = np.where(peak > 0, peak, 1.0)
+        unit = X2 / peak
+        self.mean_ = unit.mean(axis=0) * peak
+        std = unit.std(axis=0) * peak
         self.scale_ = np.where(std > 0, std, 1.0)
         self.n_features_ = X2.shape[1]
         return self
 
     def _forward(self, X):
-        return (X - self.mean_) / self.scale_
+        return X / self.scale_ - self.mean_ / self.scale_  # no X - mean, which overflows for +-1e308
 
     def _backward(self, Z):
         return Z * self.scale_ + self.mean_
@@ -153,15 +158,15 @@ class MinMaxScaler(_Scaler):
 
     def _coefficients(self):
         low, high = self.feature_range
-        width = self.data_max_ - self.data_min_
+        half = self.data_max_ / 2 - self.data_min_ / 2  # halves: max - min overflows for +-1e308
         # Scaling about the midpoints lets a constant column land mid-range
         # and still invert exactly.
-        scale = (high - low) / np.where(width > 0, width, high - low)
-        return (self.data_min_ + self.data_max_) / 2, (low + high) / 2, scale
+        scale = (high - low) / 2 / np.where(half > 0, half, (high - low) / 2)
+        return self.data_min_ / 2 + self.data_max_ / 2, (low + high) / 2, scale
 
     def _forward(self, X):
         centre_in, centre_out, scale = self._coefficients()
-        return (X - centre_in) * scale + centre_out
+        return X * scale - centre_in * scale + centre_out
 
     def _backward(self, Z):
         centre_in, centre_out, scale = self._coefficients()

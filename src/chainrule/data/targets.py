@@ -11,6 +11,8 @@ import numbers
 import numpy as np
 
 from .._core import is_number
+from ..io import limits
+from ._checks import check_fits_dtype
 from .dataset import TASKS
 
 # Integer targets with at most this many distinct values may be read as class
@@ -65,6 +67,12 @@ def _check_classes(labels, class_names, label):
         )
 
 
+def _check_class_count(k, label):
+    if k > limits.get("classes"):
+        raise limits.LimitError(f"{label} has {k:,} distinct values, over {limits.describe('classes')}; "
+                                "pass task='regression' if they are quantities")
+
+
 def _labels_from_names(values, class_names, label, locate) -> np.ndarray:
     if len(class_names) < 2:
         raise ValueError(f"class_names must name at least two classes, got {class_names!r}")
@@ -81,9 +89,9 @@ def _labels_from_names(values, class_names, label, locate) -> np.ndarray:
 def encode_classes(values: np.ndarray, label: str, class_names=None, locate=_index_locator):
     """Map raw class values (text or integers) to int64 labels and class names.
 
-    Without ``class_names``, non-negative integers are kept as labels (class
-    ``i`` is named ``str(i)``) and anything else is mapped through its sorted
-    distinct values. With ``class_names`` (e.g. those of a training file), each
+    Without ``class_names``, the classes are the sorted distinct values seen
+    (labels 0..k-1 thus keep their numbers; ``{0, 10**9}`` is two classes),
+    at most the ``classes`` limit of :mod:`chainrule.io.limits`. With ``class_names`` (e.g. those of a training file), each
     value must be one of them and its label is its position in that list.
 
     Returns:
@@ -107,11 +115,11 @@ def encode_classes(values: np.ndarray, label: str, class_names=None, locate=_ind
     if given:
         class_names = tuple(str(c) for c in class_names)
         labels = _labels_from_names(values, class_names, label, locate)
-    elif values.dtype.kind in "iuf" and values.size and values.min() >= 0:
-        labels = values.astype(np.int64)
-        class_names = tuple(str(i) for i in range(int(labels.max()) + 1))
     else:
+        # The classes are the distinct values seen (so labels {0, 10**9} make two classes, not a billion,
+        # and a label beyond int64 keeps its value as its name); labels 0..k-1 keep their numbers.
         distinct, labels = np.unique(values, return_inverse=True)
+        _check_class_count(distinct.size, label)
         labels, class_names = labels.astype(np.int64), tuple(_class_text(v) for v in distinct.tolist())
     if not given:
         # Given names come from a training file; held-out rows may lack classes.
@@ -144,6 +152,7 @@ def encode_targets(values: np.ndarray, task, label: str, dtype, class_names=None
     if task is None:
         task = "classification" if class_names is not None else infer_task(values.astype(np.float64), label)
     if task == "regression":
+        check_fits_dtype(values, dtype, lambda i: f"{label} on {locate(i)}")
         return values.astype(dtype), task, None
     y, names = encode_classes(values, label, class_names, locate)
     return y, task, names

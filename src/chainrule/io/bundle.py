@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import struct
 import tempfile
@@ -32,6 +33,7 @@ import tempfile
 import numpy as np
 
 from .._core import to_jsonable
+from .limits import read_limited
 
 __all__ = ["write_bundle", "read_bundle", "read_document", "require_safetensors"]
 
@@ -135,8 +137,7 @@ def _read_bytes(path):
         raise IsADirectoryError(f"{path} is a folder, not a model file")
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path} does not exist")
-    with open(path, "rb") as f:
-        return f.read()
+    return read_limited(path, "model or checkpoint file")
 
 
 def _signature(raw):
@@ -181,7 +182,8 @@ def _check_entries(path, header, data_len):
         if not ok:
             raise ValueError(f"{path} is corrupt: the header entry for {name!r} is malformed")
         lo, hi = e["data_offsets"]
-        size = int(np.prod(e["shape"], dtype=np.int64)) * np.dtype(_DTYPES[e["dtype"]]).itemsize
+        # Python ints: a claimed shape element beyond int64 must not overflow, just fail the comparison.
+        size = math.prod(e["shape"]) * np.dtype(_DTYPES[e["dtype"]]).itemsize
         if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo <= hi and hi - lo == size):
             raise ValueError(f"{path} is corrupt: the byte range of {name!r} does not match its shape and dtype")
         end = max(end, hi)
@@ -193,11 +195,13 @@ def _metadata(path, header, fmt, max_version):
     meta = header.get("__metadata__")
     if not isinstance(meta, dict) or "format" not in meta:
         raise ValueError(f"{path} is a safetensors file but not a chainrule file (no 'format' entry in its metadata)")
+    if not all(isinstance(v, str) for v in meta.values()):
+        raise ValueError(f"{path} is corrupt: its metadata values must all be text, as safetensors requires")
     if meta["format"] != fmt:
         raise ValueError(f"{path} holds a {meta['format']!r}, not a {fmt!r}")
     try:
         version = int(meta.get("format_version", ""))
-    except ValueError:
+    except (ValueError, TypeError, OverflowError):
         raise ValueError(f"{path} has an unreadable format_version {meta.get('format_version')!r}") from None
     if version > max_version:
         raise ValueError(f"{path} uses format version {version}, newer than the {max_version} this chainrule "
@@ -236,6 +240,8 @@ def read_bundle(path, fmt, max_version):
     meta, document = _metadata(path, header, fmt, max_version)
     try:
         arrays = st.load(raw)
+    except MemoryError:
+        raise ValueError(f"{path} holds arrays too large to load in memory") from None
     except Exception as exc:  # safetensors raises its own error type; report it as ours
         raise ValueError(f"{path} is corrupt: safetensors could not decode it ({exc})") from None
     if meta.get("checksum") != _checksum(arrays):

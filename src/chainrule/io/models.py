@@ -41,6 +41,7 @@ import numpy as np
 from .._core import to_jsonable
 from .._version import __version__
 from .bundle import read_bundle, read_document, write_bundle
+from .limits import LimitError, parameter_budget
 
 __all__ = ["save", "load", "read_metadata", "save_optimizer", "load_optimizer",
            "MODEL_FORMAT", "MODEL_VERSION", "OPTIMIZER_FORMAT", "OPTIMIZER_VERSION"]
@@ -50,7 +51,7 @@ OPTIMIZER_FORMAT, OPTIMIZER_VERSION = "chainrule.optimizer", 1
 
 
 
-def save(model, path, metadata=None, overwrite=False):
+def save(model, path, metadata=None, overwrite=False, allow_nonfinite=False):
     """Write ``model`` (weights + architecture) and ``metadata`` to one safetensors file.
 
     Args:
@@ -58,9 +59,12 @@ def save(model, path, metadata=None, overwrite=False):
         path: target file, conventionally ``*.safetensors``.
         metadata: optional JSON-serialisable dict (NumPy arrays and scalars are converted).
         overwrite: replace an existing file; by default an existing file is an error.
+        allow_nonfinite: write weights holding NaN or infinity (which :func:`load` refuses);
+            by default such a model is an error, as it usually comes from a diverged run.
 
     Raises:
         FileExistsError: ``path`` exists and ``overwrite`` is False.
+        ValueError: a weight holds NaN or infinity and ``allow_nonfinite`` is False.
         TypeError: ``metadata`` holds something JSON cannot store.
         ImportError: safetensors is not installed.
 
@@ -76,7 +80,17 @@ def save(model, path, metadata=None, overwrite=False):
     """
     document = {"config": model.config(), "metadata": to_jsonable(metadata or {}, "metadata"),
                 "chainrule_version": __version__}
+    if not allow_nonfinite:
+        _check_finite(path, model)
     write_bundle(path, model.state_dict(), MODEL_FORMAT, MODEL_VERSION, document, overwrite)
+
+
+def _check_finite(path, model):
+    for name, p in model.named_parameters():
+        if p.data.dtype.kind == "f" and not np.isfinite(p.data).all():
+            raise ValueError(f"cannot save {os.fspath(path)}: weight {name!r} holds NaN or infinite values (the "
+                             "training probably diverged; lower the learning rate), pass allow_nonfinite=True to "
+                             "save it anyway")
 
 
 def read_metadata(path):
@@ -104,8 +118,14 @@ def _model_document(path, document):
 def _rebuild(path, config):
     from ..nn import from_config
 
+    # The file must carry every weight (one byte each at least), so no architecture it describes may
+    # allocate more parameters than the file has bytes: a 3 KB file cannot build a 20,000-unit LSTM.
+    budget = os.path.getsize(path)
     try:
-        return from_config(config)
+        with parameter_budget(budget, path):
+            return from_config(config)
+    except LimitError:
+        raise
     except MemoryError:
         raise ValueError(f"{path} describes an architecture too large to build in memory") from None
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
@@ -147,11 +167,15 @@ def load(path, with_metadata=False):
         ImportError: safetensors is not installed.
     """
     path = os.fspath(path)
-    arrays, document = read_bundle(path, MODEL_FORMAT, MODEL_VERSION)
-    config, metadata = _model_document(path, document)
-    model = _rebuild(path, config)
-    _check_weights(path, model, arrays)
-    model.load_state_dict(arrays)
+    try:
+        arrays, document = read_bundle(path, MODEL_FORMAT, MODEL_VERSION)
+        config, metadata = _model_document(path, document)
+        model = _rebuild(path, config)
+        _check_weights(path, model, arrays)
+        model.load_state_dict(arrays)
+    except (ArithmeticError, TypeError, KeyError, AttributeError, IndexError, MemoryError, RecursionError) as exc:
+        # Whatever a hostile file provokes deeper down is still one ValueError naming the file.
+        raise ValueError(f"{path} is corrupt or not a chainrule model ({type(exc).__name__}: {exc})") from None
     model.eval()
     return (model, metadata) if with_metadata else model
 

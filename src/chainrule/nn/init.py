@@ -18,12 +18,14 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from ..autodiff.tensor import get_default_dtype
 from .._core import Registry, as_generator
+from ..io.limits import reserve
 
 __all__ = [
     "INITIALIZERS", "get_initializer", "fans", "zeros", "ones", "constant", "uniform", "normal",
@@ -61,19 +63,29 @@ def _normal(shape, std, seed, dtype):
     return (as_generator(seed).standard_normal(tuple(shape)) * std).astype(_dtype(dtype))
 
 
-@INITIALIZERS.register
+def _limited(fn):
+    """Register ``fn`` behind the parameter limits: a weight's size is checked before it is allocated."""
+    @functools.wraps(fn)
+    def init(shape, seed=None, dtype=None, **options):
+        reserve(shape, _dtype(dtype).itemsize)
+        return fn(shape, seed=seed, dtype=dtype, **options)
+
+    return INITIALIZERS.register(init)
+
+
+@_limited
 def zeros(shape, seed=None, dtype=None):
     """All zeros (the usual bias initialiser; never for weights: hidden units would stay identical)."""
     return np.zeros(tuple(shape), _dtype(dtype))
 
 
-@INITIALIZERS.register
+@_limited
 def ones(shape, seed=None, dtype=None):
     """All ones."""
     return np.ones(tuple(shape), _dtype(dtype))
 
 
-@INITIALIZERS.register
+@_limited
 def constant(shape, seed=None, dtype=None, value=0.0):
     """Every entry equal to ``value``.
 
@@ -84,7 +96,7 @@ def constant(shape, seed=None, dtype=None, value=0.0):
     return np.full(tuple(shape), value, _dtype(dtype))
 
 
-@INITIALIZERS.register
+@_limited
 def uniform(shape, seed=None, dtype=None, scale=0.05):
     """Small uniform values in [-scale, scale]: "initialise all weights to small non-zero values".
 
@@ -95,13 +107,13 @@ def uniform(shape, seed=None, dtype=None, scale=0.05):
     return _uniform(shape, scale, seed, dtype)
 
 
-@INITIALIZERS.register
+@_limited
 def normal(shape, seed=None, dtype=None, std=0.01):
     """Small Gaussian values with mean 0 and standard deviation ``std``."""
     return _normal(shape, std, seed, dtype)
 
 
-@INITIALIZERS.register
+@_limited
 def xavier_uniform(shape, seed=None, dtype=None, gain=1.0):
     """Glorot & Bengio (2010): U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)).
 
@@ -112,7 +124,7 @@ def xavier_uniform(shape, seed=None, dtype=None, gain=1.0):
     return _uniform(shape, gain * math.sqrt(6.0 / (fan_in + fan_out)), seed, dtype)
 
 
-@INITIALIZERS.register
+@_limited
 def xavier_normal(shape, seed=None, dtype=None, gain=1.0):
     """Glorot & Bengio (2010): N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = fans(shape)
@@ -122,28 +134,28 @@ def xavier_normal(shape, seed=None, dtype=None, gain=1.0):
 _RELU_GAIN = math.sqrt(2.0)  # He et al.'s gain for ReLU units
 
 
-@INITIALIZERS.register
+@_limited
 def he_uniform(shape, seed=None, dtype=None, gain=_RELU_GAIN):
     """He et al. (2015): U(-b, b) with b = gain * sqrt(3 / fan_in); gain sqrt(2) suits ReLU."""
     fan_in, _ = fans(shape)
     return _uniform(shape, gain * math.sqrt(3.0 / fan_in), seed, dtype)
 
 
-@INITIALIZERS.register
+@_limited
 def he_normal(shape, seed=None, dtype=None, gain=_RELU_GAIN):
     """He et al. (2015): N(0, std^2) with std = gain / sqrt(fan_in); gain sqrt(2) suits ReLU."""
     fan_in, _ = fans(shape)
     return _normal(shape, gain / math.sqrt(fan_in), seed, dtype)
 
 
-@INITIALIZERS.register
+@_limited
 def lecun_uniform(shape, seed=None, dtype=None):
     """LeCun et al. (1998): U(-b, b) with b = sqrt(3 / fan_in), i.e. variance 1 / fan_in."""
     fan_in, _ = fans(shape)
     return _uniform(shape, math.sqrt(3.0 / fan_in), seed, dtype)
 
 
-@INITIALIZERS.register
+@_limited
 def lecun_normal(shape, seed=None, dtype=None):
     """LeCun et al. (1998): N(0, 1 / fan_in)."""
     fan_in, _ = fans(shape)

@@ -126,8 +126,8 @@ class _Recurrent(Module):
         def default(shape, seed=None, dtype=None):
             return uniform(shape, seed=seed, dtype=dtype, scale=scale)
 
-        w_init = default if init is None else get_initializer(init)
-        b_init = default if bias_init is None else get_initializer(bias_init)
+        w_init = get_initializer(default if init is None else init)
+        b_init = get_initializer(default if bias_init is None else bias_init)
         rng = as_generator(seed)
         rows, s = self._gates * hidden_size, self._suffix
         # Attribute order = state-dict order = torch's order.

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
@@ -38,7 +39,8 @@ from .setup import (
     as_pair, output_threshold, prepare_inputs, prepare_targets,
     resolve_loss, resolve_metrics, resolve_optimizer, resolve_penalty,
 )
-from .._core import check_int, check_seed
+from .._core import check_choice, check_int, check_seed
+from ..io.folders import FolderLock, remove_stale_temporaries
 from ..autodiff.engine import no_grad
 from ..callbacks import TrainContext, make_callbacks
 from ..distributed import resolve_parallel
@@ -184,11 +186,25 @@ def _make_step(model, loss_fn, optimizer, penalty):
     return step_with_penalty
 
 
+def _divergence(model, loss, epoch, lr):
+    """The sentence for a run whose loss or weights stopped being finite in ``epoch``, or None."""
+    if math.isfinite(loss):
+        bad = next((name for name, p in model.named_parameters()
+                    if p.data.dtype.kind == "f" and not np.isfinite(p.data).all()), None)
+        if bad is None:
+            return None
+        what = f"weight {bad!r} became non-finite"
+    else:
+        what = f"the training loss became {loss}"
+    rate = f" (now {lr:g})" if lr is not None else ""
+    return f"training diverged: {what} in epoch {epoch + 1}; lower the learning rate{rate} or check the data"
+
+
 class _Run:
     """One call of ``fit``: the prepared arrays, the step function, and the per-epoch work."""
 
     def __init__(self, model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose,
-                 parallel=None):
+                 parallel=None, on_nonfinite="warn"):
         self.model, self.epochs, self.shuffle = model, check_int("epochs", epochs), bool(shuffle)
         self.parallel = parallel
         self.loss_fn, self.loss_name = resolve_loss(loss)
@@ -206,6 +222,7 @@ class _Run:
             step = parallel.make_step(model, self.loss_fn, self.optimizer, self.penalty)
             self.step = lambda xb, yb: step(xb, yb, self._batch_rows)
         self.checkpoint_dir, self.settings = None, None
+        self.on_nonfinite = check_choice("on_nonfinite", on_nonfinite, ("warn", "raise"))
 
     def prepare(self, train, val, validation_split, batch_size, seed):
         if val is not None and validation_split is not None:
@@ -277,10 +294,12 @@ class _Run:
             logs["lr"] = float(lr)
         logs["time"] = time.perf_counter() - start
         ctx.history.append(epoch, logs)
-        if not math.isfinite(logs["loss"]):
-            ctx.stop(f"the training loss became {logs['loss']} in epoch {epoch + 1}; "
-                     "lower the learning rate or check the data")
-            warnings.warn(ctx.history.stop_reason, RuntimeWarning, stacklevel=4)
+        diverged = _divergence(self.model, logs["loss"], epoch, lr)
+        if diverged:
+            if self.on_nonfinite == "raise":  # before the checkpoint, so no unusable state is written
+                raise ValueError(diverged)
+            ctx.stop(diverged)
+            warnings.warn(diverged, RuntimeWarning, stacklevel=4)
         for cb in self.callbacks:
             cb.on_epoch_end(ctx, epoch, logs)
         ctx.epoch = epoch + 1
@@ -345,7 +364,7 @@ def _resolve_seed(seed, checkpoint_dir, resume):
 
 def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=None,
         shuffle=True, metrics=None, callbacks=None, seed=None, checkpoint_dir=None, resume=False,
-        regularization=None, verbose=1, distributed=None):
+        regularization=None, verbose=1, distributed=None, on_nonfinite="warn"):
     """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.history.History`.
 
     Args:
@@ -370,6 +389,9 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         regularization: ``{"l2": 1e-4}``, ``("l1", 1e-5)`` or ``fn(model) -> Tensor``;
             logged separately as ``reg_loss``.
         verbose: 0 silent; 1 a progress bar on a terminal, else a line per epoch; 2 a line per epoch.
+        on_nonfinite: when the loss or a weight stops being finite (a diverging run): ``"warn"``
+            stops training with a RuntimeWarning and the reason in ``history.stop_reason``;
+            ``"raise"`` raises that sentence as a ValueError before any checkpoint of it is written.
         distributed: None, ``"mpi"`` or a :class:`chainrule.distributed.DataParallel`: data-parallel
             training over the MPI ranks this process was started with (``mpiexec -n N``); each
             global batch of ``batch_size`` rows is split across the ranks and gives the same
@@ -382,6 +404,8 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
     Raises:
         ValueError / TypeError: one sentence naming a bad argument or mismatched data.
         FileExistsError: ``checkpoint_dir`` holds a checkpoint and ``resume`` is False.
+        FolderBusyError: another process is training with the same ``checkpoint_dir`` (an OSError
+            naming its PID); the folder is locked while ``fit`` runs.
 
     Example:
         >>> import numpy as np
@@ -393,16 +417,20 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         (20, True)
     """
     parallel = resolve_parallel(distributed)
-    run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose, parallel)
-    seed = _resolve_seed(seed, checkpoint_dir, resume)
-    if parallel is not None:  # one shuffling order and one set of initial weights for every rank
-        seed = parallel.broadcast_object(seed)
-        parallel.broadcast_model(model)
-    run.prepare(train, val, validation_split, batch_size, seed)
-    if checkpoint_dir is not None:
-        run.restore(checkpoint_dir, resume)
-    elif resume:
+    run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose, parallel,
+               on_nonfinite)
+    if checkpoint_dir is None and resume:
         raise ValueError("resume=True needs the checkpoint_dir to resume from")
-    if parallel is None:
-        return run.run()
-    return parallel.run(run.run)
+    # One run per checkpoint folder at a time (the rank that writes it holds the lock for all ranks).
+    writes = checkpoint_dir is not None and (parallel is None or parallel.is_root)
+    with FolderLock(checkpoint_dir, "checkpoint folder") if writes else contextlib.nullcontext():
+        if writes:
+            remove_stale_temporaries(checkpoint_dir)  # left by a write that a kill interrupted
+        seed = _resolve_seed(seed, checkpoint_dir, resume)
+        if parallel is not None:  # one shuffling order and one set of initial weights for every rank
+            seed = parallel.broadcast_object(seed)
+            parallel.broadcast_model(model)
+        run.prepare(train, val, validation_split, batch_size, seed)
+        if checkpoint_dir is not None:
+            run.restore(checkpoint_dir, resume)
+        return run.run() if parallel is None else parallel.run(run.run)
