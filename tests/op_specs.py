@@ -42,6 +42,8 @@ class OpSpec:
             elif self.domain == "distinct":
                 # Keep entries away from 0 and from each other so kinks/ties are not hit.
                 x = np.sign(x) * (np.abs(x) + 0.3) + rng.uniform(-0.05, 0.05, s)
+            elif callable(self.domain):  # a map from standard-normal samples into the op's domain
+                x = self.domain(x)
             out.append(x)
         return out
 
@@ -183,6 +185,137 @@ SPECS = [
           ("overlap", (1, 2, 5, 5), {"kernel_size": 3, "stride": 1}),
           ("pairs-odd", (2, 1, 5, 7), {"kernel_size": (2, 3), "stride": (1, 2)}),
       ]],
+]
+
+
+# ------------------------------------------------ math primitives (issue 11, section 2)
+def _unit(x):
+    return np.tanh(x) * 0.9  # strictly inside (-1, 1)
+
+
+def _above1(x):
+    return np.abs(x) + 1.2
+
+
+def _away_from_int_quotients(x):
+    return np.sign(x) * (np.abs(x) + 0.3) + 0.01 * np.arange(x.size).reshape(x.shape) / max(x.size, 1)
+
+
+_MATH_UNARY = [
+    ("tan", np.tan, lambda x: np.tanh(x) * 1.2), ("asin", np.arcsin, _unit), ("acos", np.arccos, _unit),
+    ("atan", np.arctan, "any"), ("sinh", np.sinh, "any"), ("cosh", np.cosh, "any"),
+    ("asinh", np.arcsinh, "any"), ("acosh", np.arccosh, _above1), ("atanh", np.arctanh, _unit),
+    ("log2", np.log2, "positive"), ("log10", np.log10, "positive"), ("exp2", np.exp2, "any"),
+    ("log1p", np.log1p, "positive"), ("expm1", np.expm1, "any"),
+    ("erf", np.vectorize(__import__("math").erf), "any"),
+]
+SPECS += [
+    *[OpSpec(n, s, getattr(cr, n), f, domain=d) for n, f, d in _MATH_UNARY for s in _UNARY_SHAPES],
+    OpSpec("log1p", [(0, 3)], cr.log1p, np.log1p, domain="positive", label="size0"),
+    OpSpec("erf", [(4, 1)], lambda a: cr.erf(a.T), lambda a: np.vectorize(__import__("math").erf)(a.T), label="noncontig"),
+    *[OpSpec(n, [(3,)], getattr(cr, n), f, domain="distinct", smooth=False)
+      for n, f in [("floor", np.floor), ("ceil", np.ceil), ("round", np.round), ("trunc", np.trunc)]],
+    OpSpec("round", [(2, 3)], lambda a: cr.round(a * 3), lambda a: np.round(a * 3), domain="distinct", smooth=False, label="x3"),
+    *_binary("atan2", cr.atan2, np.arctan2, _BCAST[:4]),
+    *_binary("fmod", cr.fmod, np.fmod, _BCAST[:4], domain=_away_from_int_quotients),
+    *_binary("remainder", lambda a, b: a % b, np.remainder, _BCAST[:4], domain=_away_from_int_quotients),
+    OpSpec("floor_divide", [(3, 4)], lambda a: a // 0.7, lambda a: np.floor_divide(a, 0.7), domain="distinct", smooth=False),
+]
+
+# ------------------------------------------------ products, scans, gather/scatter
+_IDX = np.array([[2, 0, 0, 1], [1, 1, 2, 0]])
+SPECS += [
+    *[OpSpec("prod", [shape], (lambda ax, kd: lambda a: a.prod(axis=ax, keepdims=kd))(ax, kd),
+             (lambda ax, kd: lambda a: np.prod(a, axis=ax, keepdims=kd))(ax, kd), label=f"{shape}-{ax}-{kd}")
+      for shape, ax, kd in [((3, 4), None, False), ((3, 4), 1, True), ((2, 3, 4), (0, 2), False), ((3, 4), -1, False),
+                            ((), None, False), ((0, 3), 1, False), ((3, 1), 1, False)]],
+    OpSpec("prod", [(3, 4)], lambda a: cr.where(np.array([1, 0, 1, 1]) > 0, a, 0.0).prod(axis=1),
+           lambda a: np.prod(a * np.array([1.0, 0.0, 1.0, 1.0]), axis=1), label="one-zero"),
+    OpSpec("prod", [(3, 4)], lambda a: cr.where(np.array([0, 0, 1, 1]) > 0, a, 0.0).prod(axis=1),
+           lambda a: np.prod(a * np.array([0.0, 0.0, 1.0, 1.0]), axis=1), label="two-zeros"),
+    *[OpSpec(n, [shape], (lambda n, ax: lambda a: getattr(a, n)(axis=ax))(n, ax),
+             (lambda f, ax: lambda a: f(a, ax))(f, ax), label=f"{shape}-{ax}")
+      for n, f in [("cumsum", lambda a, ax: np.cumsum(a, axis=ax)), ("cumprod", lambda a, ax: np.cumprod(a, axis=ax)),
+                   ("logcumsumexp", lambda a, ax: np.logaddexp.accumulate(a.reshape(-1) if ax is None else a, axis=ax or 0))]
+      for shape, ax in [((3, 4), 1), ((3, 4), -2), ((2, 3, 2), None), ((1, 4), 0), ((0, 2), 1)]],
+    OpSpec("cumprod", [(2, 4)], lambda a: cr.where(np.array([1, 0, 1, 0]) > 0, a, 0.0).cumprod(axis=1),
+           lambda a: np.cumprod(a * np.array([1.0, 0.0, 1.0, 0.0]), axis=1), label="zeros"),
+    OpSpec("take_along_axis", [(3, 4)], lambda a: a.take_along_axis(_IDX, 0), lambda a: np.take_along_axis(a, _IDX, 0)),
+    OpSpec("take_along_axis", [(3, 4)], lambda a: a[:2].take_along_axis(_IDX[:, :3] % 4, -1),
+           lambda a: np.take_along_axis(a[:2], _IDX[:, :3] % 4, -1), label="repeat"),
+    OpSpec("take_along_axis", [(1, 5)], lambda a: a.take_along_axis(np.array([[4, 0], [1, 1]]), 1),
+           lambda a: np.take_along_axis(a, np.array([[4, 0], [1, 1]]), 1), label="bcast"),
+    OpSpec("take_along_axis", [(4, 3)], lambda a: a.T.sort(axis=0), lambda a: np.sort(a.T, axis=0), domain="distinct", label="sort"),
+    OpSpec("scatter", [(3, 5), (2, 4)], lambda a, b: a.scatter(0, _IDX, b), lambda a, b: _scatter_ref(a, b, _IDX, False),
+           label="assign"),
+    OpSpec("scatter", [(3, 5), (2, 4)], lambda a, b: a.scatter_add(0, _IDX, b), lambda a, b: _scatter_ref(a, b, _IDX, True),
+           label="add"),
+    OpSpec("scatter", [(3, 4), (3, 2)], lambda a, b: a.index_add(1, np.array([3, 3]), b),
+           lambda a, b: a + np.stack([np.zeros(3)] * 3 + [b.sum(1)], 1), label="index_add"),
+]
+
+
+def _scatter_ref(x, src, index, add):
+    out = x.copy()
+    for i in range(index.shape[0]):
+        for j in range(index.shape[1]):
+            out[index[i, j], j] = out[index[i, j], j] + src[i, j] if add else src[i, j]
+    return out
+
+# ------------------------------------------------ shapes (compositions) and linear algebra
+def _spd(a):
+    return a @ np.swapaxes(a, -1, -2) + 3 * np.eye(a.shape[-1])
+
+
+SPECS += [
+    *[OpSpec(op, shapes, call, ref, label=label) for op, label, shapes, call, ref in [
+        ("getitem", "flip", [(3, 4)], lambda a: a.flip(1), lambda a: a[:, ::-1]),
+        ("getitem", "flip-all", [(2, 3)], lambda a: a.flip(), lambda a: a[::-1, ::-1]),
+        ("concatenate", "roll", [(3, 4)], lambda a: a.roll(1, -1), lambda a: np.roll(a, 1, -1)),
+        ("concatenate", "roll-flat", [(3, 4)], lambda a: a.roll(5), lambda a: np.roll(a, 5)),
+        ("concatenate", "pad", [(2, 3)], lambda a: a.pad((1, 2, 0, 1), value=0.5),
+         lambda a: np.pad(a, ((0, 1), (1, 2)), constant_values=0.5)),
+        ("getitem", "pad-reflect", [(2, 4)], lambda a: a.pad((2, 1), "reflect"), lambda a: np.pad(a, ((0, 0), (2, 1)), "reflect")),
+        ("getitem", "pad-replicate", [(2, 3)], lambda a: a.pad((2, 1, 1, 0), "replicate"), lambda a: np.pad(a, ((1, 0), (2, 1)), "edge")),
+        ("getitem", "pad-circular", [(2, 3)], lambda a: a.pad((2, 1), "circular"), lambda a: np.pad(a, ((0, 0), (2, 1)), "wrap")),
+        ("broadcast_to", "repeat", [(2, 3)], lambda a: a.repeat(2, 1, 3), lambda a: np.tile(a, (2, 1, 3))),
+        ("getitem", "repeat_interleave", [(2, 3)], lambda a: a.repeat_interleave(np.array([1, 0, 2]), dim=1),
+         lambda a: np.repeat(a, [1, 0, 2], axis=1)),
+        ("where", "tril", [(3, 4)], lambda a: a.tril(), np.tril),
+        ("where", "triu", [(2, 3, 3)], lambda a: a.triu(1), lambda a: np.triu(a, 1)),
+        ("getitem", "diagonal", [(3, 4)], lambda a: a.diagonal(1), lambda a: np.diagonal(a, 1)),
+        ("getitem", "diagonal-3d", [(2, 3, 4)], lambda a: a.diagonal(-1, 1, 2), lambda a: np.diagonal(a, -1, 1, 2)),
+        ("where", "diag", [(3,)], lambda a: a.diag(-1), lambda a: np.diag(a, -1)),
+        ("getitem", "trace", [(3, 3)], lambda a: a.trace(), np.trace),
+        ("getitem", "split", [(5, 2)], lambda a: a.split([2, 3])[1] * 2, lambda a: a[2:] * 2),
+        ("getitem", "unbind", [(3, 2)], lambda a: a.unbind(1)[1], lambda a: a[:, 1]),
+        ("transpose", "swap", [(2, 3, 4)], lambda a: a.transpose(0, 2), lambda a: np.swapaxes(a, 0, 2)),
+        ("transpose", "moveaxis", [(2, 3, 4)], lambda a: a.moveaxis(0, -1), lambda a: np.moveaxis(a, 0, -1)),
+        ("reshape", "flatten", [(2, 3, 4)], lambda a: a.flatten(1, 2), lambda a: a.reshape(2, 12)),
+        ("reshape", "unflatten", [(2, 6)], lambda a: a.unflatten(1, (3, -1)), lambda a: a.reshape(2, 3, 2)),
+        ("mul", "kron", [(2, 3), (2, 2)], lambda a, b: a.kron(b), np.kron),
+        ("mul", "kron-1d-2d", [(3,), (2, 2)], cr.kron, np.kron),
+    ]],
+    *[OpSpec("einsum", shapes, (lambda s: lambda *a: cr.einsum(s, *a))(s), (lambda s: lambda *a: np.einsum(s, *a))(s), label=s)
+      for s, shapes in [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("...ij,...jk->...ik", [(2, 2, 3), (3, 4)]),
+                        ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("ij->", [(2, 3)]), ("i,i,i->", [(3,), (3,), (3,)]),
+                        ("bij,bj->bi", [(2, 3, 4), (2, 4)]), ("ij->ji", [(2, 3)]), ("iij->j", [(2, 2, 3)])]],
+    OpSpec("einsum", [(3, 4), (4, 2)], lambda a, b: a.tensordot(b, 1), lambda a, b: np.tensordot(a, b, 1), label="tensordot"),
+    OpSpec("einsum", [(2, 3, 4), (3, 4, 2)], lambda a, b: cr.tensordot(a, b, ([1, 2], [0, 1])),
+           lambda a, b: np.tensordot(a, b, ([1, 2], [0, 1])), label="tensordot-pairs"),
+    OpSpec("einsum", [(3,), (4,)], cr.outer, np.outer, label="outer"),
+    OpSpec("einsum", [(2, 3), (4, 3)], cr.inner, np.inner, label="inner"),
+    OpSpec("einsum", [(2, 3, 4), (4, 2)], cr.dot, np.dot, label="dot-nd"),
+    OpSpec("inv", [(3, 3)], cr.linalg.inv, np.linalg.inv, domain=lambda x: x + 3 * np.eye(3)),
+    OpSpec("inv", [(2, 3, 3)], cr.linalg.inv, np.linalg.inv, domain=_spd, label="batched"),
+    OpSpec("solve", [(3, 3), (3,)], cr.linalg.solve, np.linalg.solve, domain=lambda x: x + 3 * np.eye(*x.shape) if x.ndim == 2 else x),
+    OpSpec("solve", [(2, 3, 3), (2, 3, 2)], cr.linalg.solve, np.linalg.solve, domain=lambda x: _spd(x) if x.shape[-1] == 3 else x,
+           label="batched"),
+    OpSpec("det", [(3, 3)], cr.linalg.det, np.linalg.det),
+    OpSpec("det", [(2, 2, 2)], cr.linalg.det, np.linalg.det, label="batched"),
+    OpSpec("det", [(3, 3)], lambda a: cr.linalg.det(cr.where(np.array([True, True, False]), a, a[:, :1])),
+           lambda a: 0 * a[0, 0], label="singular"),
+    OpSpec("slogdet", [(3, 3)], lambda a: cr.linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1]),
 ]
 
 

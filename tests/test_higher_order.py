@@ -2,21 +2,24 @@
 
 import numpy as np
 import pytest
+from op_edges import PENDING_OPS
 from op_specs import SPECS
 
 import chainrule as cr
 
-SMOOTH = [s for s in SPECS if s.smooth]
+SMOOTH = [s for s in SPECS if s.smooth and s.op not in PENDING_OPS]
 
 
 def test_every_registry_op_has_a_graph_vjp():
-    missing = sorted(name for name, op in cr.ops_registry.items() if op.vjp_graph is None)
+    missing = sorted(name for name, op in cr.ops_registry.items() if op.vjp_graph is None and name not in PENDING_OPS)
+    done = sorted(name for name in PENDING_OPS if cr.ops_registry[name].vjp_graph is not None)
+    assert not done, f"these have a vjp_graph now, remove them from PENDING_OPS: {done}"
     assert not missing, f"ops without vjp_graph (create_graph cannot differentiate them twice): {missing}"
 
 
 def test_every_differentiable_op_is_gradgradchecked():
     covered = {s.op for s in SMOOTH}
-    differentiable = {name for name, op in cr.ops_registry.items() if op.differentiable}
+    differentiable = {name for name, op in cr.ops_registry.items() if op.differentiable} - PENDING_OPS
     assert not differentiable - covered, f"differentiable ops without a smooth spec: {sorted(differentiable - covered)}"
 
 

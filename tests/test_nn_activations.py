@@ -24,6 +24,10 @@ def _softmax(x):
     return e / e.sum(-1, keepdims=True)
 
 
+_erf = np.vectorize(__import__("math").erf)
+_SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
+
+
 def _gelu(x):
     return 0.5 * x * (1 + np.tanh(C * (x + 0.044715 * x**3)))
 
@@ -68,7 +72,22 @@ SPECS = [
     ActSpec("elu", lambda x: np.where(x > 0, x, np.expm1(x)), lambda x: np.where(x > 0, 1, np.exp(x))),
     ActSpec("elu", lambda x: np.where(x > 0, x, 0.5 * np.expm1(x)), lambda x: np.where(x > 0, 1, 0.5 * np.exp(x)),
             {"alpha": 0.5}, kinks=(0,)),
-    ActSpec("gelu", _gelu, _dgelu),
+    ActSpec("gelu", _gelu, _dgelu, {"approximate": "tanh"}),
+    ActSpec("gelu", lambda x: x * 0.5 * (1 + _erf(x / np.sqrt(2))),
+            lambda x: 0.5 * (1 + _erf(x / np.sqrt(2))) + x * np.exp(-x * x / 2) / np.sqrt(2 * np.pi)),
+    ActSpec("silu", lambda x: x * _sig(x), lambda x: _sig(x) * (1 + x * (1 - _sig(x)))),
+    ActSpec("swish", lambda x: x * _sig(x)),
+    ActSpec("selu", lambda x: _SELU[1] * np.where(x > 0, x, _SELU[0] * np.expm1(x)), kinks=(0,)),
+    ActSpec("celu", lambda x: np.where(x > 0, x, 0.5 * np.expm1(x / 0.5)), lambda x: np.where(x > 0, 1, np.exp(x / 0.5)),
+            {"alpha": 0.5}, kinks=(0,)),
+    ActSpec("relu6", lambda x: np.clip(x, 0, 6), lambda x: ((x > 0) & (x < 6)) * 1.0, kinks=(0, 6)),
+    ActSpec("hardsigmoid", lambda x: np.clip(x / 6 + 0.5, 0, 1), lambda x: (np.abs(x) < 3) / 6.0, kinks=(-3, 3)),
+    ActSpec("hardswish", lambda x: x * np.clip(x / 6 + 0.5, 0, 1), lambda x: np.where(x > 3, 1, np.where(x < -3, 0, x / 3 + 0.5)),
+            kinks=(-3, 3)),
+    ActSpec("logsigmoid", lambda x: -np.logaddexp(0, -x), lambda x: 1 - _sig(x)),
+    ActSpec("mish", lambda x: x * np.tanh(np.logaddexp(0, x))),
+    ActSpec("softsign", lambda x: x / (1 + np.abs(x)), lambda x: 1 / (1 + np.abs(x)) ** 2),
+    ActSpec("softmin", lambda x: _softmax(-x)),
     ActSpec("softmax", _softmax),
     ActSpec("log_softmax", lambda x: np.log(_softmax(x))),
 ]
@@ -177,7 +196,7 @@ def test_bad_activation_name_and_options():
 @pytest.mark.parametrize("name,torch_fn", [
     ("softplus", lambda t, x: t.nn.functional.softplus(x)),
     ("elu", lambda t, x: t.nn.functional.elu(x)),
-    ("gelu", lambda t, x: t.nn.functional.gelu(x, approximate="tanh")),
+    ("gelu", lambda t, x: t.nn.functional.gelu(x)),
     ("leaky_relu", lambda t, x: t.nn.functional.leaky_relu(x)),
     ("hardtanh", lambda t, x: t.nn.functional.hardtanh(x)),
     ("log_softmax", lambda t, x: t.log_softmax(x, -1)),

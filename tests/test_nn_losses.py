@@ -86,6 +86,8 @@ SPECS = [
     LossSpec("cross_entropy", lambda r: (r.normal(0, 2, (5, 4)), r.dirichlet(np.ones(4), 5)),
              lambda z, t: -(t * _log_softmax(z)).sum(-1),
              extreme=lambda: (BIG, np.array([[0.2, 0.3, 0.5], [0.0, 1.0, 0.0]]))),
+    LossSpec("nll", lambda r: (_log_softmax(r.normal(0, 2, (5, 4))), _labels(r, 5)),
+             lambda lp, y: -lp[np.arange(len(y)), y], extreme=lambda: (_log_softmax(BIG), np.array([0, 1]))),
     LossSpec("hinge", _hinge_inputs, lambda f, y: np.maximum(0, 1 - y * f),
              extreme=lambda: (BIG, np.array([[1.0, -1.0, -1.0], [-1.0, 1.0, 1.0]]))),
     LossSpec("multiclass_hinge", _svm_inputs, _svm_naive, extreme=lambda: (BIG, np.array([0, 2]))),

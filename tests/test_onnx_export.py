@@ -40,7 +40,8 @@ def test_mlp_matches_onnxruntime(activation, skip):
 
 
 @pytest.mark.parametrize("spec", [{"name": "leaky_relu", "negative_slope": 0.2}, {"name": "elu", "alpha": 0.5},
-                                  {"name": "softplus", "beta": 2.0}, {"name": "hardtanh", "min_val": -0.5, "max_val": 2.0}])
+                                  {"name": "softplus", "beta": 2.0}, {"name": "hardtanh", "min_val": -0.5, "max_val": 2.0},
+                                  {"name": "gelu", "approximate": "tanh"}, {"name": "celu", "alpha": 0.5}])
 def test_activation_options_are_exported(spec):
     spec = dict(spec)
     act = nn.get_activation(spec.pop("name"), **spec)
@@ -117,7 +118,7 @@ def test_unknown_activation_and_head_and_opset_are_named():
     nn.ACTIVATIONS.register(lambda x: x * 3, name="triple")
     try:
         net = nn.Sequential(nn.Linear(2, 2, seed=0), nn.Activation("triple"))
-        with pytest.raises(ValueError, match="cannot export activation 'triple' to ONNX; supported: elu, "):
+        with pytest.raises(ValueError, match="cannot export activation 'triple' to ONNX; supported: celu, elu, "):
             to_onnx(net)
     finally:
         del nn.ACTIVATIONS["triple"]

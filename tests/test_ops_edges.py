@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from op_edges import EDGES
+from op_edges import EDGES, PENDING_OPS
 
 import chainrule as cr
 
@@ -23,8 +23,9 @@ IDS = [s.id for s in EDGES]
 
 def test_every_registry_op_has_edge_samples():
     covered = {s.op for s in EDGES if not s.composite}
-    missing = sorted(set(cr.ops_registry) - covered)
+    missing = sorted(set(cr.ops_registry) - covered - PENDING_OPS)
     assert not missing, f"registry ops without edge samples in tests/op_edges.py: {missing}"
+    assert not PENDING_OPS & covered, f"covered now, remove from PENDING_OPS: {sorted(PENDING_OPS & covered)}"
 
 
 def test_edge_samples_name_real_ops_and_explain_their_conventions():

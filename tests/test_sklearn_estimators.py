@@ -144,7 +144,7 @@ def test_get_set_params_and_clone():
     ({"batch_size": -4}, "batch_size must be a positive integer, got -4"),
     ({"alpha": -1.0}, "alpha must be >= 0, got -1.0"),
     ({"hidden_layer_sizes": (8, 0)}, r"hidden_layer_sizes must be a positive int or a tuple of positive ints, got \(8, 0\)"),
-    ({"activation": "swish"}, "unknown activation 'swish'; expected one of: elu, gelu, "),
+    ({"activation": "swoosh"}, "unknown activation 'swoosh'; expected one of: celu, elu, gelu, "),
     ({"solver": "lbfgs"}, "unknown optimizer 'lbfgs'; expected one of: adagrad, adam, adamw, rmsprop, sgd"),
     ({"early_stopping": True, "validation_fraction": 1.5}, r"validation_fraction must be in \(0, 1\), got 1.5"),
 ])

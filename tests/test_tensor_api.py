@@ -392,9 +392,9 @@ def test_operators_mix_with_scalars_and_arrays_on_either_side(name, op, ref, kin
         assert x.grad.shape == x.shape
 
 
-def test_ndarray_on_the_left_returns_a_tensor_thanks_to_array_ufunc_none():
+def test_ndarray_on_the_left_returns_a_tensor_through_array_ufunc():
     x = t64([1.0, 2.0])
-    assert cr.Tensor.__array_ufunc__ is None
+    assert isinstance(np.exp(x), cr.Tensor) and np.exp(x).requires_grad  # the ufunc hook records the op
     for out in (np.ones(2) + x, np.ones(2) - x, np.ones(2) * x, np.ones(2) / x,
                 np.ones((3, 2)) @ x, np.float64(2.0) * x):
         assert isinstance(out, cr.Tensor) and out.requires_grad

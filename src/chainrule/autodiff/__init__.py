@@ -29,11 +29,12 @@ from .numeric import GradcheckError, gradcheck, numerical_grad, relative_error
 from .higher import gradgradcheck, hessian, hvp
 from .trace import trace
 from .compare import compare_gradients
+from . import linalg
 
 __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad",
     "is_grad_enabled", "Dual", "jvp", "grad", "value_and_grad", "jacobian", "numerical_grad",
     "gradcheck", "GradcheckError", "relative_error", "ops_registry", "compare_gradients", "trace",
     "hessian", "hvp", "gradgradcheck",
-    *_functions_all,
+    *_functions_all, "linalg",
 ]

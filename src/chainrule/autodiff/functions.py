@@ -269,3 +269,14 @@ def _like(fn):
 
 
 zeros_like, ones_like, randn_like, rand_like = map(_like, [zeros, ones, randn, rand])
+
+
+from . import functions_more as _more  # noqa: E402  (it needs the constructors above only through tensor)
+from .functions_more import *  # noqa: E402,F401,F403
+
+__all__ += _more.__all__
+
+from . import functions_nn as _nn  # noqa: E402  (it builds on the functions above)
+from .functions_nn import *  # noqa: E402,F401,F403  (conv2d and max_pool2d with PyTorch's options)
+
+__all__ += [n for n in _nn.__all__ if n not in __all__]

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import engine
+from . import engine, interop
 from .engine import GRAD_MODE, Node
 from .graph_backward import backward_with_graph
 from .dtypes import _DEFAULT, get_default_dtype, set_default_dtype, to_array
+from .methods import MathMethods, pick_axis
+from .methods_shape import ShapeMethods
 from .ops import REGISTRY, sqrt_zero_grad_at_zero
 
 __all__ = ["Tensor", "OpsMixin", "tensor", "set_default_dtype", "get_default_dtype", "dispatch"]
@@ -30,7 +32,7 @@ __all__ = ["Tensor", "OpsMixin", "tensor", "set_default_dtype", "get_default_dty
 _OPS = REGISTRY
 
 
-class OpsMixin:
+class OpsMixin(MathMethods, ShapeMethods):
     """Operators and methods shared by Tensor, Dual and symbolic values.
 
     Subclasses provide ``_apply(op, args, attrs)``; everything here is one line
@@ -38,7 +40,9 @@ class OpsMixin:
     """
 
     __slots__ = ()
-    __array_ufunc__ = None  # make ndarray <op> Tensor defer to our reflected operators
+    # NumPy calls on chainrule values (np.exp(t), np.sum(t), ndarray * t) become registry ops.
+    __array_ufunc__ = interop.array_ufunc
+    __array_function__ = interop.array_function
 
     def _op(self, name, *others, **attrs):
         return self._apply(_OPS[name], (self, *others), attrs)
@@ -143,55 +147,44 @@ class OpsMixin:
         return self * self
 
     # reductions ------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return self._op("sum", axis=axis, keepdims=keepdims)
+    def sum(self, axis=None, keepdims=False, dim=None):
+        return self._op("sum", axis=axis if dim is None else pick_axis(axis, dim), keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
-        return self._op("mean", axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False, dim=None):
+        return self._op("mean", axis=axis if dim is None else pick_axis(axis, dim), keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
-        return self._op("max", axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False, dim=None):
+        return self._op("max", axis=pick_axis(axis, dim), keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
-        return self._op("min", axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False, dim=None):
+        return self._op("min", axis=pick_axis(axis, dim), keepdims=keepdims)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
+    def var(self, axis=None, keepdims=False, ddof=0, dim=None):
         """Variance over ``axis`` divided by ``n - ddof``; nan when ``ddof >= n`` (as NumPy and PyTorch)."""
+        axis = pick_axis(axis, dim)
         d = self - self.mean(axis=axis, keepdims=True)
         n = max(_count(self.shape, axis) - ddof, 0)  # 0 / 0 = nan, never a negative divisor
         with np.errstate(divide="ignore", invalid="ignore"):
             return (d * d).sum(axis=axis, keepdims=keepdims) / n
 
-    def std(self, axis=None, keepdims=False, ddof=0):
+    def std(self, axis=None, keepdims=False, ddof=0, dim=None):
         """Square root of :meth:`var`; its gradient is 0 where the values are all equal (as in PyTorch)."""
+        axis = pick_axis(axis, dim)
         return sqrt_zero_grad_at_zero(self.var(axis=axis, keepdims=keepdims, ddof=ddof))
 
-    def norm(self):
-        """The 2-norm of all entries; its gradient at 0 is 0 (as in PyTorch)."""
-        return sqrt_zero_grad_at_zero((self * self).sum())
+    def logsumexp(self, axis=None, keepdims=False, dim=None):
+        return self._op("logsumexp", axis=pick_axis(axis, dim), keepdims=keepdims)
 
-    def logsumexp(self, axis=None, keepdims=False):
-        return self._op("logsumexp", axis=axis, keepdims=keepdims)
+    def softmax(self, axis=-1, dim=None):
+        return self._op("softmax", axis=pick_axis(axis, dim, -1))
 
-    def softmax(self, axis=-1):
-        return self._op("softmax", axis=axis)
-
-    def log_softmax(self, axis=-1):
-        return self._op("log_softmax", axis=axis)
+    def log_softmax(self, axis=-1, dim=None):
+        return self._op("log_softmax", axis=pick_axis(axis, dim, -1))
 
     # shapes ----------------------------------------------------------------
     def reshape(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return self._op("reshape", shape=tuple(shape))
-
-    def flatten(self, start_dim=0):
-        return self.reshape(*self.shape[:start_dim], -1)
-
-    def transpose(self, *axes):
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return self._op("transpose", axes=tuple(axes) if axes else None)
-
-    permute = transpose
 
     @property
     def T(self):
@@ -202,12 +195,6 @@ class OpsMixin:
         return self._op("broadcast_to", shape=tuple(shape))
 
     expand = broadcast_to
-
-    def unsqueeze(self, axis):
-        return self.reshape(np.expand_dims(np.empty(self.shape, dtype=bool), axis).shape)
-
-    def squeeze(self, axis=None):
-        return self.reshape(np.squeeze(np.empty(self.shape, dtype=bool), axis).shape)
 
     def astype(self, dtype):
         return self._op("cast", dtype=np.dtype(dtype))

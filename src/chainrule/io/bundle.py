@@ -75,7 +75,7 @@ def _contiguous(arrays):
         a = np.asarray(a)
         if a.dtype.byteorder == ">":
             a = a.astype(a.dtype.newbyteorder("<"))
-        out[name] = np.ascontiguousarray(a)
+        out[name] = np.ascontiguousarray(a).reshape(a.shape)  # ascontiguousarray makes 0-d arrays 1-d
     return out
 
 

@@ -134,6 +134,7 @@ def _rebuild(path, config):
 
 def _check_weights(path, model, arrays):
     own = dict(model.named_parameters())
+    own.update(model.named_buffers())  # running statistics and other saved, untrained state
     missing = [k for k in own if k not in arrays]
     extra = [k for k in arrays if k not in own]
     if missing or extra:

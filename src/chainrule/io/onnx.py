@@ -86,12 +86,15 @@ def _softplus(g, x, beta=1.0):
     return g.op("Div", [scaled, g.const(beta)])
 
 
-def _gelu(g, x):
-    # chainrule's gelu is the tanh form, so the graph spells that out (Gelu itself is opset 20).
-    cube = g.op("Mul", [g.op("Mul", [x, x]), x])
-    inner = g.op("Mul", [g.op("Add", [x, g.op("Mul", [cube, g.const(0.044715)])]), g.const(_GELU_C)])
+def _gelu(g, x, approximate="none"):
+    # Opset 17 has no Gelu (it arrives in opset 20), so the graph spells the formula out.
     half_x = g.op("Mul", [x, g.const(0.5)])
-    return g.op("Mul", [half_x, g.op("Add", [g.op("Tanh", [inner]), g.const(1.0)])])
+    if approximate == "tanh":
+        cube = g.op("Mul", [g.op("Mul", [x, x]), x])
+        inner = g.op("Mul", [g.op("Add", [x, g.op("Mul", [cube, g.const(0.044715)])]), g.const(_GELU_C)])
+        return g.op("Mul", [half_x, g.op("Add", [g.op("Tanh", [inner]), g.const(1.0)])])
+    erf = g.op("Erf", [g.op("Mul", [x, g.const(float(np.sqrt(0.5)))])])
+    return g.op("Mul", [half_x, g.op("Add", [erf, g.const(1.0)])])
 
 
 def _step(g, x):
@@ -119,6 +122,18 @@ ACTIVATION_EXPORTS.update({
     "log_softmax": lambda g, x, axis=-1: g.op("LogSoftmax", [x], axis=int(axis)),
     "step": _step,
     "sign": _sign,
+    "silu": lambda g, x: g.op("Mul", [x, g.op("Sigmoid", [x])]),
+    "swish": lambda g, x: g.op("Mul", [x, g.op("Sigmoid", [x])]),
+    "selu": lambda g, x: g.op("Selu", [x]),
+    "celu": lambda g, x, alpha=1.0: g.op("Celu", [x], alpha=float(alpha)),
+    "relu6": lambda g, x: g.op("Clip", [x, g.const(0.0), g.const(6.0)]),
+    "hardsigmoid": lambda g, x: g.op("HardSigmoid", [x], alpha=1.0 / 6.0, beta=0.5),
+    "hardswish": _unary("HardSwish"),
+    "logsigmoid": lambda g, x: g.op("Neg", [g.op("Softplus", [g.op("Neg", [x])])]),
+    # Mish is opset 18; opset 17 spells it out.
+    "mish": lambda g, x: g.op("Mul", [x, g.op("Tanh", [g.op("Softplus", [x])])]),
+    "softsign": _unary("Softsign"),
+    "softmin": lambda g, x, axis=-1: g.op("Softmax", [g.op("Neg", [x])], axis=int(axis)),
 })
 
 

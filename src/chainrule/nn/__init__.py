@@ -19,6 +19,10 @@ from .activations import (  # noqa: F401  (the generated activation layers)
     Step, Tanh,
 )
 from .conv import Conv2d, MaxPool2d
+from .layers_more import AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Embedding, LayerNorm
+from .activations import (  # noqa: F401  (the layers of the PyTorch activations)
+    CELU, SELU, Hardsigmoid, Hardswish, LogSigmoid, Mish, ReLU6, SiLU, Softmin, Softsign,
+)
 from .init import INITIALIZERS, get_initializer
 from .layers import Dense, Dropout, Flatten, Linear, Sequential
 from .losses import (  # noqa: F401  (the generated loss modules)
@@ -32,7 +36,8 @@ from .residual import Residual
 
 __all__ = [
     "Module", "Parameter", "ModuleList", "ModuleDict", "Sequential", "Linear", "Dense", "Dropout", "Flatten",
-    "Conv2d", "MaxPool2d",
+    "Conv2d", "MaxPool2d", "Conv1d", "AvgPool2d", "AdaptiveAvgPool2d", "LayerNorm", "BatchNorm1d", "BatchNorm2d",
+    "Embedding", "SiLU", "SELU", "CELU", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid", "Mish", "Softsign", "Softmin",
     "Identity", "MLP", "Activation", "Step", "Sign", "Sigmoid", "Tanh", "Hardtanh", "ReLU",
     "LeakyReLU", "Softplus", "ELU", "GELU", "Softmax", "LogSoftmax", "Loss", "MSELoss", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "MultiClassHingeLoss", "ExponentialLoss",

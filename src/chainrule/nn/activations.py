@@ -16,19 +16,26 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..autodiff import functions as _ops
-from .._core import Registry, check
+from .._core import Registry, check, check_choice
 from ._util import array_of, check_options
 from .module import LAYERS, Module
 
 __all__ = [
     "ACTIVATIONS", "step", "sign", "identity", "sigmoid", "tanh", "hardtanh", "relu", "leaky_relu",
     "softplus", "elu", "gelu", "softmax", "log_softmax", "Activation", "get_activation",
+    "silu", "selu", "celu", "relu6", "hardsigmoid", "hardswish", "logsigmoid", "mish", "softsign", "softmin",
 ]
 
 ACTIVATIONS = Registry("activation")
 
 _GELU_C = math.sqrt(2.0 / math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+# Klambauer et al. (2017), to the digits PyTorch uses.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
 
 
 @ACTIVATIONS.register
@@ -99,8 +106,9 @@ def softplus(x, beta=1.0):
     (Newton's method on logistic regression starts there).
     """
     z = x if beta == 1.0 else x * beta
-    positive = _ops.where(array_of(z) > 0, z, 0.0)  # max(z, 0), with a smooth piece on each side
-    out = positive + log1p(_ops.exp((z - positive) - positive))
+    mask = array_of(z) > 0
+    # max(z, 0) and -|z|, each with a smooth piece on either side of 0 (and inf - inf never formed).
+    out = _ops.where(mask, z, 0.0) + log1p(_ops.exp(_ops.where(mask, -z, z)))
     return out if beta == 1.0 else out / beta
 
 
@@ -111,15 +119,99 @@ def elu(x, alpha=1.0):
     return _ops.where(array_of(x) > 0, x, (_ops.exp(_ops.clip(x, None, 0.0)) - 1) * alpha)
 
 
-@ACTIVATIONS.register
-def gelu(x):
-    """Gaussian error linear unit, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+_GELU_FORMS = ("none", "tanh")
 
-    This is the approximation of Hendrycks & Gimpel (2016) (PyTorch's
-    ``approximate="tanh"``); it differs from x * Phi(x) by less than 1e-3.
+
+@ACTIVATIONS.register
+def gelu(x, approximate="none"):
+    """Gaussian error linear unit x Phi(x) = 0.5 x (1 + erf(x / sqrt(2))) (Hendrycks & Gimpel, 2016).
+
+    ``approximate="tanh"`` gives their tanh form 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+    within 1e-3 of the exact one; the default "none" is the exact form, as in PyTorch.
     """
-    inner = (x + x * x * x * 0.044715) * _GELU_C
-    return x * 0.5 * (_ops.tanh(inner) + 1)
+    check_choice("approximate", approximate, _GELU_FORMS)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * _GELU_C
+        return x * 0.5 * (_ops.tanh(inner) + 1)
+    return x * 0.5 * (_ops.erf(x * _SQRT_HALF) + 1)
+
+
+@ACTIVATIONS.register
+def silu(x):
+    """x sigmoid(x), the sigmoid-weighted linear unit (also called swish)."""
+    return x * _ops.sigmoid(x)
+
+
+ACTIVATIONS.register(silu, name="swish")
+
+
+def _exp_branch(x, alpha, inv_alpha=1.0):
+    """x where x > 0 (nan included, as PyTorch), else alpha (exp(x / alpha) - 1), overflow-free."""
+    v = array_of(x)
+    # The exp branch sees 0 where it is not taken, so neither overflow nor nan reaches its gradient.
+    negative = _ops.expm1(_ops.where(v <= 0, x, 0.0) * inv_alpha) * alpha
+    return _ops.where(~(v <= 0), x, negative)
+
+
+@ACTIVATIONS.register
+def selu(x):
+    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
+    return _exp_branch(x, _SELU_ALPHA) * _SELU_SCALE
+
+
+@ACTIVATIONS.register
+def celu(x, alpha=1.0):
+    """x where x > 0, else alpha (exp(x / alpha) - 1): continuously differentiable for any alpha."""
+    return _exp_branch(x, alpha, 1.0 / alpha)
+
+
+@ACTIVATIONS.register
+def relu6(x):
+    """min(max(x, 0), 6); derivative 1 strictly between 0 and 6, else 0 (as PyTorch)."""
+    v = array_of(x)
+    return _ops.where(~((v <= 0) | (v >= 6)), x, np.clip(v, 0, 6))
+
+
+@ACTIVATIONS.register
+def hardsigmoid(x):
+    """x / 6 + 1/2 clipped to [0, 1]; derivative 1/6 strictly inside (-3, 3), else 0."""
+    v = array_of(x)
+    return _ops.where((v > -3) & (v < 3), x / 6.0 + 0.5, np.clip(v / 6.0 + 0.5, 0, 1))
+
+
+@ACTIVATIONS.register
+def hardswish(x):
+    """x hardsigmoid(x) (Howard et al., 2019); derivative x / 3 + 1/2 inside (-3, 3), 0 below, 1 above."""
+    v = array_of(x)
+    low = v <= -3
+    middle = (v > -3) & (v < 3)
+    # x * 0 (a constant) below -3 keeps PyTorch's -0.0 (and nan at -inf); nan inputs take the x branch, as there.
+    inner = _ops.where(middle, x, 0.0)  # an infinite x outside must not meet the middle branch's gradient
+    return _ops.where(middle, inner * (inner + 3.0) / 6.0, _ops.where(low, v * 0.0, x))
+
+
+@ACTIVATIONS.register
+def logsigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), finite for any x."""
+    return -softplus(-x)
+
+
+@ACTIVATIONS.register
+def mish(x):
+    """x tanh(softplus(x)) (Misra, 2019)."""
+    return x * _ops.tanh(softplus(x))
+
+
+@ACTIVATIONS.register
+def softsign(x):
+    """x / (1 + |x|); derivative 1 / (1 + |x|)^2."""
+    return x / (_ops.abs(x) + 1.0)
+
+
+@ACTIVATIONS.register
+def softmin(x, axis=-1):
+    """softmax(-x) along ``axis``: weights that favour the smallest entries."""
+    return _ops.softmax(-x, axis=axis)
 
 
 @ACTIVATIONS.register
@@ -180,6 +272,9 @@ _MODULE_NAMES = {
     "step": "Step", "sign": "Sign", "identity": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh",
     "hardtanh": "Hardtanh", "relu": "ReLU", "leaky_relu": "LeakyReLU", "softplus": "Softplus",
     "elu": "ELU", "gelu": "GELU", "softmax": "Softmax", "log_softmax": "LogSoftmax",
+    "silu": "SiLU", "selu": "SELU", "celu": "CELU", "relu6": "ReLU6", "hardsigmoid": "Hardsigmoid",
+    "hardswish": "Hardswish", "logsigmoid": "LogSigmoid", "mish": "Mish", "softsign": "Softsign",
+    "softmin": "Softmin",
 }
 _CLASSES = {}
 for _fn_name, _cls_name in _MODULE_NAMES.items():

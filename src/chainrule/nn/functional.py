@@ -29,3 +29,19 @@ __all__ = [
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "hinge_loss", "multiclass_hinge_loss", "exponential_loss", "l1_penalty", "l2_penalty",
 ]
+
+# The extended op set: PyTorch's activations, losses with options and the network functions.
+from ..autodiff.functions_nn import (  # noqa: E402
+    adaptive_avg_pool2d, avg_pool2d, batch_norm, conv1d, conv2d, embedding, layer_norm, max_pool2d,
+)
+from .activations import (  # noqa: E402
+    celu, hardsigmoid, hardswish, logsigmoid, mish, relu6, selu, silu, softmin, softsign,
+)
+from .losses import nll_loss  # noqa: E402
+
+swish = silu
+__all__ += [
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv1d", "conv2d", "embedding", "layer_norm", "max_pool2d",
+    "celu", "hardsigmoid", "hardswish", "logsigmoid", "mish", "relu6", "selu", "silu", "swish", "softmin", "softsign",
+    "nll_loss",
+]

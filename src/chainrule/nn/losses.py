@@ -26,10 +26,11 @@ from ..autodiff.tensor import OpsMixin
 from .._core import Registry, check
 from ._util import array_of, check_options
 from .activations import log_softmax, softplus
+from .losses_ext import cross_entropy_options, nll_loss
 from .module import Module
 
 __all__ = [
-    "LOSSES", "REDUCTIONS", "REGULARIZERS", "mse_loss", "binary_cross_entropy",
+    "LOSSES", "REDUCTIONS", "REGULARIZERS", "mse_loss", "binary_cross_entropy", "nll_loss",
     "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "multiclass_hinge_loss",
     "exponential_loss", "l1_penalty", "l2_penalty",
 ]
@@ -117,19 +118,23 @@ def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
 
 
 @LOSSES.register(name="bce_with_logits")
-def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
+def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weight=None):
     """Binary cross-entropy on logits z: softplus(z) - t z, stable for any |z|.
 
     Equals ``binary_cross_entropy(sigmoid(z), t)`` without forming sigmoid;
-    the gradient is sigmoid(z) - t.
+    the gradient is sigmoid(z) - t. ``pos_weight`` (broadcast against the last axis, as in
+    PyTorch) weighs the positive term: (1 - t) z + (1 + (pos_weight - 1) t) softplus(-z).
     """
     t = _target("binary_cross_entropy_with_logits", logits, target)
     _check_values("binary_cross_entropy_with_logits", array_of(t), lambda v: (v >= 0) & (v <= 1), "values in [0, 1]")
-    return _reduce(softplus(logits) - logits * t, reduction)
+    if pos_weight is None:
+        return _reduce(softplus(logits) - logits * t, reduction)
+    pw = np.asarray(array_of(pos_weight), dtype=array_of(logits).dtype)
+    return _reduce(logits * (1 - t) + softplus(-logits) * (1 + (pw - 1) * t), reduction)
 
 
 @LOSSES.register(name="cross_entropy")
-def cross_entropy(logits, target, reduction="mean"):
+def cross_entropy(logits, target, reduction="mean", weight=None, ignore_index=-100, label_smoothing=0.0):
     """Softmax cross-entropy of logits (n, classes) against integer labels (n,) or soft targets (n, classes).
 
     Soft targets may also have PyTorch's N-d layout (n, classes, d1, ...): the
@@ -137,7 +142,9 @@ def cross_entropy(logits, target, reduction="mean"):
 
     Integer labels use the fused engine op (gradient softmax - one_hot);
     float targets (one-hot or any distribution per row) use log_softmax.
-    Both are stable for logits of magnitude 1e4.
+    Both are stable for logits of magnitude 1e4. N-d logits (N, C, d1, ...) take their classes
+    on axis 1 as in PyTorch, and ``weight`` (per class), ``ignore_index`` and
+    ``label_smoothing`` follow PyTorch (see :func:`~chainrule.nn.losses_ext.cross_entropy_options`).
 
     Example:
         >>> import chainrule as cr
@@ -145,14 +152,31 @@ def cross_entropy(logits, target, reduction="mean"):
         True
     """
     t = np.asarray(array_of(target))
+    plain = weight is None and not label_smoothing and array_of(logits).ndim == 2
     if t.dtype.kind in "iu":
-        return _ops.softmax_cross_entropy(logits, t, reduction)
+        if plain and ignore_index < 0:
+            # The hot path: the fused op rejects negative labels itself, so a label equal to a
+            # negative ignore_index costs nothing until it occurs.
+            try:
+                return _ops.softmax_cross_entropy(logits, t, reduction)
+            except ValueError:
+                if not (t == ignore_index).any():
+                    raise
+        elif plain and not (t == ignore_index).any():
+            return _ops.softmax_cross_entropy(logits, t, reduction)
+        return cross_entropy_options(logits, t, reduction, weight, ignore_index, label_smoothing)
     if t.dtype.kind != "f":
         raise ValueError(f"cross_entropy: target must be integer labels or float probabilities, got dtype {t.dtype}")
+    if not plain:
+        return cross_entropy_options(logits, t.astype(array_of(logits).dtype, copy=False), reduction, weight,
+                                     ignore_index, label_smoothing)
     t = _target("cross_entropy", logits, target)
     # The class axis is 1 for (n, classes, d1, ...) logits, as in PyTorch; 0 for one unbatched row.
     axis = 1 if len(array_of(logits).shape) > 1 else 0
     return _reduce(-(log_softmax(logits, axis=axis) * t).sum(axis=axis), reduction)
+
+
+LOSSES.register(nll_loss, name="nll")
 
 
 @LOSSES.register(name="hinge")

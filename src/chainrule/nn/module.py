@@ -142,6 +142,40 @@ class Module:
         """Every Parameter, in a fixed order (the order optimisers and state dicts use)."""
         return (p for _, p in self.named_parameters())
 
+    # buffers: state that is saved but never trained (e.g. BatchNorm's running statistics)
+    def register_buffer(self, name, value):
+        """Keep ``value`` (an array, or None) as the buffer ``name``: an attribute that
+        :meth:`state_dict`, :func:`chainrule.save` and :func:`chainrule.load` include but that
+        no optimiser sees. Layers update buffers in place.
+
+        Example:
+            >>> from chainrule import nn
+            >>> m = nn.Module()
+            >>> m.register_buffer("count", np.zeros(2))
+            >>> [name for name, _ in m.named_buffers()], list(m.parameters())
+            (['count'], [])
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"a buffer name must be a Python identifier, got {name!r}")
+        if value is not None and not isinstance(value, np.ndarray):
+            raise TypeError(f"buffer {name!r} must be a NumPy array or None, got {type(value).__name__}")
+        names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, value)
+
+    def named_buffers(self, prefix=""):
+        """(dotted name, ndarray) for every buffer of this module and its descendants."""
+        for mod_name, mod in self.named_modules(prefix):
+            for name in mod.__dict__.get("_buffer_names", ()):
+                value = getattr(mod, name)
+                if value is not None:
+                    yield _join(mod_name, name), value
+
+    def buffers(self):
+        """Every buffer array."""
+        return (b for _, b in self.named_buffers())
+
     def num_parameters(self, trainable_only=False):
         """Total number of scalar parameters."""
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
@@ -164,14 +198,16 @@ class Module:
 
     # state -----------------------------------------------------------------
     def state_dict(self):
-        """An ordered ``{dotted name: ndarray copy}`` of every parameter.
+        """An ordered ``{dotted name: ndarray copy}`` of every parameter, then every buffer.
 
         Example:
             >>> from chainrule import nn
             >>> {name: array.shape for name, array in nn.Linear(2, 3, seed=0).state_dict().items()}
             {'weight': (3, 2), 'bias': (3,)}
         """
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        state.update((name, b.copy()) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state, strict=True):
         """Copy arrays from ``state`` into the parameters, in place.
@@ -188,6 +224,7 @@ class Module:
                 is copied in that case.
         """
         own = OrderedDict(self.named_parameters())
+        own.update(self.named_buffers())
         arrays = {k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state.items()}
         missing = [k for k in own if k not in arrays]
         unexpected = [k for k in arrays if k not in own]
@@ -204,7 +241,7 @@ class Module:
             raise ValueError(f"cannot load state into {type(self).__name__}: " + " | ".join(problems))
         for k, p in own.items():
             if k in arrays:
-                np.copyto(p.data, arrays[k], casting="same_kind")
+                np.copyto(p.data if isinstance(p, Tensor) else p, arrays[k], casting="same_kind")
         return LoadResult(missing, unexpected)
 
     # architecture as JSON --------------------------------------------------

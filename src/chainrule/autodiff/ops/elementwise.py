@@ -18,11 +18,12 @@ def _sp():
     return sympy
 
 
-def _unary(name, f, dfdx_from, graph, sym=None, doc=""):
+def _unary(name, f, dfdx_from, graph=None, sym=None, doc=""):
     """Register a unary op whose derivative is a function of (x, out).
 
     ``graph(x, out)`` is the same derivative written with differentiable ops
-    (Tensor or Dual methods), used under ``create_graph``.
+    (Tensor or Dual methods), used under ``create_graph``; without it the op has
+    no ``vjp_graph`` (and tests/test_higher_order.py says so).
     """
 
     def forward(x):
@@ -38,7 +39,7 @@ def _unary(name, f, dfdx_from, graph, sym=None, doc=""):
     def vjp_graph(g, ctx, needs, xs, out):
         return (g * graph(xs[0], out),)
 
-    return register(name, forward, vjp, jvp, sym=sym, doc=doc, vjp_graph=vjp_graph)
+    return register(name, forward, vjp, jvp, sym=sym, doc=doc, vjp_graph=vjp_graph if graph else None)
 
 
 # ---------------------------------------------------------------- arithmetic
