@@ -34,7 +34,8 @@ FIGURES = DOCS / "_build" / "example_outputs"
 ARC = [
     ("01_units_and_rules", "Units and rules",
      "Threshold units, the perceptron rule and why XOR needs a hidden layer."),
-    ("02_gradients", "Gradients", "Circuits, numerical gradients and one backprop step with every number."),
+    ("02_gradients", "Gradients",
+     "Circuits, numerical gradients, one backprop step with every number, and Hessians for Newton's method."),
     ("03_training", "Training",
      "Optimisers, learning rates, batch sizes, shuffling, overfitting and vanishing gradients."),
     ("04_networks", "Networks",
@@ -51,7 +52,7 @@ SECTIONS = {
     "07": "03_training", "08": "03_training", "09": "03_training", "10": "03_training", "11": "03_training",
     "05": "04_networks", "06": "04_networks", "12": "04_networks",
     "13": "04_networks", "14": "04_networks", "15": "03_training", "16": "04_networks", "17": "04_networks",
-    "18": "04_networks", "19": "04_networks",
+    "18": "04_networks", "19": "04_networks", "20": "02_gradients",
 }
 
 #: Text a section shows besides its scripts; a section with a note is shown even without scripts.
