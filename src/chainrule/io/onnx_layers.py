@@ -6,12 +6,12 @@ like the dense exporters in :mod:`chainrule.io.onnx`, which registers them in
 are stored in PyTorch's gate order; ONNX wants another, so the row blocks are
 reordered here (facts from the ONNX operator specification, opset 14+):
 
-======  ==================  ==================
+======  ===================  ==========
 layer   chainrule / PyTorch  ONNX
-======  ==================  ==================
+======  ===================  ==========
 LSTM    i, f, g, o           i, o, f, c
 GRU     r, z, n              z, r, h
-======  ==================  ==================
+======  ===================  ==========
 
 and GRU uses ``linear_before_reset=1``, PyTorch's ``n = tanh(x_n + r * (h @ W_hn.T + b_hn))``.
 
