@@ -84,14 +84,18 @@ def test_recurrent_weights_equal_torch_onnx_semantics():
     np.testing.assert_allclose(run_onnx(to_onnx(gru), x), ref(torch.from_numpy(x))[0].detach().numpy(), atol=1e-5)
 
 
-@pytest.mark.parametrize("model, message", [
-    (nn.LSTM(3, 4, num_layers=2, seed=0), "one-layer, one-direction LSTM only"),
-    (nn.GRU(3, 4, bidirectional=True, seed=0), "one-layer, one-direction GRU only"),
-    (nn.RNN(3, 4, return_state=True, seed=0), "return_state=False"),
-])
-def test_unsupported_recurrent_options_are_named(model, message):
-    with pytest.raises(ValueError, match=message):
-        to_onnx(model)
+@pytest.mark.parametrize("return_sequences", [True, False], ids=["sequences", "last"])
+@pytest.mark.parametrize("depth", [{"num_layers": 2}, {"bidirectional": True}, {"num_layers": 3, "bidirectional": True}],
+                         ids=["two_layers", "bidirectional", "three_layers_bidirectional"])
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+def test_stacked_and_bidirectional_recurrent_layers_match(cls, depth, return_sequences):
+    net = cls(3, 4, return_sequences=return_sequences, batch_first=not return_sequences, seed=3, **depth)
+    assert_matches(net, RNG.normal(size=(5, 6, 3)).astype(np.float32))
+
+
+def test_return_state_is_refused_by_name():
+    with pytest.raises(ValueError, match="ONNX export of LSTM needs return_state=False"):
+        to_onnx(nn.LSTM(3, 4, return_state=True, seed=0))
 
 
 def test_feature_scaler_needs_table_input():

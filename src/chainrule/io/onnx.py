@@ -3,7 +3,7 @@
 Supported: ``Linear``, ``MLP`` (also with skip-layer links), ``Sequential``,
 ``Dropout`` (exported as the identity, as in eval mode), ``Flatten``, every
 activation in ``nn.ACTIVATIONS``, and (see :mod:`chainrule.io.onnx_layers`)
-``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` and one-layer ``RNN`` / ``LSTM`` / ``GRU``.
+``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` and ``RNN`` / ``LSTM`` / ``GRU`` (stacked, bidirectional).
 A fitted ``chainrule.sklearn`` estimator exports as its network plus the
 classifier's probability head or the regressor's target de-standardisation. The graph is built with ``onnx.helper``:
 weights become initializers and every op exists in opset :data:`OPSET`

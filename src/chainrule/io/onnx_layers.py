@@ -13,14 +13,16 @@ LSTM    i, f, g, o           i, o, f, c
 GRU     r, z, n              z, r, h
 ======  ===================  ==========
 
-and GRU uses ``linear_before_reset=1``, PyTorch's ``n = tanh(x_n + r * (h @ W_hn.T + b_hn))``.
+Several layers become one ONNX op each; a bidirectional layer uses
+``direction="bidirectional"``, its two outputs put side by side per step. GRU
+uses ``linear_before_reset=1``, PyTorch's ``n = tanh(x_n + r * (h @ W_hn.T + b_hn))``.
 
 Example:
     >>> from chainrule import nn
     >>> from chainrule.io.onnx import to_onnx
     >>> proto = to_onnx(nn.Sequential(nn.LSTM(3, 8, return_sequences=False, seed=0), nn.Linear(8, 2, seed=1)))
     >>> [n.op_type for n in proto.graph.node]
-    ['Transpose', 'LSTM', 'Squeeze', 'Gemm', 'Identity']
+    ['Transpose', 'LSTM', 'Transpose', 'Reshape', 'Gather', 'Gemm', 'Identity']
 """
 
 from __future__ import annotations
@@ -77,37 +79,50 @@ def _gate_blocks(array, order):
     return np.concatenate([blocks[i] for i in order], axis=0)[None]
 
 
-def _recurrent_inputs(g, layer, order):
-    w_ih, w_hh, b_ih, b_hh = layer._weights()
-    inputs = [g.const(_gate_blocks(w_ih.data, order), "weight_ih"), g.const(_gate_blocks(w_hh.data, order), "weight_hh")]
-    if b_ih is not None:
-        bias = np.concatenate([_gate_blocks(b_ih.data, order), _gate_blocks(b_hh.data, order)], axis=1)
-        inputs.append(g.const(bias, "bias"))
+def _layer_weights(layer, k, d):
+    suffix = f"_l{k}" + ("_reverse" if d else "")
+    return [getattr(layer, name + suffix) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
+
+def _recurrent_inputs(g, layer, order, k, directions):
+    """W, R (and B) of layer ``k``, directions stacked on ONNX's leading axis."""
+    per_direction = [_layer_weights(layer, k, d) for d in range(directions)]
+
+    def stacked(i):
+        return np.concatenate([_gate_blocks(w[i].data, order) for w in per_direction], axis=0)
+
+    inputs = [g.const(stacked(0), "weight_ih"), g.const(stacked(1), "weight_hh")]
+    if per_direction[0][2] is not None:
+        inputs.append(g.const(np.concatenate([stacked(2), stacked(3)], axis=1), "bias"))
     return inputs
 
 
-def _check_recurrent(layer, name):
-    if layer._stack is not None:
-        raise ValueError(f"ONNX export supports one-layer, one-direction {name} only, got num_layers/bidirectional "
-                         "stacking; export each layer separately")
-    if layer.return_state:
-        raise ValueError(f"ONNX export of {name} needs return_state=False (the graph has one output)")
+def _depth(layer):
+    """(num_layers, directions) of a sequence layer."""
+    stack = layer._stack
+    return (1, 1) if stack is None else (stack.num_layers, stack.directions)
 
 
 def _recurrent(op_type, **attrs):
-    """An exporter for RNN / LSTM / GRU: transpose to (time, batch, features), run the ONNX op, pick the output."""
+    """An exporter for RNN / LSTM / GRU: to (time, batch, features), one ONNX op per layer, then the output."""
 
     def export(g, layer, x):
-        _check_recurrent(layer, op_type)
-        extra = {"activations": [layer.nonlinearity.capitalize()]} if op_type == "RNN" else {}
+        if layer.return_state:
+            raise ValueError(f"ONNX export of {op_type} needs return_state=False (the graph has one output)")
+        num_layers, directions = _depth(layer)
+        extra = {"direction": "bidirectional" if directions == 2 else "forward"}
+        if op_type == "RNN":
+            extra["activations"] = [layer.nonlinearity.capitalize()] * directions
         if layer.batch_first:
             x = g.op("Transpose", [x], perm=[1, 0, 2])
-        y, y_h = g.ops(op_type, [x, *_recurrent_inputs(g, layer, _GATE_ORDER[op_type])], 2,
-                       hidden_size=layer.hidden_size, **attrs, **extra)
+        for k in range(num_layers):
+            y, _ = g.ops(op_type, [x, *_recurrent_inputs(g, layer, _GATE_ORDER[op_type], k, directions)], 2,
+                         hidden_size=layer.hidden_size, **attrs, **extra)
+            # (T, D, N, H) -> (T, N, D * H): both directions side by side at every step, as chainrule's stack.
+            x = g.op("Reshape", [g.op("Transpose", [y], perm=[0, 2, 1, 3]), g.ints([0, 0, -1])])
         if not layer.return_sequences:
-            return g.op("Squeeze", [y_h, g.ints([0])])          # (1, N, H) -> (N, H)
-        y = g.op("Squeeze", [y, g.ints([1])])                    # (T, 1, N, H) -> (T, N, H)
-        return g.op("Transpose", [y], perm=[1, 0, 2]) if layer.batch_first else y
+            return g.op("Gather", [x, g.ints(-1)], axis=0)   # the last step: (N, D * H)
+        return g.op("Transpose", [x], perm=[1, 0, 2]) if layer.batch_first else x
 
     return export
 
