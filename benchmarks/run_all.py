@@ -14,7 +14,8 @@ Sections (``--only`` picks some; the default is all):
 * ``accuracy``: seconds to train the networks the tests check for accuracy
   (:mod:`bench_time_to_accuracy`); ``loop``: fit's loop vs the engine step
   vs hand NumPy (:mod:`bench_fit_loop`, also part of ``ops``);
-* ``memory`` and ``profile`` alone, for convenience.
+* ``memory`` and ``profile`` alone, for convenience;
+* ``higher``: what gradients of gradients cost (:mod:`bench_higher`).
 
 The report is printed and written to ``benchmarks/results/latest.md`` (the
 folder is git-ignored). ``--quick`` uses small repeat counts and data so the
@@ -48,9 +49,10 @@ SECTIONS = {
     "profile": ("profile_step",),
     "loop": ("bench_fit_loop",),
     "accuracy": ("bench_time_to_accuracy",),
+    "higher": ("bench_higher",),
 }
 ORDER = ("bench_ops", "profile_step", "bench_fit_loop", "bench_train", "bench_memory", "bench_mnist", "bench_time_to_accuracy",
-         "bench_nets", "numba_experiment")
+         "bench_nets", "numba_experiment", "bench_higher")
 
 
 def _git_commit():

@@ -2,7 +2,9 @@
 
 A spec is ``OpSpec(op, shapes, call, ref, domain=..., attrs=...)``: ``call``
 applies the op to chainrule values (Tensors or Duals), ``ref`` to ndarrays.
-Several specs per op cover broadcasting and size-1 axes.
+Several specs per op cover broadcasting and size-1 axes. The awkward inputs (signed
+zeros, ties, inf/nan, empty axes, strided arrays) are edge samples in tests/op_edges.py,
+and every op also needs a ``vjp_graph`` (tests/test_higher_order.py gradgradchecks each spec).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import chainrule as cr
+from chainrule.autodiff.ops import call as op_call
 
 
 @dataclass
@@ -322,3 +325,21 @@ SPECS.append(OpSpec("split", [(3, 4)], lambda a: cr.stack([p * (k + 1.0) for k, 
                     lambda a: a * np.arange(1.0, 5.0), label="unbind"))
 SPECS.append(OpSpec("split_part", [(5, 2)], lambda a: cr.concatenate([p * (k + 2.0) for k, p in enumerate(cr.split(a, [1, 2, 2]))]),
                     lambda a: a * np.array([2.0, 3, 3, 4, 4])[:, None], label="split"))
+
+
+def _put(shape, index, g):
+    out = np.zeros(shape)
+    np.add.at(out, index, g)
+    return out
+
+
+def _scatter(index, shape):
+    return (lambda g: op_call("getitem_scatter", g, index=index, shape=shape)), (lambda g: _put(shape, index, g))
+
+
+# getitem's gradient as an op of its own (so that create_graph can differentiate it again).
+SPECS += [
+    OpSpec("getitem_scatter", [(4,)], *_scatter((np.array([0, 2, 2, 4]), np.array([1, 0, 0, 2])), (5, 3)),
+           label="int-repeat"),
+    OpSpec("getitem_scatter", [(2, 2)], *_scatter((slice(1, 3), slice(None, None, 2)), (4, 3)), label="basic"),
+]

@@ -232,6 +232,17 @@ def test_19_jordan_plan(tmp_path):
     assert r["accuracy_decay_0.5"] == 1.0       # the fading sum tells the visits of "A" apart
     assert r["accuracy_decay_0.0"] < 0.8        # the last output alone cannot
 
+
+def test_20_hessians_newton(tmp_path):
+    r = run("20_hessians_newton", tmp_path)
+    np.testing.assert_allclose(r["neuron_gradient"][:2], [-0.197, -0.393], atol=1e-3)  # the slides' dw0 = -0.2
+    assert r["mode_error"] < 1e-14 and r["hand_error"] < 1e-14 and r["hvp_error"] < 1e-14
+    assert r.get("sympy_error", 0.0) < 1e-14
+    assert len(r["newton_norms"]) <= 8 and r["newton_norms"][-1] < 1e-12
+    assert r["descent_norms"][-1] > 1e-4  # gradient descent is still far off after 100 steps
+    assert r.get("sklearn_difference", 0.0) < 1e-6
+
+
 def test_script_runs_as_a_program(tmp_path):
     """The scripts are real programs: `python examples/01_....py OUTDIR --quick`."""
     script = EXAMPLES / "01_threshold_perceptron_xor.py"

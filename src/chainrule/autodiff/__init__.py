@@ -6,6 +6,8 @@
 * :mod:`.engine`: graph nodes, the backward walk, ``no_grad``;
 * :mod:`.reverse` (backprop), :mod:`.forward` (dual numbers), :mod:`.numeric` (finite
   differences, ``gradcheck``), :mod:`.symbolic` (SymPy): the four ways to a gradient;
+* :mod:`.graph_backward` and :mod:`.higher`: gradients as graphs (``create_graph=True``),
+  ``hessian``, ``hvp`` and ``gradgradcheck``;
 * :mod:`.trace` and :mod:`.compare`: see a graph, compare the four ways.
 
 Example:
@@ -24,6 +26,7 @@ from .functions import __all__ as _functions_all
 from .forward import Dual, jvp
 from .reverse import grad, jacobian, value_and_grad
 from .numeric import GradcheckError, gradcheck, numerical_grad, relative_error
+from .higher import gradgradcheck, hessian, hvp
 from .trace import trace
 from .compare import compare_gradients
 from . import linalg
@@ -34,5 +37,6 @@ __all__ = [
     "is_grad_enabled", "Dual", "jvp", "grad", "value_and_grad", "jacobian", "numerical_grad",
     "gradcheck", "GradcheckError", "relative_error", "ops_registry", "compare_gradients", "trace",
     "compile", "Compiled",
+    "hessian", "hvp", "gradgradcheck",
     *_functions_all, "linalg",
 ]

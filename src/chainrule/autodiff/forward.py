@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .engine import GRAD_MODE, Node
 from .tensor import OpsMixin, Tensor, get_default_dtype
 
 __all__ = ["Dual", "jvp"]
@@ -35,25 +36,33 @@ class Dual(OpsMixin):
     Args:
         value: number or array.
         tangent: same shape as ``value`` (zeros when omitted).
+        requires_grad: also record a graph, as a Tensor does, so that a reverse
+            pass can run over Duals (``cr.grad(f, create_graph=True)`` does this
+            for Dual arguments: forward-over-reverse, whose tangents of the
+            gradient are Hessian-vector products).
     """
 
-    __slots__ = ("value", "tangent")
+    __slots__ = ("value", "tangent", "requires_grad", "_node")
 
-    def __init__(self, value, tangent=None):
+    def __init__(self, value, tangent=None, requires_grad=False):
         v = _value_array(value)
         t = np.zeros_like(v) if tangent is None else np.asarray(tangent, dtype=v.dtype)
         if t.shape != v.shape:
             raise ValueError(f"Dual: tangent shape {t.shape} does not match value shape {v.shape}")
         self.value = v
         self.tangent = t
+        self.requires_grad = bool(requires_grad)
+        self._node = None
 
     @staticmethod
     def _apply(op, args, attrs):
         values, tangents = [], []
+        record = False
         for a in args:
             if isinstance(a, Dual):
                 values.append(a.value)
                 tangents.append(a.tangent)
+                record = record or a.requires_grad
             elif isinstance(a, OpsMixin) and not isinstance(a, Tensor):
                 return a._apply(op, args, attrs)
             else:
@@ -61,7 +70,11 @@ class Dual(OpsMixin):
                 values.append(v)
                 tangents.append(np.zeros(np.shape(v), dtype=np.result_type(v, np.float32)))
         out, ctx = op.forward(*values, **attrs)
-        return Dual(out, op.jvp(tuple(tangents), ctx))
+        d = Dual(out, op.jvp(tuple(tangents), ctx))
+        if record and GRAD_MODE.enabled:
+            d.requires_grad = True
+            d._node = Node(op, args, ctx, tuple(isinstance(a, Dual) and a.requires_grad for a in args))
+        return d
 
     @property
     def shape(self):

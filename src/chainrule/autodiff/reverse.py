@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import enable_grad
-from .forward import jvp
+from .forward import Dual, jvp
+from .graph_backward import graph_backward
 from .tensor import Tensor, get_default_dtype
 
 __all__ = ["grad", "value_and_grad", "jacobian"]
@@ -40,8 +41,37 @@ def _scalar(out):
     return out
 
 
-def value_and_grad(f, argnums=0):
+def _graph_input(x):
+    """An argument to differentiate under create_graph: graph values stay connected."""
+    if isinstance(x, Dual):
+        return x if x.requires_grad else Dual(x.value, x.tangent, requires_grad=True)
+    if isinstance(x, Tensor) and x.requires_grad:
+        return x  # grad of grad: keep the outer graph
+    return _as_input(x)
+
+
+def _constant_like(v, arr):
+    return Dual(arr) if isinstance(v, Dual) else Tensor(arr, dtype=arr.dtype)
+
+
+def _graph_grads(out, inputs):
+    """Gradients of scalar ``out`` w.r.t. ``inputs`` as graphs (Tensors or recording Duals)."""
+    if not isinstance(out, (Tensor, Dual)):
+        raise TypeError(f"the function must return a chainrule Tensor, got {type(out).__name__}")
+    if np.size(out.data) != 1:
+        raise ValueError(f"the function must return a scalar, got shape {out.shape}")
+    found = {}
+    if out.requires_grad:
+        found = graph_backward(out, _constant_like(out, np.ones_like(out.data)), wrt=inputs)
+    return [found[id(x)][1] if id(x) in found else _constant_like(x, np.zeros_like(x.data)) for x in inputs]
+
+
+def value_and_grad(f, argnums=0, create_graph=False):
     """Return a function computing ``(f(*args), df/dargs[argnums])`` by backprop.
+
+    With ``create_graph=True`` the value and gradients are Tensors whose graphs
+    reach back to the arguments, so the gradient can be differentiated again
+    (``grad(grad(f, create_graph=True))``, :func:`jacobian`, :func:`jvp`).
 
     Example:
         >>> v, g = value_and_grad(lambda x: x * x)(3.0)
@@ -52,6 +82,14 @@ def value_and_grad(f, argnums=0):
     def wrapped(*args):
         nums = _argnums(argnums, len(args))
         args = list(args)
+        if create_graph:
+            inputs = [_graph_input(args[i]) for i in nums]
+            for i, t in zip(nums, inputs):
+                args[i] = t
+            with enable_grad():
+                out = f(*args)
+            grads = _graph_grads(out, inputs)
+            return out, grads[0] if isinstance(argnums, int) else tuple(grads)
         inputs = {i: _as_input(args[i]) for i in nums}
         for i, t in inputs.items():
             args[i] = t
@@ -66,9 +104,19 @@ def value_and_grad(f, argnums=0):
     return wrapped
 
 
-def grad(f, argnums=0):
-    """Return a function computing the gradient of scalar ``f`` w.r.t. ``args[argnums]``."""
-    vg = value_and_grad(f, argnums)
+def grad(f, argnums=0, create_graph=False):
+    """Return a function computing the gradient of scalar ``f`` w.r.t. ``args[argnums]``.
+
+    ``create_graph=True`` returns the gradient as a Tensor with a graph (see
+    :func:`value_and_grad`), so that it can be differentiated again.
+
+    Example:
+        >>> import chainrule as cr
+        >>> d2 = grad(lambda x: grad(lambda y: y ** 3, create_graph=True)(x))
+        >>> float(d2(2.0))                   # d/dx 3x**2 = 6x
+        12.0
+    """
+    vg = value_and_grad(f, argnums, create_graph)
     return lambda *args: vg(*args)[1]
 
 

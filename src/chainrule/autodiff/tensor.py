@@ -21,10 +21,11 @@ import numpy as np
 
 from . import engine, interop
 from .engine import GRAD_MODE, Node
+from .graph_backward import backward_with_graph
 from .dtypes import _DEFAULT, get_default_dtype, set_default_dtype, to_array
 from .methods import MathMethods, pick_axis
 from .methods_shape import ShapeMethods
-from .ops import REGISTRY
+from .ops import REGISTRY, sqrt_zero_grad_at_zero
 
 __all__ = ["Tensor", "OpsMixin", "tensor", "set_default_dtype", "get_default_dtype", "dispatch"]
 
@@ -159,14 +160,17 @@ class OpsMixin(MathMethods, ShapeMethods):
         return self._op("min", axis=pick_axis(axis, dim), keepdims=keepdims)
 
     def var(self, axis=None, keepdims=False, ddof=0, dim=None):
+        """Variance over ``axis`` divided by ``n - ddof``; nan when ``ddof >= n`` (as NumPy and PyTorch)."""
         axis = pick_axis(axis, dim)
         d = self - self.mean(axis=axis, keepdims=True)
-        n = _count(self.shape, axis) - ddof
-        return (d * d).sum(axis=axis, keepdims=keepdims) / n
+        n = max(_count(self.shape, axis) - ddof, 0)  # 0 / 0 = nan, never a negative divisor
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (d * d).sum(axis=axis, keepdims=keepdims) / n
 
     def std(self, axis=None, keepdims=False, ddof=0, dim=None):
+        """Square root of :meth:`var`; its gradient is 0 where the values are all equal (as in PyTorch)."""
         axis = pick_axis(axis, dim)
-        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+        return sqrt_zero_grad_at_zero(self.var(axis=axis, keepdims=keepdims, ddof=ddof))
 
     def logsumexp(self, axis=None, keepdims=False, dim=None):
         return self._op("logsumexp", axis=pick_axis(axis, dim), keepdims=keepdims)
@@ -364,9 +368,17 @@ class Tensor(OpsMixin):
         return self._compare(o, np.not_equal)
 
     # autograd ------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False):
-        """Back-propagate from this tensor; leaf ``.grad`` values accumulate across calls."""
-        engine.backward(self, grad, retain_graph)
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Back-propagate from this tensor; leaf ``.grad`` values accumulate across calls.
+
+        With ``create_graph=True`` the VJPs run as differentiable ops: each leaf's
+        ``.grad`` becomes a Tensor with a graph (differentiate it again for second
+        derivatives), and the graph is kept, as with ``retain_graph=True``.
+        """
+        if create_graph:
+            backward_with_graph(self, grad)
+        else:
+            engine.backward(self, grad, retain_graph)
 
     def detach(self):
         """A tensor sharing this data but cut off from the graph."""

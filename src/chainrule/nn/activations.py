@@ -100,11 +100,15 @@ def log1p(u):
 def softplus(x, beta=1.0):
     """log(1 + exp(beta x)) / beta, computed as ``max(z, 0) + log1p(exp(-|z|))`` so it never overflows.
 
-    The derivative is sigmoid(beta x); at 0 the max op splits its tie evenly,
-    which gives exactly 1/2.
+    The two halves are split by a constant mask (z > 0) rather than by max and
+    abs, whose kinks at 0 would cancel in the first derivative (sigmoid(0) = 1/2)
+    but lose the second: this way the Hessian at z = 0 is the exact 1/4 too
+    (Newton's method on logistic regression starts there).
     """
     z = x if beta == 1.0 else x * beta
-    out = _ops.maximum(z, 0.0) + log1p(_ops.exp(-_ops.abs(z)))
+    mask = array_of(z) > 0
+    # max(z, 0) and -|z|, each with a smooth piece on either side of 0 (and inf - inf never formed).
+    out = _ops.where(mask, z, 0.0) + log1p(_ops.exp(_ops.where(mask, -z, z)))
     return out if beta == 1.0 else out / beta
 
 

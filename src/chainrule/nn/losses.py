@@ -245,6 +245,9 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weigh
 def cross_entropy(logits, target, reduction="mean", weight=None, ignore_index=-100, label_smoothing=0.0):
     """Softmax cross-entropy of logits (n, classes) against integer labels (n,) or soft targets (n, classes).
 
+    Soft targets may also have PyTorch's N-d layout (n, classes, d1, ...): the
+    softmax runs over axis 1 and the mean over every other entry.
+
     Integer labels use the fused engine op (gradient softmax - one_hot);
     float targets (one-hot or any distribution per row) use log_softmax.
     Both are stable for logits of magnitude 1e4. N-d logits (N, C, d1, ...) take their classes
@@ -276,7 +279,9 @@ def cross_entropy(logits, target, reduction="mean", weight=None, ignore_index=-1
         return cross_entropy_options(logits, t.astype(array_of(logits).dtype, copy=False), reduction, weight,
                                      ignore_index, label_smoothing)
     t = _target("cross_entropy", logits, target)
-    return _reduce(-(log_softmax(logits, axis=-1) * t).sum(axis=-1), reduction)
+    # The class axis is 1 for (n, classes, d1, ...) logits, as in PyTorch; 0 for one unbatched row.
+    axis = 1 if len(array_of(logits).shape) > 1 else 0
+    return _reduce(-(log_softmax(logits, axis=axis) * t).sum(axis=axis), reduction)
 
 
 # nll takes log-probabilities (a log_softmax output) and class indices: scores only, no probability head.

@@ -13,8 +13,14 @@ Every differentiable computation in chainrule is built from the entries of
   forward-mode dual numbers. Tangents always have their input's shape.
 
 Optionally ``sym`` maps SymPy scalars to a SymPy expression for the symbolic
-bridge. Adding an op means one ``register`` call here and one line in the
-op-spec list of the tests.
+bridge, and ``vjp_graph(g, ctx, needs, inputs, out) -> tuple`` is the same
+vector-Jacobian product written with differentiable ops (on Tensors or
+recording Duals, through :func:`call` and the values' methods) instead of raw
+arrays. ``backward(create_graph=True)`` uses it, so that a gradient is itself a
+graph and can be differentiated again (Hessians); the ordinary backward pass
+never touches it. ``inputs`` are the op's arguments as recorded (constants
+stay arrays), ``out`` the value the op produced. Adding an op means one
+``register`` call here and one line in the op-spec list of the tests.
 
 Example:
     >>> from chainrule.autodiff.ops import REGISTRY
@@ -25,11 +31,11 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np  # noqa: F401  (the docstring example uses it)
+import numpy as np
 
 from ..._core import Registry
 
-__all__ = ["Op", "REGISTRY", "register", "get", "catalogue"]
+__all__ = ["Op", "REGISTRY", "register", "get", "catalogue", "call", "sum_to", "sqrt_zero_grad_at_zero"]
 
 
 class Op:
@@ -39,9 +45,9 @@ class Op:
     piecewise-constant op (zero gradient everywhere); :func:`catalogue` lists both.
     """
 
-    __slots__ = ("name", "forward", "vjp", "jvp", "sym", "differentiable", "doc")
+    __slots__ = ("name", "forward", "vjp", "jvp", "sym", "differentiable", "doc", "vjp_graph")
 
-    def __init__(self, name, forward, vjp, jvp, sym=None, differentiable=True, doc=""):
+    def __init__(self, name, forward, vjp, jvp, sym=None, differentiable=True, doc="", vjp_graph=None):
         self.name = name
         self.forward = forward
         self.vjp = vjp
@@ -49,6 +55,7 @@ class Op:
         self.sym = sym
         self.differentiable = differentiable
         self.doc = doc
+        self.vjp_graph = vjp_graph
 
     def __repr__(self):
         return f"Op({self.name!r})"
@@ -58,9 +65,9 @@ class Op:
 REGISTRY = Registry("op")
 
 
-def register(name, forward, vjp, jvp, sym=None, differentiable=True, doc=""):
+def register(name, forward, vjp, jvp, sym=None, differentiable=True, doc="", vjp_graph=None):
     """Add one primitive to the registry and return its :class:`Op`."""
-    return REGISTRY.register(Op(name, forward, vjp, jvp, sym, differentiable, doc), name=name)
+    return REGISTRY.register(Op(name, forward, vjp, jvp, sym, differentiable, doc, vjp_graph), name=name)
 
 
 def get(name):
@@ -83,6 +90,61 @@ def catalogue():
         [('step', 'Heaviside step: 1 where x > 0 else 0; its gradient is 0 everywhere.', False)]
     """
     return [(name, op.doc, op.differentiable) for name, op in sorted(REGISTRY.items())]
+
+
+def call(name, *args, **attrs):
+    """Apply op ``name`` to mixed values: the first Tensor / Dual argument decides the mode.
+
+    Graph VJPs use it for the ops that have no operator or method (``where``,
+    ``softmax`` with attributes, ...); on plain arrays it is just the forward.
+
+    Example:
+        >>> call("where", np.array([1.0, 2.0]), 0.0, cond=np.array([True, False]))
+        array([1., 0.])
+    """
+    op = REGISTRY[name]
+    for a in args:
+        if hasattr(type(a), "_apply"):
+            return a._apply(op, args, attrs)
+    return op.forward(*args, **attrs)[0]
+
+
+def sum_to(g, target):
+    """Sum ``g`` over the axes broadcasting added or stretched to reach shape ``target``.
+
+    Works on Tensors, Duals and arrays alike (only ``.sum`` and ``.reshape``).
+
+    Example:
+        >>> sum_to(np.ones((4, 3)), (1, 3))
+        array([[4., 4., 4.]])
+    """
+    target = tuple(target)
+    if g.shape == target:
+        return g
+    extra = len(g.shape) - len(target)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, (n, m) in enumerate(zip(target, g.shape)) if n == 1 and m != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    return g
+
+
+def sqrt_zero_grad_at_zero(v):
+    """sqrt(v) whose gradient is 0, not inf * 0 = nan, where v == 0.
+
+    The "double where": the square root only ever sees 1 where v is 0, so no
+    infinite local derivative is multiplied by the zero that the outer where sends back.
+    Tensor.std and Tensor.norm use it (PyTorch's gradient there is 0 as well).
+    """
+    value = getattr(v, "data", None)
+    if not isinstance(value, np.ndarray):
+        return v.sqrt()  # symbolic values: the plain formula
+    zero = value == 0
+    if not zero.any():
+        return v.sqrt()
+    safe = v._op("where", 1.0, cond=~zero)
+    return safe.sqrt()._op("where", 0.0, cond=~zero)
 
 
 # Importing the modules fills the registry; order does not matter.

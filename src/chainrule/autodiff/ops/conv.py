@@ -31,7 +31,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import register
+from . import call, register
 
 __all__ = ["as_pair"]
 
@@ -132,11 +132,55 @@ def _conv_jvp(ts, ctx):
     return out
 
 
+def _offsets(kernel, stride, out_hw):
+    """For each kernel offset (i, j): the strided slice of the padded input it sees."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
+    return [
+        (i, j, (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw)))
+        for i in range(kh) for j in range(kw)
+    ]
+
+
+def _conv_vjp_graph(g, ctx, needs, xs, out):
+    # The col2im of the fast VJP as one differentiable slice, product and scatter per kernel offset.
+    x_shape, _, wv, stride, (ph, pw) = ctx
+    x, w = xs[0], xs[1]
+    n, c, h, wd = x_shape
+    f = wv.shape[0]
+    padded = (n, c, h + 2 * ph, wd + 2 * pw)
+    inner = (slice(None), slice(None), slice(ph, ph + h), slice(pw, pw + wd))
+    offsets = _offsets(wv.shape[2:], stride, g.shape[2:])
+    gx = gw = gb = None
+    if needs[0]:
+        g_last = g.transpose((0, 2, 3, 1))  # (N, OH, OW, F)
+        parts = [
+            call("getitem_scatter", (g_last @ w[:, :, i, j]).transpose((0, 3, 1, 2)), index=idx, shape=padded)
+            for i, j, idx in offsets
+        ]
+        gx = call("getitem", _total(parts), index=inner)
+    if needs[1]:
+        xpad = call("getitem_scatter", x, index=inner, shape=padded) if ph or pw else x
+        g2 = g.transpose((1, 0, 2, 3)).reshape(f, -1)
+        cols = [g2 @ call("getitem", xpad, index=idx).transpose((0, 2, 3, 1)).reshape(-1, c) for _, _, idx in offsets]
+        gw = call("stack", *cols, axis=-1).reshape(wv.shape)
+    if len(needs) > 2 and needs[2]:
+        gb = g.sum(axis=(0, 2, 3))
+    return gx, gw, gb
+
+
+def _total(parts):
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
 register(
     "conv2d",
     _conv_forward,
     _conv_vjp,
     _conv_jvp,
+    vjp_graph=_conv_vjp_graph,
     doc="2-D cross-correlation of x (N, C, H, W) with kernels w (F, C, KH, KW) plus a bias (F,), "
     "with stride and zero padding; one tensordot over sliding windows.",
 )
@@ -170,11 +214,18 @@ def _pool_vjp(g, ctx, needs):
     return (gx.reshape(shape).astype(g.dtype, copy=False),)
 
 
+def _pool_vjp_graph(g, ctx, needs, xs, out):
+    flat, shape = ctx
+    size = int(np.prod(shape))
+    return (call("getitem_scatter", g.reshape(-1), index=flat.reshape(-1), shape=(size,)).reshape(shape),)
+
+
 register(
     "max_pool2d",
     _pool_forward,
     _pool_vjp,
     lambda ts, ctx: ts[0].reshape(-1)[ctx[0]],
+    vjp_graph=_pool_vjp_graph,
     doc="max over kernel windows of x (N, C, H, W) (stride defaults to the kernel size); "
     "the gradient goes to each window's arg-max, the first one on ties.",
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import register
+from . import call, register
 
 
 def _sp():
@@ -18,8 +18,13 @@ def _sp():
     return sympy
 
 
-def _unary(name, f, dfdx_from, sym=None, doc=""):
-    """Register a unary op whose derivative is a function of (x, out)."""
+def _unary(name, f, dfdx_from, graph=None, sym=None, doc=""):
+    """Register a unary op whose derivative is a function of (x, out).
+
+    ``graph(x, out)`` is the same derivative written with differentiable ops
+    (Tensor or Dual methods), used under ``create_graph``; without it the op has
+    no ``vjp_graph`` (and tests/test_higher_order.py says so).
+    """
 
     def forward(x):
         out = f(x)
@@ -31,7 +36,10 @@ def _unary(name, f, dfdx_from, sym=None, doc=""):
     def jvp(ts, ctx):
         return ts[0] * dfdx_from(*ctx)
 
-    return register(name, forward, vjp, jvp, sym=sym, doc=doc)
+    def vjp_graph(g, ctx, needs, xs, out):
+        return (g * graph(xs[0], out),)
+
+    return register(name, forward, vjp, jvp, sym=sym, doc=doc, vjp_graph=vjp_graph if graph else None)
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -42,6 +50,7 @@ register(
     lambda ts, ctx: ts[0] + ts[1],
     sym=lambda a, b: a + b,
     doc="a + b; an add gate distributes the upstream gradient unchanged.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (g, g),
 )
 register(
     "sub",
@@ -50,6 +59,7 @@ register(
     lambda ts, ctx: ts[0] - ts[1],
     sym=lambda a, b: a - b,
     doc="a - b; the second input receives the upstream gradient negated.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (g, -g if needs[1] else None),
 )
 register(
     "mul",
@@ -61,6 +71,10 @@ register(
     lambda ts, ctx: ts[0] * ctx[1] + ctx[0] * ts[1],
     sym=lambda a, b: a * b,
     doc="a * b; a multiply gate swaps its inputs' values into the gradients.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (
+        g * xs[1] if needs[0] else None,
+        g * xs[0] if needs[1] else None,
+    ),
 )
 
 
@@ -79,6 +93,10 @@ register(
     lambda ts, ctx: (ts[0] - ctx[1] * ts[1]) / ctx[0],
     sym=lambda a, b: a / b,
     doc="a / b; d/da = 1/b and d/db = -a/b^2, computed from the stored quotient.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (
+        g / xs[1] if needs[0] else None,
+        -g * out / xs[1] if needs[1] else None,
+    ),
 )
 register(
     "neg",
@@ -87,6 +105,7 @@ register(
     lambda ts, ctx: -ts[0],
     sym=lambda a: -a,
     doc="-a; the gradient is the upstream value negated.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (-g,),
 )
 
 
@@ -102,10 +121,29 @@ def _safe_log(a):
     return np.log(np.where(a > 0, a, 1))
 
 
+def _dpow_da(a, b):
+    """b * a**(b - 1), and exactly 0 where b == 0 (a**0 is the constant 1, also at a = 0)."""
+    b = np.asarray(b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = b * np.power(a, b - 1)
+    return np.where(b == 0, 0, d) if (b == 0).any() else d
+
+
 def _pow_vjp(g, ctx, needs):
     a, b, out = ctx
-    ga = g * b * np.power(a, b - 1) if needs[0] else None
+    ga = g * _dpow_da(a, b) if needs[0] else None
     gb = g * out * _safe_log(a) if needs[1] else None
+    return ga, gb
+
+
+def _pow_vjp_graph(g, ctx, needs, xs, out):
+    (a, b), (av, bv, _) = xs, ctx
+    ga = gb = None
+    if needs[0]:
+        # Where b == 0 the base is swapped for 1, so b * 1**(b - 1) is 0 with finite derivatives.
+        ga = g * b * call("where", a, 1.0, cond=np.asarray(bv) != 0) ** (b - 1)
+    if needs[1]:
+        gb = g * out * call("where", a, 1.0, cond=np.asarray(av) > 0).log()
     return ga, gb
 
 
@@ -113,10 +151,11 @@ register(
     "pow",
     _pow_forward,
     _pow_vjp,
-    lambda ts, ctx: ts[0] * ctx[1] * np.power(ctx[0], ctx[1] - 1)
-    + ts[1] * ctx[2] * _safe_log(ctx[0]),
+    lambda ts, ctx: ts[0] * _dpow_da(ctx[0], ctx[1]) + ts[1] * ctx[2] * _safe_log(ctx[0]),
     sym=lambda a, b: a**b,
-    doc="a ** b with a tensor exponent; d/db is defined as 0 where a <= 0.",
+    doc="a ** b with a tensor exponent; d/da is 0 where b == 0 (as in PyTorch), and d/db "
+    "is defined as 0 where a <= 0 (PyTorch: nan for a < 0).",
+    vjp_graph=_pow_vjp_graph,
 )
 
 
@@ -124,22 +163,38 @@ def _powscalar_forward(a, p):
     return np.power(a, p), (a, p)
 
 
+def _dpowscalar(a, p):
+    # Not p * a**(p - 1) at p == 0: that is 0 * inf = nan at a = 0.
+    return np.zeros_like(a) if p == 0 else p * np.power(a, p - 1)
+
+
+def _powscalar_vjp_graph(g, ctx, needs, xs, out):
+    p = ctx[1]
+    return (g * 0.0 if p == 0 else g * p * xs[0] ** (p - 1),)
+
+
 register(
     "pow_scalar",
     _powscalar_forward,
-    lambda g, ctx, needs: (g * ctx[1] * np.power(ctx[0], ctx[1] - 1),),
-    lambda ts, ctx: ts[0] * ctx[1] * np.power(ctx[0], ctx[1] - 1),
+    lambda g, ctx, needs: (g * _dpowscalar(ctx[0], ctx[1]),),
+    lambda ts, ctx: ts[0] * _dpowscalar(ctx[0], ctx[1]),
     sym=lambda a, p: a**p,
-    doc="a ** p for a constant Python exponent p (an attribute, not an input).",
+    doc="a ** p for a constant Python exponent p (an attribute, not an input); "
+    "the gradient of a ** 0 is 0 everywhere, also at a = 0.",
+    vjp_graph=_powscalar_vjp_graph,
 )
 
 # ------------------------------------------------------- transcendental
-_unary("exp", np.exp, lambda x, out: out, sym=lambda a: _sp().exp(a), doc="exp(x); its derivative is its own output.")
-_unary("log", np.log, lambda x, out: 1.0 / x, sym=lambda a: _sp().log(a), doc="natural log; derivative 1/x.")
-_unary("sqrt", np.sqrt, lambda x, out: 0.5 / out, sym=lambda a: _sp().sqrt(a), doc="square root; derivative 1/(2 sqrt(x)) from the output.")
-_unary("sin", np.sin, lambda x, out: np.cos(x), sym=lambda a: _sp().sin(a), doc="sin(x); derivative cos(x).")
-_unary("cos", np.cos, lambda x, out: -np.sin(x), sym=lambda a: _sp().cos(a), doc="cos(x); derivative -sin(x).")
-_unary("tanh", np.tanh, lambda x, out: 1.0 - out * out, sym=lambda a: _sp().tanh(a), doc="hyperbolic tangent; derivative 1 - tanh^2 from the output.")
+_unary("exp", np.exp, lambda x, out: out, lambda x, out: out, sym=lambda a: _sp().exp(a), doc="exp(x); its derivative is its own output.")
+_unary("log", np.log, lambda x, out: 1.0 / x, lambda x, out: 1.0 / x, sym=lambda a: _sp().log(a), doc="natural log; derivative 1/x.")
+_unary("sqrt", np.sqrt, lambda x, out: 0.5 / out, lambda x, out: 0.5 / out, sym=lambda a: _sp().sqrt(a),
+       doc="square root; derivative 1/(2 sqrt(x)) from the output.")
+_unary("sin", np.sin, lambda x, out: np.cos(x), lambda x, out: x.cos(), sym=lambda a: _sp().sin(a), doc="sin(x); derivative cos(x).")
+_unary("cos", np.cos, lambda x, out: -np.sin(x), lambda x, out: -x.sin(), sym=lambda a: _sp().cos(a), doc="cos(x); derivative -sin(x).")
+_unary(
+    "tanh", np.tanh, lambda x, out: 1.0 - out * out, lambda x, out: 1.0 - out * out,
+    sym=lambda a: _sp().tanh(a), doc="hyperbolic tangent; derivative 1 - tanh^2 from the output.",
+)
 
 
 def _sigmoid(x):
@@ -151,6 +206,7 @@ def _sigmoid(x):
 _unary(
     "sigmoid",
     _sigmoid,
+    lambda x, out: out * (1.0 - out),
     lambda x, out: out * (1.0 - out),
     sym=lambda a: 1 / (1 + _sp().exp(-a)),
     doc="1 / (1 + exp(-x)), computed without overflow; derivative s (1 - s).",
@@ -169,6 +225,7 @@ register(
     lambda ts, out: ts[0] * (out > 0),
     sym=lambda a: _sp().Max(0, a),
     doc="max(x, 0); the derivative at 0 is taken as 0.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (g * (ctx > 0),),
 )
 register(
     "abs",
@@ -177,18 +234,19 @@ register(
     lambda ts, s: ts[0] * s,
     sym=lambda a: _sp().Abs(a),
     doc="|x|; the derivative at 0 is taken as 0.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (g * ctx,),
 )
 
 
 # ----------------------------------------------------------------- gates
-def _minmax(name, f, sym):
+def _minmax(name, f, loses, sym):
     def forward(a, b):
         out = f(a, b)
-        # Ties split the gradient evenly, so d max(x, x)/dx = 1 as it should.
-        wa = (a == out) * 1.0
-        wb = (b == out) * 1.0
-        both = wa * wb
-        return out, (wa - 0.5 * both, wb - 0.5 * both)
+        # PyTorch's rule: ties split the gradient evenly (so d max(x, x)/dx = 1), the
+        # input that loses gets none, and where a nan makes the order undefined both
+        # inputs get all of it.
+        tie = (a == b) * 0.5
+        return out, (1.0 - loses(a, b) - tie, 1.0 - loses(b, a) - tie)
 
     register(
         name,
@@ -196,12 +254,17 @@ def _minmax(name, f, sym):
         lambda g, ctx, needs: (g * ctx[0] if needs[0] else None, g * ctx[1] if needs[1] else None),
         lambda ts, ctx: ts[0] * ctx[0] + ts[1] * ctx[1],
         sym=sym,
-        doc=f"element-wise {name}; where a == b each input gets half the gradient.",
+        doc=f"element-wise {name}; where a == b each input gets half the gradient, and "
+        "where either is nan both get all of it (as in PyTorch).",
+        vjp_graph=lambda g, ctx, needs, xs, out: (
+            g * ctx[0] if needs[0] else None,
+            g * ctx[1] if needs[1] else None,
+        ),
     )
 
 
-_minmax("maximum", np.maximum, lambda a, b: _sp().Max(a, b))
-_minmax("minimum", np.minimum, lambda a, b: _sp().Min(a, b))
+_minmax("maximum", np.maximum, np.less, lambda a, b: _sp().Max(a, b))
+_minmax("minimum", np.minimum, np.greater, lambda a, b: _sp().Min(a, b))
 
 
 def _where_forward(a, b, cond):
@@ -217,6 +280,10 @@ register(
     ),
     lambda ts, cond: np.where(cond, ts[0], ts[1]),
     doc="where(cond, a, b); cond is a constant boolean attribute.",
+    vjp_graph=lambda g, cond, needs, xs, out: (
+        call("where", g, 0.0, cond=cond) if needs[0] else None,
+        call("where", 0.0, g, cond=cond) if needs[1] else None,
+    ),
 )
 
 
@@ -236,6 +303,7 @@ register(
     lambda g, inside, needs: (g * inside,),
     lambda ts, inside: ts[0] * inside,
     doc="clip(x, lo, hi); gradient 1 inside [lo, hi] (bounds included), 0 outside.",
+    vjp_graph=lambda g, inside, needs, xs, out: (g * inside,),
 )
 
 
@@ -248,6 +316,10 @@ def _zero_tangent(ts, ctx):
     return np.zeros_like(ts[0])
 
 
+def _no_graph_grad(g, ctx, needs, xs, out):
+    return (None,)  # no path: the graph gradient is an exact zero
+
+
 register(
     "sign",
     lambda x: (np.sign(x), np.shape(x)),
@@ -255,6 +327,7 @@ register(
     _zero_tangent,
     sym=lambda a: _sp().sign(a),
     differentiable=False,
+    vjp_graph=_no_graph_grad,
     doc="sign(x) in {-1, 0, +1}; piecewise constant, so its gradient is 0 everywhere.",
 )
 register(
@@ -264,5 +337,6 @@ register(
     _zero_tangent,
     sym=lambda a: _sp().Heaviside(a, 0),
     differentiable=False,
+    vjp_graph=_no_graph_grad,
     doc="Heaviside step: 1 where x > 0 else 0; its gradient is 0 everywhere.",
 )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import register
-from .reduce import _norm_axis
+from . import call, register, sum_to
+from .reduce import _keep_graph, _norm_axis
 
 
 def _check_matmul(a, b):
@@ -48,12 +48,30 @@ def _matmul_vjp(g, ctx, needs):
     return ga, gb
 
 
+def _swap_last(v):
+    n = len(v.shape)
+    return v.transpose((*range(n - 2), n - 1, n - 2))
+
+
+def _matmul_vjp_graph(g, ctx, needs, xs, out):
+    # 1-D operands become a row (a) or a column (b), so that one batched rule covers all cases.
+    (a, b), (av, bv) = xs, ctx
+    a2 = a if av.ndim > 1 else a.reshape(1, -1)
+    b2 = b if bv.ndim > 1 else b.reshape(-1, 1)
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    g2 = g.reshape((*batch, a2.shape[-2], b2.shape[-1]))
+    ga = sum_to(g2 @ _swap_last(b2), a2.shape).reshape(av.shape) if needs[0] else None
+    gb = sum_to(_swap_last(a2) @ g2, b2.shape).reshape(bv.shape) if needs[1] else None
+    return ga, gb
+
+
 register(
     "matmul",
     _matmul_forward,
     _matmul_vjp,
     lambda ts, ctx: np.matmul(ts[0], ctx[1]) + np.matmul(ctx[0], ts[1]),
     doc="a @ b for 1-D, 2-D and batched operands (NumPy's matmul rules).",
+    vjp_graph=_matmul_vjp_graph,
 )
 
 
@@ -89,42 +107,63 @@ def _linear_jvp(ts, ctx):
     return out + ts[2] if len(ts) > 2 else out
 
 
+def _linear_vjp_graph(g, ctx, needs, xs, out):
+    x, w = xs[0], xs[1]
+    g2 = g.reshape(-1, g.shape[-1])
+    return (
+        g @ w if needs[0] else None,
+        g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None,
+        g2.sum(axis=0) if len(needs) > 2 and needs[2] else None,
+    )
+
+
 register(
     "linear",
     _linear_forward,
     _linear_vjp,
     _linear_jvp,
+    vjp_graph=_linear_vjp_graph,
     doc="x @ w.T + b with w of shape (out_features, in_features): a fused dense layer.",
 )
 
 
-def _lse(x, axes):
+def _shifted_exp(x, axes):
+    """exp(x - m) and the shift m, the max per slice (0 where the max is +-inf or nan)."""
     m = np.max(x, axis=axes, keepdims=True)
-    if m.min() == -np.inf:
-        # A slice of all -inf has max -inf; shifting by it would give nan.
+    if not np.isfinite(m).all():
+        # An all -inf slice would give -inf - -inf = nan, a +inf one inf - inf = nan.
         m = np.where(np.isfinite(m), m, 0)
-    with np.errstate(divide="ignore"):
-        return np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
-
-
-def _finite_or_zero(v):
-    return np.where(np.isfinite(v), v, 0)
+    return np.exp(x - m), m
 
 
 def _lse_forward(x, axis=None, keepdims=False):
     axes = _norm_axis(axis, x.ndim)
-    full = _lse(x, axes)
-    # Softmax weights; an all -inf slice gets weight 0 instead of nan.
-    p = np.exp(x - _finite_or_zero(full))
+    e, m = _shifted_exp(x, axes)
+    s = np.sum(e, axis=axes, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        full = np.log(s) + m
+        # Softmax weights from the shifted exponentials: exact even where 1e30 + log 2 rounds
+        # to 1e30; an all -inf slice (s == 0) gets weight 0 instead of nan.
+        p = e / np.where(s == 0, 1, s)
     out = full if keepdims else np.squeeze(full, axis=axes)
-    return out, (p, axes, keepdims)
+    return out, (p, axes, keepdims, m)
 
 
 def _lse_vjp(g, ctx, needs):
-    p, axes, keepdims = ctx
+    p, axes, keepdims, _ = ctx
     if not keepdims and axes:
         g = np.expand_dims(g, axes)
     return (g * p,)
+
+
+def _lse_vjp_graph(g, ctx, needs, xs, out):
+    p, axes, keepdims, m = ctx
+    e = (xs[0] - m).exp()  # m is a constant shift: softmax does not depend on it
+    s = e.sum(axis=axes, keepdims=True)
+    empty = np.asarray(s.data) == 0
+    if empty.any():
+        s = call("where", 1.0, s, cond=empty)
+    return (_keep_graph(g, p.shape, axes, keepdims) * (e / s),)
 
 
 register(
@@ -132,6 +171,7 @@ register(
     _lse_forward,
     _lse_vjp,
     lambda ts, ctx: np.sum(ts[0] * ctx[0], axis=ctx[1], keepdims=ctx[2]),
+    vjp_graph=_lse_vjp_graph,
     doc="log(sum(exp(x))) with the max subtracted first; finite for |x| ~ 1e4, "
     "and an all -inf slice gives -inf with a zero (not NaN) gradient.",
 )
@@ -149,11 +189,15 @@ register(
     lambda g, ctx, needs: (ctx[0] * (g - np.sum(g * ctx[0], axis=ctx[1], keepdims=True)),),
     lambda ts, ctx: ctx[0] * (ts[0] - np.sum(ts[0] * ctx[0], axis=ctx[1], keepdims=True)),
     doc="exp(x) / sum(exp(x)) along axis, shifted by the max for stability.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (out * (g - (g * out).sum(axis=ctx[1], keepdims=True)),),
 )
 
 
 def _log_softmax_forward(x, axis=-1):
-    out = x - _lse(x, axis)
+    # (x - m) - log(sum(exp(x - m))), not x - logsumexp(x): 1e30 + log 2 rounds to 1e30.
+    e, m = _shifted_exp(x, axis)
+    with np.errstate(divide="ignore"):
+        out = (x - m) - np.log(np.sum(e, axis=axis, keepdims=True))
     return out, (np.exp(out), axis)
 
 
@@ -163,6 +207,7 @@ register(
     lambda g, ctx, needs: (g - ctx[0] * np.sum(g, axis=ctx[1], keepdims=True),),
     lambda ts, ctx: ts[0] - np.sum(ctx[0] * ts[0], axis=ctx[1], keepdims=True),
     doc="x - logsumexp(x) along axis; never forms log(softmax(x)).",
+    vjp_graph=lambda g, ctx, needs, xs, out: (g - out.exp() * g.sum(axis=ctx[1], keepdims=True),),
 )
 
 
@@ -232,11 +277,22 @@ def _sce_jvp(ts, ctx):
     return per.sum() if reduction == "sum" else per
 
 
+def _sce_vjp_graph(g, ctx, needs, xs, out):
+    p, rows, labels, reduction = ctx
+    one_hot = np.zeros_like(p)
+    one_hot[rows, labels] = 1
+    d = call("softmax", xs[0], axis=1) - one_hot
+    if reduction == "mean":
+        return (d * (g / p.shape[0]),)
+    return (d * (g if reduction == "sum" else g.reshape(-1, 1)),)
+
+
 register(
     "softmax_cross_entropy",
     _sce_forward,
     _sce_vjp,
     _sce_jvp,
+    vjp_graph=_sce_vjp_graph,
     doc="cross-entropy of integer labels under softmax(logits), fused: gradient "
     "(softmax - one_hot) / n, stable for logits of magnitude 1e4.",
 )

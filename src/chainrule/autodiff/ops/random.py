@@ -25,4 +25,5 @@ register(
     lambda g, mask, needs: (g * mask,),
     lambda ts, mask: ts[0] * mask,
     doc="inverted dropout: x * mask / (1 - p) with mask ~ Bernoulli(1 - p) drawn from attribute rng.",
+    vjp_graph=lambda g, mask, needs, xs, out: (g * mask,),
 )

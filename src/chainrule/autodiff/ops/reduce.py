@@ -27,6 +27,13 @@ def _keep(g, axes, keepdims):
     return np.expand_dims(g, axes)
 
 
+def _keep_graph(g, shape, axes, keepdims):
+    """:func:`_keep` with a reshape, so it works on Tensors and Duals too."""
+    if keepdims or not axes:
+        return g
+    return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
 def _count(shape, axes):
     if axes is None:
         return int(np.prod(shape))
@@ -53,6 +60,7 @@ register(
     _sum_vjp,
     lambda ts, ctx: np.sum(ts[0], axis=ctx[1], keepdims=ctx[2]),
     doc="sum over axis; the gradient is the upstream value copied to every summand.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (_keep_graph(g, *ctx).broadcast_to(ctx[0]),),
 )
 
 
@@ -73,6 +81,9 @@ register(
     _mean_vjp,
     lambda ts, ctx: np.mean(ts[0], axis=ctx[1], keepdims=ctx[2]),
     doc="mean over axis; each entry gets the upstream value divided by the count.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (
+        (_keep_graph(g, *ctx) / _count(ctx[0], ctx[1])).broadcast_to(ctx[0]),
+    ),
 )
 
 
@@ -96,6 +107,10 @@ def _extreme(name, f):
         weight, axes, keepdims = ctx
         return np.sum(ts[0] * weight, axis=axes, keepdims=keepdims)
 
+    def vjp_graph(g, ctx, needs, xs, out):
+        weight, axes, keepdims = ctx
+        return (_keep_graph(g, weight.shape, axes, keepdims) * weight,)
+
     register(
         name,
         forward,
@@ -103,6 +118,7 @@ def _extreme(name, f):
         jvp,
         doc=f"{name} over axis: a gradient router sending the upstream value to the "
         f"arg-{name}; tied entries split it evenly.",
+        vjp_graph=vjp_graph,
     )
 
 

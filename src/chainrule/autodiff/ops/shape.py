@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import register
+from . import call, register
 
 def _reshape_forward(x, shape):
     out = np.reshape(x, shape)
@@ -17,6 +17,7 @@ register(
     lambda g, ctx, needs: (np.reshape(g, ctx[0]),),
     lambda ts, ctx: np.reshape(ts[0], ctx[1]),
     doc="change the shape, keeping the values in order; the gradient is reshaped back.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (g.reshape(ctx[0]),),
 )
 
 
@@ -35,6 +36,7 @@ register(
     lambda g, axes, needs: (np.transpose(g, np.argsort(axes)),),
     lambda ts, axes: np.transpose(ts[0], axes),
     doc="permute axes; the gradient is permuted back by the inverse permutation.",
+    vjp_graph=lambda g, axes, needs, xs, out: (g.transpose(tuple(int(a) for a in np.argsort(axes))),),
 )
 
 register(
@@ -44,6 +46,7 @@ register(
     lambda g, shape, needs: (g,),
     lambda ts, shape: np.broadcast_to(ts[0], shape),
     doc="expand size-1 axes; backward is the engine's central unbroadcast.",
+    vjp_graph=lambda g, shape, needs, xs, out: (g,),
 )
 
 
@@ -77,6 +80,26 @@ register(
     lambda ts, ctx: ts[0][ctx[2]],
     doc="x[index] for basic, integer-array and boolean indices; the gradient "
     "scatters back and accumulates where an element is picked more than once.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (call("getitem_scatter", g, index=ctx[2], shape=ctx[0]),),
+)
+
+
+def _scatter(g, index, shape):
+    return _getitem_vjp(g, (tuple(shape), g.dtype, index, _is_basic(index)), (True,))[0]
+
+
+def _scatter_forward(g, index, shape):
+    return _scatter(g, index, shape), (index, tuple(shape))
+
+
+register(
+    "getitem_scatter",
+    _scatter_forward,
+    lambda g, ctx, needs: (g[ctx[0]],),
+    lambda ts, ctx: _scatter(ts[0], *ctx),
+    doc="the transpose of getitem: zeros of ``shape`` with g added at ``index``; "
+    "what getitem's gradient is, as an op of its own so that it can be differentiated again.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (call("getitem", g, index=ctx[0]),),
 )
 
 
@@ -93,6 +116,10 @@ register(
     lambda g, ctx, needs: tuple(np.split(g, ctx[1], axis=ctx[0])),
     lambda ts, ctx: np.concatenate(ts, axis=ctx[0]),
     doc="join tensors along an existing axis; the gradient is split at the same offsets.",
+    vjp_graph=lambda g, ctx, needs, xs, out: tuple(
+        call("getitem", g, index=(slice(None),) * ctx[0] + (slice(lo, hi),)) if need else None
+        for need, lo, hi in zip(needs, [0, *ctx[1]], [*ctx[1], None])
+    ),
 )
 
 
@@ -107,6 +134,9 @@ register(
     lambda g, ax, needs: tuple(np.moveaxis(g, ax, 0)),
     lambda ts, ax: np.stack(ts, axis=ax),
     doc="join tensors along a new axis; each input gets its slice of the gradient.",
+    vjp_graph=lambda g, ax, needs, xs, out: tuple(
+        call("getitem", g, index=(slice(None),) * ax + (k,)) if need else None for k, need in enumerate(needs)
+    ),
 )
 
 
@@ -120,4 +150,5 @@ register(
     lambda g, ctx, needs: (g.astype(ctx[0]),),
     lambda ts, ctx: ts[0].astype(ctx[1]),
     doc="change dtype (e.g. float32 <-> float64); the gradient is cast back.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (g.astype(ctx[0]),),
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import register
+from . import call, register
 
 
 class Pieces:
@@ -62,6 +62,7 @@ register(
     lambda ts, ctx: ts[0],
     doc="the identity, marking an array whose pieces (split_part) send back sparse gradients; "
     "its VJP writes all the pieces' gradients into one array.",
+    vjp_graph=lambda g, ctx, needs, xs, out: (g,),
 )
 
 
@@ -80,4 +81,6 @@ register(
     _part_vjp,
     lambda ts, ctx: ts[0][ctx[3]],
     doc="one piece x[index] of a split; its gradient is that piece alone (no zero array of x's size).",
+    # Under create_graph the piece's gradient is a dense, differentiable scatter (getitem's transpose).
+    vjp_graph=lambda g, ctx, needs, xs, out: (call("getitem_scatter", g, index=ctx[3], shape=ctx[0]),),
 )
