@@ -1,6 +1,7 @@
 """CSV variants through `chainrule train` -> `chainrule predict`: column roles, headers, delimiters, missing
 cells, categories, BOM and CRLF; each refusal is one line, exit code 2, and writes nothing."""
 
+import importlib.util
 import json
 import os
 
@@ -125,6 +126,15 @@ def test_regression_target_standardised_and_transformed_back(tmp_path, capsys, m
     assert report["scores"]["train"]["r2"] > 0.999  # metrics on the file's own scale
     _, out, _ = _run(capsys, ["evaluate", "run/model.safetensors", "t.csv"])
     assert "r2 1.0000" in out or "r2 0.999" in out
+    if importlib.util.find_spec("onnxruntime") is None:
+        return  # the ONNX half below needs the onnx extra
+    from chainrule.io.onnx import run_onnx
+
+    code, out, err = _run(capsys, ["export", "run/model.safetensors", "--onnx", "m.onnx"])
+    assert code == 0, err
+    assert "output 'output' (predicted values in the target's units)" in out
+    got = run_onnx(tmp_path / "m.onnx", np.array([[-0.5], [0.5]]))
+    assert got[:, 0].tolist() == pytest.approx([float(r[0]) for r in rows], abs=1e-3)
 
 
 def test_id_looking_column_warns_in_one_line(tmp_path, capsys, monkeypatch):

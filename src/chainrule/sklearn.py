@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("chainrule.sklearn needs scikit-learn; install it with `pip install chainrule[sklearn]`") from None
 
 from .callbacks.stopping import EarlyStopping, StopOnPlateau
-from .data import split_indices
+from .data import StandardScaler, split_indices
 from .nn import ACTIVATIONS, MLP, default_loss, loss_spec
 from ._core import check
 from .optim import OPTIMIZERS
@@ -282,6 +282,11 @@ class MLPClassifier(ClassifierMixin, _ChainruleMLP):
         scores = self._outputs(X)  # checks fittedness before classes_ is touched
         return self.classes_[np.argmax(scores, axis=1)]
 
+    def onnx_parts(self):
+        """``(network, options)`` for :func:`chainrule.io.onnx.to_onnx`: the graph gives ``predict_proba``."""
+        check_is_fitted(self, "model_")
+        return self.model_, {"head": loss_spec(default_loss(self._task)).activation}
+
 
 class MLPRegressor(RegressorMixin, _ChainruleMLP):
     """Multi-layer perceptron regressor: linear outputs trained with mean squared error.
@@ -336,6 +341,16 @@ class MLPRegressor(RegressorMixin, _ChainruleMLP):
         """Predicted targets, shape (n_samples,) or (n_samples, n_targets) as in ``fit``."""
         Y = self._outputs(X) * self._y_scale + self._y_mean
         return Y.ravel() if self._y_1d else Y
+
+    def onnx_parts(self):
+        """``(network, options)`` for :func:`chainrule.io.onnx.to_onnx`: the graph maps outputs back to y's units.
+
+        The ONNX output always has shape (n_samples, n_targets), also for a 1-D ``y``.
+        """
+        check_is_fitted(self, "model_")
+        target = StandardScaler.from_dict({"type": "StandardScaler", "mean_": self._y_mean.tolist(),
+                                           "scale_": self._y_scale.tolist()})
+        return self.model_, {"target_scaler": target}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -198,13 +198,17 @@ class TrainedModel:
         spec, info = self.info.spec, self.info
         head = None if raw or spec is None else spec.activation
         scaler = None if raw else info.scaler
+        # A regression trained on standardised targets maps its outputs back, as `chainrule predict` does.
+        target_scaler = None if raw else info.target_scaler
         output = {None: "raw outputs", "softmax": "class probabilities", "sigmoid": "probability of the last class"}
-        metadata = {"feature_names": ",".join(info.feature_names), "output": output[head]}
+        described = "predicted values in the target's units" if target_scaler is not None else output[head]
+        metadata = {"feature_names": ",".join(info.feature_names), "output": described}
         if info.class_names:
             metadata["class_names"] = ",".join(info.class_names)
-        export_onnx(self.model, path, overwrite=overwrite, head=head or "none", scaler=scaler, metadata=metadata)
+        export_onnx(self.model, path, overwrite=overwrite, head=head or "none", scaler=scaler,
+                    target_scaler=target_scaler, metadata=metadata)
         scaled = "raw" if scaler is not None else "scaled" if info.scaler is not None else "given"
-        return f"input 'input' ({len(info.feature_names)} {scaled} features), output 'output' ({output[head]})"
+        return f"input 'input' ({len(info.feature_names)} {scaled} features), output 'output' ({described})"
 
     # ------------------------------------------------------------ description
     def describe(self):

@@ -1,8 +1,11 @@
 """Export chainrule networks to ONNX, so they run in onnxruntime and other ONNX engines.
 
 Supported: ``Linear``, ``MLP`` (also with skip-layer links), ``Sequential``,
-``Dropout`` (exported as the identity, as in eval mode), ``Flatten`` and every
-activation in ``nn.ACTIVATIONS``. The graph is built with ``onnx.helper``:
+``Dropout`` (exported as the identity, as in eval mode), ``Flatten``, every
+activation in ``nn.ACTIVATIONS``, and (see :mod:`chainrule.io.onnx_layers`)
+``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` and ``RNN`` / ``LSTM`` / ``GRU`` (stacked, bidirectional).
+A fitted ``chainrule.sklearn`` estimator exports as its network plus the
+classifier's probability head or the regressor's target de-standardisation. The graph is built with ``onnx.helper``:
 weights become initializers and every op exists in opset :data:`OPSET`
 (17), which onnxruntime has supported since 1.13. Optionally a feature
 scaler learned at training time is folded in front of the network and a
@@ -32,6 +35,7 @@ from .._core import Registry
 from ..nn.activations import Activation
 from ..data.scaling import scaler_from_dict
 from ..nn.module import LAYERS
+from .onnx_layers import IMAGE_SEQUENCE_EXPORTS, INPUT_SHAPES
 
 __all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "HEADS", "to_onnx", "export_onnx", "run_onnx"]
 
@@ -52,9 +56,10 @@ def _onnx():
 class _Graph:
     """Collects nodes and initializers, handing out unique tensor names."""
 
-    def __init__(self, dtype, n_inputs):
+    def __init__(self, dtype, input_shape):
         self.onnx = _onnx()
-        self.dtype, self.n_inputs = np.dtype(dtype), n_inputs
+        self.dtype, self.input_shape = np.dtype(dtype), input_shape
+        self.n_inputs = input_shape[-1]
         self.nodes, self.initializers, self._count = [], [], 0
 
     def fresh(self, hint):
@@ -68,11 +73,21 @@ class _Graph:
         self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
+    def ints(self, values):
+        """An int64 initializer (axes, shapes)."""
+        name = self.fresh("ints")
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
+        return name
+
+    def ops(self, op_type, inputs, n_outputs, hint=None, **attrs):
+        """Add one node with ``n_outputs`` outputs and return their names."""
+        outs = [self.fresh(hint or op_type.lower()) for _ in range(n_outputs)]
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), outs, **attrs))
+        return outs
+
     def op(self, op_type, inputs, hint=None, **attrs):
         """Add one node and return the name of its (single) output."""
-        out = self.fresh(hint or op_type.lower())
-        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), [out], **attrs))
-        return out
+        return self.ops(op_type, inputs, 1, hint, **attrs)[0]
 
 
 # --------------------------------------------------------------- activations
@@ -177,6 +192,7 @@ LAYER_EXPORTS.update({
     "Dropout": lambda g, layer, x: x,
     "Flatten": _flatten,
 })
+LAYER_EXPORTS.update(IMAGE_SEQUENCE_EXPORTS)
 
 
 def _unsupported(module) -> ValueError:
@@ -203,45 +219,72 @@ HEADS = Registry("ONNX output head")
 HEADS.update({"none": "identity", "softmax": "softmax", "sigmoid": "sigmoid"})
 
 
+def _affine(g, x, a, b, hint):
+    """x * a + b with per-column a, b (a folded scaler or its inverse)."""
+    scaled = g.op("Mul", [x, g.const(np.reshape(a, -1), "scale")])
+    return g.op("Add", [scaled, g.const(np.reshape(b, -1), "shift")], hint=hint)
+
+
+def _as_scaler(scaler):
+    return scaler_from_dict(scaler) if isinstance(scaler, dict) else scaler
+
+
 def _scaler(g, scaler, x):
     """Fold a fitted StandardScaler / MinMaxScaler (or its to_dict form) into x * a + b."""
-    if isinstance(scaler, dict):
-        scaler = scaler_from_dict(scaler)
+    if g.input_shape is None or len(g.input_shape) != 2:
+        raise ValueError("a feature scaler can be folded in front of (batch, features) inputs only")
+    scaler = _as_scaler(scaler)
     b = scaler.transform(np.zeros((1, g.n_inputs)))
-    a = scaler.transform(np.ones((1, g.n_inputs))) - b
-    return g.op("Add", [g.op("Mul", [x, g.const(a.reshape(-1), "scale")]), g.const(b.reshape(-1), "shift")], hint="scaled")
+    return _affine(g, x, scaler.transform(np.ones((1, g.n_inputs))) - b, b, "scaled")
 
 
-def _first_linear(model):
+def _target_scaler(g, scaler, x, n_outputs):
+    """Fold a target scaler's inverse_transform behind the network (outputs back in target units)."""
+    scaler = _as_scaler(scaler)
+    b = scaler.inverse_transform(np.zeros((1, n_outputs)))
+    return _affine(g, x, scaler.inverse_transform(np.ones((1, n_outputs))) - b, b, "unscaled")
+
+
+def _input_layer(model):
+    """The first layer that fixes the input's shape, and that shape."""
     for _, m in model.named_modules():
-        if LAYERS.name_of(type(m)) == "Linear":
-            return m
-    raise ValueError(f"cannot export {type(model).__name__} to ONNX: it has no Linear layer to take the input size from")
+        name = LAYERS.name_of(type(m))
+        if name in INPUT_SHAPES:
+            return m, INPUT_SHAPES[name](m)
+    raise ValueError(f"cannot export {type(model).__name__} to ONNX: it has no Linear layer (nor a Conv2d or "
+                     "RNN/LSTM/GRU) to take the input size from")
 
 
 def _graph(g, name, input_name, output_name):
     helper = g.onnx.helper
     elem = helper.np_dtype_to_tensor_dtype(g.dtype)
+    out_shape = ["batch", None] if len(g.input_shape) == 2 else None
     return helper.make_graph(
-        g.nodes, name, [helper.make_tensor_value_info(input_name, elem, ["batch", g.n_inputs])],
-        [helper.make_tensor_value_info(output_name, elem, ["batch", None])], initializer=g.initializers,
+        g.nodes, name, [helper.make_tensor_value_info(input_name, elem, g.input_shape)],
+        [helper.make_tensor_value_info(output_name, elem, out_shape)], initializer=g.initializers,
     )
 
 
-def to_onnx(model, *, head="none", scaler=None, opset=OPSET, input_name="input", output_name="output",
-            metadata=None):
+def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET, input_name="input",
+            output_name="output", metadata=None):
     """Build an ``onnx.ModelProto`` computing ``model`` (with optional scaler and head).
 
     Args:
-        model: a chainrule Module made of the supported layers.
+        model: a chainrule Module made of the supported layers, or a fitted
+            ``chainrule.sklearn`` estimator (its ``model_`` with the classifier's
+            probability head or the regressor's target de-standardisation).
         head: ``"none"`` (raw outputs), ``"softmax"`` or ``"sigmoid"`` applied after the model.
         scaler: a fitted scaler from ``chainrule.data`` (or its ``to_dict()``) applied first.
+        target_scaler: a fitted scaler whose ``inverse_transform`` is applied last, so a
+            regression network trained on scaled targets gives outputs in the target's units.
         opset: the ONNX opset to declare (at least 13, where Softmax takes ``axis=-1``).
         input_name, output_name: names of the graph's input and output.
         metadata: ``{key: value}`` strings stored as the model's metadata_props.
 
     Returns:
-        A checked ``onnx.ModelProto`` whose input has shape ``(batch, n_features)``.
+        A checked ``onnx.ModelProto`` whose input has shape ``(batch, n_features)``, ``(batch, C, H, W)``
+        (a Conv2d first) or ``(batch, time, features)`` (a recurrent layer first; time first when
+        ``batch_first=False``).
 
     Raises:
         ValueError: naming the layer or activation that cannot be exported.
@@ -249,19 +292,33 @@ def to_onnx(model, *, head="none", scaler=None, opset=OPSET, input_name="input",
     onnx = _onnx()
     if not isinstance(opset, int) or opset < 13:
         raise ValueError(f"opset must be an integer >= 13, got {opset!r}")
-    first = _first_linear(model)
-    g = _Graph(first.weight.data.dtype, first.in_features)
+    if hasattr(model, "onnx_parts"):  # a chainrule.sklearn estimator: its network and its output mapping
+        model, parts = model.onnx_parts()
+        head, target_scaler = parts.get("head", head), parts.get("target_scaler", target_scaler)
+    first, shape = _input_layer(model)
+    g = _Graph(next(first.parameters()).data.dtype, shape)
     x = input_name if scaler is None else _scaler(g, scaler, input_name)
     out = _module(g, model, x)
     out = ACTIVATION_EXPORTS[HEADS[head]](g, out)
+    if target_scaler is not None:
+        out = _target_scaler(g, target_scaler, out, _n_outputs(model))
     g.nodes.append(onnx.helper.make_node("Identity", [out], [output_name]))
     proto = onnx.helper.make_model(_graph(g, f"chainrule_{type(model).__name__}", input_name, output_name),
                                    opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="chainrule")
     # onnxruntime refuses IR versions newer than it knows; opset 17 needs IR 8 only.
     proto.ir_version = min(proto.ir_version, 8)
+    if len(g.input_shape) != 2:  # the output's rank follows from the layers: let shape inference say it
+        proto.graph.output[0].CopyFrom(onnx.shape_inference.infer_shapes(proto).graph.output[0])
     onnx.helper.set_model_props(proto, {str(k): str(v) for k, v in (metadata or {}).items()})
     onnx.checker.check_model(proto)
     return proto
+
+
+def _n_outputs(model):
+    last = [m for _, m in model.named_modules() if LAYERS.name_of(type(m)) == "Linear"]
+    if not last:
+        raise ValueError("target_scaler needs a model ending in a Linear layer (its out_features are the targets)")
+    return last[-1].out_features
 
 
 def export_onnx(model, path, *, overwrite=False, **options):
