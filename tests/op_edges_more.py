@@ -6,7 +6,7 @@ Imported at the end of tests/op_edges.py, whose helpers these samples use.
 from __future__ import annotations
 
 import numpy as np
-from op_edges import INF, NAN, SPECIAL, EdgeSample, binary, f64, non_contiguous, rand, unary, _tmethod
+from op_edges import INF, NAN, SPECIAL, EdgeSample, binary, broadcast, f64, non_contiguous, rand, unary, _tmethod
 
 import chainrule as cr
 
@@ -90,4 +90,47 @@ MORE_EDGES += [
     EdgeSample("scatter", "add-neg-axis", [rand(2, 3), rand(2, 1, seed=5)],
                lambda a, b: a.scatter_add(-1, np.array([[0], [2]]), b),
                lambda t, a, b: a.scatter_add(-1, t.as_tensor(np.array([[0], [2]])), b)),
+]
+
+# Linear algebra (ops/linalg.py): einsum's traces, diagonals, ellipses and empty contractions; inv and
+# solve on 1x1, batched, size-0 batch and strided matrices, singular ones raising as in PyTorch.
+_WELL = rand(2, 3, 3) + 3 * np.eye(3)
+
+
+def _einsum(spec):
+    return lambda *a: cr.einsum(spec, *a)
+
+
+def _teinsum(spec):
+    return lambda t, *a: t.einsum(spec, *a)
+
+
+MORE_EDGES += [
+    *[EdgeSample("einsum", label, args, _einsum(spec), _teinsum(spec)) for label, spec, args in [
+        ("matvec-specials", "ij,j->i", [f64(INF, 0.0, 1.0, NAN, -0.0, 1e30).reshape(2, 3), f64(0.0, 1.0, -1e-30)]),
+        ("trace", "ii", [rand(3, 3)]),
+        ("diagonal", "ii->i", [non_contiguous((3, 3))]),
+        ("ellipsis-batch", "...ij,...jk->...ik", [rand(2, 2, 3), rand(3, 4, seed=4)]),
+        ("inner-size0", "ij,jk->ik", [np.zeros((2, 0)), np.zeros((0, 3))]),
+        ("sum-only-letter", "ij->", [broadcast((3, 4))]),
+    ]],
+    EdgeSample("inv", "1x1-negzero", [f64(-2.0).reshape(1, 1)], cr.linalg.inv, lambda t, a: t.linalg.inv(a)),
+    EdgeSample("inv", "batched", [_WELL], cr.linalg.inv, lambda t, a: t.linalg.inv(a)),
+    EdgeSample("inv", "batch0", [np.zeros((0, 2, 2))], cr.linalg.inv, lambda t, a: t.linalg.inv(a)),
+    EdgeSample("inv", "strided", [non_contiguous((3, 3)) + 3 * np.eye(3)], cr.linalg.inv, lambda t, a: t.linalg.inv(a)),
+    EdgeSample("inv", "singular", [np.zeros((2, 2))], cr.linalg.inv, lambda t, a: t.linalg.inv(a),
+               raises=ValueError),
+    EdgeSample("solve", "vector", [_WELL[0], f64(1.0, -0.0, 1e-30)], cr.linalg.solve, lambda t, a, b: t.linalg.solve(a, b)),
+    EdgeSample("solve", "batched-columns", [_WELL, rand(2, 3, 2, seed=6)], cr.linalg.solve,
+               lambda t, a, b: t.linalg.solve(a, b)),
+    EdgeSample("solve", "columns-size0", [_WELL[1], np.zeros((3, 0))], cr.linalg.solve,
+               lambda t, a, b: t.linalg.solve(a, b)),
+]
+MORE_EDGES += [
+    EdgeSample("slogdet", "negative-det-batched", [_WELL * f64(-1.0, 1.0)[:, None, None]],
+               lambda a: cr.linalg.slogdet(a)[1], lambda t, a: t.linalg.slogdet(a)[1]),
+    EdgeSample("slogdet", "2x2-strided", [non_contiguous((2, 2))], lambda a: cr.linalg.slogdet(a)[1],
+               lambda t, a: t.linalg.slogdet(a)[1]),
+    EdgeSample("slogdet", "batch0", [np.zeros((0, 3, 3))], lambda a: cr.linalg.slogdet(a)[1],
+               lambda t, a: t.linalg.slogdet(a)[1]),
 ]
