@@ -134,3 +134,14 @@ MORE_EDGES += [
     EdgeSample("slogdet", "batch0", [np.zeros((0, 3, 3))], lambda a: cr.linalg.slogdet(a)[1],
                lambda t, a: t.linalg.slogdet(a)[1]),
 ]
+_DET_ZERO = {"zero_sign": False, "convention": "a zero determinant is +0.0 from NumPy's LU; PyTorch's may be -0.0"}
+MORE_EDGES += [
+    EdgeSample("det", "singular-rank1", [np.outer(f64(1.0, 2.0, -0.0), f64(3.0, -1.0, 0.5))], cr.linalg.det,
+               lambda t, a: t.linalg.det(a), **_DET_ZERO),
+    EdgeSample("det", "batched-strided", [non_contiguous((2, 3, 3))], cr.linalg.det, lambda t, a: t.linalg.det(a)),
+    EdgeSample("det", "1x1-negzero", [f64(-0.0).reshape(1, 1)], cr.linalg.det, lambda t, a: t.linalg.det(a),
+               zero_sign=False, jvp=lambda args, tj, grads: np.array(1.0),
+               convention="det [[-0.0]] is +0.0 from NumPy's LU, and its JVP is the tangent itself, as "
+               "d det [[a]] = da (PyTorch's forward mode gives 0 at this singular matrix)"),
+    EdgeSample("det", "zeros", [np.zeros((2, 2))], cr.linalg.det, lambda t, a: t.linalg.det(a)),
+]
