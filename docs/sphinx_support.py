@@ -5,7 +5,8 @@
   playground). Each copy gets a reST title from the script's first docstring line and
   its slide notes as a literal block, so scripts keep their plain docstrings. A new
   script is picked up by the glob; it goes to the section its :data:`SECTIONS` entry or
-  its name says, else to "more examples".
+  its name says, else to "more examples". A section's :data:`NOTES` text (the playground's
+  how-to) is shown with it, even when no script is placed there.
 * :class:`PngScraper` embeds the PNG files an example wrote into its OUTDIR (the
   examples save and close their figures, so matplotlib's own scraper sees none).
 * :func:`reset_argv` runs every example as ``NN_name.py OUTDIR [--quick]``; quick mode
@@ -33,9 +34,13 @@ FIGURES = DOCS / "_build" / "example_outputs"
 ARC = [
     ("01_units_and_rules", "Units and rules",
      "Threshold units, the perceptron rule and why XOR needs a hidden layer."),
-    ("02_gradients", "Gradients", "Circuits, numerical gradients and one backprop step with every number."),
-    ("03_training", "Training", "Optimisers, learning rates, batch sizes, shuffling and overfitting."),
-    ("04_networks", "Networks", "Logistic and softmax networks on digits, and skip-layer networks."),
+    ("02_gradients", "Gradients",
+     "Circuits, numerical gradients, one backprop step with every number, and Hessians for Newton's method."),
+    ("03_training", "Training",
+     "Optimisers, learning rates, batch sizes, shuffling, overfitting and vanishing gradients."),
+    ("04_networks", "Networks",
+     "Logistic and softmax networks on digits, skip-layer networks, the 11-line network, universal "
+     "approximation, ALVINN, and Elman and Jordan recurrent networks."),
     ("05_playground", "Playground", "Interactive and exploratory examples."),
     ("06_more", "More examples", "Examples not yet placed on the course arc."),
 ]
@@ -46,6 +51,16 @@ SECTIONS = {
     "02": "02_gradients", "03": "02_gradients", "04": "02_gradients",
     "07": "03_training", "08": "03_training", "09": "03_training", "10": "03_training", "11": "03_training",
     "05": "04_networks", "06": "04_networks", "12": "04_networks",
+    "13": "04_networks", "14": "04_networks", "15": "03_training", "16": "04_networks", "17": "04_networks",
+    "18": "04_networks", "19": "04_networks", "20": "02_gradients",
+}
+
+#: Text a section shows besides its scripts; a section with a note is shown even without scripts.
+NOTES = {
+    "05_playground": (
+        "The playground is TensorFlow Playground's page trained live by chainrule in the browser: "
+        "``pip install 'chainrule[playground]'`` and run ``chainrule playground`` (see the playground "
+        "section of the project README and :doc:`/cli`)."),
 }
 
 
@@ -62,7 +77,7 @@ def _staged_source(path):
     tree = ast.parse(text)
     doc = ast.get_docstring(tree, clean=True) or path.stem
     first, _, rest = doc.partition("\n")
-    title = first.strip().rstrip(".")
+    title = _rst_text(first.strip().rstrip("."))  # e.g. |x| would be a reST substitution
     body = "".join(f"    {line}\n" if line else "\n" for line in rest.strip("\n").splitlines())
     new_doc = f"{title}\n{'=' * len(title)}\n\nThe script ``examples/{path.name}``.\n"
     if body.strip():
@@ -88,12 +103,13 @@ def stage_gallery():
             continue
         placed.setdefault(section_of(path.stem), []).append(path.name)
     for folder, title, blurb in ARC:
-        if folder not in placed:
+        if folder not in placed and (only or folder not in NOTES):
             continue
         target = STAGE / folder
         target.mkdir()
-        (target / "README.txt").write_text(f"{title}\n{'-' * len(title)}\n\n{blurb}\n", encoding="utf-8")
-        for name in placed[folder]:
+        note = f"\n{NOTES[folder]}\n" if folder in NOTES else ""
+        (target / "README.txt").write_text(f"{title}\n{'-' * len(title)}\n\n{blurb}\n{note}", encoding="utf-8")
+        for name in placed.get(folder, []):
             (target / name).write_text(_staged_source(EXAMPLES / name), encoding="utf-8")
     return placed
 

@@ -86,3 +86,15 @@ def _every_public_name_is_on_its_page(out):
                  if inspect.isclass(obj := getattr(module, n, None)) or inspect.isfunction(obj) or isinstance(obj, Registry)]
         missing = [n for n in names if f"{page.stem}.{n}" not in ids]
         assert not missing, f"{page.name} does not document {missing}"
+
+
+def test_every_example_has_its_place_on_the_course_arc():
+    sys.path.insert(0, str(DOCS))
+    import sphinx_support
+
+    placed = {p.stem[:2]: sphinx_support.section_of(p.stem) for p in (ROOT / "examples").glob("[0-9][0-9]_*.py")}
+    assert "06_more" not in placed.values(), "an example is not on the course arc (docs/sphinx_support.SECTIONS)"
+    assert placed["13"] == placed["14"] == placed["16"] == placed["17"] == placed["18"] == placed["19"] == "04_networks"
+    assert placed["15"] == "03_training" and placed["20"] == "02_gradients"
+    assert sphinx_support.section_of("20_playground_tour") == "05_playground"
+    assert set(sphinx_support.NOTES) <= {folder for folder, _, _ in sphinx_support.ARC}

@@ -25,7 +25,7 @@ from .nn.mlp import MLP
 from .autodiff.tensor import Tensor
 from .autodiff.forward import Dual
 
-__all__ = ["explain", "ExplainResult", "mazur_network", "MAX_WEIGHTS"]
+__all__ = ["explain", "explainable_stages", "ExplainResult", "mazur_network", "MAX_WEIGHTS"]
 
 MAX_WEIGHTS = 200  # beyond this a printed trace is no longer readable
 
@@ -111,35 +111,61 @@ def _local_slope(act, net):
     return act(Dual(net, np.ones_like(net))).tangent
 
 
+def explainable_stages(model, max_weights=MAX_WEIGHTS):
+    """The (Linear, activation) stages of ``model``, or ValueError if explain cannot print it.
+
+    Example:
+        >>> len(explainable_stages(mazur_network()))
+        2
+    """
+    stages = _stages(model)
+    n_weights = sum(lin.weight.data.size for lin, _ in stages)
+    if n_weights > max_weights:
+        raise ValueError(f"explain prints every weight, and this network has {n_weights}; use one with at most {max_weights}")
+    return stages
+
+
+def _target_array(target, loss, dtype):
+    """The target as the loss takes it: class indices stay integers (n,), everything else rows (1, n_out)."""
+    tv = np.asarray(target)
+    if loss is not None and tv.dtype.kind in "iu":
+        return tv.reshape(-1)
+    return tv.astype(dtype).reshape(1, -1)
+
+
 def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights=MAX_WEIGHTS):
     """Trace one backprop step of ``model`` on one example: every number, returned (``print`` it to read it).
 
     Args:
         model: an ``nn.MLP`` (no skip links) or ``nn.Sequential`` of Linear + activation layers.
         x: one input example, shape (in_features,).
-        target: its target, shape (out_features,).
-        loss: ``loss(output, target) -> scalar Tensor``; default E = 1/2 sum (t - o)^2.
+        target: its target, shape (out_features,); with a ``loss``, also integer class indices, shape (1,).
+        loss: ``loss(output, target) -> scalar Tensor`` (e.g. ``nn.LOSSES["cross_entropy"]``);
+            default E = 1/2 sum (t - o)^2. Integer targets reach it as a NumPy array, others as a Tensor.
         lr: learning rate of the plain gradient-descent update shown at the end.
         update_biases: show bias updates too (Mazur's walk-through keeps them fixed).
         max_weights: refuse networks with more weights than this.
 
     Returns:
         :class:`ExplainResult`; the model itself is not changed.
+
+    Example:
+        >>> from chainrule import nn
+        >>> r = explain(mazur_network(), [0.05, 0.10], [1], loss=nn.LOSSES["cross_entropy"])
+        >>> "E = cross_entropy(out, target [1])" in r.text
+        True
     """
-    stages = _stages(model)
-    n_weights = sum(lin.weight.data.size for lin, _ in stages)
-    if n_weights > max_weights:
-        raise ValueError(f"explain prints every weight, and this network has {n_weights}; use one with at most {max_weights}")
+    stages = explainable_stages(model, max_weights)
     dtype = stages[0][0].weight.data.dtype
     xv = np.asarray(x, dtype=dtype).reshape(1, -1)
-    tv = np.asarray(target, dtype=dtype).reshape(1, -1)
-    if xv.shape[1] != stages[0][0].in_features or tv.shape[1] != stages[-1][0].out_features:
+    tv = _target_array(target, loss, dtype)
+    if xv.shape[1] != stages[0][0].in_features or (tv.ndim == 2 and tv.shape[1] != stages[-1][0].out_features):
         raise ValueError(
-            f"explain: x has {xv.shape[1]} values and target {tv.shape[1]}; the network expects "
+            f"explain: x has {xv.shape[1]} values and target {tv.size}; the network expects "
             f"{stages[0][0].in_features} inputs and {stages[-1][0].out_features} outputs"
         )
     out, record = _forward(stages, Tensor(xv, dtype=dtype))
-    E = 0.5 * ((Tensor(tv) - out) ** 2).sum() if loss is None else loss(out, Tensor(tv))
+    E = 0.5 * ((Tensor(tv) - out) ** 2).sum() if loss is None else loss(out, Tensor(tv) if tv.ndim == 2 else tv)
     for lin, _ in stages:
         for p in lin.parameters():
             p.grad = None
@@ -147,7 +173,8 @@ def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights
     lines, values, grads, updated = [], {}, {}, {}
     names = _unit_names(stages)
     wnames = _weight_names(stages)
-    _print_forward(lines, stages, record, names, wnames, values, tv, E)
+    _print_forward(lines, stages, record, names, wnames, values)
+    _print_error(lines, loss, record[-1][2].data[0], tv, names[-1], E)
     _print_backward(lines, stages, record, names, wnames, grads)
     _print_updates(lines, stages, wnames, grads, updated, lr, update_biases)
     for lin, _ in stages:
@@ -173,7 +200,7 @@ def _weight_names(stages):
     return out
 
 
-def _print_forward(lines, stages, record, names, wnames, values, tv, E):
+def _print_forward(lines, stages, record, names, wnames, values):
     lines.append("== Forward pass ==")
     for li, ((lin, act), (h, net, out)) in enumerate(zip(stages, record)):
         lines.append(f"layer {li + 1}: Linear {lin.in_features} -> {lin.out_features}, {_act_name(act)}")
@@ -187,10 +214,19 @@ def _print_forward(lines, stages, record, names, wnames, values, tv, E):
             lines.append(f"  net_{unit} = {terms} = {nums} = {_f(net.data[0, j])}")
             lines.append(f"  out_{unit} = {_act_name(act)}(net_{unit}) = {_f(out.data[0, j])}")
             values[f"net_{unit}"], values[f"out_{unit}"] = float(net.data[0, j]), float(out.data[0, j])
-    final = record[-1][2].data[0]
-    for j, unit in enumerate(names[-1]):
-        lines.append(f"  E_{unit} = 1/2 (target_{unit} - out_{unit})^2 = 1/2 ({_f(tv[0, j])} - {_f(final[j])})^2 = {_f(0.5 * (tv[0, j] - final[j]) ** 2)}")
-    lines.append(f"  E_total = {_f(E.item())}")
+
+
+def _print_error(lines, loss, final, tv, units, E):
+    """The error: term by term for 1/2 sum of squares, else the named loss on the outputs and target."""
+    if loss is None:
+        for j, unit in enumerate(units):
+            lines.append(f"  E_{unit} = 1/2 (target_{unit} - out_{unit})^2 = 1/2 ({_f(tv[0, j])} - {_f(final[j])})^2 = {_f(0.5 * (tv[0, j] - final[j]) ** 2)}")
+        lines.append(f"  E_total = {_f(E.item())}")
+        return
+    name = getattr(loss, "__name__", "loss").strip("<>").replace("lambda", "loss")
+    outs = ", ".join(_f(v) for v in final)
+    target = ", ".join(_f(v) for v in np.ravel(tv))
+    lines.append(f"  E = {name}(out, target [{target}]) = {name}([{outs}], [{target}]) = {_f(E.item())}")
 
 
 def _print_backward(lines, stages, record, names, wnames, grads):

@@ -142,7 +142,7 @@ class MathMethods:
         return self ** p
 
     def logaddexp(self, other):
-        """log(exp(self) + exp(other)) without overflow: max + log1p(exp(-|self - other|))."""
+        """log(exp(self) + exp(other)) without overflow: ``max + log1p(exp(-|self - other|))``."""
         a, b = value_of(self), value_of(other)
         # Equal infinities would give inf - inf = nan in the difference: its term is log1p(1) there.
         same = np.broadcast_to(np.asarray(a == b), np.broadcast_shapes(np.shape(a), np.shape(b)))

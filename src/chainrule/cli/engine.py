@@ -12,11 +12,11 @@ import numpy as np
 
 import chainrule as cr
 
-from .._core import check, is_number
+from .._core import check
 from ._app import cli
 from ..explain import explain as trace_step
 from ..explain import mazur_network
-from ..io.models import load
+from .explaining import load_step, parse_numbers
 
 __all__ = ["EXAMPLES"]
 
@@ -96,44 +96,29 @@ def gradcheck(example):
     click.echo("gradient check passed")
 
 
-def parse_numbers(text, name):
-    """``"0.05,0.1"`` -> ``[0.05, 0.1]``, or ValueError naming the option and the bad part.
-
-    Example:
-        >>> parse_numbers("1, 2.5", "--x")
-        [1.0, 2.5]
-    """
-    parts = [p.strip() for p in str(text).split(",")]
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        bad = next(p for p in parts if not is_number(p))
-        raise ValueError(f"{name} must be comma-separated numbers such as 0.05,0.1, got {bad!r} in {text!r}") from None
-    if not all(np.isfinite(values)):
-        raise ValueError(f"{name} must hold finite numbers, got {text!r}")
-    return values
-
-
 @cli.command()
 @click.argument("model", required=False, type=click.Path(dir_okay=False))
-@click.option("--x", "x_text", help="Input example, comma-separated (default Mazur's 0.05,0.10).")
-@click.option("--target", "target_text", help="Target, comma-separated (default Mazur's 0.01,0.99).")
+@click.option("--x", "x_text", help="Input example, comma-separated raw features (default Mazur's 0.05,0.10).")
+@click.option("--target", "target_text", help="Target: a class name for a classifier MODEL, else comma-separated "
+              "values (default Mazur's 0.01,0.99).")
 @click.option("--lr", type=float, default=0.5, show_default=True, help="Learning rate of the update shown.")
 @click.option("--fixed-biases", is_flag=True, help="Leave biases out of the update, as Mazur does.")
 def explain(model, x_text, target_text, lr, fixed_biases):
     """Print every number of one backprop step: Mazur's 2-2-2 network, or a small saved MODEL.
 
-    The input is fed to the network as given (no feature scaling), so the
-    trace shows exactly the arithmetic of the network's own weights.
+    A MODEL from `chainrule train` is traced in its own terms: --x is a raw
+    feature row, scaled as at training time; --target is a class name
+    (classifiers) or raw target values (regressions); the error is the
+    model's training loss. A model file without training metadata is fed
+    --x as given, with E = 1/2 sum (t - o)^2.
     """
     check("lr", lr, ">0")
-
     if model is None:
-        net, x, target = mazur_network(), [0.05, 0.10], [0.01, 0.99]
-    else:
-        net, x, target = load(model), None, None
-        if x_text is None or target_text is None:
-            raise ValueError("explain MODEL needs --x and --target, one comma-separated value per input and output")
-    x = parse_numbers(x_text, "--x") if x_text is not None else x
-    target = parse_numbers(target_text, "--target") if target_text is not None else target
-    click.echo(trace_step(net, x, target, lr=lr, update_biases=not fixed_biases).text)
+        x = parse_numbers(x_text, "--x") if x_text is not None else [0.05, 0.10]
+        target = parse_numbers(target_text, "--target") if target_text is not None else [0.01, 0.99]
+        click.echo(trace_step(mazur_network(), x, target, lr=lr, update_biases=not fixed_biases).text)
+        return
+    net, step = load_step(model, x_text, target_text)
+    for note in step.notes:
+        click.echo(note)
+    click.echo(trace_step(net, step.x, step.target, loss=step.loss, lr=lr, update_biases=not fixed_biases).text)

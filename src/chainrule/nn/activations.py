@@ -424,7 +424,7 @@ class Mish(_NamedActivation):
 
 @LAYERS.register
 class Softsign(_NamedActivation):
-    """Layer applying ``softsign``: x / (1 + |x|); derivative 1 / (1 + |x|)^2."""
+    """Layer applying ``softsign``: ``x / (1 + |x|)``; derivative ``1 / (1 + |x|)^2``."""
 
     function = "softsign"
 

@@ -298,8 +298,8 @@ class Jordan(_ContextNet):
         output_size: output units O (the state layer has O units too).
         decay: the state units' self-connection in [0, 1): 0 keeps only the last output,
             larger values a fading sum of all earlier outputs.
-        activation, output_activation, context_init, return_sequences, bptt, init, seed,
-            dtype: as for :class:`Elman`.
+        activation, output_activation, context_init, return_sequences, bptt, init, seed, dtype: as for
+            :class:`Elman`.
 
     Call:
         ``net(x)`` runs free (its own outputs are fed back); ``net(x, teacher=d)`` uses
