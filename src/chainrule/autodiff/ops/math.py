@@ -38,25 +38,37 @@ def erf_array(x):
 
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
-_unary("tan", np.tan, lambda x, out: 1.0 + out * out, lambda x, out: 1.0 + out * out, sym=lambda a: _sp().tan(a))
+_unary("tan", np.tan, lambda x, out: 1.0 + out * out, lambda x, out: 1.0 + out * out, sym=lambda a: _sp().tan(a),
+       doc="tangent; derivative 1 + tan^2 from the output.")
 _unary("asin", np.arcsin, lambda x, out: 1.0 / np.sqrt(1.0 - x * x), lambda x, out: 1.0 / (1.0 - x * x).sqrt(),
-       sym=lambda a: _sp().asin(a))
+       sym=lambda a: _sp().asin(a),
+       doc="arcsine on [-1, 1]; derivative 1 / sqrt(1 - x^2).")
 _unary("acos", np.arccos, lambda x, out: -1.0 / np.sqrt(1.0 - x * x), lambda x, out: -1.0 / (1.0 - x * x).sqrt(),
-       sym=lambda a: _sp().acos(a))
+       sym=lambda a: _sp().acos(a),
+       doc="arccosine on [-1, 1]; derivative -1 / sqrt(1 - x^2).")
 _unary("atan", np.arctan, lambda x, out: 1.0 / (1.0 + x * x), lambda x, out: 1.0 / (1.0 + x * x),
-       sym=lambda a: _sp().atan(a))
-_unary("sinh", np.sinh, lambda x, out: np.cosh(x), lambda x, out: x.cosh(), sym=lambda a: _sp().sinh(a))
-_unary("cosh", np.cosh, lambda x, out: np.sinh(x), lambda x, out: x.sinh(), sym=lambda a: _sp().cosh(a))
+       sym=lambda a: _sp().atan(a),
+       doc="arctangent; derivative 1 / (1 + x^2).")
+_unary("sinh", np.sinh, lambda x, out: np.cosh(x), lambda x, out: x.cosh(), sym=lambda a: _sp().sinh(a),
+       doc="hyperbolic sine; derivative cosh(x).")
+_unary("cosh", np.cosh, lambda x, out: np.sinh(x), lambda x, out: x.sinh(), sym=lambda a: _sp().cosh(a),
+       doc="hyperbolic cosine; derivative sinh(x).")
 _unary("asinh", np.arcsinh, lambda x, out: 1.0 / np.sqrt(x * x + 1.0), lambda x, out: 1.0 / (x * x + 1.0).sqrt(),
-       sym=lambda a: _sp().asinh(a))
+       sym=lambda a: _sp().asinh(a),
+       doc="inverse hyperbolic sine; derivative 1 / sqrt(x^2 + 1).")
 _unary("acosh", np.arccosh, lambda x, out: 1.0 / np.sqrt(x * x - 1.0), lambda x, out: 1.0 / (x * x - 1.0).sqrt(),
-       sym=lambda a: _sp().acosh(a))
+       sym=lambda a: _sp().acosh(a),
+       doc="inverse hyperbolic cosine on [1, inf); derivative 1 / sqrt(x^2 - 1).")
 _unary("atanh", np.arctanh, lambda x, out: 1.0 / (1.0 - x * x), lambda x, out: 1.0 / (1.0 - x * x),
-       sym=lambda a: _sp().atanh(a))
-_unary("log2", np.log2, lambda x, out: 1.0 / (x * _LN2), lambda x, out: 1.0 / (x * _LN2), sym=lambda a: _sp().log(a, 2))
+       sym=lambda a: _sp().atanh(a),
+       doc="inverse hyperbolic tangent on (-1, 1); derivative 1 / (1 - x^2).")
+_unary("log2", np.log2, lambda x, out: 1.0 / (x * _LN2), lambda x, out: 1.0 / (x * _LN2), sym=lambda a: _sp().log(a, 2),
+       doc="base-2 logarithm; derivative 1 / (x ln 2).")
 _unary("log10", np.log10, lambda x, out: 1.0 / (x * _LN10), lambda x, out: 1.0 / (x * _LN10),
-       sym=lambda a: _sp().log(a, 10))
-_unary("exp2", np.exp2, lambda x, out: out * _LN2, lambda x, out: out * _LN2, sym=lambda a: 2**a)
+       sym=lambda a: _sp().log(a, 10),
+       doc="base-10 logarithm; derivative 1 / (x ln 10).")
+_unary("exp2", np.exp2, lambda x, out: out * _LN2, lambda x, out: out * _LN2, sym=lambda a: 2**a,
+       doc="2 ** x; derivative 2 ** x ln 2 from the output.")
 _unary("log1p", np.log1p, lambda x, out: 1.0 / (1.0 + x), lambda x, out: 1.0 / (1.0 + x),
        sym=lambda a: _sp().log(1 + a), doc="log(1 + x), exact for tiny x; derivative 1 / (1 + x).")
 _unary("expm1", np.expm1, lambda x, out: out + 1.0, lambda x, out: out + 1.0, sym=lambda a: _sp().exp(a) - 1,
