@@ -259,3 +259,9 @@ def test_the_second_derivative_benchmark_runs():
     p = subprocess.run([sys.executable, script, "--quick"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     assert "backward(create_graph=True)" in p.stdout and "reverse-over-reverse" in p.stdout
+
+
+def test_slogdet_second_derivative_at_a_singular_matrix_is_refused():
+    (a,) = _f64(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="non-singular"):
+        cr.linalg.slogdet(a)[1].backward(create_graph=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import register
+from . import call, register
 
 
 def _check_index(name, indices, ndim, axis):
@@ -52,6 +52,11 @@ def _take_vjp(g, ctx, needs):
     return (out,)
 
 
+def _take_vjp_graph(g, ctx, needs, xs, out):
+    shape, coords, ax = ctx
+    return (call("getitem_scatter", g.broadcast_to(coords[ax].shape), index=coords, shape=shape),)
+
+
 register(
     "take_along_axis",
     _take_forward,
@@ -59,6 +64,7 @@ register(
     lambda ts, ctx: np.broadcast_to(ts[0], ctx[0])[ctx[1]],
     doc="pick entries along axis by integer indices (NumPy's take_along_axis, PyTorch's gather); "
     "the gradient is scattered back and accumulates over repeated indices.",
+    vjp_graph=_take_vjp_graph,
 )
 
 
@@ -95,6 +101,20 @@ def _scatter_vjp(g, ctx, needs):
     return gx, gs
 
 
+def _scatter_vjp_graph(g, ctx, needs, xs, out):
+    coords, part, src_shape, reduce = ctx
+    gx = gs = None
+    if needs[0]:
+        gx = g
+        if reduce != "add":
+            kept = np.ones(g.shape, dtype=bool)
+            kept[coords] = False
+            gx = call("where", g, 0.0, cond=kept)
+    if needs[1]:
+        gs = call("getitem_scatter", call("getitem", g, index=coords), index=part, shape=src_shape)
+    return gx, gs
+
+
 def _scatter_jvp(ts, ctx):
     coords, part, _, reduce = ctx
     tx, ts_ = ts
@@ -114,4 +134,5 @@ register(
     doc="copy of x with src written (reduce='none') or added (reduce='add') at the indexed positions "
     "along axis (PyTorch's scatter / scatter_add); with repeated indices and reduce='none' the "
     "written value, like its gradient, is one of the competing src entries.",
+    vjp_graph=_scatter_vjp_graph,
 )

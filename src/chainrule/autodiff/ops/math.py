@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from . import register
-from .elementwise import _sp, _unary, _zero_grad, _zero_tangent
+from . import call, register
+from .elementwise import _no_graph_grad, _sp, _unary, _zero_grad, _zero_tangent
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _ERF = {}
@@ -37,26 +37,47 @@ def erf_array(x):
     return np.asarray(_ERF["f"](x)).astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
 
 
-_unary("tan", np.tan, lambda x, out: 1.0 + out * out, sym=lambda a: _sp().tan(a))
-_unary("asin", np.arcsin, lambda x, out: 1.0 / np.sqrt(1.0 - x * x), sym=lambda a: _sp().asin(a))
-_unary("acos", np.arccos, lambda x, out: -1.0 / np.sqrt(1.0 - x * x), sym=lambda a: _sp().acos(a))
-_unary("atan", np.arctan, lambda x, out: 1.0 / (1.0 + x * x), sym=lambda a: _sp().atan(a))
-_unary("sinh", np.sinh, lambda x, out: np.cosh(x), sym=lambda a: _sp().sinh(a))
-_unary("cosh", np.cosh, lambda x, out: np.sinh(x), sym=lambda a: _sp().cosh(a))
-_unary("asinh", np.arcsinh, lambda x, out: 1.0 / np.sqrt(x * x + 1.0), sym=lambda a: _sp().asinh(a))
-_unary("acosh", np.arccosh, lambda x, out: 1.0 / np.sqrt(x * x - 1.0), sym=lambda a: _sp().acosh(a))
-_unary("atanh", np.arctanh, lambda x, out: 1.0 / (1.0 - x * x), sym=lambda a: _sp().atanh(a))
-_unary("log2", np.log2, lambda x, out: 1.0 / (x * math.log(2.0)), sym=lambda a: _sp().log(a, 2))
-_unary("log10", np.log10, lambda x, out: 1.0 / (x * math.log(10.0)), sym=lambda a: _sp().log(a, 10))
-_unary("exp2", np.exp2, lambda x, out: out * math.log(2.0), sym=lambda a: 2**a)
-_unary("log1p", np.log1p, lambda x, out: 1.0 / (1.0 + x), sym=lambda a: _sp().log(1 + a),
-       doc="log(1 + x), exact for tiny x; derivative 1 / (1 + x).")
-_unary("expm1", np.expm1, lambda x, out: out + 1.0, sym=lambda a: _sp().exp(a) - 1,
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_unary("tan", np.tan, lambda x, out: 1.0 + out * out, lambda x, out: 1.0 + out * out, sym=lambda a: _sp().tan(a),
+       doc="tangent; derivative 1 + tan^2 from the output.")
+_unary("asin", np.arcsin, lambda x, out: 1.0 / np.sqrt(1.0 - x * x), lambda x, out: 1.0 / (1.0 - x * x).sqrt(),
+       sym=lambda a: _sp().asin(a),
+       doc="arcsine on [-1, 1]; derivative 1 / sqrt(1 - x^2).")
+_unary("acos", np.arccos, lambda x, out: -1.0 / np.sqrt(1.0 - x * x), lambda x, out: -1.0 / (1.0 - x * x).sqrt(),
+       sym=lambda a: _sp().acos(a),
+       doc="arccosine on [-1, 1]; derivative -1 / sqrt(1 - x^2).")
+_unary("atan", np.arctan, lambda x, out: 1.0 / (1.0 + x * x), lambda x, out: 1.0 / (1.0 + x * x),
+       sym=lambda a: _sp().atan(a),
+       doc="arctangent; derivative 1 / (1 + x^2).")
+_unary("sinh", np.sinh, lambda x, out: np.cosh(x), lambda x, out: x.cosh(), sym=lambda a: _sp().sinh(a),
+       doc="hyperbolic sine; derivative cosh(x).")
+_unary("cosh", np.cosh, lambda x, out: np.sinh(x), lambda x, out: x.sinh(), sym=lambda a: _sp().cosh(a),
+       doc="hyperbolic cosine; derivative sinh(x).")
+_unary("asinh", np.arcsinh, lambda x, out: 1.0 / np.sqrt(x * x + 1.0), lambda x, out: 1.0 / (x * x + 1.0).sqrt(),
+       sym=lambda a: _sp().asinh(a),
+       doc="inverse hyperbolic sine; derivative 1 / sqrt(x^2 + 1).")
+_unary("acosh", np.arccosh, lambda x, out: 1.0 / np.sqrt(x * x - 1.0), lambda x, out: 1.0 / (x * x - 1.0).sqrt(),
+       sym=lambda a: _sp().acosh(a),
+       doc="inverse hyperbolic cosine on [1, inf); derivative 1 / sqrt(x^2 - 1).")
+_unary("atanh", np.arctanh, lambda x, out: 1.0 / (1.0 - x * x), lambda x, out: 1.0 / (1.0 - x * x),
+       sym=lambda a: _sp().atanh(a),
+       doc="inverse hyperbolic tangent on (-1, 1); derivative 1 / (1 - x^2).")
+_unary("log2", np.log2, lambda x, out: 1.0 / (x * _LN2), lambda x, out: 1.0 / (x * _LN2), sym=lambda a: _sp().log(a, 2),
+       doc="base-2 logarithm; derivative 1 / (x ln 2).")
+_unary("log10", np.log10, lambda x, out: 1.0 / (x * _LN10), lambda x, out: 1.0 / (x * _LN10),
+       sym=lambda a: _sp().log(a, 10),
+       doc="base-10 logarithm; derivative 1 / (x ln 10).")
+_unary("exp2", np.exp2, lambda x, out: out * _LN2, lambda x, out: out * _LN2, sym=lambda a: 2**a,
+       doc="2 ** x; derivative 2 ** x ln 2 from the output.")
+_unary("log1p", np.log1p, lambda x, out: 1.0 / (1.0 + x), lambda x, out: 1.0 / (1.0 + x),
+       sym=lambda a: _sp().log(1 + a), doc="log(1 + x), exact for tiny x; derivative 1 / (1 + x).")
+_unary("expm1", np.expm1, lambda x, out: out + 1.0, lambda x, out: out + 1.0, sym=lambda a: _sp().exp(a) - 1,
        doc="exp(x) - 1, exact for tiny x; derivative exp(x).")
 _unary(
     "erf",
     erf_array,
     lambda x, out: _TWO_OVER_SQRT_PI * np.exp(-x * x),
+    lambda x, out: _TWO_OVER_SQRT_PI * (-(x * x)).exp(),
     sym=lambda a: _sp().erf(a),
     doc="the Gauss error function; derivative 2 / sqrt(pi) exp(-x^2).",
 )
@@ -73,6 +94,13 @@ def _atan2_vjp(g, ctx, needs):
     return (g * x / r2 if needs[0] else None, -g * y / r2 if needs[1] else None)
 
 
+def _atan2_vjp_graph(g, ctx, needs, xs, out):
+    # r^2 rebuilt from the inputs so it is differentiated too; 1 at the origin, as in the fast VJP.
+    (y, x), (yv, xv, _) = xs, ctx
+    r2 = call("where", y * y + x * x, 1.0, cond=(yv * yv + xv * xv) != 0)
+    return (g * x / r2 if needs[0] else None, -g * y / r2 if needs[1] else None)
+
+
 register(
     "atan2",
     _atan2_forward,
@@ -80,6 +108,7 @@ register(
     lambda ts, ctx: (ts[0] * ctx[1] - ts[1] * ctx[0]) / ctx[2],
     sym=lambda y, x: _sp().atan2(y, x),
     doc="the angle of the point (x, y) in (-pi, pi]; d/dy = x / r^2, d/dx = -y / r^2 (0 at the origin).",
+    vjp_graph=_atan2_vjp_graph,
 )
 
 
@@ -97,6 +126,7 @@ def _modulo(name, f, quotient, sym, doc):
         lambda ts, q: ts[0] - ts[1] * q,
         sym=sym,
         doc=doc,
+        vjp_graph=lambda g, q, needs, xs, out: (g if needs[0] else None, -g * q if needs[1] else None),
     )
 
 
@@ -114,6 +144,7 @@ def _step_op(name, f, sym):
         _zero_tangent,
         sym=sym,
         differentiable=False,
+        vjp_graph=_no_graph_grad,
         doc=f"{name}(x); piecewise constant, so its gradient is 0 everywhere (as in PyTorch).",
     )
 
@@ -135,5 +166,6 @@ register(
     lambda g, ctx, needs: tuple(np.zeros(s, dtype=g.dtype) for s in ctx[:2]),
     lambda ts, ctx: np.zeros(ctx[2], dtype=np.result_type(*ts)),
     differentiable=False,
+    vjp_graph=lambda g, ctx, needs, xs, out: (None, None),
     doc="a // b (floor of the quotient, Python's rule); piecewise constant, so its gradient is 0.",
 )
