@@ -105,15 +105,6 @@ EARLIER_OPS = {
 }
 EARLIER_OPS |= {"getitem_scatter"}  # compared with PyTorch's index_put in tests/op_edges.py
 
-# The registry as it was before the extended op set; their torch tests live in the older modules.
-EARLIER_OPS = {
-    "abs", "add", "broadcast_to", "cast", "clip", "concatenate", "conv2d", "cos", "div", "exp", "getitem",
-    "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "max_pool2d", "maximum", "mean", "min",
-    "minimum", "mul", "neg", "pow", "pow_scalar", "relu", "reshape", "sigmoid", "sign", "sin", "softmax",
-    "softmax_cross_entropy", "sqrt", "stack", "step", "sub", "sum", "tanh", "transpose", "where",
-}
-EARLIER_OPS |= {"getitem_scatter"}  # compared with PyTorch's index_put in tests/op_edges.py
-
 F = torch.nn.functional
 ACT_EDGE = np.array([0.0, -0.0, 1e-30, -1e-30, 0.5, -0.5, 3.0, -3.0, 6.0, 2.0, -40.0, 40.0, 1e30, -1e30, np.inf, -np.inf, np.nan])
 
