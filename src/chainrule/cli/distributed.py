@@ -22,6 +22,7 @@ import click
 from .._core import check_int
 from ..data import StandardScaler, split_indices
 from ..distributed import search as run_search
+from ..distributed.mpi import RANK_FOLDER_VAR
 from ..io import save
 from ._app import cli
 from .sources import load_source
@@ -61,7 +62,7 @@ def _without_workers(argv):
 
 #: Each rank writes a file named after its PID holding its rank into this folder, so that a
 #: launcher that sees a process die can say which rank it was.
-PID_DIR_VAR = "CHAINRULE_RANK_PIDS"
+PID_DIR_VAR = RANK_FOLDER_VAR
 
 
 def record_rank_pid(rank):
@@ -96,6 +97,8 @@ def relaunch(workers, argv):
         code = proc.wait()
         for t in copiers:
             t.join()
+        if code != 0 and not seen.get("error"):
+            _print_left_errors(folder)  # the launcher may drop a rank's last line when it aborts the job
         dead = (seen["pid"], seen.get("why", "killed")) if "pid" in seen else None
         if dead is None:
             return code
@@ -116,9 +119,17 @@ def _forward(stream, out, seen):
             seen["pid"] = int(m.group(1))
         if m := re.match(r"^YOUR APPLICATION TERMINATED WITH THE EXIT STRING: (.*)", line):
             seen["why"] = m.group(1).strip()
+        if line.startswith("error:"):
+            seen["error"] = True
         if not _BANNER.match(line):
             out.write(line)
             out.flush()
+
+
+def _print_left_errors(folder):
+    for name in sorted(n for n in os.listdir(folder) if n.startswith("error-")):
+        with open(os.path.join(folder, name)) as f:
+            sys.stderr.write(f.read())
 
 
 def _rank_of(folder, pid):

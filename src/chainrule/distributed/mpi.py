@@ -24,6 +24,7 @@ Example (run with ``mpiexec -n 2 python script.py``; with one process it is plai
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -31,7 +32,13 @@ import numpy as np
 
 from .._core import check
 
-__all__ = ["DataParallel", "require_mpi"]
+_ABORT_GRACE_SECONDS = 1.0  # failure path only: long enough for the launcher to forward the error line
+
+#: A folder that ``chainrule train --workers`` shares with its ranks: each rank notes its PID there,
+#: and a rank that ends the job leaves its ``error:`` line in ``error-<rank>`` for the launcher.
+RANK_FOLDER_VAR = "CHAINRULE_RANK_PIDS"
+
+__all__ = ["DataParallel", "require_mpi", "RANK_FOLDER_VAR"]
 
 
 def require_mpi():
@@ -115,8 +122,13 @@ class DataParallel:
 
     def abort(self, message):
         """Print ``error: rank R of N: message`` and end every rank of the job with exit code 2."""
-        sys.stderr.write(f"error: rank {self.rank} of {self.size}: {message}\n")
+        line = f"error: rank {self.rank} of {self.size}: {message}\n"
+        sys.stderr.write(line)
         sys.stderr.flush()
+        _leave_for_launcher(self.rank, line)
+        # The launcher forwards each rank's stderr and its abort request over separate channels, in no
+        # set order: abort at once and the line can be dropped with the job. Give the forwarder time.
+        time.sleep(_ABORT_GRACE_SECONDS)
         self.comm.Abort(2)
 
     # --------------------------------------------------------------- model
@@ -225,3 +237,14 @@ def _unflatten(flat, arrays):
     for a in arrays:
         a[...] = flat[pos:pos + a.size].reshape(a.shape)
         pos += a.size
+
+
+def _leave_for_launcher(rank, line):
+    """Copy an aborting rank's error line into the launcher's folder, if a launcher gave one."""
+    folder = os.environ.get(RANK_FOLDER_VAR)
+    if folder and os.path.isdir(folder):
+        try:
+            with open(os.path.join(folder, f"error-{rank}"), "w") as f:
+                f.write(line)
+        except OSError:
+            pass  # the line went to stderr already; this copy is only a fallback
