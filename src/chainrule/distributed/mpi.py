@@ -32,6 +32,8 @@ import numpy as np
 
 from .._core import check
 
+_SPIN_SECONDS = 1.0  # how long a wait polls flat out before it sleeps between polls
+_yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 _ABORT_GRACE_SECONDS = 1.0  # failure path only: long enough for the launcher to forward the error line
 
 #: A folder that ``chainrule train --workers`` shares with its ranks: each rank notes its PID there,
@@ -84,13 +86,18 @@ class DataParallel:
     # ----------------------------------------------------------- collectives
     def _wait(self, request, what):
         """Wait for a non-blocking collective, ending the job if the others do not answer in time."""
-        deadline = time.monotonic() + self.timeout
-        spins = 0
+        # MPICH moves a non-blocking collective forward only inside MPI calls, so the loop keeps calling
+        # Test: sleeping between calls doubled the Allreduce (1.5 vs 0.7 ms for 2.7 MB on 2 ranks).
+        # sched_yield hands the core over only when another process (an oversubscribed rank) can use it.
+        start = time.monotonic()
+        deadline, patient = start + self.timeout, start + _SPIN_SECONDS
         while not request.Test():
-            spins += 1
-            if spins > 200:  # past a short busy wait, yield the core to the other ranks
-                time.sleep(5e-5)
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now < patient:
+                _yield()
+            else:  # a wait this long is a rank gone astray: stop burning the core while the timeout runs
+                time.sleep(1e-3)
+            if now > deadline:
                 self.abort(f"no answer from the other ranks within {self.timeout:g} s during {what}; "
                            "a rank may have died")
 
