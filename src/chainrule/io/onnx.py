@@ -1,9 +1,13 @@
 """Export chainrule networks to ONNX, so they run in onnxruntime and other ONNX engines.
 
 Supported: ``Linear``, ``MLP`` (also with skip-layer links), ``Sequential``,
-``Dropout`` (exported as the identity, as in eval mode), ``Flatten``, every
-activation in ``nn.ACTIVATIONS``, and (see :mod:`chainrule.io.onnx_layers`)
-``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` and ``RNN`` / ``LSTM`` / ``GRU`` (stacked, bidirectional).
+``Residual``, ``Dropout`` (exported as the identity, as in eval mode), ``Flatten``, every
+activation in ``nn.ACTIVATIONS``, (see :mod:`chainrule.io.onnx_layers`)
+``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` and ``RNN`` / ``LSTM`` / ``GRU`` (stacked, bidirectional),
+and (see :mod:`chainrule.io.onnx_layers_more`) ``Conv1d``, ``BatchNorm1d`` / ``BatchNorm2d``
+(eval mode), ``LayerNorm``, ``Embedding`` (the graph then takes int64 indices) and
+``AdaptiveAvgPool2d``. The layers in :data:`REFUSED` (the one-step cells, the Elman and
+Jordan context nets, bare containers) are refused with the reason.
 A fitted ``chainrule.sklearn`` estimator exports as its network plus the
 classifier's probability head or the regressor's target de-standardisation. The graph is built with ``onnx.helper``:
 weights become initializers and every op exists in opset :data:`OPSET`
@@ -35,9 +39,11 @@ from .._core import Registry
 from ..nn.activations import Activation
 from ..data.scaling import scaler_from_dict
 from ..nn.module import LAYERS
+from ..autodiff.tensor import get_default_dtype
 from .onnx_layers import IMAGE_SEQUENCE_EXPORTS, INPUT_SHAPES
+from .onnx_layers_more import INPUT_TYPES, LOOSE_INPUT_SHAPES, MORE_EXPORTS, MORE_INPUT_SHAPES
 
-__all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "HEADS", "to_onnx", "export_onnx", "run_onnx"]
+__all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "REFUSED", "HEADS", "to_onnx", "export_onnx", "run_onnx"]
 
 #: The ONNX opset every exported graph declares.
 OPSET = 17
@@ -56,9 +62,10 @@ def _onnx():
 class _Graph:
     """Collects nodes and initializers, handing out unique tensor names."""
 
-    def __init__(self, dtype, input_shape):
+    def __init__(self, dtype, input_shape, input_dtype=None):
         self.onnx = _onnx()
         self.dtype, self.input_shape = np.dtype(dtype), input_shape
+        self.input_dtype = self.dtype if input_dtype is None else np.dtype(input_dtype)
         self.n_inputs = input_shape[-1]
         self.nodes, self.initializers, self._count = [], [], 0
 
@@ -177,6 +184,10 @@ def _sequential(g, seq, x):
     return x
 
 
+def _residual(g, layer, x):
+    return g.op("Add", [x, _module(g, layer.block, x)], hint="residual")
+
+
 def _flatten(g, layer, x):
     if layer.start_dim != 1:
         raise ValueError(f"ONNX export supports Flatten(start_dim=1) only, got start_dim={layer.start_dim}")
@@ -191,15 +202,28 @@ LAYER_EXPORTS.update({
     "Sequential": _sequential,
     "Dropout": lambda g, layer, x: x,
     "Flatten": _flatten,
+    "Residual": _residual,
 })
 LAYER_EXPORTS.update(IMAGE_SEQUENCE_EXPORTS)
+LAYER_EXPORTS.update(MORE_EXPORTS)
+
+_STEP_CELL = "a cell computes one step from a state it is given; export the RNN, LSTM or GRU layer over the sequence"
+_CONTEXT_NET = ("its context loop (and teacher forcing) has no ONNX exporter yet; "
+                "an RNN layer and a Linear layer compute the same kind of network and export")
+_CONTAINER = "it is a container without a forward pass; put its layers in a Sequential"
+
+#: Built-in layers export refuses, with the reason it gives.
+REFUSED = Registry("layer ONNX export refuses")
+REFUSED.update({"RNNCell": _STEP_CELL, "LSTMCell": _STEP_CELL, "GRUCell": _STEP_CELL, "Elman": _CONTEXT_NET,
+                "Jordan": _CONTEXT_NET, "ModuleList": _CONTAINER, "ModuleDict": _CONTAINER})
 
 
 def _unsupported(module) -> ValueError:
+    name = type(module).__name__
+    if LAYERS.name_of(type(module)) in REFUSED:
+        return ValueError(f"cannot export layer {name} to ONNX: {REFUSED[LAYERS.name_of(type(module))]}")
     supported = ", ".join(sorted(LAYER_EXPORTS))
-    return ValueError(
-        f"cannot export layer {type(module).__name__} to ONNX; supported layers: {supported} and the activations"
-    )
+    return ValueError(f"cannot export layer {name} to ONNX; supported layers: {supported} and the activations")
 
 
 def _module(g, module, x):
@@ -231,7 +255,7 @@ def _as_scaler(scaler):
 
 def _scaler(g, scaler, x):
     """Fold a fitted StandardScaler / MinMaxScaler (or its to_dict form) into x * a + b."""
-    if g.input_shape is None or len(g.input_shape) != 2:
+    if not _is_table(g):
         raise ValueError("a feature scaler can be folded in front of (batch, features) inputs only")
     scaler = _as_scaler(scaler)
     b = scaler.transform(np.zeros((1, g.n_inputs)))
@@ -245,28 +269,43 @@ def _target_scaler(g, scaler, x, n_outputs):
     return _affine(g, x, scaler.inverse_transform(np.ones((1, n_outputs))) - b, b, "unscaled")
 
 
+_SHAPES = {**INPUT_SHAPES, **MORE_INPUT_SHAPES}
+
+
 def _input_layer(model):
-    """The first layer that fixes the input's shape, and that shape."""
-    for _, m in model.named_modules():
-        name = LAYERS.name_of(type(m))
-        if name in INPUT_SHAPES:
-            return m, INPUT_SHAPES[name](m)
-    raise ValueError(f"cannot export {type(model).__name__} to ONNX: it has no Linear layer (nor a Conv2d or "
-                     "RNN/LSTM/GRU) to take the input size from")
+    """The first layer that fixes the input's shape (else one that takes several ranks), and that shape."""
+    for table in (_SHAPES, LOOSE_INPUT_SHAPES):
+        for _, m in model.named_modules():
+            name = LAYERS.name_of(type(m))
+            if name in table:
+                return m, table[name](m)
+    raise ValueError(f"cannot export {type(model).__name__} to ONNX: it has no Linear layer (nor a Conv1d, Conv2d, "
+                     "RNN/LSTM/GRU, Embedding, BatchNorm or LayerNorm) to take the input size from")
+
+
+def _float_dtype(first, model):
+    """The graph's float dtype: that of the first layer's parameters, else of any float tensor in the model."""
+    arrays = [p.data for p in (*first.parameters(), *model.parameters())] + [np.asarray(b) for b in model.buffers()]
+    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    return floats[0] if floats else np.dtype(get_default_dtype())
+
+
+def _is_table(g):
+    """Whether the input is (batch, features) of floats (a scaler can go in front, the output is (batch, outputs))."""
+    return len(g.input_shape) == 2 and g.input_dtype.kind == "f"
 
 
 def _graph(g, name, input_name, output_name):
     helper = g.onnx.helper
     elem = helper.np_dtype_to_tensor_dtype(g.dtype)
-    out_shape = ["batch", None] if len(g.input_shape) == 2 else None
-    return helper.make_graph(
-        g.nodes, name, [helper.make_tensor_value_info(input_name, elem, g.input_shape)],
-        [helper.make_tensor_value_info(output_name, elem, out_shape)], initializer=g.initializers,
-    )
+    out_shape = ["batch", None] if _is_table(g) else None
+    x = helper.make_tensor_value_info(input_name, helper.np_dtype_to_tensor_dtype(g.input_dtype), g.input_shape)
+    return helper.make_graph(g.nodes, name, [x], [helper.make_tensor_value_info(output_name, elem, out_shape)],
+                             initializer=g.initializers)
 
 
 def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET, input_name="input",
-            output_name="output", metadata=None):
+            output_name="output", metadata=None, input_shape=None):
     """Build an ``onnx.ModelProto`` computing ``model`` (with optional scaler and head).
 
     Args:
@@ -280,6 +319,9 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
         opset: the ONNX opset to declare (at least 13, where Softmax takes ``axis=-1``).
         input_name, output_name: names of the graph's input and output.
         metadata: ``{key: value}`` strings stored as the model's metadata_props.
+        input_shape: the graph input's shape, each entry a size or a name (a free size), to
+            replace the one the first layer implies, e.g. ``["batch", 3, "length"]`` for a
+            BatchNorm1d over sequences or ``["batch"]`` for an Embedding of single indices.
 
     Returns:
         A checked ``onnx.ModelProto`` whose input has shape ``(batch, n_features)``, ``(batch, C, H, W)``
@@ -296,7 +338,8 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
         model, parts = model.onnx_parts()
         head, target_scaler = parts.get("head", head), parts.get("target_scaler", target_scaler)
     first, shape = _input_layer(model)
-    g = _Graph(next(first.parameters()).data.dtype, shape)
+    shape = shape if input_shape is None else _check_input_shape(input_shape)
+    g = _Graph(_float_dtype(first, model), shape, INPUT_TYPES.get(LAYERS.name_of(type(first))))
     x = input_name if scaler is None else _scaler(g, scaler, input_name)
     out = _module(g, model, x)
     out = ACTIVATION_EXPORTS[HEADS[head]](g, out)
@@ -307,11 +350,19 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
                                    opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="chainrule")
     # onnxruntime refuses IR versions newer than it knows; opset 17 needs IR 8 only.
     proto.ir_version = min(proto.ir_version, 8)
-    if len(g.input_shape) != 2:  # the output's rank follows from the layers: let shape inference say it
+    if not _is_table(g):  # the output's rank follows from the layers: let shape inference say it
         proto.graph.output[0].CopyFrom(onnx.shape_inference.infer_shapes(proto).graph.output[0])
     onnx.helper.set_model_props(proto, {str(k): str(v) for k, v in (metadata or {}).items()})
     onnx.checker.check_model(proto)
     return proto
+
+
+def _check_input_shape(shape):
+    entries = list(shape) if isinstance(shape, (list, tuple)) else None
+    if not entries or not all(isinstance(d, str) and d or isinstance(d, int) and not isinstance(d, bool) and d > 0
+                              for d in entries):
+        raise ValueError(f"input_shape must be a non-empty list of positive sizes or names, got {shape!r}")
+    return entries
 
 
 def _n_outputs(model):
@@ -363,5 +414,9 @@ def run_onnx(path_or_proto, x):
     return session.run(None, feed)[0]
 
 
+#: onnxruntime's name of an input type -> the NumPy dtype run_onnx casts the input to.
+_SESSION_DTYPES = {"tensor(double)": np.float64, "tensor(int64)": np.int64}
+
+
 def _input_dtype(session):
-    return np.float64 if session.get_inputs()[0].type == "tensor(double)" else np.float32
+    return _SESSION_DTYPES.get(session.get_inputs()[0].type, np.float32)
