@@ -192,12 +192,16 @@ class TrainedModel:
     def export_onnx(self, path, overwrite=False, raw=False):
         """Write an ONNX file that takes raw features and gives probabilities (bare network if ``raw``).
 
+        A model trained on a CSV file has its table pipeline built into the graph (imputation,
+        one-hot encoding), so the file takes the raw columns, as ``chainrule predict`` does.
+
         Returns:
-            A one-line description of the graph's input and output.
+            A one-line description of the graph's inputs and output.
         """
         spec, info = self.info.spec, self.info
         head = None if raw or spec is None else spec.activation
         scaler = None if raw else info.scaler
+        pipeline = None if raw else info.pipeline
         # A regression trained on standardised targets maps its outputs back, as `chainrule predict` does.
         target_scaler = None if raw else info.target_scaler
         output = {None: "raw outputs", "softmax": "class probabilities", "sigmoid": "probability of the last class"}
@@ -205,10 +209,12 @@ class TrainedModel:
         metadata = {"feature_names": ",".join(info.feature_names), "output": described}
         if info.class_names:
             metadata["class_names"] = ",".join(info.class_names)
+        if pipeline is not None:
+            metadata["input_columns"] = ",".join(c for c in pipeline.columns_ if c not in pipeline.categories_)
+            metadata["text_inputs"] = ",".join(c for c in pipeline.columns_ if c in pipeline.categories_)
         export_onnx(self.model, path, overwrite=overwrite, head=head or "none", scaler=scaler,
-                    target_scaler=target_scaler, metadata=metadata)
-        scaled = "raw" if scaler is not None else "scaled" if info.scaler is not None else "given"
-        return f"input 'input' ({len(info.feature_names)} {scaled} features), output 'output' ({described})"
+                    target_scaler=target_scaler, metadata=metadata, pipeline=pipeline)
+        return f"{_inputs_summary(info, pipeline, scaler)}, output 'output' ({described})"
 
     # ------------------------------------------------------------ description
     def describe(self):
@@ -225,6 +231,18 @@ class TrainedModel:
             if key not in _SHOWN:
                 rows.extend(_flatten(key, value))
         return rows
+
+
+def _inputs_summary(info, pipeline, scaler):
+    """'input 'input' (3 raw features)', or with text columns 'inputs 'input' (...), 'colour' (text cells)'."""
+    if pipeline is None:
+        scaled = "raw" if scaler is not None else "scaled" if info.scaler is not None else "given"
+        return f"input 'input' ({len(info.feature_names)} {scaled} features)"
+    numeric = [c for c in pipeline.columns_ if c not in pipeline.categories_]
+    texts = [repr(c) for c in pipeline.columns_ if c in pipeline.categories_]
+    parts = [f"'input' ({len(numeric)} raw features)"] if numeric else []
+    parts += [f"{', '.join(texts)} (text cells)"] if texts else []
+    return ("input " if len(parts) == 1 and not texts else "inputs ") + ", ".join(parts)
 
 
 # Metadata keys that describe() shows in its own words.

@@ -37,18 +37,17 @@ import numpy as np
 
 from .._core import Registry
 from ..nn.activations import Activation
-from ..data.scaling import scaler_from_dict
 from ..nn.module import LAYERS
 from ..autodiff.tensor import get_default_dtype
+from .onnx_activations import ACTIVATION_EXPORTS
 from .onnx_layers import IMAGE_SEQUENCE_EXPORTS, INPUT_SHAPES
 from .onnx_layers_more import INPUT_TYPES, LOOSE_INPUT_SHAPES, MORE_EXPORTS, MORE_INPUT_SHAPES
+from .onnx_table import feature_scaler, table_front, target_unscaler
 
 __all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "REFUSED", "HEADS", "to_onnx", "export_onnx", "run_onnx"]
 
 #: The ONNX opset every exported graph declares.
 OPSET = 17
-
-_GELU_C = float(np.sqrt(2.0 / np.pi))
 
 
 def _onnx():
@@ -68,10 +67,22 @@ class _Graph:
         self.input_dtype = self.dtype if input_dtype is None else np.dtype(input_dtype)
         self.n_inputs = input_shape[-1]
         self.nodes, self.initializers, self._count = [], [], 0
+        self.domains, self._reserved = set(), set()   # extra operator sets used; names taken by graph inputs
+
+    def reserve(self, names):
+        """Keep ``names`` (graph inputs named after table columns) out of the generated names."""
+        self._reserved.update(names)
 
     def fresh(self, hint):
         self._count += 1
-        return f"{hint}_{self._count}"
+        name = f"{hint}_{self._count}"
+        return self.fresh(hint) if name in self._reserved else name
+
+    def strings(self, values):
+        """A string initializer."""
+        name = self.fresh("text")
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.array(values, dtype=object), name))
+        return name
 
     def const(self, value, hint="const"):
         """An initializer holding ``value`` in the graph's float dtype."""
@@ -95,69 +106,6 @@ class _Graph:
     def op(self, op_type, inputs, hint=None, **attrs):
         """Add one node and return the name of its (single) output."""
         return self.ops(op_type, inputs, 1, hint, **attrs)[0]
-
-
-# --------------------------------------------------------------- activations
-def _unary(op_type):
-    return lambda g, x: g.op(op_type, [x])
-
-
-def _softplus(g, x, beta=1.0):
-    if beta == 1.0:
-        return g.op("Softplus", [x])
-    scaled = g.op("Softplus", [g.op("Mul", [x, g.const(beta)])])
-    return g.op("Div", [scaled, g.const(beta)])
-
-
-def _gelu(g, x, approximate="none"):
-    # Opset 17 has no Gelu (it arrives in opset 20), so the graph spells the formula out.
-    half_x = g.op("Mul", [x, g.const(0.5)])
-    if approximate == "tanh":
-        cube = g.op("Mul", [g.op("Mul", [x, x]), x])
-        inner = g.op("Mul", [g.op("Add", [x, g.op("Mul", [cube, g.const(0.044715)])]), g.const(_GELU_C)])
-        return g.op("Mul", [half_x, g.op("Add", [g.op("Tanh", [inner]), g.const(1.0)])])
-    erf = g.op("Erf", [g.op("Mul", [x, g.const(float(np.sqrt(0.5)))])])
-    return g.op("Mul", [half_x, g.op("Add", [erf, g.const(1.0)])])
-
-
-def _step(g, x):
-    return g.op("Cast", [g.op("Greater", [x, g.const(0.0)])], to=g.onnx.helper.np_dtype_to_tensor_dtype(g.dtype))
-
-
-def _sign(g, x):
-    return g.op("Where", [g.op("Greater", [x, g.const(0.0)]), g.const(1.0), g.const(-1.0)])
-
-
-#: Activation name (as in ``nn.ACTIVATIONS``) -> ``fn(graph, x, **options)`` returning the output name.
-ACTIVATION_EXPORTS = Registry("ONNX-exportable activation")
-ACTIVATION_EXPORTS.update({
-    "identity": lambda g, x: x,
-    "linear": lambda g, x: x,
-    "sigmoid": _unary("Sigmoid"),
-    "tanh": _unary("Tanh"),
-    "relu": _unary("Relu"),
-    "leaky_relu": lambda g, x, negative_slope=0.01: g.op("LeakyRelu", [x], alpha=float(negative_slope)),
-    "elu": lambda g, x, alpha=1.0: g.op("Elu", [x], alpha=float(alpha)),
-    "hardtanh": lambda g, x, min_val=-1.0, max_val=1.0: g.op("Clip", [x, g.const(min_val), g.const(max_val)]),
-    "softplus": _softplus,
-    "gelu": _gelu,
-    "softmax": lambda g, x, axis=-1: g.op("Softmax", [x], axis=int(axis)),
-    "log_softmax": lambda g, x, axis=-1: g.op("LogSoftmax", [x], axis=int(axis)),
-    "step": _step,
-    "sign": _sign,
-    "silu": lambda g, x: g.op("Mul", [x, g.op("Sigmoid", [x])]),
-    "swish": lambda g, x: g.op("Mul", [x, g.op("Sigmoid", [x])]),
-    "selu": lambda g, x: g.op("Selu", [x]),
-    "celu": lambda g, x, alpha=1.0: g.op("Celu", [x], alpha=float(alpha)),
-    "relu6": lambda g, x: g.op("Clip", [x, g.const(0.0), g.const(6.0)]),
-    "hardsigmoid": lambda g, x: g.op("HardSigmoid", [x], alpha=1.0 / 6.0, beta=0.5),
-    "hardswish": _unary("HardSwish"),
-    "logsigmoid": lambda g, x: g.op("Neg", [g.op("Softplus", [g.op("Neg", [x])])]),
-    # Mish is opset 18; opset 17 spells it out.
-    "mish": lambda g, x: g.op("Mul", [x, g.op("Tanh", [g.op("Softplus", [x])])]),
-    "softsign": _unary("Softsign"),
-    "softmin": lambda g, x, axis=-1: g.op("Softmax", [g.op("Neg", [x])], axis=int(axis)),
-})
 
 
 # --------------------------------------------------------------- layers
@@ -243,32 +191,6 @@ HEADS = Registry("ONNX output head")
 HEADS.update({"none": "identity", "softmax": "softmax", "sigmoid": "sigmoid"})
 
 
-def _affine(g, x, a, b, hint):
-    """x * a + b with per-column a, b (a folded scaler or its inverse)."""
-    scaled = g.op("Mul", [x, g.const(np.reshape(a, -1), "scale")])
-    return g.op("Add", [scaled, g.const(np.reshape(b, -1), "shift")], hint=hint)
-
-
-def _as_scaler(scaler):
-    return scaler_from_dict(scaler) if isinstance(scaler, dict) else scaler
-
-
-def _scaler(g, scaler, x):
-    """Fold a fitted StandardScaler / MinMaxScaler (or its to_dict form) into x * a + b."""
-    if not _is_table(g):
-        raise ValueError("a feature scaler can be folded in front of (batch, features) inputs only")
-    scaler = _as_scaler(scaler)
-    b = scaler.transform(np.zeros((1, g.n_inputs)))
-    return _affine(g, x, scaler.transform(np.ones((1, g.n_inputs))) - b, b, "scaled")
-
-
-def _target_scaler(g, scaler, x, n_outputs):
-    """Fold a target scaler's inverse_transform behind the network (outputs back in target units)."""
-    scaler = _as_scaler(scaler)
-    b = scaler.inverse_transform(np.zeros((1, n_outputs)))
-    return _affine(g, x, scaler.inverse_transform(np.ones((1, n_outputs))) - b, b, "unscaled")
-
-
 _SHAPES = {**INPUT_SHAPES, **MORE_INPUT_SHAPES}
 
 
@@ -295,17 +217,33 @@ def _is_table(g):
     return len(g.input_shape) == 2 and g.input_dtype.kind == "f"
 
 
-def _graph(g, name, input_name, output_name):
+def _graph(g, name, inputs, output_name):
+    """The GraphProto; ``inputs`` are ``(name, numpy dtype, shape, doc_string)``."""
     helper = g.onnx.helper
-    elem = helper.np_dtype_to_tensor_dtype(g.dtype)
     out_shape = ["batch", None] if _is_table(g) else None
-    x = helper.make_tensor_value_info(input_name, helper.np_dtype_to_tensor_dtype(g.input_dtype), g.input_shape)
-    return helper.make_graph(g.nodes, name, [x], [helper.make_tensor_value_info(output_name, elem, out_shape)],
-                             initializer=g.initializers)
+    values = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(t), shape, doc)
+              for n, t, shape, doc in inputs]
+    output = helper.make_tensor_value_info(output_name, helper.np_dtype_to_tensor_dtype(g.dtype), out_shape)
+    return helper.make_graph(g.nodes, name, values, [output], initializer=g.initializers)
+
+
+def _front(g, pipeline, scaler, input_name):
+    """The graph inputs and the name of the network's input: raw table columns, features or scaled features."""
+    if pipeline is not None:
+        if not _is_table(g):
+            raise ValueError("a table pipeline can be built in front of (batch, features) inputs only")
+        inputs, x = table_front(g, pipeline, input_name, g.n_inputs)
+    else:
+        inputs, x = [(input_name, g.input_dtype, g.input_shape, "")], input_name
+    if scaler is None:
+        return inputs, x
+    if not _is_table(g):
+        raise ValueError("a feature scaler can be folded in front of (batch, features) inputs only")
+    return inputs, feature_scaler(g, scaler, x, g.n_inputs)
 
 
 def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET, input_name="input",
-            output_name="output", metadata=None, input_shape=None):
+            output_name="output", metadata=None, input_shape=None, pipeline=None):
     """Build an ``onnx.ModelProto`` computing ``model`` (with optional scaler and head).
 
     Args:
@@ -314,6 +252,9 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
             probability head or the regressor's target de-standardisation).
         head: ``"none"`` (raw outputs), ``"softmax"`` or ``"sigmoid"`` applied after the model.
         scaler: a fitted scaler from ``chainrule.data`` (or its ``to_dict()``) applied first.
+        pipeline: a fitted :class:`~chainrule.data.TablePipeline` (or its ``to_dict()``) built in
+            front of the scaler, so the graph takes the raw columns of a table (imputing NaN and
+            one-hot encoding text columns); see :mod:`chainrule.io.onnx_table`.
         target_scaler: a fitted scaler whose ``inverse_transform`` is applied last, so a
             regression network trained on scaled targets gives outputs in the target's units.
         opset: the ONNX opset to declare (at least 13, where Softmax takes ``axis=-1``).
@@ -340,14 +281,15 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
     first, shape = _input_layer(model)
     shape = shape if input_shape is None else _check_input_shape(input_shape)
     g = _Graph(_float_dtype(first, model), shape, INPUT_TYPES.get(LAYERS.name_of(type(first))))
-    x = input_name if scaler is None else _scaler(g, scaler, input_name)
+    inputs, x = _front(g, pipeline, scaler, input_name)
     out = _module(g, model, x)
     out = ACTIVATION_EXPORTS[HEADS[head]](g, out)
     if target_scaler is not None:
-        out = _target_scaler(g, target_scaler, out, _n_outputs(model))
+        out = target_unscaler(g, target_scaler, out, _n_outputs(model))
     g.nodes.append(onnx.helper.make_node("Identity", [out], [output_name]))
-    proto = onnx.helper.make_model(_graph(g, f"chainrule_{type(model).__name__}", input_name, output_name),
-                                   opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="chainrule")
+    opsets = [onnx.helper.make_opsetid("", opset)] + [onnx.helper.make_opsetid(*d) for d in sorted(g.domains)]
+    proto = onnx.helper.make_model(_graph(g, f"chainrule_{type(model).__name__}", inputs, output_name),
+                                   opset_imports=opsets, producer_name="chainrule")
     # onnxruntime refuses IR versions newer than it knows; opset 17 needs IR 8 only.
     proto.ir_version = min(proto.ir_version, 8)
     if not _is_table(g):  # the output's rank follows from the layers: let shape inference say it
@@ -396,6 +338,9 @@ def export_onnx(model, path, *, overwrite=False, **options):
 def run_onnx(path_or_proto, x):
     """Run an exported model in onnxruntime on ``x`` and return its output array.
 
+    ``x`` is the array of the graph's one input, or ``{input name: array}`` for a graph with
+    several (a table with categorical columns: their text cells as (batch, 1) arrays of str).
+
     Example:
         >>> import numpy as np
         >>> from chainrule import nn
@@ -410,13 +355,14 @@ def run_onnx(path_or_proto, x):
     source = path_or_proto if isinstance(path_or_proto, (str, os.PathLike)) else path_or_proto.SerializeToString()
     session = onnxruntime.InferenceSession(os.fspath(source) if isinstance(source, os.PathLike) else source,
                                            providers=["CPUExecutionProvider"])
-    feed = {session.get_inputs()[0].name: np.asarray(x, dtype=_input_dtype(session))}
+    graph_inputs = session.get_inputs()
+    given = x if isinstance(x, dict) else {graph_inputs[0].name: x}
+    names = [i.name for i in graph_inputs]
+    if sorted(given) != sorted(names):
+        raise ValueError(f"the graph takes the inputs {', '.join(map(repr, names))}, got {', '.join(map(repr, given))}")
+    feed = {i.name: np.asarray(given[i.name], dtype=_SESSION_DTYPES.get(i.type, np.float32)) for i in graph_inputs}
     return session.run(None, feed)[0]
 
 
 #: onnxruntime's name of an input type -> the NumPy dtype run_onnx casts the input to.
-_SESSION_DTYPES = {"tensor(double)": np.float64, "tensor(int64)": np.int64}
-
-
-def _input_dtype(session):
-    return _SESSION_DTYPES.get(session.get_inputs()[0].type, np.float32)
+_SESSION_DTYPES = {"tensor(double)": np.float64, "tensor(int64)": np.int64, "tensor(string)": object}

@@ -1,0 +1,170 @@
+"""What an exported graph does around the network: the table pipeline and feature scaler in front, the target scaler behind.
+
+A model trained with ``chainrule train`` on a CSV file keeps its
+:class:`~chainrule.data.TablePipeline`. :func:`table_front` builds that pipeline
+into the graph, so the ONNX file takes the raw columns of the file and gives
+what ``chainrule predict`` gives:
+
+* one float input ``input`` (batch, numeric columns) with the numeric feature
+  columns in the training file's order, NaN marking a missing cell; the
+  imputed value learned at training replaces NaN (``Where(IsNaN(x), fill, x)``);
+* one string input per categorical column, named after the column, shape
+  (batch, 1), one-hot encoded by ``ai.onnx.ml`` OneHotEncoder over the
+  training categories: an unseen category fails the run (``handle_unknown="error"``,
+  as ``predict`` refuses it) or becomes all zeros (``"ignore"``); a missing
+  cell (the spellings of :data:`~chainrule.data.table.MISSING` in any case)
+  takes the imputed category.
+
+A missing cell that ``predict`` refuses (no imputation) or leaves blank
+(``impute="drop"``) makes that row's outputs NaN. Every input's ``doc_string``
+says which columns it takes, in which order, and how they are imputed.
+
+Example:
+    >>> import os, tempfile
+    >>> from chainrule import nn
+    >>> from chainrule.data.table import TablePipeline
+    >>> from chainrule.io.onnx import to_onnx
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(path, "w").write("a,b,y\\n2,,0\\n1,5,1\\n3,7,0\\n")
+    >>> pipe = TablePipeline(impute="mean").fit(path)
+    >>> proto = to_onnx(nn.Linear(2, 1, seed=0), pipeline=pipe)
+    >>> proto.graph.input[0].doc_string
+    "raw values of the numeric feature columns 'a', 'b' in this order (NaN: a missing cell, imputed as at training: 'a' by 2, 'b' by 6)"
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..data.scaling import scaler_from_dict
+from ..data.table import MISSING, TablePipeline
+
+__all__ = ["table_front", "feature_scaler", "target_unscaler", "ML_DOMAIN"]
+
+#: The ONNX-ML operator set the one-hot encoding takes its OneHotEncoder from.
+ML_DOMAIN = ("ai.onnx.ml", 1)
+
+
+def _affine(g, x, a, b, hint):
+    """x * a + b with per-column a, b (a folded scaler or its inverse)."""
+    scaled = g.op("Mul", [x, g.const(np.reshape(a, -1), "scale")])
+    return g.op("Add", [scaled, g.const(np.reshape(b, -1), "shift")], hint=hint)
+
+
+def _as_scaler(scaler):
+    return scaler_from_dict(scaler) if isinstance(scaler, dict) else scaler
+
+
+def feature_scaler(g, scaler, x, n_inputs):
+    """Fold a fitted StandardScaler / MinMaxScaler (or its to_dict form) into x * a + b."""
+    scaler = _as_scaler(scaler)
+    b = scaler.transform(np.zeros((1, n_inputs)))
+    return _affine(g, x, scaler.transform(np.ones((1, n_inputs))) - b, b, "scaled")
+
+
+def target_unscaler(g, scaler, x, n_outputs):
+    """Fold a target scaler's inverse_transform behind the network (outputs back in target units)."""
+    scaler = _as_scaler(scaler)
+    b = scaler.inverse_transform(np.zeros((1, n_outputs)))
+    return _affine(g, x, scaler.inverse_transform(np.ones((1, n_outputs))) - b, b, "unscaled")
+
+
+def _case_forms(word):
+    """Every upper / lower case spelling of ``word`` (missing cells are matched case-insensitively)."""
+    return {"".join(chars) for chars in itertools.product(*[{c.lower(), c.upper()} for c in word])}
+
+
+#: Every spelling of a missing cell, for the graph's exact string matching.
+MISSING_FORMS = sorted(set().union(*[_case_forms(w) for w in MISSING]))
+
+
+def _as_pipeline(pipeline):
+    pipe = TablePipeline.from_dict(pipeline) if isinstance(pipeline, dict) else pipeline
+    if not isinstance(pipe, TablePipeline):
+        raise TypeError(f"pipeline must be a fitted TablePipeline or its to_dict(), got {type(pipeline).__name__}")
+    pipe._check_fitted()
+    return pipe
+
+
+def _numeric_block(g, pipe, columns, input_name):
+    """The numeric columns with NaN replaced by their fill values (NaN stays NaN where none was learned)."""
+    fills = [pipe.fill_.get(c, np.nan) for c in columns]
+    if all(np.isnan(fills)):
+        return input_name
+    return g.op("Where", [g.op("IsNaN", [input_name]), g.const(fills, "fill"), input_name], hint="imputed")
+
+
+def _ml_op(g, x, categories, zeros):
+    """A (batch, len(categories)) float one-hot of the (batch, 1) strings ``x``."""
+    g.domains.add(ML_DOMAIN)
+    hot = g.op("OneHotEncoder", [x], domain=ML_DOMAIN[0], cats_strings=list(categories), zeros=int(zeros))
+    return g.op("Reshape", [hot, g.ints([0, -1])])
+
+
+def _categorical_block(g, pipe, name):
+    """One-hot columns of categorical column ``name``: the missing spellings imputed or made NaN first."""
+    missing = g.op("Cast", [g.op("ReduceMax", [_ml_op(g, name, MISSING_FORMS, True)], axes=[1], keepdims=1)],
+                   to=g.onnx.TensorProto.BOOL)
+    fill = pipe.fill_.get(name)
+    x = name if fill is None else g.op("Where", [missing, g.strings([fill]), name], hint="imputed")
+    hot = _ml_op(g, x, pipe.categories_[name], pipe.handle_unknown == "ignore" or fill is None)
+    if g.dtype != np.float32:
+        hot = g.op("Cast", [hot], to=g.onnx.helper.np_dtype_to_tensor_dtype(g.dtype))
+    return hot if fill is not None else g.op("Where", [missing, g.const(np.nan), hot], hint="unimputed")
+
+
+def _numeric_doc(pipe, columns):
+    shown = ", ".join(repr(c) for c in columns)
+    fills = [f"{c!r} by {pipe.fill_[c]:.6g}" for c in columns if c in pipe.fill_]
+    treat = f"imputed as at training: {', '.join(fills)}" if fills else "which gives NaN outputs, as at training " \
+        "without imputation"
+    return f"raw values of the numeric feature columns {shown} in this order (NaN: a missing cell, {treat})"
+
+
+def _categorical_doc(pipe, name):
+    shown = ", ".join(pipe.categories_[name][:10]) + (", ..." if len(pipe.categories_[name]) > 10 else "")
+    unknown = "all zeros" if pipe.handle_unknown == "ignore" else "an error"
+    fill = f"imputed as {pipe.fill_[name]!r}" if name in pipe.fill_ else "NaN outputs"
+    return (f"the text cells of categorical column {name!r} (categories {shown}; an unseen one gives {unknown}, "
+            f"a missing cell {fill})")
+
+
+def table_front(g, pipeline, input_name, n_features):
+    """Build the pipeline's encoding into graph ``g``.
+
+    Args:
+        g: the graph under construction (``chainrule.io.onnx``'s builder).
+        pipeline: a fitted :class:`~chainrule.data.TablePipeline` or its ``to_dict()``.
+        input_name: the name of the numeric input.
+        n_features: the network's input width, which must equal the pipeline's encoded width.
+
+    Returns:
+        ``(inputs, x)``: the graph inputs as ``(name, numpy dtype, shape, doc_string)`` and
+        the name of the encoded (batch, n_features) tensor, in the pipeline's feature order.
+    """
+    pipe = _as_pipeline(pipeline)
+    if len(pipe.feature_names_) != n_features:
+        raise ValueError(f"the table pipeline encodes {len(pipe.feature_names_)} features but the network takes "
+                         f"{n_features}")
+    numeric = [c for c in pipe.columns_ if c not in pipe.categories_]
+    categorical = [c for c in pipe.columns_ if c in pipe.categories_]
+    clash = [c for c in categorical if c == input_name]
+    if clash:
+        raise ValueError(f"categorical column {clash[0]!r} has the name of the numeric input; pass another input_name")
+    g.reserve([input_name, *categorical])
+    inputs, blocks, order = [], [], []
+    if numeric:
+        inputs.append((input_name, g.dtype, ["batch", len(numeric)], _numeric_doc(pipe, numeric)))
+        blocks.append(_numeric_block(g, pipe, numeric, input_name))
+        order += numeric
+    for name in categorical:
+        inputs.append((name, np.dtype(object), ["batch", 1], _categorical_doc(pipe, name)))
+        blocks.append(_categorical_block(g, pipe, name))
+        order += [f"{name}={c}" for c in pipe.categories_[name]]
+    if not categorical:
+        return inputs, blocks[0]
+    joined = g.op("Concat", blocks, axis=1)
+    return inputs, g.op("Gather", [joined, g.ints([order.index(n) for n in pipe.feature_names_])], axis=1,
+                        hint="encoded")
