@@ -6,8 +6,10 @@ activation in ``nn.ACTIVATIONS``, (see :mod:`chainrule.io.onnx_layers`)
 ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` and ``RNN`` / ``LSTM`` / ``GRU`` (stacked, bidirectional),
 and (see :mod:`chainrule.io.onnx_layers_more`) ``Conv1d``, ``BatchNorm1d`` / ``BatchNorm2d``
 (eval mode), ``LayerNorm``, ``Embedding`` (the graph then takes int64 indices) and
-``AdaptiveAvgPool2d``. The layers in :data:`REFUSED` (the one-step cells, the Elman and
-Jordan context nets, bare containers) are refused with the reason.
+``AdaptiveAvgPool2d``, ``RNNCell`` / ``GRUCell`` called without a state, and (see
+:mod:`chainrule.io.onnx_context`) the ``Elman`` and ``Jordan`` context nets as one ``Scan``.
+The layers in :data:`REFUSED` (``LSTMCell``, whose step returns a pair, and the bare
+containers) are refused with the reason.
 A fitted ``chainrule.sklearn`` estimator exports as its network plus the
 classifier's probability head or the regressor's target de-standardisation. The graph is built with ``onnx.helper``:
 weights become initializers and every op exists in opset :data:`OPSET`
@@ -31,6 +33,8 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import itertools
 import os
 
 import numpy as np
@@ -40,6 +44,7 @@ from ..nn.activations import Activation
 from ..nn.module import LAYERS
 from ..autodiff.tensor import get_default_dtype
 from .onnx_activations import ACTIVATION_EXPORTS
+from .onnx_context import CONTEXT_EXPORTS, CONTEXT_INPUT_SHAPES
 from .onnx_layers import IMAGE_SEQUENCE_EXPORTS, INPUT_SHAPES
 from .onnx_layers_more import INPUT_TYPES, LOOSE_INPUT_SHAPES, MORE_EXPORTS, MORE_INPUT_SHAPES
 from .onnx_table import feature_scaler, table_front, target_unscaler
@@ -66,7 +71,7 @@ class _Graph:
         self.dtype, self.input_shape = np.dtype(dtype), input_shape
         self.input_dtype = self.dtype if input_dtype is None else np.dtype(input_dtype)
         self.n_inputs = input_shape[-1]
-        self.nodes, self.initializers, self._count = [], [], 0
+        self.nodes, self.initializers, self._counter = [], [], itertools.count(1)
         self.domains, self._reserved = set(), set()   # extra operator sets used; names taken by graph inputs
 
     def reserve(self, names):
@@ -74,9 +79,18 @@ class _Graph:
         self._reserved.update(names)
 
     def fresh(self, hint):
-        self._count += 1
-        name = f"{hint}_{self._count}"
+        name = f"{hint}_{next(self._counter)}"
         return self.fresh(hint) if name in self._reserved else name
+
+    def child(self):
+        """A builder for a subgraph (a Scan body): its own nodes; names and initializers shared with this graph."""
+        body = copy.copy(self)
+        body.nodes = []
+        return body
+
+    def layer(self, module, x):
+        """Add the nodes computing ``module(x)`` and return the output's name."""
+        return _module(self, module, x)
 
     def strings(self, values):
         """A string initializer."""
@@ -133,7 +147,7 @@ def _sequential(g, seq, x):
 
 
 def _residual(g, layer, x):
-    return g.op("Add", [x, _module(g, layer.block, x)], hint="residual")
+    return g.op("Add", [x, g.layer(layer.block, x)], hint="residual")
 
 
 def _flatten(g, layer, x):
@@ -154,16 +168,17 @@ LAYER_EXPORTS.update({
 })
 LAYER_EXPORTS.update(IMAGE_SEQUENCE_EXPORTS)
 LAYER_EXPORTS.update(MORE_EXPORTS)
+LAYER_EXPORTS.update(CONTEXT_EXPORTS)
 
-_STEP_CELL = "a cell computes one step from a state it is given; export the RNN, LSTM or GRU layer over the sequence"
-_CONTEXT_NET = ("its context loop (and teacher forcing) has no ONNX exporter yet; "
-                "an RNN layer and a Linear layer compute the same kind of network and export")
 _CONTAINER = "it is a container without a forward pass; put its layers in a Sequential"
 
 #: Built-in layers export refuses, with the reason it gives.
 REFUSED = Registry("layer ONNX export refuses")
-REFUSED.update({"RNNCell": _STEP_CELL, "LSTMCell": _STEP_CELL, "GRUCell": _STEP_CELL, "Elman": _CONTEXT_NET,
-                "Jordan": _CONTEXT_NET, "ModuleList": _CONTAINER, "ModuleDict": _CONTAINER})
+REFUSED.update({
+    "LSTMCell": "it returns the pair (h, c) and an exported graph has one output; export an LSTM layer "
+                "(return_sequences=False gives the last h)",
+    "ModuleList": _CONTAINER, "ModuleDict": _CONTAINER,
+})
 
 
 def _unsupported(module) -> ValueError:
@@ -191,7 +206,7 @@ HEADS = Registry("ONNX output head")
 HEADS.update({"none": "identity", "softmax": "softmax", "sigmoid": "sigmoid"})
 
 
-_SHAPES = {**INPUT_SHAPES, **MORE_INPUT_SHAPES}
+_SHAPES = {**INPUT_SHAPES, **MORE_INPUT_SHAPES, **CONTEXT_INPUT_SHAPES}
 
 
 def _input_layer(model):
@@ -201,6 +216,8 @@ def _input_layer(model):
             name = LAYERS.name_of(type(m))
             if name in table:
                 return m, table[name](m)
+    if LAYERS.name_of(type(model)) in REFUSED:
+        raise _unsupported(model)
     raise ValueError(f"cannot export {type(model).__name__} to ONNX: it has no Linear layer (nor a Conv1d, Conv2d, "
                      "RNN/LSTM/GRU, Embedding, BatchNorm or LayerNorm) to take the input size from")
 

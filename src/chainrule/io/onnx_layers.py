@@ -1,4 +1,4 @@
-"""ONNX exporters of the image and sequence layers: Conv2d, MaxPool2d, AvgPool2d, RNN, LSTM, GRU.
+"""ONNX exporters of the image and sequence layers: Conv2d, MaxPool2d, AvgPool2d, RNN, LSTM, GRU, RNNCell, GRUCell.
 
 Each function takes ``(graph, layer, x)`` and returns the name of its output,
 like the dense exporters in :mod:`chainrule.io.onnx`, which registers them in
@@ -16,6 +16,7 @@ GRU     r, z, n              z, r, h
 Several layers become one ONNX op each; a bidirectional layer uses
 ``direction="bidirectional"``, its two outputs put side by side per step. GRU
 uses ``linear_before_reset=1``, PyTorch's ``n = tanh(x_n + r * (h @ W_hn.T + b_hn))``.
+A cell called without a state (as in a Sequential) is one step of the same op from zeros.
 
 Example:
     >>> from chainrule import nn
@@ -84,9 +85,8 @@ def _layer_weights(layer, k, d):
     return [getattr(layer, name + suffix) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
 
-def _recurrent_inputs(g, layer, order, k, directions):
-    """W, R (and B) of layer ``k``, directions stacked on ONNX's leading axis."""
-    per_direction = [_layer_weights(layer, k, d) for d in range(directions)]
+def _onnx_weights(g, per_direction, order):
+    """ONNX's W, R (and B) from (weight_ih, weight_hh, bias_ih, bias_hh) per direction, stacked on the leading axis."""
 
     def stacked(i):
         return np.concatenate([_gate_blocks(w[i].data, order) for w in per_direction], axis=0)
@@ -95,6 +95,11 @@ def _recurrent_inputs(g, layer, order, k, directions):
     if per_direction[0][2] is not None:
         inputs.append(g.const(np.concatenate([stacked(2), stacked(3)], axis=1), "bias"))
     return inputs
+
+
+def _recurrent_inputs(g, layer, order, k, directions):
+    """W, R (and B) of layer ``k``, directions stacked on ONNX's leading axis."""
+    return _onnx_weights(g, [_layer_weights(layer, k, d) for d in range(directions)], order)
 
 
 def _depth(layer):
@@ -127,6 +132,19 @@ def _recurrent(op_type, **attrs):
     return export
 
 
+def _cell(op_type, **attrs):
+    """An exporter for RNNCell / GRUCell called without a state: one step of the ONNX op from a zero state."""
+
+    def export(g, layer, x):
+        extra = {"activations": [layer.nonlinearity.capitalize()]} if op_type == "RNN" else {}
+        steps = g.op("Unsqueeze", [x, g.ints([0])])                        # (1, N, D): a sequence of one step
+        y, _ = g.ops(op_type, [steps, *_onnx_weights(g, [layer._weights()], _GATE_ORDER[op_type])], 2,
+                     hidden_size=layer.hidden_size, **attrs, **extra)
+        return g.op("Squeeze", [y, g.ints([0, 1])], hint="cell")            # (1, 1, N, H) -> (N, H)
+
+    return export
+
+
 def _sequence_shape(layer):
     return ["batch", "time", layer.input_size] if layer.batch_first else ["time", "batch", layer.input_size]
 
@@ -138,6 +156,8 @@ INPUT_SHAPES = {
     "RNN": _sequence_shape,
     "LSTM": _sequence_shape,
     "GRU": _sequence_shape,
+    "RNNCell": lambda layer: ["batch", layer.input_size],
+    "GRUCell": lambda layer: ["batch", layer.input_size],
 }
 
 
@@ -149,4 +169,6 @@ IMAGE_SEQUENCE_EXPORTS = {
     "RNN": _recurrent("RNN"),
     "LSTM": _recurrent("LSTM"),
     "GRU": _recurrent("GRU", linear_before_reset=1),
+    "RNNCell": _cell("RNN"),
+    "GRUCell": _cell("GRU", linear_before_reset=1),
 }
