@@ -72,9 +72,11 @@ def info(model):
 @click.argument("model", type=MODEL)
 @click.option("--onnx", "onnx_path", required=True, type=click.Path(), help="ONNX file to write.")
 @click.option("--overwrite", is_flag=True, help="Replace the ONNX file if it exists.")
-@click.option("--raw", is_flag=True, help="Export the bare network: no scaler in front, no probability head.")
+@click.option("--raw", is_flag=True, help="Export the bare network: no table pipeline or scaler in front, no "
+              "probability head.")
 def export(model, onnx_path, overwrite, raw):
-    """Export MODEL to ONNX, with its feature scaling and probability output unless --raw."""
+    """Export MODEL to ONNX, with its preprocessing (CSV imputation and one-hot columns, scaling) and
+    probability output unless --raw."""
     check_new_file(onnx_path, overwrite)
     summary = TrainedModel.load(model).export_onnx(onnx_path, overwrite=overwrite, raw=raw)
     click.echo(f"wrote {onnx_path}: {summary}")
