@@ -92,6 +92,8 @@ SPECS = [
         nn.Conv2d(3, 3, 3, padding="same", seed=1), randomised(nn.BatchNorm2d(3)), nn.ReLU()))), (2, 2, 6, 5), {}),
     ("residual_conv1d", lambda: nn.Sequential(nn.Conv1d(2, 4, 1, seed=0), nn.Residual(
         nn.Conv1d(4, 4, 3, padding="same", seed=1))), (2, 2, 9), {}),
+    ("flatten_from_axis_2", lambda: nn.Sequential(nn.Conv1d(2, 3, 1, seed=0), nn.Flatten(2)), (2, 2, 5), {}),
+    ("flatten_everything", lambda: nn.Sequential(nn.Conv2d(2, 3, 1, seed=0), nn.Flatten(0)), (2, 2, 3, 4), {}),
     ("rnn_cell", lambda: nn.RNNCell(3, 4, seed=0), (5, 3), {}),
     ("rnn_cell_relu_no_bias", lambda: nn.RNNCell(3, 4, nonlinearity="relu", bias=False, seed=0), (5, 3), {}),
     ("gru_cell_then_linear", lambda: nn.Sequential(nn.GRUCell(3, 4, seed=0), nn.Linear(4, 2, seed=1)), (5, 3), {}),
@@ -149,6 +151,13 @@ def test_embedding_graph_takes_int64_indices():
     proto = to_onnx(nn.Embedding(10, 3, seed=0))
     assert proto.graph.input[0].type.tensor_type.elem_type == 7  # INT64
     assert [d.dim_param for d in proto.graph.input[0].type.tensor_type.shape.dim] == ["batch", "time"]
+
+
+@pytest.mark.parametrize("index", [-1, 10], ids=["negative", "too_large"])
+def test_embedding_indices_out_of_range_fail_the_run(index):
+    proto = to_onnx(nn.Embedding(10, 3, seed=0))
+    with pytest.raises(Exception, match="out of data bounds"):
+        run_onnx(proto, np.array([[1, index]]))
 
 
 def test_every_layer_is_exported_or_refused_with_a_reason():

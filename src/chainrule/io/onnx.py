@@ -151,9 +151,10 @@ def _residual(g, layer, x):
 
 
 def _flatten(g, layer, x):
-    if layer.start_dim != 1:
-        raise ValueError(f"ONNX export supports Flatten(start_dim=1) only, got start_dim={layer.start_dim}")
-    return g.op("Flatten", [x], axis=1)
+    if layer.start_dim == 1:
+        return g.op("Flatten", [x], axis=1)
+    kept = g.op("Shape", [x], start=0, end=layer.start_dim)   # the axes before start_dim keep their sizes
+    return g.op("Reshape", [x, g.op("Concat", [kept, g.ints([-1])], axis=0)], hint="flatten")
 
 
 #: Layer name (as in ``nn.LAYERS``) -> ``fn(graph, layer, x)`` returning the output name.

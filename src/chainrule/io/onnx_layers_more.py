@@ -8,7 +8,8 @@ statistics (``track_running_stats=False``) the layer normalises with the
 batch's own statistics in eval mode too, so the graph computes them.
 LayerNorm is opset 17's ``LayerNormalization``. An ``Embedding`` is a
 ``Gather`` of its table, so a graph that starts with one takes int64 indices
-(shape (batch, time) unless ``to_onnx(input_shape=...)`` says otherwise).
+(shape (batch, time) unless ``to_onnx(input_shape=...)`` says otherwise); an index outside
+0..num_embeddings-1, negative ones included, fails the run as chainrule refuses it.
 ``AdaptiveAvgPool2d`` builds its averaging matrices inside the graph from the
 input's height and width (PyTorch's window rule), so any image size works.
 
@@ -86,7 +87,11 @@ def _layer_norm(g, layer, x):
 
 
 def _embedding(g, layer, x):
-    return g.op("Gather", [g.const(layer.weight.data, "embedding"), x], hint="embedding", axis=0)
+    # Gather counts negative indices from the end; chainrule refuses them, so they are sent out of range,
+    # where onnxruntime fails the run (as it does for indices >= num_embeddings) instead of wrapping.
+    n = g.ints(layer.num_embeddings)
+    checked = g.op("Where", [g.op("Less", [x, g.ints(0)]), n, x])
+    return g.op("Gather", [g.const(layer.weight.data, "embedding"), checked], hint="embedding", axis=0)
 
 
 def _averaging_matrix(g, x, axis, out):
