@@ -140,6 +140,18 @@ def test_missing_cells_without_imputation_give_nan(tmp_path):
     assert "which gives NaN outputs" in proto.graph.input[0].doc_string
 
 
+def test_a_pipeline_that_scaled_the_target_unscales_the_outputs(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,k,y\n2,u,100\n1,v,300\n3,u,200\n,v,500\n")
+    pipe = TablePipeline(impute="mean", task="regression").fit(path)
+    data = pipe.transform(path)
+    net = nn.Linear(3, 1, seed=0)
+    want = pipe.inverse_transform_target(net(data.X.astype(np.float32)).data.astype(np.float64))
+    feed = {"input": np.array([[2], [1], [3], [np.nan]], np.float32), "k": np.array([["u"], ["v"], ["u"], ["v"]],
+                                                                                  dtype=object)}
+    np.testing.assert_allclose(run_onnx(to_onnx(net, pipeline=pipe), feed), want, rtol=1e-5)
+
+
 def test_pipeline_refusals_are_one_sentence(tmp_path):
     pipe = pipeline("a,b,y\n2,2,0\n1,3,1\n", tmp_path)
     with pytest.raises(ValueError, match="^the table pipeline encodes 2 features but the network takes 3$"):

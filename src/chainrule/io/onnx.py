@@ -47,7 +47,7 @@ from .onnx_activations import ACTIVATION_EXPORTS
 from .onnx_context import CONTEXT_EXPORTS, CONTEXT_INPUT_SHAPES
 from .onnx_layers import IMAGE_SEQUENCE_EXPORTS, INPUT_SHAPES
 from .onnx_layers_more import INPUT_TYPES, LOOSE_INPUT_SHAPES, MORE_EXPORTS, MORE_INPUT_SHAPES
-from .onnx_table import feature_scaler, table_front, target_unscaler
+from .onnx_table import as_pipeline, feature_scaler, table_front, target_unscaler
 
 __all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "REFUSED", "HEADS", "to_onnx", "export_onnx", "run_onnx"]
 
@@ -272,7 +272,8 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
         scaler: a fitted scaler from ``chainrule.data`` (or its ``to_dict()``) applied first.
         pipeline: a fitted :class:`~chainrule.data.TablePipeline` (or its ``to_dict()``) built in
             front of the scaler, so the graph takes the raw columns of a table (imputing NaN and
-            one-hot encoding text columns); see :mod:`chainrule.io.onnx_table`.
+            one-hot encoding text columns); see :mod:`chainrule.io.onnx_table`. A pipeline that
+            standardised the target is its ``target_scaler`` unless one is given.
         target_scaler: a fitted scaler whose ``inverse_transform`` is applied last, so a
             regression network trained on scaled targets gives outputs in the target's units.
         opset: the ONNX opset to declare (at least 13, where Softmax takes ``axis=-1``).
@@ -299,6 +300,9 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
     first, shape = _input_layer(model)
     shape = shape if input_shape is None else _check_input_shape(input_shape)
     g = _Graph(_float_dtype(first, model), shape, INPUT_TYPES.get(LAYERS.name_of(type(first))))
+    if pipeline is not None:
+        pipeline = as_pipeline(pipeline)
+        target_scaler = pipeline.target_scaler_ if target_scaler is None else target_scaler
     inputs, x = _front(g, pipeline, scaler, input_name)
     out = _module(g, model, x)
     out = ACTIVATION_EXPORTS[HEADS[head]](g, out)

@@ -41,7 +41,7 @@ import numpy as np
 from ..data.scaling import scaler_from_dict
 from ..data.table import MISSING, TablePipeline
 
-__all__ = ["table_front", "feature_scaler", "target_unscaler", "ML_DOMAIN"]
+__all__ = ["table_front", "as_pipeline", "feature_scaler", "target_unscaler", "ML_DOMAIN", "MISSING_FORMS"]
 
 #: The ONNX-ML operator set the one-hot encoding takes its OneHotEncoder from.
 ML_DOMAIN = ("ai.onnx.ml", 1)
@@ -80,7 +80,8 @@ def _case_forms(word):
 MISSING_FORMS = sorted(set().union(*[_case_forms(w) for w in MISSING]))
 
 
-def _as_pipeline(pipeline):
+def as_pipeline(pipeline):
+    """A fitted TablePipeline from itself or its ``to_dict()``; TypeError / ValueError otherwise."""
     pipe = TablePipeline.from_dict(pipeline) if isinstance(pipeline, dict) else pipeline
     if not isinstance(pipe, TablePipeline):
         raise TypeError(f"pipeline must be a fitted TablePipeline or its to_dict(), got {type(pipeline).__name__}")
@@ -144,7 +145,7 @@ def table_front(g, pipeline, input_name, n_features):
         ``(inputs, x)``: the graph inputs as ``(name, numpy dtype, shape, doc_string)`` and
         the name of the encoded (batch, n_features) tensor, in the pipeline's feature order.
     """
-    pipe = _as_pipeline(pipeline)
+    pipe = as_pipeline(pipeline)
     if len(pipe.feature_names_) != n_features:
         raise ValueError(f"the table pipeline encodes {len(pipe.feature_names_)} features but the network takes "
                          f"{n_features}")
