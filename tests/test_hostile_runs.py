@@ -201,7 +201,7 @@ def test_fit_raises_or_warns_with_the_same_sentence_on_divergence():
 def test_divergence_of_the_weights_alone_names_the_weight():
     # One batch and one epoch: the logged loss is the one before the update, so it is finite, while
     # the update itself overflows. Only the weights can show that the run diverged.
-    X = np.ones((4, 2)); y = np.array([0.0, 1.0, 0.0, 1.0])
+    X, y = np.ones((4, 2)), np.array([0.0, 1.0, 0.0, 1.0])
     model = nn.MLP([2, 1], seed=0)
     with np.errstate(all="ignore"), pytest.raises(ValueError, match="weight 'output.weight' became non-finite "
                                                                     "in epoch 1"):
