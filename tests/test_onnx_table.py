@@ -168,3 +168,22 @@ def test_pipeline_refusals_are_one_sentence(tmp_path):
     with pytest.raises(ValueError, match="the graph takes the inputs 'input', 'k', got 'input'"):
         run_onnx(to_onnx(nn.Linear(3, 1, seed=0), pipeline=pipeline("a,k,y\n2,u,0\n1,v,1\n", tmp_path)),
                  np.zeros((1, 1), np.float32))
+
+
+@pytest.mark.parametrize("model, x, summary", [
+    (nn.Sequential(nn.Embedding(10, 3, seed=0), nn.GRU(3, 4, return_sequences=False, seed=1), nn.Linear(4, 2, seed=2)),
+     np.array([[1, 2, 3], [4, 5, 9]]), "input 'input' (int64, shape batch x time)"),
+    (nn.Sequential(nn.Conv2d(1, 4, 3, seed=0), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3, seed=1)),
+     np.random.default_rng(0).normal(size=(2, 1, 6, 5)).astype(np.float32),
+     "input 'input' (float32, shape batch x 1 x height x width)"),
+], ids=["embedding", "cnn"])
+def test_export_of_a_saved_network_describes_its_real_input(tmp_path, capsys, model, x, summary):
+    from chainrule import io as crio, no_grad, tensor
+
+    crio.save(model, tmp_path / "m.safetensors")
+    target = tmp_path / "m.onnx"
+    text = cli(capsys, "export", tmp_path / "m.safetensors", "--onnx", target)
+    assert f"{summary}, output 'output' (raw outputs)" in text
+    with no_grad():
+        want = model(x if x.dtype.kind == "i" else tensor(x)).data
+    np.testing.assert_allclose(run_onnx(target, x), want, atol=1e-5)

@@ -30,7 +30,7 @@ import os
 import numpy as np
 
 from ..io import models as io
-from ..io.onnx import export_onnx
+from ..io.onnx import export_onnx, graph_inputs
 from ..data import scaler_from_dict
 from ..data.table import TablePipeline
 from ..metrics import to_labels
@@ -214,6 +214,9 @@ class TrainedModel:
             metadata["text_inputs"] = ",".join(c for c in pipeline.columns_ if c in pipeline.categories_)
         export_onnx(self.model, path, overwrite=overwrite, head=head or "none", scaler=scaler,
                     target_scaler=target_scaler, metadata=metadata, pipeline=pipeline)
+        (name, dtype, shape), *_ = graph_inputs(path)
+        if pipeline is None and (len(shape) != 2 or dtype not in ("float32", "float64")):  # images, sequences, ids
+            return f"input '{name}' ({dtype}, shape {' x '.join(map(str, shape))}), output 'output' ({described})"
         return f"{_inputs_summary(info, pipeline, scaler)}, output 'output' ({described})"
 
     # ------------------------------------------------------------ description

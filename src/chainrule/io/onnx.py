@@ -49,7 +49,8 @@ from .onnx_layers import IMAGE_SEQUENCE_EXPORTS, INPUT_SHAPES
 from .onnx_layers_more import INPUT_TYPES, LOOSE_INPUT_SHAPES, MORE_EXPORTS, MORE_INPUT_SHAPES
 from .onnx_table import as_pipeline, feature_scaler, table_front, target_unscaler
 
-__all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "REFUSED", "HEADS", "to_onnx", "export_onnx", "run_onnx"]
+__all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "REFUSED", "HEADS", "to_onnx", "export_onnx", "run_onnx",
+           "graph_inputs"]
 
 #: The ONNX opset every exported graph declares.
 OPSET = 17
@@ -355,6 +356,20 @@ def export_onnx(model, path, *, overwrite=False, **options):
     with open(path, "wb") as handle:
         handle.write(proto.SerializeToString())
     return path
+
+
+def graph_inputs(path_or_proto):
+    """``[(name, dtype, shape)]`` of a graph's inputs: a NumPy dtype name and sizes or size names.
+
+    Example:
+        >>> from chainrule import nn
+        >>> graph_inputs(to_onnx(nn.Embedding(5, 2, seed=0)))
+        [('input', 'int64', ['batch', 'time'])]
+    """
+    onnx = _onnx()
+    proto = onnx.load(os.fspath(path_or_proto)) if isinstance(path_or_proto, (str, os.PathLike)) else path_or_proto
+    return [(i.name, np.dtype(onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)).name,
+             [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]) for i in proto.graph.input]
 
 
 def run_onnx(path_or_proto, x):
