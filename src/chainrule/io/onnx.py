@@ -188,7 +188,8 @@ def _unsupported(module) -> ValueError:
     if LAYERS.name_of(type(module)) in REFUSED:
         return ValueError(f"cannot export layer {name} to ONNX: {REFUSED[LAYERS.name_of(type(module))]}")
     supported = ", ".join(sorted(LAYER_EXPORTS))
-    return ValueError(f"cannot export layer {name} to ONNX; supported layers: {supported} and the activations")
+    return ValueError(f"cannot export layer {name} to ONNX; supported layers: {supported} and the activations "
+                      "(a module's own forward() is Python, so build it from these layers to export it)")
 
 
 def _module(g, module, x):
