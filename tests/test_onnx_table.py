@@ -16,8 +16,11 @@ import onnxruntime  # noqa: E402
 
 from chainrule import nn  # noqa: E402
 from chainrule.cli import main  # noqa: E402
+from chainrule.cli.trained import TrainedModel  # noqa: E402
 from chainrule.data.table import TablePipeline  # noqa: E402
 from chainrule.io.onnx import run_onnx, to_onnx  # noqa: E402
+from chainrule.io.onnx_table import table_feed  # noqa: E402
+from test_cli_tables import ROUND_TRIPS  # noqa: E402  (the CSV variants of the train -> predict tests)
 
 FAST = ["--hidden", "6", "--epochs", "40", "--lr", "0.05", "--batch-size", "8", "--val", "0", "--test", "0",
         "--no-plots", "--no-checkpoint", "-q"]
@@ -187,3 +190,29 @@ def test_export_of_a_saved_network_describes_its_real_input(tmp_path, capsys, mo
     with no_grad():
         want = model(x if x.dtype.kind == "i" else tensor(x)).data
     np.testing.assert_allclose(run_onnx(target, x), want, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", ROUND_TRIPS, ids=[c[0] for c in ROUND_TRIPS])
+def test_every_csv_variant_exports_a_graph_that_predicts_as_predict_does(tmp_path, capsys, case):
+    _, train_name, train_text, options, predict_name, predict_text, header, _ = case
+    (tmp_path / train_name).write_bytes(train_text.encode("utf-8"))
+    (tmp_path / predict_name).write_bytes(predict_text.encode("utf-8"))
+    cli(capsys, "train", tmp_path / train_name, "-o", tmp_path / "run", *FAST, *options)
+    out = cli(capsys, "predict", tmp_path / "run" / "model.safetensors", tmp_path / predict_name)
+    rows = list(csv.reader(io.StringIO(out)))
+    first = rows[0].index("probability_neg")
+    want = [[float(v) if v else np.nan for v in row[first:]] for row in rows[1:]]
+    target, _ = export(capsys, tmp_path)
+    pipe = TrainedModel.load(tmp_path / "run" / "model.safetensors").info.pipeline
+    got = run_onnx(target, table_feed(pipe, tmp_path / predict_name))
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_table_feed_names_a_bad_cell(tmp_path):
+    pipe = pipeline("a,k,y\n2,u,0\n1,v,1\n", tmp_path)
+    (tmp_path / "p.csv").write_text("a,k\n1,u\nlots,v\n")
+    with pytest.raises(ValueError, match="p.csv, line 3, column 'a': 'lots' is not a number$"):
+        table_feed(pipe, tmp_path / "p.csv")
+    (tmp_path / "q.csv").write_text("a\n1\n")
+    with pytest.raises(ValueError, match="q.csv lacks the feature column\\(s\\) k"):
+        table_feed(pipe, tmp_path / "q.csv")

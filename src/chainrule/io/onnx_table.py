@@ -18,6 +18,8 @@ what ``chainrule predict`` gives:
 A missing cell that ``predict`` refuses (no imputation) or leaves blank
 (``impute="drop"``) makes that row's outputs NaN. Every input's ``doc_string``
 says which columns it takes, in which order, and how they are imputed.
+:func:`table_feed` reads a CSV file into those inputs. The graph does not
+repeat ``predict``'s refusals of infinite values or of numbers beyond float32.
 
 Example:
     >>> import os, tempfile
@@ -38,10 +40,12 @@ import itertools
 
 import numpy as np
 
+from .._core import is_number
 from ..data.scaling import scaler_from_dict
 from ..data.table import MISSING, TablePipeline
+from ..data.table_read import Table, read_table
 
-__all__ = ["table_front", "as_pipeline", "feature_scaler", "target_unscaler", "ML_DOMAIN", "MISSING_FORMS"]
+__all__ = ["table_front", "table_feed", "as_pipeline", "feature_scaler", "target_unscaler", "ML_DOMAIN", "MISSING_FORMS"]
 
 #: The ONNX-ML operator set the one-hot encoding takes its OneHotEncoder from.
 ML_DOMAIN = ("ai.onnx.ml", 1)
@@ -169,3 +173,42 @@ def table_front(g, pipeline, input_name, n_features):
     joined = g.op("Concat", blocks, axis=1)
     return inputs, g.op("Gather", [joined, g.ints([order.index(n) for n in pipe.feature_names_])], axis=1,
                         hint="encoded")
+
+
+def _number(table, name, i, cell):
+    if cell.lower() in MISSING:
+        return np.nan
+    if not is_number(cell):
+        raise ValueError(f"{table.path}, line {table.lines[i]}, column {name!r}: {cell!r} is not a number")
+    return float(cell)
+
+
+def table_feed(pipeline, table, input_name="input", dtype=np.float32):
+    """The inputs of a graph built with ``pipeline`` for the rows of a table, as ``{input name: array}``.
+
+    Args:
+        pipeline: the fitted :class:`~chainrule.data.TablePipeline` (or its ``to_dict()``).
+        table: a :class:`~chainrule.data.table_read.Table` or a file read like the training file.
+        input_name: the name of the graph's numeric input.
+        dtype: the float dtype of the graph (float32 unless the network is float64).
+
+    Returns:
+        The numeric feature columns as one (rows, columns) array, NaN for a missing cell, and
+        each categorical column's text cells as a (rows, 1) array of str, ready for ``run_onnx``.
+
+    Raises:
+        ValueError: naming a missing or extra column, or the line and column of a cell that
+            is not a number.
+    """
+    pipe = as_pipeline(pipeline)
+    table = table if isinstance(table, Table) else read_table(table, pipe.delimiter, pipe.header)
+    pipe._check_columns(table, with_target=False)
+    numeric = [c for c in pipe.columns_ if c not in pipe.categories_]
+    feed = {}
+    if numeric:
+        columns = [[_number(table, name, i, cell) for i, cell in enumerate(table.column(name))] for name in numeric]
+        feed[input_name] = np.array(columns, dtype=dtype).T.reshape(len(table), len(numeric))
+    for name in pipe.columns_:
+        if name in pipe.categories_:
+            feed[name] = np.array(table.column(name), dtype=object).reshape(-1, 1)
+    return feed
