@@ -9,7 +9,8 @@ and (see :mod:`chainrule.io.onnx_layers_more`) ``Conv1d``, ``BatchNorm1d`` / ``B
 ``AdaptiveAvgPool2d``, ``RNNCell`` / ``GRUCell`` called without a state, and (see
 :mod:`chainrule.io.onnx_context`) the ``Elman`` and ``Jordan`` context nets as one ``Scan``.
 The layers in :data:`REFUSED` (``LSTMCell``, whose step returns a pair, and the bare
-containers) are refused with the reason.
+containers) are refused with the reason. A module without an exporter (a user's own
+class) is traced when ``example=`` gives an input (see :mod:`chainrule.io.onnx_traced`).
 A fitted ``chainrule.sklearn`` estimator exports as its network plus the
 classifier's probability head or the regressor's target de-standardisation. The graph is built with ``onnx.helper``:
 weights become initializers and every op exists in opset :data:`OPSET`
@@ -42,12 +43,13 @@ import numpy as np
 from .._core import Registry
 from ..nn.activations import Activation
 from ..nn.module import LAYERS
-from ..autodiff.tensor import get_default_dtype
+from ..autodiff.tensor import Tensor, get_default_dtype
 from .onnx_activations import ACTIVATION_EXPORTS
 from .onnx_context import CONTEXT_EXPORTS, CONTEXT_INPUT_SHAPES
 from .onnx_layers import IMAGE_SEQUENCE_EXPORTS, INPUT_SHAPES
 from .onnx_layers_more import INPUT_TYPES, LOOSE_INPUT_SHAPES, MORE_EXPORTS, MORE_INPUT_SHAPES
-from .onnx_table import as_pipeline, feature_scaler, table_front, target_unscaler
+from .onnx_table import as_pipeline, as_scaler, feature_scaler, table_front, target_unscaler
+from .onnx_traced import lower_tape, record_modules, verify
 
 __all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "REFUSED", "HEADS", "to_onnx", "export_onnx", "run_onnx",
            "graph_inputs"]
@@ -74,6 +76,7 @@ class _Graph:
         self.n_inputs = input_shape[-1]
         self.nodes, self.initializers, self._counter = [], [], itertools.count(1)
         self.domains, self._reserved = set(), set()   # extra operator sets used; names taken by graph inputs
+        self.tapes = {}   # id(module) -> the recorded forward of a module traced for want of an exporter
 
     def reserve(self, names):
         """Keep ``names`` (graph inputs named after table columns) out of the generated names."""
@@ -189,7 +192,7 @@ def _unsupported(module) -> ValueError:
         return ValueError(f"cannot export layer {name} to ONNX: {REFUSED[LAYERS.name_of(type(module))]}")
     supported = ", ".join(sorted(LAYER_EXPORTS))
     return ValueError(f"cannot export layer {name} to ONNX; supported layers: {supported} and the activations "
-                      "(a module's own forward() is Python, so build it from these layers to export it)")
+                      "(pass example=<an input> to trace a module's own forward())")
 
 
 def _module(g, module, x):
@@ -198,9 +201,17 @@ def _module(g, module, x):
             raise ValueError(f"cannot export activation {module.name!r} to ONNX; supported: {', '.join(sorted(ACTIVATION_EXPORTS))}")
         return ACTIVATION_EXPORTS[module.name](g, x, **module.options)
     name = LAYERS.name_of(type(module))
-    if name not in LAYER_EXPORTS:
-        raise _unsupported(module)
-    return LAYER_EXPORTS[name](g, module, x)
+    if name in LAYER_EXPORTS:
+        return LAYER_EXPORTS[name](g, module, x)
+    if id(module) in g.tapes and name not in REFUSED:
+        return lower_tape(g, g.tapes[id(module)], module, x)
+    raise _unsupported(module)
+
+
+def _has_exporter(module):
+    """Whether export handles ``module`` without tracing it (or refuses it by name)."""
+    name = LAYERS.name_of(type(module))
+    return isinstance(module, Activation) or name in LAYER_EXPORTS or name in REFUSED
 
 
 # --------------------------------------------------------------- heads and scaling
@@ -263,7 +274,7 @@ def _front(g, pipeline, scaler, input_name):
 
 
 def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET, input_name="input",
-            output_name="output", metadata=None, input_shape=None, pipeline=None):
+            output_name="output", metadata=None, input_shape=None, pipeline=None, example=None):
     """Build an ``onnx.ModelProto`` computing ``model`` (with optional scaler and head).
 
     Args:
@@ -284,6 +295,9 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
         input_shape: the graph input's shape, each entry a size or a name (a free size), to
             replace the one the first layer implies, e.g. ``["batch", 3, "length"]`` for a
             BatchNorm1d over sequences or ``["batch"]`` for an Embedding of single indices.
+        example: an input (batch first) to trace the modules that have no exporter, such as a
+            user's own ``nn.Module``; the graph then takes inputs shaped like it (any batch size)
+            and is checked on a second input before it is returned (:mod:`chainrule.io.onnx_traced`).
 
     Returns:
         A checked ``onnx.ModelProto`` whose input has shape ``(batch, n_features)``, ``(batch, C, H, W)``
@@ -299,9 +313,7 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
     if hasattr(model, "onnx_parts"):  # a chainrule.sklearn estimator: its network and its output mapping
         model, parts = model.onnx_parts()
         head, target_scaler = parts.get("head", head), parts.get("target_scaler", target_scaler)
-    first, shape = _input_layer(model)
-    shape = shape if input_shape is None else _check_input_shape(input_shape)
-    g = _Graph(_float_dtype(first, model), shape, INPUT_TYPES.get(LAYERS.name_of(type(first))))
+    g = _start(model, input_shape, example, scaler is not None or pipeline is not None)
     if pipeline is not None:
         pipeline = as_pipeline(pipeline)
         target_scaler = pipeline.target_scaler_ if target_scaler is None else target_scaler
@@ -309,7 +321,7 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
     out = _module(g, model, x)
     out = ACTIVATION_EXPORTS[HEADS[head]](g, out)
     if target_scaler is not None:
-        out = target_unscaler(g, target_scaler, out, _n_outputs(model))
+        out = target_unscaler(g, target_scaler, out, None if g.tapes else _n_outputs(model))
     g.nodes.append(onnx.helper.make_node("Identity", [out], [output_name]))
     opsets = [onnx.helper.make_opsetid("", opset)] + [onnx.helper.make_opsetid(*d) for d in sorted(g.domains)]
     proto = onnx.helper.make_model(_graph(g, f"chainrule_{type(model).__name__}", inputs, output_name),
@@ -320,7 +332,40 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
         proto.graph.output[0].CopyFrom(onnx.shape_inference.infer_shapes(proto).graph.output[0])
     onnx.helper.set_model_props(proto, {str(k): str(v) for k, v in (metadata or {}).items()})
     onnx.checker.check_model(proto)
+    if g.tapes:
+        traced = sorted({type(m).__name__ for _, m in model.named_modules() if id(m) in g.tapes})
+        verify(proto, model, example, run_onnx, ", ".join(traced), _finish(head, target_scaler))
     return proto
+
+
+def _finish(head, target_scaler):
+    """``fn(network output) -> graph output``: the head and the target scaling, in NumPy."""
+    def finish(out):
+        out = np.asarray(out, dtype=np.float64)
+        if head == "softmax":
+            z = np.exp(out - out.max(axis=-1, keepdims=True))
+            out = z / z.sum(axis=-1, keepdims=True)
+        elif head == "sigmoid":
+            out = 1.0 / (1.0 + np.exp(-out))
+        return out if target_scaler is None else as_scaler(target_scaler).inverse_transform(out)
+    return finish
+
+
+def _start(model, input_shape, example, scaled):
+    """The graph builder: input shape and dtype from the first layer, ``input_shape`` or the example; tapes recorded."""
+    if example is None:
+        first, shape = _input_layer(model)
+        shape = shape if input_shape is None else _check_input_shape(input_shape)
+        return _Graph(_float_dtype(first, model), shape, INPUT_TYPES.get(LAYERS.name_of(type(first))))
+    example = np.asarray(example.data if isinstance(example, Tensor) else example)
+    if example.ndim < 1 or example.shape[0] < 1:
+        raise ValueError(f"example must be an input with a batch axis first, got shape {example.shape}")
+    if scaled:
+        raise ValueError("example= traces the network's own input, so it cannot be combined with scaler= or pipeline=")
+    shape = ["batch", *example.shape[1:]] if input_shape is None else _check_input_shape(input_shape)
+    g = _Graph(_float_dtype(model, model), shape, np.int64 if example.dtype.kind in "iu" else None)
+    g.tapes = record_modules(model, example, _has_exporter)
+    return g
 
 
 def _check_input_shape(shape):

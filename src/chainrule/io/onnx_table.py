@@ -45,7 +45,7 @@ from ..data.scaling import scaler_from_dict
 from ..data.table import MISSING, TablePipeline
 from ..data.table_read import Table, read_table
 
-__all__ = ["table_front", "table_feed", "as_pipeline", "feature_scaler", "target_unscaler", "ML_DOMAIN", "MISSING_FORMS"]
+__all__ = ["table_front", "table_feed", "as_pipeline", "as_scaler", "feature_scaler", "target_unscaler", "ML_DOMAIN", "MISSING_FORMS"]
 
 #: The ONNX-ML operator set the one-hot encoding takes its OneHotEncoder from.
 ML_DOMAIN = ("ai.onnx.ml", 1)
@@ -57,20 +57,28 @@ def _affine(g, x, a, b, hint):
     return g.op("Add", [scaled, g.const(np.reshape(b, -1), "shift")], hint=hint)
 
 
-def _as_scaler(scaler):
+def as_scaler(scaler):
+    """A fitted scaler from itself or its ``to_dict()``."""
     return scaler_from_dict(scaler) if isinstance(scaler, dict) else scaler
 
 
 def feature_scaler(g, scaler, x, n_inputs):
     """Fold a fitted StandardScaler / MinMaxScaler (or its to_dict form) into x * a + b."""
-    scaler = _as_scaler(scaler)
+    scaler = as_scaler(scaler)
     b = scaler.transform(np.zeros((1, n_inputs)))
     return _affine(g, x, scaler.transform(np.ones((1, n_inputs))) - b, b, "scaled")
 
 
-def target_unscaler(g, scaler, x, n_outputs):
-    """Fold a target scaler's inverse_transform behind the network (outputs back in target units)."""
-    scaler = _as_scaler(scaler)
+def target_unscaler(g, scaler, x, n_outputs=None):
+    """Fold a target scaler's inverse_transform behind the network (outputs back in target units).
+
+    ``n_outputs``, when known, must be the scaler's width.
+    """
+    scaler = as_scaler(scaler)
+    if n_outputs is not None and n_outputs != scaler.n_features_:
+        raise ValueError(f"target_scaler was fitted on {scaler.n_features_} columns but the network gives "
+                         f"{n_outputs} outputs")
+    n_outputs = scaler.n_features_
     b = scaler.inverse_transform(np.zeros((1, n_outputs)))
     return _affine(g, x, scaler.inverse_transform(np.ones((1, n_outputs))) - b, b, "unscaled")
 
