@@ -48,22 +48,15 @@ from .onnx_activations import ACTIVATION_EXPORTS
 from .onnx_context import CONTEXT_EXPORTS, CONTEXT_INPUT_SHAPES
 from .onnx_layers import IMAGE_SEQUENCE_EXPORTS, INPUT_SHAPES
 from .onnx_layers_more import INPUT_TYPES, LOOSE_INPUT_SHAPES, MORE_EXPORTS, MORE_INPUT_SHAPES
-from .onnx_table import as_pipeline, as_scaler, feature_scaler, table_front, target_unscaler
-from .onnx_traced import lower_tape, record_modules, verify
+from .onnx_table import as_pipeline, feature_scaler, table_front, target_unscaler
+from .onnx_run import graph_inputs, load_onnx as _onnx, run_onnx
+from .onnx_traced import graph_output, lower_tape, record_modules, verify
 
 __all__ = ["OPSET", "ACTIVATION_EXPORTS", "LAYER_EXPORTS", "REFUSED", "HEADS", "to_onnx", "export_onnx", "run_onnx",
            "graph_inputs"]
 
 #: The ONNX opset every exported graph declares.
 OPSET = 17
-
-
-def _onnx():
-    try:
-        import onnx
-    except ImportError:
-        raise ImportError("ONNX export needs the onnx package; install it with `pip install chainrule[onnx]`") from None
-    return onnx
 
 
 class _Graph:
@@ -334,21 +327,8 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
     onnx.checker.check_model(proto)
     if g.tapes:
         traced = sorted({type(m).__name__ for _, m in model.named_modules() if id(m) in g.tapes})
-        verify(proto, model, example, run_onnx, ", ".join(traced), _finish(head, target_scaler))
+        verify(proto, model, example, run_onnx, ", ".join(traced), graph_output(head, target_scaler))
     return proto
-
-
-def _finish(head, target_scaler):
-    """``fn(network output) -> graph output``: the head and the target scaling, in NumPy."""
-    def finish(out):
-        out = np.asarray(out, dtype=np.float64)
-        if head == "softmax":
-            z = np.exp(out - out.max(axis=-1, keepdims=True))
-            out = z / z.sum(axis=-1, keepdims=True)
-        elif head == "sigmoid":
-            out = 1.0 / (1.0 + np.exp(-out))
-        return out if target_scaler is None else as_scaler(target_scaler).inverse_transform(out)
-    return finish
 
 
 def _start(model, input_shape, example, scaled):
@@ -402,50 +382,3 @@ def export_onnx(model, path, *, overwrite=False, **options):
     with open(path, "wb") as handle:
         handle.write(proto.SerializeToString())
     return path
-
-
-def graph_inputs(path_or_proto):
-    """``[(name, dtype, shape)]`` of a graph's inputs: a NumPy dtype name and sizes or size names.
-
-    Example:
-        >>> from chainrule import nn
-        >>> graph_inputs(to_onnx(nn.Embedding(5, 2, seed=0)))
-        [('input', 'int64', ['batch', 'time'])]
-    """
-    onnx = _onnx()
-    proto = onnx.load(os.fspath(path_or_proto)) if isinstance(path_or_proto, (str, os.PathLike)) else path_or_proto
-    return [(i.name, np.dtype(onnx.helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type)).name,
-             [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]) for i in proto.graph.input]
-
-
-def run_onnx(path_or_proto, x):
-    """Run an exported model in onnxruntime on ``x`` and return its output array.
-
-    ``x`` is the array of the graph's one input, or ``{input name: array}`` for a graph with
-    several (a table with categorical columns: their text cells as (batch, 1) arrays of str).
-
-    Example:
-        >>> import numpy as np
-        >>> from chainrule import nn
-        >>> net = nn.MLP([2, 3, 1], seed=0)
-        >>> run_onnx(to_onnx(net), np.zeros((5, 2), np.float32)).shape
-        (5, 1)
-    """
-    try:
-        import onnxruntime
-    except ImportError:
-        raise ImportError("running ONNX models needs onnxruntime; install it with `pip install chainrule[onnx]`") from None
-    source = path_or_proto if isinstance(path_or_proto, (str, os.PathLike)) else path_or_proto.SerializeToString()
-    session = onnxruntime.InferenceSession(os.fspath(source) if isinstance(source, os.PathLike) else source,
-                                           providers=["CPUExecutionProvider"])
-    graph_inputs = session.get_inputs()
-    given = x if isinstance(x, dict) else {graph_inputs[0].name: x}
-    names = [i.name for i in graph_inputs]
-    if sorted(given) != sorted(names):
-        raise ValueError(f"the graph takes the inputs {', '.join(map(repr, names))}, got {', '.join(map(repr, given))}")
-    feed = {i.name: np.asarray(given[i.name], dtype=_SESSION_DTYPES.get(i.type, np.float32)) for i in graph_inputs}
-    return session.run(None, feed)[0]
-
-
-#: onnxruntime's name of an input type -> the NumPy dtype run_onnx casts the input to.
-_SESSION_DTYPES = {"tensor(double)": np.float64, "tensor(int64)": np.int64, "tensor(string)": object}

@@ -38,8 +38,9 @@ from ..autodiff.engine import no_grad
 from ..autodiff.tape import Const, record
 from ..autodiff.tensor import Tensor
 from ..nn.module import evaluating
+from .onnx_table import as_scaler
 
-__all__ = ["OP_EXPORTS", "record_modules", "lower_tape", "verify"]
+__all__ = ["OP_EXPORTS", "record_modules", "lower_tape", "verify", "graph_output"]
 
 
 def _unary(op_type):
@@ -293,3 +294,16 @@ def verify(proto, model, example, run, names, finish):
         raise ValueError(f"cannot export {names} to ONNX by tracing: the traced graph disagrees with the module on an "
                          "input with another batch size or other values (a size, branch or value taken from the "
                          "example is frozen in it); write the forward without them or from exportable layers")
+
+
+def graph_output(head, target_scaler):
+    """``fn(network output) -> graph output``: the head and the target scaling, in NumPy."""
+    def finish(out):
+        out = np.asarray(out, dtype=np.float64)
+        if head == "softmax":
+            z = np.exp(out - out.max(axis=-1, keepdims=True))
+            out = z / z.sum(axis=-1, keepdims=True)
+        elif head == "sigmoid":
+            out = 1.0 / (1.0 + np.exp(-out))
+        return out if target_scaler is None else as_scaler(target_scaler).inverse_transform(out)
+    return finish
