@@ -97,7 +97,9 @@ def test_traced_module_matches_onnxruntime(name, factory, shape, options):
     model = factory()
     proto = to_onnx(model, example=RNG.normal(size=shape).astype(np.float32), **options)
     x = RNG.normal(size=(7, *shape[1:])).astype(np.float32)   # another batch size than the example's
-    np.testing.assert_allclose(run_onnx(proto, x), expected(model, x, options), atol=1e-5, rtol=1e-5)
+    want = expected(model, x, options)
+    np.testing.assert_allclose(run_onnx(proto, x), want, atol=1e-5, rtol=1e-5)
+    assert len(proto.graph.output[0].type.tensor_type.shape.dim) == want.ndim  # the declared output rank
 
 
 def test_traced_module_over_integer_indices():

@@ -244,7 +244,7 @@ def _is_table(g):
 def _graph(g, name, inputs, output_name):
     """The GraphProto; ``inputs`` are ``(name, numpy dtype, shape, doc_string)``."""
     helper = g.onnx.helper
-    out_shape = ["batch", None] if _is_table(g) else None
+    out_shape = ["batch", None] if _is_table(g) and not g.tapes else None  # else shape inference fills it in
     values = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(t), shape, doc)
               for n, t, shape, doc in inputs]
     output = helper.make_tensor_value_info(output_name, helper.np_dtype_to_tensor_dtype(g.dtype), out_shape)
@@ -321,7 +321,7 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
                                    opset_imports=opsets, producer_name="chainrule")
     # onnxruntime refuses IR versions newer than it knows; opset 17 needs IR 8 only.
     proto.ir_version = min(proto.ir_version, 8)
-    if not _is_table(g):  # the output's rank follows from the layers: let shape inference say it
+    if not _is_table(g) or g.tapes:  # the output's rank follows from the layers (or a trace): inference says it
         proto.graph.output[0].CopyFrom(onnx.shape_inference.infer_shapes(proto).graph.output[0])
     onnx.helper.set_model_props(proto, {str(k): str(v) for k, v in (metadata or {}).items()})
     onnx.checker.check_model(proto)
