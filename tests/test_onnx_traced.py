@@ -135,11 +135,13 @@ REFUSALS = [
     (custom(cumulative), (5, 4), "cannot export Custom to ONNX: its forward uses the op 'cumsum', which has no ONNX "
      "exporter"),
     (custom(pair), (5, 4), "cannot export Custom to ONNX: its forward returns tuple, and a graph has one output"),
+    (custom(lambda m, x: x * 2 if x.sum() > 0 else x), (5, 4), "cannot trace Custom for ONNX: its forward branches on "
+     "a tensor's value"),
 ]
 
 
 @pytest.mark.parametrize("factory, shape, message", REFUSALS, ids=["batch_size_frozen", "value_frozen", "no_op_exporter",
-                                                                   "two_outputs"])
+                                                                   "two_outputs", "branch_on_value"])
 def test_untraceable_forwards_are_refused_in_one_sentence(factory, shape, message):
     with pytest.raises(ValueError, match="^" + message) as info:
         to_onnx(factory(), example=RNG.normal(size=shape).astype(np.float32))

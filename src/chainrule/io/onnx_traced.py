@@ -196,7 +196,11 @@ class _Recording:
             if kwargs or len(args) != 1:
                 raise ValueError(f"cannot trace {type(module).__name__} for ONNX: its forward takes one input, "
                                  f"not {len(args)} arguments and {len(kwargs)} keywords")
-            tape, out = record(original, args, {})
+            try:
+                tape, out = record(original, args, {})
+            except ValueError as exc:  # the recorder's refusal, said for export rather than for compile
+                reason = str(exc).removeprefix("compile: ").replace("the step", "its forward").split(";")[0]
+                raise ValueError(f"cannot trace {type(module).__name__} for ONNX: {reason}") from None
             self.tapes[id(module)] = tape
             return out
 
