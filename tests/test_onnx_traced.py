@@ -12,6 +12,7 @@ pytest.importorskip("onnxruntime", reason="running exported graphs needs onnxrun
 
 import chainrule as cr  # noqa: E402
 from chainrule import nn  # noqa: E402
+from chainrule.autodiff.ops import call  # noqa: E402
 from chainrule.data import StandardScaler  # noqa: E402
 from chainrule.io.onnx import run_onnx, to_onnx  # noqa: E402
 from chainrule.io.onnx_traced import OP_EXPORTS  # noqa: E402
@@ -77,6 +78,8 @@ SPECS = [
     ("conv_net_with_custom_head", lambda: nn.Sequential(nn.Conv2d(1, 3, 3, padding=1, seed=0), nn.ReLU(),
                                                         Custom(lambda m, x: m.conv(x).max(axis=(2, 3)), 4),
                                                         nn.Linear(3, 2, seed=1)), (2, 1, 8, 8), {}),
+    ("broadcast_parameter", custom(lambda m, x: x[:, None, :] * call("broadcast_to", m.lin.bias + 1, shape=(2, 4))),
+     (5, 4), {}),
     ("regression_target_scaling", custom(lambda m, x: m.lin(x)[:, :1]), (5, 4),
      {"target_scaler": StandardScaler().fit(RNG.normal(size=(20, 1)) * 50 + 3)}),
 ]
@@ -172,3 +175,61 @@ def test_forward_is_restored_after_tracing():
 def test_op_table_names_registry_ops():
     registry = set(cr.autodiff.ops.REGISTRY)
     assert set(OP_EXPORTS) <= registry
+
+
+class OneOp(nn.Module):
+    """A forward that is one registry op on the input (and constant extra operands)."""
+
+    def __init__(self, name, extra=(), attrs=None):
+        super().__init__()
+        self.name, self.extra, self.attrs = name, extra, attrs or {}
+
+    def forward(self, x):
+        return call(self.name, x, *self.extra, **self.attrs)
+
+
+POSITIVE, UNIT = "positive", "unit"
+OP_CASES = [
+    # op name, input kind, constant extra operands, attributes
+    *[(name, None, (), {}) for name in ("neg", "abs", "exp", "tanh", "sigmoid", "relu", "erf", "sin", "cos", "atan",
+                                        "sinh", "cosh", "asinh", "floor", "ceil", "round", "sign", "expm1", "exp2",
+                                        "step")],
+    ("dropout", None, (), {"p": 0.0, "rng": np.random.default_rng(0)}),
+    *[(name, POSITIVE, (), {}) for name in ("log", "sqrt", "log1p", "log2", "log10", "acosh")],
+    *[(name, UNIT, (), {}) for name in ("asin", "acos", "atanh", "tan")],
+    ("pow", POSITIVE, (np.float32(1.5),), {}), ("minimum", None, (np.float32(0.2),), {}),
+    ("pow_scalar", None, (), {"p": 3}),
+    ("clip", None, (), {"lo": None, "hi": 0.3}),
+    ("cast", None, (), {"dtype": np.float64}),
+    ("prod", None, (), {"axis": 1}), ("min", None, (), {"axis": (1, 2), "keepdims": True}),
+    ("logsumexp", None, (), {"axis": -1}), ("log_softmax", None, (), {"axis": 1}),
+    ("sum", None, (), {}), ("mean", None, (), {"axis": (0, 2)}),
+    ("transpose", None, (), {}),
+    ("where", None, (np.float32(-1.0),), {"cond": np.array([True, False, True])}),
+    ("take_along_axis", None, (np.array([[[2, 0, 1]]]),), {"axis": 2}),
+    ("max_pool2d", None, (), {"kernel_size": 2}),
+]
+
+
+@pytest.mark.parametrize("name, kind, extra, attrs", OP_CASES, ids=[c[0] for c in OP_CASES])
+def test_every_op_rule_matches_numpy(name, kind, extra, attrs):
+    shape = (5, 2, 4, 4) if name == "max_pool2d" else (5, 2, 3)
+    example = RNG.normal(size=shape).astype(np.float32)
+    if kind == POSITIVE:
+        example = np.abs(example) + 1.1
+    elif kind == UNIT:
+        example = np.tanh(example) * 0.9
+    if name == "broadcast_to":
+        example = example[:, :1]
+    model = OneOp(name, extra, attrs)
+    proto = to_onnx(model, example=example)
+    with cr.no_grad():
+        want = model(cr.tensor(example)).data
+    np.testing.assert_allclose(run_onnx(proto, example), want, rtol=1e-5, atol=1e-5)
+
+
+def test_every_op_rule_is_tested():
+    tested = {c[0] for c in OP_CASES}
+    used_by_specs = {"add", "sub", "mul", "div", "maximum", "matmul", "linear", "conv2d", "max", "softmax", "reshape",
+                     "concatenate", "stack", "getitem", "einsum", "broadcast_to"}
+    assert set(OP_EXPORTS) <= tested | used_by_specs

@@ -70,6 +70,7 @@ class _Graph:
         self.nodes, self.initializers, self._counter = [], [], itertools.count(1)
         self.domains, self._reserved = set(), set()   # extra operator sets used; names taken by graph inputs
         self.tapes = {}   # id(module) -> the recorded forward of a module traced for want of an exporter
+        self.out_dtype = self.dtype   # a traced forward may end in another dtype (a cast)
 
     def reserve(self, names):
         """Keep ``names`` (graph inputs named after table columns) out of the generated names."""
@@ -247,7 +248,7 @@ def _graph(g, name, inputs, output_name):
     out_shape = ["batch", None] if _is_table(g) and not g.tapes else None  # else shape inference fills it in
     values = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(t), shape, doc)
               for n, t, shape, doc in inputs]
-    output = helper.make_tensor_value_info(output_name, helper.np_dtype_to_tensor_dtype(g.dtype), out_shape)
+    output = helper.make_tensor_value_info(output_name, helper.np_dtype_to_tensor_dtype(g.out_dtype), out_shape)
     return helper.make_graph(g.nodes, name, values, [output], initializer=g.initializers)
 
 
@@ -344,7 +345,7 @@ def _start(model, input_shape, example, scaled):
         raise ValueError("example= traces the network's own input, so it cannot be combined with scaler= or pipeline=")
     shape = ["batch", *example.shape[1:]] if input_shape is None else _check_input_shape(input_shape)
     g = _Graph(_float_dtype(model, model), shape, np.int64 if example.dtype.kind in "iu" else None)
-    g.tapes = record_modules(model, example, _has_exporter)
+    g.tapes, g.out_dtype = record_modules(model, example, _has_exporter)
     return g
 
 
