@@ -1,22 +1,24 @@
 """Export chainrule networks to ONNX, so they run in onnxruntime and other ONNX engines.
 
-Supported: ``Linear``, ``MLP`` (also with skip-layer links), ``Sequential``,
-``Residual``, ``Dropout`` (exported as the identity, as in eval mode), ``Flatten``, every
-activation in ``nn.ACTIVATIONS``, (see :mod:`chainrule.io.onnx_layers`)
-``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` and ``RNN`` / ``LSTM`` / ``GRU`` (stacked, bidirectional),
-and (see :mod:`chainrule.io.onnx_layers_more`) ``Conv1d``, ``BatchNorm1d`` / ``BatchNorm2d``
-(eval mode), ``LayerNorm``, ``Embedding`` (the graph then takes int64 indices) and
-``AdaptiveAvgPool2d``, ``RNNCell`` / ``GRUCell`` called without a state, and (see
-:mod:`chainrule.io.onnx_context`) the ``Elman`` and ``Jordan`` context nets as one ``Scan``.
-The layers in :data:`REFUSED` (``LSTMCell``, whose step returns a pair, and the bare
-containers) are refused with the reason. A module without an exporter (a user's own
-class) is traced when ``example=`` gives an input (see :mod:`chainrule.io.onnx_traced`).
-A fitted ``chainrule.sklearn`` estimator exports as its network plus the
-classifier's probability head or the regressor's target de-standardisation. The graph is built with ``onnx.helper``:
-weights become initializers and every op exists in opset :data:`OPSET`
-(17), which onnxruntime has supported since 1.13. Optionally a feature
-scaler learned at training time is folded in front of the network and a
-softmax / sigmoid head behind it, so the ONNX file takes the same raw
+Every built-in layer has an exporter in :data:`LAYER_EXPORTS` (one entry per name of
+``nn.LAYERS``): ``Linear``, ``MLP`` (also with skip-layer links), ``Sequential``,
+``Residual``, ``Dropout`` (the identity, as in eval mode), ``Flatten`` and every
+activation here; ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``, ``RNN`` / ``LSTM`` / ``GRU``
+(stacked, bidirectional) and ``RNNCell`` / ``GRUCell`` called without a state in
+:mod:`chainrule.io.onnx_layers`; ``Conv1d``, ``BatchNorm1d`` / ``BatchNorm2d`` (eval mode),
+``LayerNorm``, ``Embedding`` (the graph then takes int64 indices) and ``AdaptiveAvgPool2d``
+in :mod:`chainrule.io.onnx_layers_more`; the ``Elman`` and ``Jordan`` context nets, as one
+``Scan``, in :mod:`chainrule.io.onnx_context`. The few in :data:`REFUSED` (``LSTMCell``,
+whose step returns a pair, and bare containers) are refused with the reason. A module
+without an exporter (a user's own class) is traced when ``example=`` gives an input
+(:mod:`chainrule.io.onnx_traced`).
+
+A fitted ``chainrule.sklearn`` estimator exports as its network plus the classifier's
+probability head or the regressor's target de-standardisation. The graph is built with
+``onnx.helper``: weights become initializers and every op exists in opset :data:`OPSET`
+(17), which onnxruntime has supported since 1.13. Optionally a feature scaler (or a whole
+table pipeline, :mod:`chainrule.io.onnx_table`) learned at training time is built in front
+of the network and a softmax / sigmoid head behind it, so the ONNX file takes the same raw
 features and gives the same probabilities as ``chainrule predict``.
 
 Needs the ``onnx`` extra (``pip install chainrule[onnx]``).
