@@ -166,7 +166,12 @@ def test_pipeline_refusals_are_one_sentence(tmp_path):
     with pytest.raises(ValueError, match="not fitted yet"):
         to_onnx(nn.Linear(2, 1, seed=0), pipeline=TablePipeline())
     clash = pipeline("input,b,y\nu,2,0\nv,3,1\n", tmp_path)
-    with pytest.raises(ValueError, match="categorical column 'input' has the name of the numeric input"):
+    with pytest.raises(ValueError, match="categorical column 'input' has the name of the graph's numeric input; pass "
+                                         "another input_name$"):
+        to_onnx(nn.Linear(3, 1, seed=0), pipeline=clash)
+    clash = pipeline("output,b,y\nu,2,0\nv,3,1\n", tmp_path)
+    with pytest.raises(ValueError, match="categorical column 'output' has the name of the graph's output; pass another "
+                                         "output_name$"):
         to_onnx(nn.Linear(3, 1, seed=0), pipeline=clash)
     with pytest.raises(ValueError, match="the graph takes the inputs 'input', 'k', got 'input'"):
         run_onnx(to_onnx(nn.Linear(3, 1, seed=0), pipeline=pipeline("a,k,y\n2,u,0\n1,v,1\n", tmp_path)),

@@ -254,12 +254,12 @@ def _graph(g, name, inputs, output_name):
     return helper.make_graph(g.nodes, name, values, [output], initializer=g.initializers)
 
 
-def _front(g, pipeline, scaler, input_name):
+def _front(g, pipeline, scaler, input_name, output_name):
     """The graph inputs and the name of the network's input: raw table columns, features or scaled features."""
     if pipeline is not None:
         if not _is_table(g):
             raise ValueError("a table pipeline can be built in front of (batch, features) inputs only")
-        inputs, x = table_front(g, pipeline, input_name, g.n_inputs)
+        inputs, x = table_front(g, pipeline, input_name, g.n_inputs, output_name)
     else:
         inputs, x = [(input_name, g.input_dtype, g.input_shape, "")], input_name
     if scaler is None:
@@ -313,7 +313,7 @@ def to_onnx(model, *, head="none", scaler=None, target_scaler=None, opset=OPSET,
     if pipeline is not None:
         pipeline = as_pipeline(pipeline)
         target_scaler = pipeline.target_scaler_ if target_scaler is None else target_scaler
-    inputs, x = _front(g, pipeline, scaler, input_name)
+    inputs, x = _front(g, pipeline, scaler, input_name, output_name)
     out = _module(g, model, x)
     out = ACTIVATION_EXPORTS[HEADS[head]](g, out)
     if target_scaler is not None:

@@ -144,13 +144,14 @@ def _categorical_doc(pipe, name):
             f"a missing cell {fill})")
 
 
-def table_front(g, pipeline, input_name, n_features):
+def table_front(g, pipeline, input_name, n_features, output_name="output"):
     """Build the pipeline's encoding into graph ``g``.
 
     Args:
         g: the graph under construction (``chainrule.io.onnx``'s builder).
         pipeline: a fitted :class:`~chainrule.data.TablePipeline` or its ``to_dict()``.
         input_name: the name of the numeric input.
+        output_name: the name of the graph's output (no input may take it).
         n_features: the network's input width, which must equal the pipeline's encoded width.
 
     Returns:
@@ -163,9 +164,11 @@ def table_front(g, pipeline, input_name, n_features):
                          f"{n_features}")
     numeric = [c for c in pipe.columns_ if c not in pipe.categories_]
     categorical = [c for c in pipe.columns_ if c in pipe.categories_]
-    clash = [c for c in categorical if c == input_name]
+    clash = [c for c in categorical if c in (input_name, output_name)]
     if clash:
-        raise ValueError(f"categorical column {clash[0]!r} has the name of the numeric input; pass another input_name")
+        which = "numeric input" if clash[0] == input_name else "output"
+        raise ValueError(f"categorical column {clash[0]!r} has the name of the graph's {which}; pass another "
+                         f"{'input_name' if which == 'numeric input' else 'output_name'}")
     g.reserve([input_name, *categorical])
     inputs, blocks, order = [], [], []
     if numeric:
