@@ -19,7 +19,7 @@ from ..nn import LOSSES, REGULARIZERS, Flatten
 from ..nn.losses import UNREGISTERED, loss_spec
 from ..optim import OPTIMIZERS, Optimizer
 
-__all__ = ["resolve_loss", "resolve_optimizer", "resolve_metrics", "resolve_penalty",
+__all__ = ["resolve_loss", "resolve_optimizer", "resolve_metrics", "resolve_penalty", "penalty_terms",
            "model_dtype", "as_pair", "prepare_inputs", "prepare_targets", "Targets",
            "output_threshold", "spec_of", "PerStep"]
 
@@ -65,22 +65,36 @@ def resolve_metrics(metrics):
     return [(name, METRICS[name]) for name in names]
 
 
-def resolve_penalty(regularization):
-    """A function ``model -> penalty Tensor`` from None, ``{"l2": 1e-4, ...}``, ``("l2", 1e-4)`` or a callable."""
+def penalty_terms(regularization):
+    """``[(name, fn, strength)]`` of a ``regularization`` as ``fit`` takes it (strength None for a callable).
+
+    Example:
+        >>> [(name, strength) for name, _, strength in penalty_terms({"l2": 1e-4})]
+        [('l2', 0.0001)]
+    """
     if regularization is None:
-        return None
+        return []
     if callable(regularization):
-        return regularization
+        return [(getattr(regularization, "__name__", "penalty"), regularization, None)]
     if isinstance(regularization, tuple) and len(regularization) == 2:
         regularization = {regularization[0]: regularization[1]}
     if not isinstance(regularization, dict) or not regularization:
         raise TypeError("regularization must be a dict like {'l2': 1e-4}, a (name, strength) pair or a callable "
                         f"model -> penalty, got {regularization!r}")
-    terms = [(REGULARIZERS[name], strength) for name, strength in regularization.items()]
+    return [(name, REGULARIZERS[name], strength) for name, strength in regularization.items()]
+
+
+def resolve_penalty(regularization):
+    """A function ``model -> penalty Tensor`` from None, ``{"l2": 1e-4, ...}``, ``("l2", 1e-4)`` or a callable."""
+    if callable(regularization):
+        return regularization
+    terms = penalty_terms(regularization)
+    if not terms:
+        return None
 
     def penalty(model):
         total = None
-        for fn, strength in terms:
+        for _, fn, strength in terms:
             part = fn(model, strength)
             total = part if total is None else total + part
         return total
