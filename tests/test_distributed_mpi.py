@@ -198,7 +198,8 @@ def test_a_killed_rank_is_named_and_the_run_resumes_to_the_uninterrupted_weights
     pids.mkdir()
     job = subprocess.Popen(base + ["-o", "cut"], cwd=tmp_path, env={**env, "CHAINRULE_RANK_PIDS": str(pids)},
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    checkpoint = tmp_path / "cut" / "checkpoint" / "checkpoint.safetensors"
+    # The run trains into its staged sibling (swapped in for "cut" only once complete): watch the checkpoint there.
+    checkpoint = tmp_path / ".cut.partial" / "checkpoint" / "checkpoint.safetensors"
     deadline = time.monotonic() + 120
     while not (checkpoint.exists() and len(list(pids.iterdir())) == 2) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -216,3 +217,46 @@ def test_a_killed_rank_is_named_and_the_run_resumes_to_the_uninterrupted_weights
     a, b = (cr.load(str(tmp_path / d / "model.safetensors")).state_dict() for d in ("whole", "cut"))
     for key in a:
         np.testing.assert_array_equal(b[key], a[key])
+
+
+def _cli_env():
+    return {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+
+
+def _tree(folder):
+    """Every file under ``folder`` with its bytes, to show that a run left it exactly as it was."""
+    return {os.path.relpath(os.path.join(d, f), folder): open(os.path.join(d, f), "rb").read()
+            for d, _, files in os.walk(folder) for f in files}
+
+
+def test_a_workers_run_is_staged_and_a_failed_overwrite_keeps_the_old_run(tmp_path):
+    pytest.importorskip("safetensors")
+    base = [sys.executable, "-m", "chainrule", "train", "circle", "--hidden", "8", "-q", "--no-plots",
+            "--workers", "2", "-o", "run"]
+    first = subprocess.run(base + ["--epochs", "2"], cwd=tmp_path, env=_cli_env(), capture_output=True, text=True,
+                           timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert sorted(os.listdir(tmp_path)) == ["run"]  # no stage, no lock file left beside it
+    old = _tree(tmp_path / "run")
+    # Diverges in its first epoch: every rank fails, the job is aborted, and the old run must stay.
+    with_nan = subprocess.run(base + ["--epochs", "2", "--overwrite", "--lr", "1e300", "--optimizer", "sgd"],
+                              cwd=tmp_path, env=_cli_env(), capture_output=True, text=True, timeout=120)
+    assert with_nan.returncode == 2, with_nan.stderr
+    assert [ln for ln in with_nan.stderr.splitlines() if ln.startswith("error:")][0].endswith(
+        "lower the learning rate (now 1e+300) or check the data")
+    assert _tree(tmp_path / "run") == old
+    assert [n for n in os.listdir(tmp_path) if n.endswith(".partial")] == []  # nothing to resume: removed
+
+
+def test_a_workers_run_into_a_busy_folder_stops_every_rank_with_one_line(tmp_path):
+    pytest.importorskip("safetensors")
+    from chainrule.io.folders import FolderLock
+
+    cmd = [sys.executable, "-m", "chainrule", "train", "circle", "--hidden", "8", "--epochs", "2", "-q",
+           "--no-plots", "--workers", "2", "-o", "run"]
+    with FolderLock(tmp_path / "run"):
+        busy = subprocess.run(cmd, cwd=tmp_path, env=_cli_env(), capture_output=True, text=True, timeout=120)
+    assert busy.returncode == 2
+    assert busy.stderr.splitlines() == [f"error: output folder run is in use by another run (process {os.getpid()}); "
+                                        "wait for it to finish or choose another folder"], busy.stderr
+    assert not (tmp_path / "run").exists()

@@ -198,6 +198,17 @@ def test_fit_raises_or_warns_with_the_same_sentence_on_divergence():
         fit(nn.MLP([2, 4, 1], seed=0), "mse", "sgd", (X, y), epochs=1, verbose=0, on_nonfinite="ignore")
 
 
+def test_divergence_of_the_weights_alone_names_the_weight():
+    # One batch and one epoch: the logged loss is the one before the update, so it is finite, while
+    # the update itself overflows. Only the weights can show that the run diverged.
+    X, y = np.ones((4, 2)), np.array([0.0, 1.0, 0.0, 1.0])
+    model = nn.MLP([2, 1], seed=0)
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="weight 'output.weight' became non-finite "
+                                                                    "in epoch 1"):
+        fit(model, "mse", ("sgd", 1e308), (X, y), epochs=1, batch_size=4, seed=0, verbose=0,
+            on_nonfinite="raise")
+
+
 def test_a_swap_interrupted_by_a_crash_is_recovered(tmp_path):
     out = tmp_path / "run"
     (tmp_path / ".run.old").mkdir()  # crashed between moving the old run aside and moving the new one in

@@ -183,7 +183,7 @@ def _split(ds, settings):
 
 def _folder(settings, ds, rank, size):
     out = settings.out or os.path.join("runs", ds.name)
-    if size > 1:  # data-parallel ranks share one folder, which rank 0 prepares and writes directly
+    if size > 1:  # data-parallel ranks share one staged folder, which rank 0 locks, checks and writes
         return SharedFolder(out, settings.overwrite, settings.resume, rank)
     check_out_dir(out, settings.overwrite, settings.resume)
     return RunFolder(out, settings.overwrite, settings.resume)

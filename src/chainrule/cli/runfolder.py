@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 
+from ..distributed.mpi import ABORT_HOOKS, require_mpi
 from ..io.folders import FolderLock, commit, copy_into, recover, remove_stale_temporaries, staging_path
 from ..train.checkpoint import checkpoint_path
 from .outputs import OUTPUT_FILES, check_out_dir
@@ -116,42 +117,67 @@ class RunFolder:
 
 
 class SharedFolder:
-    """The folder of a data-parallel run (``--workers``): every rank reads its checkpoint, rank 0 writes it.
+    """The folder of a data-parallel run (``--workers``): locked, staged and swapped in like :class:`RunFolder`.
 
-    The ranks cannot agree on a staged folder without a collective step before
-    training, so rank 0 prepares ``out`` itself (as runs did before staging):
-    ``--overwrite`` removes only the run files, ``--resume`` needs a checkpoint.
+    Rank 0 takes the lock and prepares the staged sibling (or refuses, with RunFolder's sentences) while the
+    other ranks wait; one broadcast tells every rank the outcome, so a refusal ends all of them with the
+    same error instead of leaving them waiting. The ranks then read a resumed checkpoint from the stage;
+    rank 0 alone writes there and swaps the stage in once training ends. If the job is aborted (a rank
+    failed), rank 0 first removes the stage unless it holds a checkpoint that ``--resume`` can continue.
+
+    Args:
+        out, overwrite, resume: as for :class:`RunFolder`.
+        rank: this process's rank; ``comm``: the MPI communicator (default: the world).
     """
 
-    def __init__(self, out, overwrite=False, resume=False, rank=0):
-        self.out = self.stage = os.fspath(out)
-        if rank != 0:
-            return
-        check_out_dir(self.out, overwrite, resume)
-        if resume and not os.path.exists(_checkpoint_file(self.out)):
-            raise FileNotFoundError(f"--resume found no checkpoint in {self.out}; run the same command with "
-                                    "--overwrite to start afresh")
-        if overwrite:  # replace only what a run writes, never the user's other files
-            for name in OUTPUT_FILES.values():
-                target = os.path.join(self.out, name)
-                if os.path.isdir(target):
-                    shutil.rmtree(target)
-                elif os.path.exists(target):
-                    os.remove(target)
-        os.makedirs(self.out, exist_ok=True)
-
-    def path(self, role):
-        """Where the file of ``role`` is written."""
-        return os.path.join(self.out, OUTPUT_FILES[role])
-
-    def commit(self):
-        """Nothing to swap: the files are already in place."""
+    def __init__(self, out, overwrite=False, resume=False, rank=0, comm=None):
+        self.out, self.overwrite, self.resume, self.rank = os.fspath(out), overwrite, resume, rank
+        self.stage = staging_path(self.out)
+        self._comm, self._inner = comm, None
 
     def __enter__(self):
+        failure = None
+        if self.rank == 0:
+            try:
+                check_out_dir(self.out, self.overwrite, self.resume)
+                inner = RunFolder(self.out, self.overwrite, self.resume)
+                inner.__enter__()
+                self._inner = inner
+            except Exception as exc:  # noqa: BLE001 - told to every rank below, then raised here
+                failure = exc
+        told = self._world().bcast(None if failure is None else (type(failure), str(failure)), root=0)
+        if failure is not None:
+            raise failure
+        if told is not None:
+            raise told[0](told[1])
+        if self._inner is not None:
+            ABORT_HOOKS.append(self._on_abort)
         return self
 
-    def __exit__(self, *exc):
-        return False
+    def _world(self):
+        if self._comm is None:
+            self._comm = require_mpi().COMM_WORLD
+        return self._comm
+
+    def _on_abort(self):
+        if not os.path.exists(_checkpoint_file(self.stage)):
+            shutil.rmtree(self.stage, ignore_errors=True)  # nothing to resume: leave nothing behind
+
+    def path(self, role):
+        """Where the file of ``role`` (a key of :data:`OUTPUT_FILES`) is written during the run."""
+        return os.path.join(self.stage, OUTPUT_FILES[role])
+
+    def commit(self):
+        """Rank 0 swaps the complete staged folder in for ``out``; the other ranks have nothing to do."""
+        if self._inner is not None:
+            self._inner.commit()
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._inner is None:
+            return False
+        if self._on_abort in ABORT_HOOKS:
+            ABORT_HOOKS.remove(self._on_abort)
+        return self._inner.__exit__(exc_type, exc, tb)
 
 
 def interrupted_advice(run):

@@ -40,7 +40,11 @@ _ABORT_GRACE_SECONDS = 1.0  # failure path only: long enough for the launcher to
 #: and a rank that ends the job leaves its ``error:`` line in ``error-<rank>`` for the launcher.
 RANK_FOLDER_VAR = "CHAINRULE_RANK_PIDS"
 
-__all__ = ["DataParallel", "require_mpi", "RANK_FOLDER_VAR"]
+#: Clean-ups that :meth:`DataParallel.abort` runs before it ends the job (e.g. removing a staged run
+#: folder that holds nothing to resume). Append to it, and remove what you added when done.
+ABORT_HOOKS = []
+
+__all__ = ["DataParallel", "require_mpi", "RANK_FOLDER_VAR", "ABORT_HOOKS"]
 
 
 def require_mpi():
@@ -129,6 +133,11 @@ class DataParallel:
 
     def abort(self, message):
         """Print ``error: rank R of N: message`` and end every rank of the job with exit code 2."""
+        for hook in list(ABORT_HOOKS):  # Abort ends the process: no finally block or atexit handler runs
+            try:
+                hook()
+            except Exception:  # noqa: BLE001 - a failing clean-up must not keep the job from ending
+                pass
         line = f"error: rank {self.rank} of {self.size}: {message}\n"
         sys.stderr.write(line)
         sys.stderr.flush()

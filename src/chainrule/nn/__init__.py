@@ -32,7 +32,7 @@ from .losses import (  # noqa: F401  (the generated loss modules)
     register_loss,
 )
 from .mlp import MLP
-from .module import LAYERS, LoadResult, Module, ModuleDict, ModuleList, Parameter, from_config
+from .module import LAYERS, LoadResult, Module, ModuleDict, ModuleList, Parameter, evaluating, from_config
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .custom import register
 from .residual import Residual
@@ -44,7 +44,7 @@ __all__ = [
     "Identity", "MLP", "Activation", "Step", "Sign", "Sigmoid", "Tanh", "Hardtanh", "ReLU",
     "LeakyReLU", "Softplus", "ELU", "GELU", "Softmax", "LogSoftmax", "Loss", "MSELoss", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "MultiClassHingeLoss", "ExponentialLoss",
-    "l1_penalty", "l2_penalty", "get_activation", "get_initializer", "from_config", "LoadResult",
+    "l1_penalty", "l2_penalty", "get_activation", "get_initializer", "from_config", "LoadResult", "evaluating",
     "ACTIVATIONS", "LOSSES", "REDUCTIONS", "REGULARIZERS", "INITIALIZERS", "LAYERS",
     "Registry", "UnknownNameError", "functional", "init",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from ..autodiff.engine import GRAD_MODE
 from ..autodiff.tensor import Tensor
 from .._core import Registry
 
-__all__ = ["Parameter", "Module", "ModuleList", "ModuleDict", "LAYERS", "from_config", "LoadResult"]
+__all__ = ["Parameter", "Module", "ModuleList", "ModuleDict", "LAYERS", "from_config", "LoadResult", "evaluating"]
 
 #: Built-in layer classes by name, so an architecture can be rebuilt from JSON.
 LAYERS = Registry("layer")
@@ -99,33 +100,43 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # traversal -------------------------------------------------------------
+    # Traversal runs on every parameters()/train()/eval() call (fit makes several per call), so it
+    # builds lists in one pass and recurses with generators only into the rare container attributes.
     def _entries(self):
         """(name, Parameter or Module) held by this module itself, in attribute order."""
+        out = []
         for name, value in vars(self).items():
-            if isinstance(value, _HELD):
-                yield from _flatten(name, value)
+            if isinstance(value, _OWN):
+                out.append((name, value))
+            elif isinstance(value, _CONTAINERS) and value:
+                out.extend(_flatten(name, value))
+        return out
 
     def named_children(self):
         """(name, module) for the direct sub-modules."""
-        for name, value in self._entries():
-            if isinstance(value, Module):
-                yield name, value
+        return iter([(name, value) for name, value in self._entries() if isinstance(value, Module)])
 
     def children(self):
         """The direct sub-modules."""
         return (m for _, m in self.named_children())
 
-    def named_modules(self, prefix=""):
-        """(dotted name, module) for this module (name ``prefix``) and every descendant, once each."""
-        seen = set()
+    def _named_module_list(self, prefix=""):
+        seen, out = set(), []
         stack = [(prefix, self)]
         while stack:
             name, mod = stack.pop()
             if id(mod) in seen:
                 continue
             seen.add(id(mod))
-            yield name, mod
-            stack.extend(reversed([(_join(name, n), m) for n, m in mod.named_children()]))
+            out.append((name, mod))
+            kids = [(_join(name, n), m) for n, m in mod._entries() if isinstance(m, Module)]
+            kids.reverse()
+            stack.extend(kids)
+        return out
+
+    def named_modules(self, prefix=""):
+        """(dotted name, module) for this module (name ``prefix``) and every descendant, once each."""
+        return iter(self._named_module_list(prefix))
 
     def modules(self):
         """This module and every descendant."""
@@ -133,12 +144,13 @@ class Module:
 
     def named_parameters(self, prefix=""):
         """(dotted name, Parameter) pairs; a parameter shared by two layers appears once."""
-        seen = set()
-        for mod_name, mod in self.named_modules(prefix):
+        seen, out = set(), []
+        for mod_name, mod in self._named_module_list(prefix):
             for name, value in mod._entries():
                 if isinstance(value, Parameter) and id(value) not in seen:
                     seen.add(id(value))
-                    yield _join(mod_name, name), value
+                    out.append((_join(mod_name, name), value))
+        return iter(out)
 
     def parameters(self):
         """Every Parameter, in a fixed order (the order optimisers and state dicts use)."""
@@ -185,8 +197,9 @@ class Module:
     # modes and gradients ---------------------------------------------------
     def train(self, mode=True):
         """Put this module and all descendants in training mode (or eval mode if ``mode`` is False)."""
-        for m in self.modules():
-            m.training = bool(mode)
+        mode = bool(mode)
+        for _, m in self._named_module_list():
+            m.training = mode
         Module.mode_changes += 1  # compiled steps re-read the flags only after a change
         return self
 
@@ -306,8 +319,40 @@ class Module:
         return head + "\n" + "\n".join(lines) + "\n)" + note
 
 
+@contextmanager
+def evaluating(model):
+    """Eval mode for ``model`` and its descendants inside the block; each module's own flag is restored.
+
+    Unlike ``model.eval()`` ... ``model.train()``, a module that was in eval mode before stays so.
+
+    Example:
+        >>> from chainrule import nn
+        >>> net = nn.Sequential(nn.Linear(2, 2, seed=0), nn.Dropout(0.5))
+        >>> net[1].eval()
+        Dropout(p=0.5)
+        >>> with nn.evaluating(net):
+        ...     [m.training for m in net.modules()]
+        [False, False, False]
+        >>> [m.training for m in net.modules()]
+        [True, True, False]
+    """
+    modules = [m for _, m in model._named_module_list()]
+    flags = [m.training for m in modules]
+    for m in modules:
+        m.training = False
+    Module.mode_changes += 1  # compiled steps re-read the flags only after a change
+    try:
+        yield model
+    finally:
+        for m, flag in zip(modules, flags):
+            m.training = flag
+        Module.mode_changes += 1
+
+
 # What a module's attributes may hold that traversal must look into.
-_HELD = (list, tuple, dict, Parameter, Module)
+_OWN = (Parameter, Module)
+_CONTAINERS = (list, tuple, dict)
+_HELD = _OWN + _CONTAINERS
 
 
 def from_config(config):

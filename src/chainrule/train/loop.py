@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import secrets
 import time
 import warnings
 
@@ -206,14 +207,17 @@ def _make_step(model, loss_fn, optimizer, penalty, compile=False, keep_out=True)
     return step_with_penalty
 
 
-def _divergence(model, loss, epoch, lr):
-    """The sentence for a run whose loss or weights stopped being finite in ``epoch``, or None."""
+def _divergence(model, params, loss, epoch, lr):
+    """The sentence for a run whose loss or weights stopped being finite in ``epoch``, or None.
+
+    ``params`` are the model's parameters (listed once per run); names are looked up only on failure.
+    """
     if math.isfinite(loss):
-        bad = next((name for name, p in model.named_parameters()
-                    if p.data.dtype.kind == "f" and not np.isfinite(p.data).all()), None)
+        bad = next((p for p in params if p.data.dtype.kind == "f" and not np.isfinite(p.data).all()), None)
         if bad is None:
             return None
-        what = f"weight {bad!r} became non-finite"
+        name = next((n for n, p in model.named_parameters() if p is bad), "?")
+        what = f"weight {name!r} became non-finite"
     else:
         what = f"the training loss became {loss}"
     rate = f" (now {lr:g})" if lr is not None else ""
@@ -251,7 +255,7 @@ class _Run:
             raise ValueError("fit: compile and distributed cannot be combined yet; pass one of them")
         self.compile = compile
         self._build_step()
-        self.checkpoint_dir, self.settings = None, None
+        self.checkpoint_dir, self.settings, self._params = None, None, None
         self.on_nonfinite = check_choice("on_nonfinite", on_nonfinite, ("warn", "raise"))
 
     def _build_step(self):
@@ -340,7 +344,9 @@ class _Run:
             logs["lr"] = float(lr)
         logs["time"] = time.perf_counter() - start
         ctx.history.append(epoch, logs)
-        diverged = _divergence(self.model, logs["loss"], epoch, lr)
+        if self._params is None:
+            self._params = list(self.model.parameters())
+        diverged = _divergence(self.model, self._params, logs["loss"], epoch, lr)
         if diverged:
             if self.on_nonfinite == "raise":  # before the checkpoint, so no unusable state is written
                 raise ValueError(diverged)
@@ -413,7 +419,7 @@ def _resolve_seed(seed, checkpoint_dir, resume):
         saved = _ckpt.read_settings(checkpoint_dir)
         if saved is not None:
             return saved.get("seed")
-    return int(np.random.default_rng().integers(2**31))
+    return secrets.randbits(31)  # fresh entropy, without building a generator only to draw one number
 
 
 def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=None,

@@ -15,7 +15,7 @@ from ..autodiff.engine import no_grad
 from ..autodiff.tensor import Tensor, get_default_dtype
 from ..data import Dataset
 from ..metrics import METRICS, to_labels
-from ..nn import LOSSES, REGULARIZERS, Flatten
+from ..nn import LOSSES, REGULARIZERS, Flatten, evaluating
 from ..nn.losses import UNREGISTERED, loss_spec
 from ..optim import OPTIMIZERS, Optimizer
 
@@ -153,15 +153,11 @@ def prepare_inputs(model, X, name="X"):
 
 def _probe(model, X):
     """The model's output Tensor on two rows (eval mode: no dropout draws), so shape problems surface now."""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
+    with evaluating(model), no_grad():
+        try:
             return model(X[:2])
-    except ValueError as exc:
-        raise ValueError(f"the model cannot take inputs of shape {X.shape[1:]} per row ({exc})") from None
-    finally:
-        model.train(was_training)
+        except ValueError as exc:
+            raise ValueError(f"the model cannot take inputs of shape {X.shape[1:]} per row ({exc})") from None
 
 
 class Targets:
