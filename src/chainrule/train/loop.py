@@ -434,6 +434,9 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         optimizer: an ``optim.Optimizer`` on ``model.parameters()``, a name
             ("adam"), a ``(name, lr)`` pair or ``{"name": ..., **options}``.
         train: ``(X, y)`` arrays or a ``data.Dataset``; X is cast once to the model's dtype.
+            Sequence models may output (n, time, k) with targets (n, time, k), or (n, time)
+            class indices for a classification loss: every time step is then one sample for
+            the loss (classes on the last axis) and the metrics.
         val: validation data, same forms; or ``validation_split``, a fraction in
             (0, 1) of ``train`` held out at random (stratified for class labels).
         epochs: passes over the training data (> 0).
