@@ -61,3 +61,14 @@ def test_constant_inputs_show_a_dash_as_local_gradient():
     row = cr.trace(1.0 / x).rows[-1]
     assert row.local[0] is None and float(row.local[1]) == -0.25
     assert "-, -0.25" in cr.trace(1.0 / named(2.0, "x")).table()
+
+
+def test_graph_trace_and_matrix_trace_each_have_one_name():
+    # cr.trace is the graph trace; the matrix trace (torch.trace's meaning) is x.trace() and cr.linalg.trace.
+    assert cr.__all__.count("trace") == 1 and cr.trace.__module__ == "chainrule.autodiff.trace"
+    m = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert float(cr.linalg.trace(m).data) == 5.0 and float(m.trace().data) == 5.0
+    cr.linalg.trace(m).backward()
+    np.testing.assert_array_equal(m.grad, np.eye(2))
+    with pytest.raises(RuntimeError, match=r"does not require grad .*use x.trace\(\) or cr.linalg.trace\(x\)"):
+        cr.trace(cr.tensor(np.eye(3)))

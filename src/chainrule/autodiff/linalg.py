@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from .functions_more import lift
+from .functions_more import trace  # noqa: F401 - np.linalg.trace and torch.trace users look here
 from .methods import constant_like, value_of
 from .tensor import dispatch
 
-__all__ = ["inv", "solve", "det", "slogdet", "norm", "vector_norm", "matrix_power"]
+__all__ = ["inv", "solve", "det", "slogdet", "norm", "vector_norm", "matrix_power", "trace"]
 
 
 def inv(a):

@@ -135,7 +135,8 @@ def _with_leaves(output):
 def trace(output, grad=None):
     """Back-propagate from ``output`` and record every node's values and gradients.
 
-    Leaf gradients accumulate into ``.grad`` as in a normal backward.
+    Leaf gradients accumulate into ``.grad`` as in a normal backward. (The matrix trace, the sum of
+    the diagonal, is ``x.trace()`` or :func:`chainrule.linalg.trace`.)
 
     Args:
         output: a Tensor that requires grad (a scalar unless ``grad`` is given).
@@ -145,6 +146,10 @@ def trace(output, grad=None):
     """
     if not isinstance(output, Tensor):
         raise TypeError(f"trace needs a chainrule Tensor, got {type(output).__name__}")
+    if not output.requires_grad:  # perhaps torch.trace was meant: say where that one is
+        raise RuntimeError("trace records a backward pass, but this tensor does not require grad (no input had "
+                           "requires_grad=True); for the sum of a matrix's diagonal use x.trace() or "
+                           "cr.linalg.trace(x)")
     order = _with_leaves(output)
     names = _name_nodes(order)
     rows, edges = {}, []

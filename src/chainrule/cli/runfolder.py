@@ -123,7 +123,8 @@ class SharedFolder:
     other ranks wait; one broadcast tells every rank the outcome, so a refusal ends all of them with the
     same error instead of leaving them waiting. The ranks then read a resumed checkpoint from the stage;
     rank 0 alone writes there and swaps the stage in once training ends. If the job is aborted (a rank
-    failed), rank 0 first removes the stage unless it holds a checkpoint that ``--resume`` can continue.
+    failed), the aborting rank first removes the stage unless it holds a checkpoint that ``--resume`` can
+    continue.
 
     Args:
         out, overwrite, resume: as for :class:`RunFolder`.
@@ -150,8 +151,8 @@ class SharedFolder:
             raise failure
         if told is not None:
             raise told[0](told[1])
-        if self._inner is not None:
-            ABORT_HOOKS.append(self._on_abort)
+        # Every rank that aborts cleans up, since the first abort ends the job before the others get to it.
+        ABORT_HOOKS.append(self._on_abort)
         return self
 
     def _world(self):
@@ -173,10 +174,10 @@ class SharedFolder:
             self._inner.commit()
 
     def __exit__(self, exc_type, exc, tb):
-        if self._inner is None:
-            return False
         if self._on_abort in ABORT_HOOKS:
             ABORT_HOOKS.remove(self._on_abort)
+        if self._inner is None:
+            return False
         return self._inner.__exit__(exc_type, exc, tb)
 
 
