@@ -6,7 +6,7 @@ Imported at the end of tests/op_edges.py, whose helpers these samples use.
 from __future__ import annotations
 
 import numpy as np
-from op_edges import INF, NAN, SPECIAL, EdgeSample, binary, broadcast, f64, non_contiguous, rand, unary, _tmethod
+from op_edges import INF, NAN, SPECIAL, EdgeSample, binary, broadcast, f64, non_contiguous, rand, unary, _MINMAX_NAN, _tmethod
 
 import chainrule as cr
 
@@ -144,4 +144,62 @@ MORE_EDGES += [
                convention="det [[-0.0]] is +0.0 from NumPy's LU, and its JVP is the tangent itself, as "
                "d det [[a]] = da (PyTorch's forward mode gives 0 at this singular matrix)"),
     EdgeSample("det", "zeros", [np.zeros((2, 2))], cr.linalg.det, lambda t, a: t.linalg.det(a)),
+]
+
+# A constant operand (a number or array beside the differentiated input) has no tangent: the JVP
+# leaves its term out instead of multiplying its zero tangent by an infinite factor (0 * inf = nan),
+# as PyTorch's forward mode does. These samples differentiate one input; the constants sit in the call.
+_INFS = f64(INF, -INF, NAN, 0.0, -0.0, 1e308, -2.5)
+_CONST = f64(2.0, 0.0, INF, INF, -INF, 1e-308, NAN)  # inf constants meet 0 and -0: 0 * inf
+_CONST_T = cr.tensor(_CONST, dtype=np.float64)
+_MAT = f64(1.0, 2.0, -3.0, 0.5).reshape(2, 2)
+_X_INF = f64(INF, 1.0, 2.0, -INF).reshape(2, 2)
+
+
+def _tangent(shape):
+    """The tangent tests/test_ops_edges.py differentiates along (its ``_varied``)."""
+    return (1.0 + 0.5 * (np.arange(int(np.prod(shape))) % 3)).reshape(shape)
+
+
+def _product_rule(product):
+    """The documented JVP of a product with a constant factor: ``product(tangent)``, finite for inf inputs."""
+    return {"convention": "the constant factor has no tangent, so the JVP is the tangent times the constant, "
+                          "finite for infinite inputs; PyTorch's forward mode fills the missing tangent with zeros "
+                          "in matrix products and gets 0 * inf = nan",
+            "jvp": lambda args, tj, grads: product(_tangent(args[0].shape))}
+
+
+MORE_EDGES += [
+    EdgeSample("mul", "inf-times-const", [_INFS], lambda a: a * 2.0, lambda t, a: a * 2.0),
+    EdgeSample("mul", "const-times-inf", [_INFS], lambda a: 2.0 * a, lambda t, a: 2.0 * a),
+    EdgeSample("mul", "zero-times-inf-const", [_INFS], lambda a: a * _CONST_T, lambda t, a: a * t.tensor(_CONST)),
+    EdgeSample("mul", "inf-const-times-zero", [_INFS], lambda a: _CONST_T * a, lambda t, a: t.tensor(_CONST) * a),
+    EdgeSample("add", "plus-inf-const", [_INFS], lambda a: a + _CONST_T, lambda t, a: a + t.tensor(_CONST)),
+    EdgeSample("add", "const-plus-inf", [_INFS], lambda a: INF + a, lambda t, a: INF + a),
+    EdgeSample("sub", "const-minus-inf", [_INFS], lambda a: _CONST_T - a, lambda t, a: t.tensor(_CONST) - a),
+    EdgeSample("div", "inf-by-const", [_INFS], lambda a: a / 2.0, lambda t, a: a / 2.0),
+    EdgeSample("div", "inf-by-const-array", [_INFS], lambda a: a / _CONST_T, lambda t, a: a / t.tensor(_CONST)),
+    EdgeSample("div", "const-by-inf", [_INFS], lambda a: 2.0 / a, lambda t, a: 2.0 / a),
+    EdgeSample("pow", "const-base-inf-exponent", [_INFS], lambda a: 2.0 ** a, lambda t, a: 2.0 ** a),
+    EdgeSample("pow", "inf-base-const-exponent", [_INFS], lambda a: a ** _CONST_T, lambda t, a: a ** t.tensor(_CONST)),
+    EdgeSample("maximum", "with-inf-const", [_INFS], lambda a: cr.maximum(a, _CONST_T),
+               lambda t, a: t.maximum(a, t.tensor(_CONST)), **_MINMAX_NAN),
+    EdgeSample("matmul", "inf-times-const-matrix", [_X_INF], lambda a: a @ cr.tensor(_MAT, dtype=np.float64),
+               lambda t, a: a @ t.tensor(_MAT), **_product_rule(lambda t: t @ _MAT)),
+    EdgeSample("matmul", "const-matrix-times-inf", [_X_INF], lambda a: cr.tensor(_MAT, dtype=np.float64) @ a,
+               lambda t, a: t.tensor(_MAT) @ a, **_product_rule(lambda t: _MAT @ t)),
+    EdgeSample("linear", "inf-input-const-weight", [_X_INF],
+               lambda a: cr.nn.functional.linear(a, cr.tensor(_MAT, dtype=np.float64), cr.tensor(f64(1.0, -1.0), dtype=np.float64)),
+               lambda t, a: t.nn.functional.linear(a, t.tensor(_MAT), t.tensor(f64(1.0, -1.0))),
+               **_product_rule(lambda t: t @ _MAT.T)),
+    EdgeSample("fmod", "huge-by-tiny-const", [f64(1e300, -1e300, 3.5)], lambda a: cr.fmod(a, 1e-300),
+               lambda t, a: t.fmod(a, 1e-300)),
+    EdgeSample("where", "const-branch-inf", [_INFS], lambda a: cr.where(_CONST > 1, a, _CONST_T),
+               lambda t, a: t.where(t.tensor(_CONST > 1), a, t.tensor(_CONST))),
+    EdgeSample("concatenate", "with-const-piece", [_INFS], lambda a: cr.concatenate([a, _CONST_T]),
+               lambda t, a: t.cat([a, t.tensor(_CONST)])),
+    EdgeSample("stack", "with-const-piece", [_INFS], lambda a: cr.stack([_CONST_T, a]),
+               lambda t, a: t.stack([t.tensor(_CONST), a])),
+    EdgeSample("einsum", "inf-with-const", [_X_INF], lambda a: cr.einsum("ij,jk->ik", a, cr.tensor(_MAT, dtype=np.float64)),
+               lambda t, a: t.einsum("ij,jk->ik", a, t.tensor(_MAT)), **_product_rule(lambda t: t @ _MAT)),
 ]

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
@@ -247,7 +247,11 @@ def test_jvp_and_vjp_are_dual_on_random_compositions(steps, n, seed):
 
     rng = np.random.default_rng(seed)
     x, t = rng.standard_normal(n), rng.standard_normal(n)
-    val, jt = cr.jvp(f, (x,), (t,))
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            val, jt = cr.jvp(f, (x,), (t,))
+    except FloatingPointError:
+        reject()  # repeated "mix" steps can overflow exp: the duality is a statement about finite values
     xt = cr.tensor(x, requires_grad=True)
     out = f(xt)
     np.testing.assert_allclose(val, out.data, rtol=1e-14)

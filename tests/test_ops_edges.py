@@ -141,3 +141,37 @@ def test_graph_vjp_agrees_with_the_fast_vjp_at_edges(sample):
     for k, (x, g) in enumerate(zip(xs, fast)):
         slow = x.grad.data if x.grad is not None else np.zeros_like(x.data)
         assert_same(slow, g, f"{sample.id}: graph VJP of input {k}")
+
+
+_MULTI = [(s, k) for s in EDGES if len(s.args) > 1 and s.raises is None and s.torch is not None and not s.convention
+          for k in range(len(s.args))]
+
+
+@needs_torch
+@pytest.mark.parametrize("sample, k", _MULTI, ids=[f"{s.id}-const{k}" for s, k in _MULTI])
+def test_jvp_with_one_input_held_constant_matches_pytorch(sample, k):
+    """Input k as a constant (no tangent), the others differentiated: every multi-input JVP rule, as PyTorch.
+
+    PyTorch's forward mode fills a constant's missing tangent with zeros in some rules (matmul, einsum),
+    so 0 * inf makes nan there; where it does and chainrule does not, the reference is PyTorch's J t
+    through reverse mode (torch.autograd.functional.jvp, the double-backward trick), which has no
+    tangent for the constant either.
+    """
+    const, moving = sample.args[k], [a for i, a in enumerate(sample.args) if i != k]
+
+    def merged(args, constant):
+        return [*args[:k], constant, *args[k:]]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, got = cr.jvp(lambda *d: sample.call(*merged(d, cr.tensor(const, dtype=np.float64))), tuple(moving),
+                        tuple(_varied(a.shape) for a in moving))
+        primals = tuple(torch.tensor(np.array(a, order="C"), dtype=torch.float64) for a in moving)
+        tangents = tuple(torch.tensor(_varied(a.shape), dtype=torch.float64) for a in moving)
+        t_const = torch.tensor(np.array(const, order="C"), dtype=torch.float64)
+        fn = lambda *d: sample.torch(torch, *merged(d, t_const))  # noqa: E731
+        want = torch.func.jvp(fn, primals, tangents)[1].numpy()
+        filled = np.isnan(want) & ~np.isnan(got)
+        if filled.any():
+            want = np.where(filled, torch.autograd.functional.jvp(fn, primals, tangents)[1].numpy(), want)
+    assert_same(got, want, f"{sample.id} with input {k} constant: JVP")

@@ -6,6 +6,11 @@ dE/dnet, every weight gradient as a product of chain-rule factors, and finally
 every updated weight. The numbers come from the autodiff engine (retained
 intermediate gradients); the text only arranges them as a student would.
 
+A model trained with a weight penalty (``fit``'s ``regularization``) is traced
+with it: the data loss E, each penalty term P and the sum E + P are printed
+as ``fit``'s history reports ``loss``, ``reg_loss`` and their sum, and the
+update uses d(E+P)/dw = dE/dw + dP/dw.
+
 Example:
     >>> import numpy as np
     >>> from chainrule import nn
@@ -24,6 +29,7 @@ from .nn.layers import Linear, Sequential
 from .nn.mlp import MLP
 from .autodiff.tensor import Tensor
 from .autodiff.forward import Dual
+from .train.setup import penalty_terms
 
 __all__ = ["explain", "explainable_stages", "ExplainResult", "mazur_network", "MAX_WEIGHTS"]
 
@@ -74,10 +80,16 @@ def _unit_names(stages):
 
 
 class ExplainResult:
-    """The trace: ``text`` plus the numbers by name (``values``, ``grads``, ``updated``, ``error``)."""
+    """The trace: ``text`` plus the numbers by name.
 
-    def __init__(self, text, values, grads, updated, error):
+    ``values`` (net inputs and outputs), ``grads`` (deltas and dE/dw of the data loss),
+    ``updated`` (weights after the step), ``error`` (the data loss E), ``penalty`` (P, 0.0
+    without a penalty), ``total`` (E + P) and ``penalty_grads`` (dP/dw by weight name).
+    """
+
+    def __init__(self, text, values, grads, updated, error, penalty=0.0, penalty_grads=None):
         self.text, self.values, self.grads, self.updated, self.error = text, values, grads, updated, error
+        self.penalty, self.total, self.penalty_grads = penalty, error + penalty, penalty_grads or {}
 
     def __str__(self):
         return self.text
@@ -133,7 +145,8 @@ def _target_array(target, loss, dtype):
     return tv.astype(dtype).reshape(1, -1)
 
 
-def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights=MAX_WEIGHTS):
+def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights=MAX_WEIGHTS,
+            regularization=None):
     """Trace one backprop step of ``model`` on one example: every number, returned (``print`` it to read it).
 
     Args:
@@ -145,6 +158,8 @@ def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights
         lr: learning rate of the plain gradient-descent update shown at the end.
         update_biases: show bias updates too (Mazur's walk-through keeps them fixed).
         max_weights: refuse networks with more weights than this.
+        regularization: the weight penalty the model is trained with, as ``fit`` takes it
+            (``{"l2": 1e-3}``, ``("l1", 1e-5)`` or ``fn(model) -> Tensor``); None for none.
 
     Returns:
         :class:`ExplainResult`; the model itself is not changed.
@@ -154,6 +169,9 @@ def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights
         >>> r = explain(mazur_network(), [0.05, 0.10], [1], loss=nn.LOSSES["cross_entropy"])
         >>> "E = cross_entropy(out, target [1])" in r.text
         True
+        >>> r = explain(mazur_network(), [0.05, 0.10], [0.01, 0.99], regularization={"l2": 0.01})
+        >>> round(r.penalty, 6), round(r.total - r.error, 6)  # 0.01 * (0.15^2 + 0.2^2 + ... + 0.55^2) = 0.01 * 1.13
+        (0.0113, 0.0113)
     """
     stages = explainable_stages(model, max_weights)
     dtype = stages[0][0].weight.data.dtype
@@ -176,11 +194,54 @@ def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights
     _print_forward(lines, stages, record, names, wnames, values)
     _print_error(lines, loss, record[-1][2].data[0], tv, names[-1], E)
     _print_backward(lines, stages, record, names, wnames, grads)
-    _print_updates(lines, stages, wnames, grads, updated, lr, update_biases)
+    penalty, pgrads = _penalty_step(lines, model, stages, wnames, regularization, float(E.item()))
+    steps = _print_total_grads(lines, grads, pgrads)
+    _print_updates(lines, stages, wnames, steps, updated, lr, update_biases, "(E+P)" if pgrads else "E")
+    _clear_grads(stages)
+    return ExplainResult("\n".join(lines), values, grads, updated, float(E.item()), penalty, pgrads)
+
+
+def _clear_grads(stages):
     for lin, _ in stages:
         for p in lin.parameters():
             p.grad = None
-    return ExplainResult("\n".join(lines), values, grads, updated, float(E.item()))
+
+
+def _penalty_step(lines, model, stages, wnames, regularization, error):
+    """Print each penalty term, E + P and dP/dw for every weight; returns (P, {name: dP/dw})."""
+    terms = penalty_terms(regularization)
+    if not terms:
+        return 0.0, {}
+    lines.append("== Weight penalty P, as in training (fit's history: loss = E, reg_loss = P) ==")
+    _clear_grads(stages)
+    total = None
+    for name, fn, strength in terms:
+        part = fn(model) if strength is None else fn(model, strength)
+        if strength is None:
+            lines.append(f"  P_{name} = {name}(model) = {_f(part.item())}")
+        else:
+            base = float(fn(model, 1.0).item())
+            lines.append(f"  P_{name} = {strength:g} * {name}(weights) = {strength:g} * {_f(base)} = {_f(part.item())}")
+        total = part if total is None else total + part
+    penalty = float(total.item())
+    lines.append(f"  P = {_f(penalty)}")
+    lines.append(f"  E + P = {_f(error)} + {_f(penalty)} = {_f(error + penalty)}  (data loss + penalty: the training objective)")
+    total.backward()
+    pgrads = {}
+    for li, (lin, _) in enumerate(stages):
+        for p, names in ((lin.weight, wnames[li][0]), (lin.bias, np.array(wnames[li][1], dtype=object))):
+            if p is None or p.grad is None:
+                continue
+            for idx in np.ndindex(p.data.shape):
+                pgrads[names[idx]] = float(p.grad[idx])
+    return penalty, pgrads
+
+
+def _print_total_grads(lines, grads, pgrads):
+    """d(E+P)/dw = dE/dw + dP/dw for every penalised parameter; returns every parameter's d(E+P)/dw."""
+    for wn, g in pgrads.items():
+        lines.append(f"  d(E+P)/d{wn} = dE/d{wn} + dP/d{wn} = {_f(grads[wn])} + {_f(g)} = {_f(grads[wn] + g)}")
+    return {k: g + pgrads.get(k, 0.0) for k, g in grads.items()}
 
 
 def _weight_names(stages):
@@ -259,8 +320,8 @@ def _print_backward(lines, stages, record, names, wnames, grads):
                 grads[wnames[li][1][j]] = float(lin.bias.grad[j])
 
 
-def _print_updates(lines, stages, wnames, grads, updated, lr, update_biases):
-    lines.append(f"== Updated weights (w <- w - {lr:g} * dE/dw) ==")
+def _print_updates(lines, stages, wnames, grads, updated, lr, update_biases, objective="E"):
+    lines.append(f"== Updated weights (w <- w - {lr:g} * d{objective}/dw) ==")
     for li, (lin, _) in enumerate(stages):
         W = lin.weight.data
         for idx in np.ndindex(W.shape):

@@ -12,6 +12,13 @@ accept labels or raw scores for ``y_pred``:
 
 ``y_true`` may be integer labels, 0/1 floats or one-hot rows.
 
+Sequence outputs (n, time, k), as a recurrent net with a per-step head gives,
+count every time step as one sample: they are flattened to (n * time, k)
+rows, with ``y_true`` of shape (n, time) (one label per step) or
+(n, time, k); see :func:`steps_as_rows`. So accuracy is the fraction of
+correct steps, and the regression metrics run over all elements (R^2 per
+output column k over all n * time steps, then averaged).
+
 ``METRICS`` maps each name to a :class:`MetricSpec` saying what kind of
 input the metric wants and which direction is better, so the fit loop can
 convert model outputs to labels once per evaluation and early stopping can
@@ -37,7 +44,7 @@ from ._core import Registry
 
 __all__ = [
     "METRICS", "MetricSpec", "get_metric", "to_labels", "accuracy", "precision", "recall", "f1",
-    "confusion_matrix", "mse", "mae", "rmse", "r2",
+    "confusion_matrix", "mse", "mae", "rmse", "r2", "steps_as_rows",
 ]
 
 
@@ -72,11 +79,40 @@ def get_metric(name) -> MetricSpec:
 
 
 def _as_array(a, what):
-    a = a.data if hasattr(a, "data") and not isinstance(a, np.ndarray) else a
-    a = np.asarray(a)
+    a = _array(a)
     if a.ndim == 0 or a.ndim > 2:
         raise ValueError(f"{what} must be 1-D or 2-D with one row per sample, got shape {a.shape}")
     return a
+
+
+def _array(a):
+    return np.asarray(a.data if hasattr(a, "data") and not isinstance(a, np.ndarray) else a)
+
+
+def steps_as_rows(y_true, y_pred):
+    """Sequence arrays as rows: (n, time, k) -> (n * time, k), targets (n, time) -> (n * time,).
+
+    Arrays of at most two dimensions are returned unchanged. When either has
+    more, the other must have the same shape or that shape without its last
+    axis (one label per step); anything else is refused, naming both shapes.
+
+    Example:
+        >>> t, p = steps_as_rows(np.zeros((2, 3), int), np.zeros((2, 3, 4)))
+        >>> t.shape, p.shape
+        ((6,), (6, 4))
+    """
+    t, p = _array(y_true), _array(y_pred)
+    if max(t.ndim, p.ndim) <= 2:
+        return t, p
+    if t.shape == p.shape:
+        return t.reshape(-1, t.shape[-1]), p.reshape(-1, p.shape[-1])
+    if p.ndim >= 3 and t.shape == p.shape[:-1]:
+        return t.reshape(-1), p.reshape(-1, p.shape[-1])
+    if t.ndim >= 3 and p.shape == t.shape[:-1]:
+        return t.reshape(-1, t.shape[-1]), p.reshape(-1)
+    longer = p.shape if p.ndim >= t.ndim else t.shape
+    raise ValueError(f"y_true of shape {t.shape} does not fit y_pred of shape {p.shape}: sequence arrays "
+                     f"(n, time, k) need a partner of shape {longer} or {longer[:-1]}")
 
 
 def to_labels(y, threshold=0.5):
@@ -111,7 +147,8 @@ def _true_labels(y):
 
 
 def _label_pair(y_true, y_pred, threshold):
-    t, p = _true_labels(y_true), to_labels(y_pred, threshold)
+    t, p = steps_as_rows(y_true, y_pred)
+    t, p = _true_labels(t), to_labels(p, threshold)
     if len(t) != len(p):
         raise ValueError(f"y_true has {len(t)} rows but y_pred has {len(p)}; they must match")
     return t, p
@@ -144,6 +181,9 @@ def confusion_matrix(y_true, y_pred, num_classes=None, threshold=0.5):
 
 def accuracy(y_true, y_pred, threshold=0.5):
     """Fraction of rows whose predicted label equals the true label.
+
+    On sequence outputs (n, time, k) against labels (n, time), the fraction of
+    correct time steps (each step one sample; see :func:`steps_as_rows`).
 
     Example:
         >>> accuracy([0, 1, 1, 0], np.array([0.1, 0.9, 0.3, 0.2]))
@@ -195,7 +235,8 @@ def f1(y_true, y_pred, num_classes=None, threshold=0.5):
 
 
 def _value_pair(y_true, y_pred):
-    t, p = _as_array(y_true, "y_true"), _as_array(y_pred, "y_pred")
+    t, p = steps_as_rows(y_true, y_pred)
+    t, p = _as_array(t, "y_true"), _as_array(p, "y_pred")
     if len(t) != len(p):
         raise ValueError(f"y_true has {len(t)} rows but y_pred has {len(p)}; they must match")
     # (n,) targets against an (n, 1) output column: compare as columns, not an (n, n) broadcast.
@@ -242,6 +283,9 @@ def mae(y_true, y_pred):
 
 def r2(y_true, y_pred):
     """Coefficient of determination 1 - SS_res / SS_tot, averaged over output columns.
+
+    Sequence targets (n, time, k) are scored as n * time rows of k columns, as
+    scikit-learn's ``r2_score`` does on the flattened arrays.
 
     A constant target column scores 1 when predicted exactly and 0 otherwise
     (the total sum of squares is 0 there), as in scikit-learn.

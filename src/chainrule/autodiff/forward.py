@@ -6,6 +6,11 @@ through its JVP rule from the op registry, in the same order as the forward
 computation: real forward mode, one pass per input direction (the CMU 10-601 backpropagation lecture,
 slide 7: "uses dual numbers").
 
+A constant operand (a number, array or Tensor beside a Dual) has no tangent at
+all, rather than a zero one: the JVP rules leave its term out
+(:func:`chainrule.autodiff.ops.tangent_sum`), so ``Dual(inf) * 2`` has
+tangent 2, not 0 * inf = nan, as in PyTorch's forward mode.
+
 Example:
     >>> from chainrule.autodiff.forward import Dual
     >>> x = Dual(2.0, 1.0)
@@ -28,6 +33,16 @@ def _value_array(v):
     if arr.dtype.kind in "biu":
         arr = arr.astype(get_default_dtype())
     return arr
+
+
+def _output_tangent(tangent, out):
+    """A rule's tangent in the output's shape: zeros for None, broadcast when a constant set the shape."""
+    shape = np.shape(out)
+    if tangent is None:
+        return np.zeros(shape, dtype=np.result_type(out, np.float32))
+    if np.shape(tangent) != shape:
+        return np.array(np.broadcast_to(tangent, shape))
+    return tangent
 
 
 class Dual(OpsMixin):
@@ -65,12 +80,11 @@ class Dual(OpsMixin):
                 record = record or a.requires_grad
             elif isinstance(a, OpsMixin) and not isinstance(a, Tensor):
                 return a._apply(op, args, attrs)
-            else:
-                v = a.data if isinstance(a, Tensor) else a
-                values.append(v)
-                tangents.append(np.zeros(np.shape(v), dtype=np.result_type(v, np.float32)))
+            else:  # a constant: no tangent at all (see ops.tangent_sum), not a zero one
+                values.append(a.data if isinstance(a, Tensor) else a)
+                tangents.append(None)
         out, ctx = op.forward(*values, **attrs)
-        d = Dual(out, op.jvp(tuple(tangents), ctx))
+        d = Dual(out, _output_tangent(op.jvp(tuple(tangents), ctx), out))
         if record and GRAD_MODE.enabled:
             d.requires_grad = True
             d._node = Node(op, args, ctx, tuple(isinstance(a, Dual) and a.requires_grad for a in args))
@@ -115,6 +129,8 @@ def jvp(f, primals, tangents):
         >>> import chainrule as cr
         >>> jvp(lambda x: cr.sin(x), (0.0,), (1.0,))
         (array(0.), array(1.))
+        >>> jvp(lambda x: x * 2.0, (np.inf,), (1.0,))  # the constant 2 has no tangent to meet inf
+        (array(inf), array(2.))
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples (one entry per argument of f)")

@@ -109,8 +109,10 @@ def explain(model, x_text, target_text, lr, fixed_biases):
     A MODEL from `chainrule train` is traced in its own terms: --x is a raw
     feature row, scaled as at training time; --target is a class name
     (classifiers) or raw target values (regressions); the error is the
-    model's training loss. A model file without training metadata is fed
-    --x as given, with E = 1/2 sum (t - o)^2.
+    model's training loss, and a model trained with a weight penalty shows
+    the penalty and the sum apart, as its training history does. A model
+    file without training metadata is fed --x as given, with
+    E = 1/2 sum (t - o)^2.
     """
     check("lr", lr, ">0")
     if model is None:
@@ -121,4 +123,5 @@ def explain(model, x_text, target_text, lr, fixed_biases):
     net, step = load_step(model, x_text, target_text)
     for note in step.notes:
         click.echo(note)
-    click.echo(trace_step(net, step.x, step.target, loss=step.loss, lr=lr, update_biases=not fixed_biases).text)
+    click.echo(trace_step(net, step.x, step.target, loss=step.loss, lr=lr, update_biases=not fixed_biases,
+                          regularization=step.regularization).text)

@@ -68,6 +68,7 @@ class ExplainStep:
         x: the network's input (scaled when the model has a scaler), shape (features,).
         target: the target as the loss takes it.
         loss: the ``nn.LOSSES`` function, or None for E = 1/2 sum (t - o)^2.
+        regularization: the weight penalty the model was trained with (``{"l2": 0.01}``), or None.
         notes: lines saying how ``--x`` and ``--target`` were turned into ``x`` and ``target``.
     """
 
@@ -86,6 +87,13 @@ class ExplainStep:
             self.target = self._real_target(info, target_text)
         if self.loss is not None:
             self.notes.append(f"loss: {info.loss} (the model's training loss)")
+        self.regularization = info.penalty
+        if info.penalty:
+            shown = ", ".join(f"{name}={strength:g}" for name, strength in info.penalty.items())
+            self.notes.append(f"penalty: {shown} (the model's training penalty, added to the data loss as in training)")
+        elif not info.penalty_known:
+            self.notes.append("penalty: not recorded in this model file (trained with the default L2 of 2 / training "
+                              "rows); showing the data loss only")
 
     def _input(self, trained, text):
         x = _numbers(text, "--x")

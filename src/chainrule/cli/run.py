@@ -196,12 +196,12 @@ def _callbacks(settings, out, has_val):
     return callbacks
 
 
-def _metadata(settings, ds, loss, scaler, scores, history, source, pipeline, target_scaler):
+def _metadata(settings, ds, loss, scaler, scores, history, source, pipeline, target_scaler, penalty):
     training = {k: v for k, v in dataclasses.asdict(settings).items()
                 if k not in ("out", "overwrite", "resume", "verbose", "plots", "checkpoint", "target", "task", "loss",
                              "table")}
     training.update(hidden=list(settings.hidden), epochs_run=len(history), stop_reason=history.stop_reason,
-                    data=os.fspath(source), rows=len(ds))
+                    data=os.fspath(source), rows=len(ds), penalty=penalty)
     target = pipeline.target_ if pipeline is not None else target_column(source, settings.target)
     return {"task": ds.task, "loss": loss, "target": target,
             "feature_names": list(ds.feature_names), "class_names": list(ds.class_names or []) or None,
@@ -244,7 +244,8 @@ def train_run(source, settings=None):
         model = MLP(sizes, activation=settings.activation, seed=settings.seed)
         history = _fit(model, loss, spec, settings, scaled, run, regularization)
         scores = {k: score(model, loss, X, y, list(spec.metrics), target_scaler) for k, (X, y) in data.items()}
-        metadata = _metadata(settings, ds, loss, scaler, scores, history, source, pipeline, target_scaler)
+        metadata = _metadata(settings, ds, loss, scaler, scores, history, source, pipeline, target_scaler,
+                             _penalty(regularization))
         files = _write_outputs(run.stage, model, metadata, history, settings) if rank == 0 else {}
         run.commit()
     files = {role: os.path.join(folder.out, os.path.basename(path)) for role, path in files.items()}
@@ -279,6 +280,11 @@ def apply_data_defaults(settings, source, given=()):
     return settings
 
 
+def _penalty(regularization):
+    """The weight penalty ``fit`` is given (zero strengths dropped), or None: saved so explain can show it."""
+    return {k: v for k, v in regularization.items() if v} or None
+
+
 def _fit(model, loss, spec, settings, data, run, regularization):
     checkpoint_dir = run.path("checkpoint") if settings.checkpoint else None
     try:
@@ -286,7 +292,7 @@ def _fit(model, loss, spec, settings, data, run, regularization):
                       epochs=settings.epochs, batch_size=min(settings.batch_size, len(data["train"][0])),
                       metrics=list(spec.metrics), callbacks=_callbacks(settings, run.stage, "val" in data),
                       seed=settings.seed, checkpoint_dir=checkpoint_dir, resume=settings.resume,
-                      regularization={k: v for k, v in regularization.items() if v} or None,
+                      regularization=_penalty(regularization),
                       verbose=settings.verbose, on_nonfinite="raise", distributed="mpi" if world()[1] > 1 else None)
     except KeyboardInterrupt:
         raise KeyboardInterrupt(interrupted_advice(run)) from None

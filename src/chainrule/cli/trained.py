@@ -77,6 +77,7 @@ class ModelInfo:
         # CSV-trained models keep their table pipeline; regressions their target scaling.
         self.pipeline = TablePipeline.from_dict(meta["table"]) if meta.get("table") else None
         self.target_scaler = scaler_from_dict(meta["target_scaler"]) if meta.get("target_scaler") else None
+        self.penalty, self.penalty_known = _training_penalty(meta.get("training"))
         if len(self.feature_names) != n_features:
             raise ValueError(f"the model file lists {len(self.feature_names)} feature names for a network with "
                              f"{n_features} inputs")
@@ -91,6 +92,23 @@ class ModelInfo:
     def spec(self):
         """The ``nn.LossSpec`` of the training loss, or None for a model without metadata (or an unknown loss)."""
         return loss_spec(self.loss) if self.loss in LOSSES else None
+
+
+def _training_penalty(training):
+    """``(regularization or None, known)``: the weight penalty the model was trained with.
+
+    ``chainrule train`` saves the penalty it gave ``fit`` as ``training.penalty``; older files
+    kept only the ``--reg`` options, where an empty set meant the default L2 of 2 / training
+    rows, whose strength they do not record (then ``known`` is False).
+    """
+    if not isinstance(training, dict):
+        return None, True
+    if "penalty" in training:
+        return training["penalty"] or None, True
+    given = {k: v for k, v in (training.get("regularization") or {}).items() if v}
+    if given:
+        return given, True
+    return None, training.get("regularization") != {}  # {}: the default L2, strength not saved
 
 
 def _io_sizes(model):

@@ -46,7 +46,7 @@ from ..io.folders import FolderLock, remove_stale_temporaries
 from ..autodiff.engine import no_grad
 from ..callbacks import TrainContext, make_callbacks
 from ..distributed import resolve_parallel
-from ..metrics import to_labels
+from ..metrics import steps_as_rows, to_labels
 from ..data import split_indices
 from ..io.bundle import require_safetensors
 
@@ -59,20 +59,20 @@ EVAL_BATCH = 4096  # rows per forward pass when evaluating: large enough to be B
 def _scores(specs, outputs, targets, loss_name):
     """``{name: value}`` of each metric on stacked outputs (labels computed once for all label metrics)."""
     logs, pred = {}, None
-    width = outputs.shape[1] if outputs.ndim == 2 else 1
+    # Sequences (n, time, k): every step counts as one sample, so both sides become rows once.
+    values, rows = steps_as_rows(targets.values, outputs)
+    width = rows.shape[1] if rows.ndim == 2 else 1
     for name, spec in specs:
         if spec.kind == "labels":
             if targets.labels is None:
                 raise ValueError(f"metric {name!r} needs class labels, but the targets are continuous values")
             if pred is None:
-                pred = to_labels(outputs, output_threshold(loss_name))
+                labels = steps_as_rows(targets.labels, outputs)[0]
+                pred = to_labels(rows, output_threshold(loss_name))
             extra = {"num_classes": max(width, 2)} if spec.per_class else {}
-            logs[name] = spec.fn(targets.labels, pred, **extra)
-        elif outputs.ndim > 2 and targets.values.shape == outputs.shape:
-            # Sequences (n, time, features): every step counts as one sample.
-            logs[name] = spec.fn(targets.values.reshape(-1, outputs.shape[-1]), outputs.reshape(-1, outputs.shape[-1]))
+            logs[name] = spec.fn(labels, pred, **extra)
         else:
-            logs[name] = spec.fn(targets.values, outputs)
+            logs[name] = spec.fn(values, rows)
     return logs
 
 
@@ -126,6 +126,7 @@ def evaluate(model, loss, data, metrics=None, batch_size=EVAL_BATCH):
     probe_fn = loss_fn or (lambda out, target: None)
     targets = prepare_targets(model, probe_fn, loss_name, X, y)
     batch_size = check_int("batch_size", batch_size)
+    loss_fn = None if loss_fn is None else targets.loss
     return _evaluate_prepared(model, loss_fn, loss_name, X, targets, resolve_metrics(metrics), batch_size)
 
 
@@ -250,17 +251,23 @@ class _Run:
             self.callbacks.append(ProgressBar(verbose))
         if compile is not False and compile is not True and compile not in BACKENDS:
             BACKENDS[compile]  # raises the one-sentence error listing the backends
-        if parallel is not None:
-            if compile:
-                raise ValueError("fit: compile and distributed cannot be combined yet; pass one of them")
-            step = parallel.make_step(model, self.loss_fn, self.optimizer, self.penalty)
-            self.step = lambda xb, yb: step(xb, yb, self._batch_rows)
-        elif compile:
-            self.step = _compiled_step(model, self.loss_fn, self.optimizer, self.penalty, compile, bool(self.specs))
-        else:
-            self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty)
+        if parallel is not None and compile:
+            raise ValueError("fit: compile and distributed cannot be combined yet; pass one of them")
+        self.compile = compile
+        self._build_step()
         self.checkpoint_dir, self.settings, self._params = None, None, None
         self.on_nonfinite = check_choice("on_nonfinite", on_nonfinite, ("warn", "raise"))
+
+    def _build_step(self):
+        model, parallel = self.model, self.parallel
+        if parallel is not None:
+            step = parallel.make_step(model, self.loss_fn, self.optimizer, self.penalty)
+            self.step = lambda xb, yb: step(xb, yb, self._batch_rows)
+        elif self.compile:
+            self.step = _compiled_step(model, self.loss_fn, self.optimizer, self.penalty, self.compile,
+                                       bool(self.specs))
+        else:
+            self.step = _make_step(model, self.loss_fn, self.optimizer, self.penalty)
 
     def prepare(self, train, val, validation_split, batch_size, seed):
         if val is not None and validation_split is not None:
@@ -270,6 +277,12 @@ class _Run:
             (X, y), val = _split_validation(X, y, validation_split, seed)
         self.X = prepare_inputs(self.model, X)
         self.targets = prepare_targets(self.model, self.loss_fn, self.loss_name, self.X, y)
+        if self.targets.loss is not self.loss_fn:  # per-step class indices: the loss sees steps as rows
+            if self.compile:  # the labels are reshaped per batch, which a recorded step cannot replay
+                raise ValueError("fit: compile cannot replay a loss over per-step class indices (n, time) yet; "
+                                 "train this sequence model with compile=False")
+            self.loss_fn = self.targets.loss
+            self._build_step()
         default = min(DEFAULT_BATCH, len(self.X))
         self.batch_size = check_int("batch_size", default if batch_size is None else batch_size, 1, len(self.X), "training rows")
         self.val = None
@@ -421,6 +434,9 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         optimizer: an ``optim.Optimizer`` on ``model.parameters()``, a name
             ("adam"), a ``(name, lr)`` pair or ``{"name": ..., **options}``.
         train: ``(X, y)`` arrays or a ``data.Dataset``; X is cast once to the model's dtype.
+            Sequence models may output (n, time, k) with targets (n, time, k), or (n, time)
+            class indices for a classification loss: every time step is then one sample for
+            the loss (classes on the last axis) and the metrics.
         val: validation data, same forms; or ``validation_split``, a fraction in
             (0, 1) of ``train`` held out at random (stratified for class labels).
         epochs: passes over the training data (> 0).

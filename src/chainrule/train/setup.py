@@ -19,9 +19,9 @@ from ..nn import LOSSES, REGULARIZERS, Flatten, evaluating
 from ..nn.losses import UNREGISTERED, loss_spec
 from ..optim import OPTIMIZERS, Optimizer
 
-__all__ = ["resolve_loss", "resolve_optimizer", "resolve_metrics", "resolve_penalty",
+__all__ = ["resolve_loss", "resolve_optimizer", "resolve_metrics", "resolve_penalty", "penalty_terms",
            "model_dtype", "as_pair", "prepare_inputs", "prepare_targets", "Targets",
-           "output_threshold", "spec_of"]
+           "output_threshold", "spec_of", "PerStep"]
 
 
 def resolve_loss(loss):
@@ -65,22 +65,36 @@ def resolve_metrics(metrics):
     return [(name, METRICS[name]) for name in names]
 
 
-def resolve_penalty(regularization):
-    """A function ``model -> penalty Tensor`` from None, ``{"l2": 1e-4, ...}``, ``("l2", 1e-4)`` or a callable."""
+def penalty_terms(regularization):
+    """``[(name, fn, strength)]`` of a ``regularization`` as ``fit`` takes it (strength None for a callable).
+
+    Example:
+        >>> [(name, strength) for name, _, strength in penalty_terms({"l2": 1e-4})]
+        [('l2', 0.0001)]
+    """
     if regularization is None:
-        return None
+        return []
     if callable(regularization):
-        return regularization
+        return [(getattr(regularization, "__name__", "penalty"), regularization, None)]
     if isinstance(regularization, tuple) and len(regularization) == 2:
         regularization = {regularization[0]: regularization[1]}
     if not isinstance(regularization, dict) or not regularization:
         raise TypeError("regularization must be a dict like {'l2': 1e-4}, a (name, strength) pair or a callable "
                         f"model -> penalty, got {regularization!r}")
-    terms = [(REGULARIZERS[name], strength) for name, strength in regularization.items()]
+    return [(name, REGULARIZERS[name], strength) for name, strength in regularization.items()]
+
+
+def resolve_penalty(regularization):
+    """A function ``model -> penalty Tensor`` from None, ``{"l2": 1e-4, ...}``, ``("l2", 1e-4)`` or a callable."""
+    if callable(regularization):
+        return regularization
+    terms = penalty_terms(regularization)
+    if not terms:
+        return None
 
     def penalty(model):
         total = None
-        for fn, strength in terms:
+        for _, fn, strength in terms:
             part = fn(model, strength)
             total = part if total is None else total + part
         return total
@@ -147,10 +161,42 @@ def _probe(model, X):
 
 
 class Targets:
-    """Prepared targets: ``values`` for the loss, ``labels`` for classification metrics (or None)."""
+    """Prepared targets: ``values`` for the loss, ``labels`` for classification metrics (or None).
 
-    def __init__(self, values, labels):
-        self.values, self.labels = values, labels
+    ``loss`` is the loss function to train with: the given one, or for per-step class
+    indices :class:`PerStep` around it.
+    """
+
+    def __init__(self, values, labels, loss=None):
+        self.values, self.labels, self.loss = values, labels, loss
+
+
+class PerStep:
+    """A loss on sequence outputs (n, time, classes) with class indices (n, time): every step is one row.
+
+    The loss sees (n * time, classes) logits and (n * time,) indices, so classes are
+    on the last axis, where a per-step head puts them (the losses themselves follow
+    PyTorch and read N-d logits' classes from axis 1). Its mean is over all steps.
+
+    Example:
+        >>> import chainrule as cr
+        >>> from chainrule.nn import LOSSES
+        >>> loss = PerStep(LOSSES["cross_entropy"])
+        >>> round(float(loss(cr.zeros(2, 3, 4), np.zeros((2, 3), int)).data), 6) == round(float(np.log(4)), 6)
+        True
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, out, target):
+        return self.fn(out.reshape(-1, out.shape[-1]), target.reshape(-1))
+
+    def __eq__(self, other):  # equal wrappers share compiled steps
+        return isinstance(other, PerStep) and other.fn is self.fn
+
+    def __hash__(self):
+        return hash((PerStep, id(self.fn)))
 
 
 def spec_of(loss_name):
@@ -186,8 +232,13 @@ def prepare_targets(model, loss_fn, loss_name, X, y, name="y"):
     out = probe.data
     width = out.shape[1] if out.ndim == 2 else 1
     one_column = y.ndim == 1 or y.shape[1] == 1
-    # Integer labels against several outputs are class indices, whatever the loss is called.
-    if y.dtype.kind in "biu" and one_column and (width > 1 or spec_of(loss_name).takes("indices")):
+    if (y.dtype.kind in "biu" and out.ndim >= 3 and y.shape[1:] == out.shape[1:-1] and out.shape[-1] > 1
+            and spec_of(loss_name).takes("indices")):
+        # Sequence outputs (n, time, classes) with one class index per step (a callable loss gets them as given).
+        loss_fn = loss_fn if isinstance(loss_fn, PerStep) else PerStep(loss_fn)
+        values = _index_targets(y.reshape(-1), out.shape[-1], name).reshape(y.shape)
+    elif y.dtype.kind in "biu" and one_column and (width > 1 or spec_of(loss_name).takes("indices")):
+        # Integer labels against several outputs are class indices, whatever the loss is called.
         values = _index_targets(y, width, name)
     else:
         values = y[:, None] if (y.ndim == 1 and out.ndim == 2 and width == 1) else y
@@ -201,13 +252,19 @@ def prepare_targets(model, loss_fn, loss_name, X, y, name="y"):
     if loss_name is not None and not (isinstance(value, Tensor) and value.shape == ()):
         raise TypeError(f"loss {loss_name!r} must return a scalar Tensor, got {type(value).__name__} "
                         f"of shape {getattr(value, 'shape', None)}")
-    return Targets(values, _labels(values, loss_name, width))
+    return Targets(values, _labels(values, loss_name, out.shape[-1] if out.ndim > 2 else width, out.ndim), loss_fn)
 
 
-def _labels(values, loss_name, width):
-    """Class labels for metrics: indices as they are, one-hot rows by arg-max, 0/1 or -1/+1 scores by sign."""
+def _labels(values, loss_name, width, out_ndim=2):
+    """Class labels for metrics: indices as they are, one-hot rows by arg-max, 0/1 or -1/+1 scores by sign.
+
+    Sequence targets get one label per step, shaped (n, time).
+    """
+    if values.dtype.kind in "iu" and out_ndim > 2:
+        return values
     if values.ndim > 2:
-        return None  # sequence targets (n, time, features): no one label per row
+        steps = _labels(values.reshape(-1, values.shape[-1]), loss_name, width)
+        return None if steps is None else steps.reshape(values.shape[:-1])
     if values.dtype.kind in "iu":
         return values
     if values.ndim == 2 and values.shape[1] > 1:

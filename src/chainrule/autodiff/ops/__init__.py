@@ -10,7 +10,13 @@ Every differentiable computation in chainrule is built from the entries of
   input (``None`` where ``needs[i]`` is false). Gradients may keep broadcast
   shapes; the engine sums them back to each input's shape once, centrally.
 * ``jvp(tangents, ctx) -> tangent``: the Jacobian-vector product, used by
-  forward-mode dual numbers. Tangents always have their input's shape.
+  forward-mode dual numbers. A tangent has its input's shape, or is None for a
+  constant input (an array or number beside a Dual): a rule combining several
+  inputs adds only the terms of inputs that have one, through
+  :func:`tangent_sum`, because a constant's zero tangent times an infinite
+  factor would be nan where the derivative is finite (``Dual(inf) * 2``). A
+  rule may return None (no input has a tangent) or a broadcastable tangent;
+  the dual numbers give it the output's shape.
 
 Optionally ``sym`` maps SymPy scalars to a SymPy expression for the symbolic
 bridge, and ``vjp_graph(g, ctx, needs, inputs, out) -> tuple`` is the same
@@ -35,7 +41,8 @@ import numpy as np
 
 from ..._core import Registry
 
-__all__ = ["Op", "REGISTRY", "register", "get", "catalogue", "call", "sum_to", "sqrt_zero_grad_at_zero"]
+__all__ = ["Op", "REGISTRY", "register", "get", "catalogue", "call", "sum_to", "sqrt_zero_grad_at_zero",
+           "tangent_sum", "tangents_or_zeros"]
 
 
 class Op:
@@ -107,6 +114,37 @@ def call(name, *args, **attrs):
         if hasattr(type(a), "_apply"):
             return a._apply(op, args, attrs)
     return op.forward(*args, **attrs)[0]
+
+
+def tangent_sum(ts, *terms):
+    """``sum(term(t))`` over the inputs that have a tangent; None when none has one.
+
+    ``terms[i]`` maps input i's tangent to its part of the output tangent (None for an
+    input that does not enter linearly, e.g. a condition). Constant inputs (tangent None)
+    are left out instead of contributing ``0 * factor``, which is nan for an infinite factor.
+
+    Example:
+        >>> a, b = np.array([np.inf]), np.array([2.0])
+        >>> tangent_sum((np.ones(1), None), lambda t: t * b, lambda t: a * t)  # d(a*b) with b constant
+        array([2.])
+    """
+    total = None
+    for t, term in zip(ts, terms):
+        if t is not None and term is not None:
+            part = term(t)
+            total = part if total is None else total + part
+    return total
+
+
+def tangents_or_zeros(ts, shapes):
+    """The tangents with zeros of ``shapes[i]`` for constant inputs: for ops that place tangents, not add them.
+
+    Example:
+        >>> [t.tolist() for t in tangents_or_zeros((None, np.ones(2)), [(1,), (2,)])]
+        [[0.0], [1.0, 1.0]]
+    """
+    dtype = np.result_type(*[t for t in ts if t is not None]) if any(t is not None for t in ts) else np.float64
+    return [np.zeros(s, dtype=dtype) if t is None else t for t, s in zip(ts, shapes)]
 
 
 def sum_to(g, target):

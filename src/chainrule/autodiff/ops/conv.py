@@ -31,7 +31,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import call, register
+from . import call, register, tangent_sum
 
 __all__ = ["as_pair"]
 
@@ -125,11 +125,8 @@ def _conv_vjp(g, ctx, needs):
 def _conv_jvp(ts, ctx):
     # The product rule: conv is bilinear in (x, w), and the bias enters linearly.
     _, windows, w, stride, padding = ctx
-    out = _correlate(_windows(ts[0], w.shape[2:], stride, padding), w)
-    out += _correlate(windows, ts[1])
-    if len(ts) > 2:
-        out += ts[2][:, None, None]
-    return out
+    return tangent_sum(ts, lambda t: _correlate(_windows(t, w.shape[2:], stride, padding), w),
+                       lambda t: _correlate(windows, t), lambda t: t[:, None, None])
 
 
 def _offsets(kernel, stride, out_hw):

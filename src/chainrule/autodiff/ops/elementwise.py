@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, register
+from . import call, register, tangent_sum
 
 
 def _sp():
     import sympy
 
     return sympy
+
+
+def _same(t):
+    return t
+
+
+def over(numerator, denominator):
+    """``numerator / denominator`` for a tangent that may be None (no input had one).
+
+    Rules of a quotient divide once, after summing, as PyTorch does: the same nans and infs.
+    """
+    return None if numerator is None else numerator / denominator
 
 
 def _unary(name, f, dfdx_from, graph=None, sym=None, doc=""):
@@ -47,7 +59,7 @@ register(
     "add",
     lambda a, b: (a + b, None),
     lambda g, ctx, needs: (g, g),
-    lambda ts, ctx: ts[0] + ts[1],
+    lambda ts, ctx: tangent_sum(ts, _same, _same),
     sym=lambda a, b: a + b,
     doc="a + b; an add gate distributes the upstream gradient unchanged.",
     vjp_graph=lambda g, ctx, needs, xs, out: (g, g),
@@ -56,7 +68,7 @@ register(
     "sub",
     lambda a, b: (a - b, None),
     lambda g, ctx, needs: (g, -g if needs[1] else None),
-    lambda ts, ctx: ts[0] - ts[1],
+    lambda ts, ctx: tangent_sum(ts, _same, np.negative),
     sym=lambda a, b: a - b,
     doc="a - b; the second input receives the upstream gradient negated.",
     vjp_graph=lambda g, ctx, needs, xs, out: (g, -g if needs[1] else None),
@@ -68,7 +80,7 @@ register(
         g * ctx[1] if needs[0] else None,
         g * ctx[0] if needs[1] else None,
     ),
-    lambda ts, ctx: ts[0] * ctx[1] + ctx[0] * ts[1],
+    lambda ts, ctx: tangent_sum(ts, lambda t: t * ctx[1], lambda t: ctx[0] * t),
     sym=lambda a, b: a * b,
     doc="a * b; a multiply gate swaps its inputs' values into the gradients.",
     vjp_graph=lambda g, ctx, needs, xs, out: (
@@ -90,7 +102,7 @@ register(
         g / ctx[0] if needs[0] else None,
         -g * ctx[1] / ctx[0] if needs[1] else None,
     ),
-    lambda ts, ctx: (ts[0] - ctx[1] * ts[1]) / ctx[0],
+    lambda ts, ctx: over(tangent_sum(ts, _same, lambda t: -ctx[1] * t), ctx[0]),
     sym=lambda a, b: a / b,
     doc="a / b; d/da = 1/b and d/db = -a/b^2, computed from the stored quotient.",
     vjp_graph=lambda g, ctx, needs, xs, out: (
@@ -143,7 +155,7 @@ def _pow_vjp_graph(g, ctx, needs, xs, out):
         # Where b == 0 the base is swapped for 1, so b * 1**(b - 1) is 0 with finite derivatives.
         ga = g * b * call("where", a, 1.0, cond=np.asarray(bv) != 0) ** (b - 1)
     if needs[1]:
-        gb = g * out * call("where", a, 1.0, cond=np.asarray(av) > 0).log()
+        gb = g * out * call("log", call("where", a, 1.0, cond=np.asarray(av) > 0))  # a may be a constant array
     return ga, gb
 
 
@@ -151,7 +163,7 @@ register(
     "pow",
     _pow_forward,
     _pow_vjp,
-    lambda ts, ctx: ts[0] * _dpow_da(ctx[0], ctx[1]) + ts[1] * ctx[2] * _safe_log(ctx[0]),
+    lambda ts, ctx: tangent_sum(ts, lambda t: t * _dpow_da(ctx[0], ctx[1]), lambda t: t * ctx[2] * _safe_log(ctx[0])),
     sym=lambda a, b: a**b,
     doc="a ** b with a tensor exponent; d/da is 0 where b == 0 (as in PyTorch), and d/db "
     "is defined as 0 where a <= 0 (PyTorch: nan for a < 0).",
@@ -252,7 +264,7 @@ def _minmax(name, f, loses, sym):
         name,
         forward,
         lambda g, ctx, needs: (g * ctx[0] if needs[0] else None, g * ctx[1] if needs[1] else None),
-        lambda ts, ctx: ts[0] * ctx[0] + ts[1] * ctx[1],
+        lambda ts, ctx: tangent_sum(ts, lambda t: t * ctx[0], lambda t: t * ctx[1]),
         sym=sym,
         doc=f"element-wise {name}; where a == b each input gets half the gradient, and "
         "where either is nan both get all of it (as in PyTorch).",
@@ -278,7 +290,7 @@ register(
         np.where(cond, g, 0) if needs[0] else None,
         np.where(cond, 0, g) if needs[1] else None,
     ),
-    lambda ts, cond: np.where(cond, ts[0], ts[1]),
+    lambda ts, cond: tangent_sum(ts, lambda t: np.where(cond, t, 0.0), lambda t: np.where(cond, 0.0, t)),
     doc="where(cond, a, b); cond is a constant boolean attribute.",
     vjp_graph=lambda g, cond, needs, xs, out: (
         call("where", g, 0.0, cond=cond) if needs[0] else None,

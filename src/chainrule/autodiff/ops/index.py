@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, register
+from . import call, register, tangents_or_zeros
 
 
 def _check_index(name, indices, ndim, axis):
@@ -84,11 +84,11 @@ def _scatter_forward(x, src, indices, axis, reduce="none"):
         np.add.at(out, coords, src[part])
     else:
         out[coords] = src[part]
-    return out.astype(np.result_type(x, src), copy=False), (coords, part, src.shape, reduce)
+    return out.astype(np.result_type(x, src), copy=False), (coords, part, src.shape, reduce, x.shape)
 
 
 def _scatter_vjp(g, ctx, needs):
-    coords, part, src_shape, reduce = ctx
+    coords, part, src_shape, reduce, _ = ctx
     gx = gs = None
     if needs[0]:
         gx = g
@@ -102,7 +102,7 @@ def _scatter_vjp(g, ctx, needs):
 
 
 def _scatter_vjp_graph(g, ctx, needs, xs, out):
-    coords, part, src_shape, reduce = ctx
+    coords, part, src_shape, reduce, _ = ctx
     gx = gs = None
     if needs[0]:
         gx = g
@@ -116,8 +116,9 @@ def _scatter_vjp_graph(g, ctx, needs, xs, out):
 
 
 def _scatter_jvp(ts, ctx):
-    coords, part, _, reduce = ctx
-    tx, ts_ = ts
+    coords, part, src_shape, reduce, x_shape = ctx
+    # Placed, not summed: a constant's tangent is an exact zero here (the written entries of a constant src).
+    tx, ts_ = tangents_or_zeros(ts, (x_shape, src_shape))
     out = np.array(tx, dtype=np.result_type(tx, ts_), copy=True)
     if reduce == "add":
         np.add.at(out, coords, ts_[part])

@@ -16,7 +16,7 @@ import string
 
 import numpy as np
 
-from . import call, register
+from . import call, register, tangent_sum
 from .scan import _others_product
 
 _LETTERS = string.ascii_letters
@@ -91,13 +91,9 @@ def _einsum_vjp_graph(g, ctx, needs, xs, out):
 
 def _einsum_jvp(ts, ctx):
     operands, _, _, spec = ctx
-    total = 0
-    for k, t in enumerate(ts):
-        if np.any(t):
-            total = total + np.einsum(spec, *operands[:k], t, *operands[k + 1:])
-    if isinstance(total, int):
-        total = np.zeros_like(np.einsum(spec, *operands))
-    return total
+    # Multilinear: one term per operand that has a tangent, the others' values in place.
+    return tangent_sum(ts, *[lambda t, k=k: np.einsum(spec, *operands[:k], t, *operands[k + 1:])
+                             for k in range(len(operands))])
 
 
 register(
@@ -160,9 +156,10 @@ def _solve_vjp(g, ctx, needs):
 
 def _solve_jvp(ts, ctx):
     a, x, vector = ctx
-    ta, tb = ts
-    tbm = tb[..., None] if vector else tb
-    d = np.linalg.solve(a, tbm - ta @ x)
+    rhs = tangent_sum(ts, lambda ta: -(ta @ x), lambda tb: tb[..., None] if vector else tb)
+    if rhs is None:
+        return None
+    d = np.linalg.solve(a, np.broadcast_to(rhs, np.broadcast_shapes(rhs.shape, x.shape)))
     return d[..., 0] if vector else d
 
 

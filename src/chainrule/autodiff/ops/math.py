@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from . import call, register
-from .elementwise import _no_graph_grad, _sp, _unary, _zero_grad, _zero_tangent
+from . import call, register, tangent_sum
+from .elementwise import _no_graph_grad, _sp, _unary, _zero_grad, _zero_tangent, over
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _ERF = {}
@@ -105,7 +105,7 @@ register(
     "atan2",
     _atan2_forward,
     _atan2_vjp,
-    lambda ts, ctx: (ts[0] * ctx[1] - ts[1] * ctx[0]) / ctx[2],
+    lambda ts, ctx: over(tangent_sum(ts, lambda t: t * ctx[1], lambda t: -t * ctx[0]), ctx[2]),
     sym=lambda y, x: _sp().atan2(y, x),
     doc="the angle of the point (x, y) in (-pi, pi]; d/dy = x / r^2, d/dx = -y / r^2 (0 at the origin).",
     vjp_graph=_atan2_vjp_graph,
@@ -123,7 +123,7 @@ def _modulo(name, f, quotient, sym, doc):
         name,
         forward,
         lambda g, q, needs: (g if needs[0] else None, -g * q if needs[1] else None),
-        lambda ts, q: ts[0] - ts[1] * q,
+        lambda ts, q: tangent_sum(ts, lambda t: t, lambda t: -t * q),
         sym=sym,
         doc=doc,
         vjp_graph=lambda g, q, needs, xs, out: (g if needs[0] else None, -g * q if needs[1] else None),
@@ -164,7 +164,7 @@ register(
     "floor_divide",
     _floor_divide_forward,
     lambda g, ctx, needs: tuple(np.zeros(s, dtype=g.dtype) for s in ctx[:2]),
-    lambda ts, ctx: np.zeros(ctx[2], dtype=np.result_type(*ts)),
+    lambda ts, ctx: None,  # no input moves the output: the tangent is zero
     differentiable=False,
     vjp_graph=lambda g, ctx, needs, xs, out: (None, None),
     doc="a // b (floor of the quotient, Python's rule); piecewise constant, so its gradient is 0.",

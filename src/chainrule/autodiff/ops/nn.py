@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, register, sum_to
+from . import call, register, sum_to, tangent_sum
 from .reduce import _keep_graph, _norm_axis
 
 
@@ -69,7 +69,7 @@ register(
     "matmul",
     _matmul_forward,
     _matmul_vjp,
-    lambda ts, ctx: np.matmul(ts[0], ctx[1]) + np.matmul(ctx[0], ts[1]),
+    lambda ts, ctx: tangent_sum(ts, lambda t: np.matmul(t, ctx[1]), lambda t: np.matmul(ctx[0], t)),
     doc="a @ b for 1-D, 2-D and batched operands (NumPy's matmul rules).",
     vjp_graph=_matmul_vjp_graph,
 )
@@ -103,8 +103,7 @@ def _linear_vjp(g, ctx, needs):
 
 def _linear_jvp(ts, ctx):
     x, w = ctx
-    out = ts[0] @ w.T + x @ ts[1].T
-    return out + ts[2] if len(ts) > 2 else out
+    return tangent_sum(ts, lambda t: t @ w.T, lambda t: x @ t.T, lambda t: t)
 
 
 def _linear_vjp_graph(g, ctx, needs, xs, out):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, register
+from . import call, register, tangents_or_zeros
 
 def _reshape_forward(x, shape):
     out = np.reshape(x, shape)
@@ -107,14 +107,14 @@ def _concat_forward(*xs, axis=0):
     out = np.concatenate(xs, axis=axis)
     ax = axis % out.ndim
     sizes = [x.shape[ax] for x in xs]
-    return out, (ax, np.cumsum(sizes)[:-1])
+    return out, (ax, np.cumsum(sizes)[:-1], [x.shape for x in xs])
 
 
 register(
     "concatenate",
     _concat_forward,
     lambda g, ctx, needs: tuple(np.split(g, ctx[1], axis=ctx[0])),
-    lambda ts, ctx: np.concatenate(ts, axis=ctx[0]),
+    lambda ts, ctx: np.concatenate(tangents_or_zeros(ts, ctx[2]), axis=ctx[0]),
     doc="join tensors along an existing axis; the gradient is split at the same offsets.",
     vjp_graph=lambda g, ctx, needs, xs, out: tuple(
         call("getitem", g, index=(slice(None),) * ctx[0] + (slice(lo, hi),)) if need else None
@@ -128,11 +128,16 @@ def _stack_forward(*xs, axis=0):
     return out, axis % out.ndim
 
 
+def _stack_jvp(ts, ax):
+    shape = next(np.shape(t) for t in ts if t is not None)  # stacked inputs share one shape
+    return np.stack(tangents_or_zeros(ts, [shape] * len(ts)), axis=ax)
+
+
 register(
     "stack",
     _stack_forward,
     lambda g, ax, needs: tuple(np.moveaxis(g, ax, 0)),
-    lambda ts, ax: np.stack(ts, axis=ax),
+    _stack_jvp,
     doc="join tensors along a new axis; each input gets its slice of the gradient.",
     vjp_graph=lambda g, ax, needs, xs, out: tuple(
         call("getitem", g, index=(slice(None),) * ax + (k,)) if need else None for k, need in enumerate(needs)
