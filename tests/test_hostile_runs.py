@@ -232,6 +232,12 @@ def _state(out, old):
     return f"mixed: {sorted(names)}"
 
 
+def _wait_for(path, seconds):
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
 def test_sigkill_at_random_points_never_loses_or_mixes_a_run(workspace):
     folder = workspace / "kills"
     folder.mkdir()
@@ -264,7 +270,11 @@ def test_sigkill_at_random_points_never_loses_or_mixes_a_run(workspace):
                 shutil.copytree(folder / "ref_a", folder / out)
                 old = snapshot(folder / out)
             pid = server.start([a.format(out=out) for a in argv], folder)
-            time.sleep(rng.uniform(0.05, 1.0) * durations[name])
+            if i % 2:  # after the first checkpoint, whatever the load, so that resuming is exercised
+                _wait_for(folder / f".{out}.partial" / "checkpoint" / "checkpoint.safetensors", 5 * durations[name])
+                time.sleep(rng.uniform(0.0, 0.3) * durations[name])
+            else:  # anywhere: start-up, training, checkpointing, saving, the swap
+                time.sleep(rng.uniform(0.05, 1.0) * durations[name])
             try:
                 os.kill(pid, signal.SIGKILL)
                 kills += 1
