@@ -288,3 +288,40 @@ def test_mlp_seed_is_reproducible_and_dtype_respected():
     for pa, pb in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(pa.data, pb.data)
     assert {p.dtype for p in nn.MLP([2, 2, 1], dtype=np.float64).parameters()} == {np.dtype(np.float64)}
+
+
+def test_structure_held_remembers_walks_inside_the_block_only():
+    import threading
+
+    from chainrule.nn.module import structure_held
+
+    net = nn.Module()
+    net.first = nn.Linear(2, 3, seed=0)
+    with structure_held(net):
+        first = [n for n, _ in net.named_parameters()]
+        net.extra = nn.Linear(3, 1, seed=0)  # a change the block promised not to make: not seen inside
+        assert [n for n, _ in net.named_parameters()] == first
+        seen_by_other_thread = []
+        worker = threading.Thread(target=lambda: seen_by_other_thread.extend(n for n, _ in net.named_parameters()))
+        worker.start()
+        worker.join()
+        assert "extra.weight" in seen_by_other_thread  # each thread walks for itself
+        with structure_held(net):  # nested: shares the outer memory
+            assert [n for n, _ in net.named_parameters()] == first
+    assert [n for n, _ in net.named_parameters()][-2:] == ["extra.weight", "extra.bias"]
+    with pytest.raises(RuntimeError), structure_held(net):
+        list(net.modules())
+        raise RuntimeError("boom")
+    del net.extra
+    assert [n for n, _ in net.named_parameters()] == first  # the memory went with the error
+
+
+def test_fit_sees_the_structure_of_the_model_it_is_given_each_call():
+    X = np.random.default_rng(0).normal(size=(16, 2))
+    y = (X[:, 0] > 0).astype(int)
+    net = nn.MLP([2, 4, 2], seed=0)
+    cr.fit(net, "cross_entropy", "sgd", (X, y), epochs=1, verbose=0, seed=0)
+    net.hidden.append(nn.Linear(4, 4, seed=1))  # grown between calls: the next fit must train it too
+    before = net.hidden[-1].weight.data.copy()
+    cr.fit(net, "cross_entropy", ("sgd", 0.5), (X, y), epochs=1, verbose=0, seed=0)
+    assert not np.array_equal(net.hidden[-1].weight.data, before)

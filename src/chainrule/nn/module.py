@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -121,6 +122,11 @@ class Module:
         return (m for _, m in self.named_children())
 
     def _named_module_list(self, prefix=""):
+        cache = getattr(_HELD_STILL, "walks", None)
+        if cache is not None:
+            hit = cache.get(("modules", id(self), prefix))
+            if hit is not None:
+                return hit
         seen, out = set(), []
         stack = [(prefix, self)]
         while stack:
@@ -132,6 +138,8 @@ class Module:
             kids = [(_join(name, n), m) for n, m in mod._entries() if isinstance(m, Module)]
             kids.reverse()
             stack.extend(kids)
+        if cache is not None:
+            cache[("modules", id(self), prefix)] = out
         return out
 
     def named_modules(self, prefix=""):
@@ -144,12 +152,17 @@ class Module:
 
     def named_parameters(self, prefix=""):
         """(dotted name, Parameter) pairs; a parameter shared by two layers appears once."""
-        seen, out = set(), []
-        for mod_name, mod in self._named_module_list(prefix):
-            for name, value in mod._entries():
-                if isinstance(value, Parameter) and id(value) not in seen:
-                    seen.add(id(value))
-                    out.append((_join(mod_name, name), value))
+        cache = getattr(_HELD_STILL, "walks", None)
+        out = None if cache is None else cache.get(("parameters", id(self), prefix))
+        if out is None:
+            seen, out = set(), []
+            for mod_name, mod in self._named_module_list(prefix):
+                for name, value in mod._entries():
+                    if isinstance(value, Parameter) and id(value) not in seen:
+                        seen.add(id(value))
+                        out.append((_join(mod_name, name), value))
+            if cache is not None:
+                cache[("parameters", id(self), prefix)] = out
         return iter(out)
 
     def parameters(self):
@@ -317,6 +330,35 @@ class Module:
         if not lines:
             return head + ")" + note
         return head + "\n" + "\n".join(lines) + "\n)" + note
+
+
+# Traversal results, remembered while a block promises not to change any module's structure.
+_HELD_STILL = threading.local()
+
+
+@contextmanager
+def structure_held(model):
+    """Inside the block, walks over modules and parameters are computed once and then remembered.
+
+    For code that reads a model's structure many times but never changes it (``fit`` walks it a
+    dozen times per call). Adding or removing a sub-module or parameter inside the block is not
+    seen. Nested blocks share the outer one's memory; each thread has its own.
+
+    Example:
+        >>> from chainrule import nn
+        >>> net = nn.MLP([2, 3, 1], seed=0)
+        >>> with structure_held(net):
+        ...     list(net.parameters()) == list(net.parameters())
+        True
+    """
+    if getattr(_HELD_STILL, "walks", None) is not None:
+        yield model
+        return
+    _HELD_STILL.walks = {}
+    try:
+        yield model
+    finally:
+        _HELD_STILL.walks = None
 
 
 @contextmanager

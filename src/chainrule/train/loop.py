@@ -46,6 +46,7 @@ from ..io.folders import FolderLock, remove_stale_temporaries
 from ..autodiff.engine import no_grad
 from ..callbacks import TrainContext, make_callbacks
 from ..distributed import resolve_parallel
+from ..nn.module import structure_held
 from ..metrics import steps_as_rows, to_labels
 from ..data import split_indices
 from ..io.bundle import require_safetensors
@@ -485,22 +486,24 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
     """
     from .classify import encode_labels  # classify builds on this module's predict
 
-    parallel = resolve_parallel(distributed)
-    run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose, parallel,
-               on_nonfinite, compile)
-    train, val = encode_labels(model, run.loss_name, train, val)
-    if checkpoint_dir is None and resume:
-        raise ValueError("resume=True needs the checkpoint_dir to resume from")
-    # One run per checkpoint folder at a time (the rank that writes it holds the lock for all ranks).
-    writes = checkpoint_dir is not None and (parallel is None or parallel.is_root)
-    with FolderLock(checkpoint_dir, "checkpoint folder") if writes else contextlib.nullcontext():
-        if writes:
-            remove_stale_temporaries(checkpoint_dir)  # left by a write that a kill interrupted
-        seed = _resolve_seed(seed, checkpoint_dir, resume)
-        if parallel is not None:  # one shuffling order and one set of initial weights for every rank
-            seed = parallel.broadcast_object(seed)
-            parallel.broadcast_model(model)
-        run.prepare(train, val, validation_split, batch_size, seed)
-        if checkpoint_dir is not None:
-            run.restore(checkpoint_dir, resume)
-        return run.run() if parallel is None else parallel.run(run.run)
+    # fit reads the model's structure a dozen times and never changes it: walk it once.
+    with structure_held(model):
+        parallel = resolve_parallel(distributed)
+        run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose, parallel,
+                   on_nonfinite, compile)
+        train, val = encode_labels(model, run.loss_name, train, val)
+        if checkpoint_dir is None and resume:
+            raise ValueError("resume=True needs the checkpoint_dir to resume from")
+        # One run per checkpoint folder at a time (the rank that writes it holds the lock for all ranks).
+        writes = checkpoint_dir is not None and (parallel is None or parallel.is_root)
+        with FolderLock(checkpoint_dir, "checkpoint folder") if writes else contextlib.nullcontext():
+            if writes:
+                remove_stale_temporaries(checkpoint_dir)  # left by a write that a kill interrupted
+            seed = _resolve_seed(seed, checkpoint_dir, resume)
+            if parallel is not None:  # one shuffling order and one set of initial weights for every rank
+                seed = parallel.broadcast_object(seed)
+                parallel.broadcast_model(model)
+            run.prepare(train, val, validation_split, batch_size, seed)
+            if checkpoint_dir is not None:
+                run.restore(checkpoint_dir, resume)
+            return run.run() if parallel is None else parallel.run(run.run)
