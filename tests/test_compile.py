@@ -229,6 +229,7 @@ def test_jax_backend_scans_an_epoch_to_the_eager_weights():
     np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
     for a, b in zip(models[0].parameters(), models[1].parameters()):
         np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(b.grad, a.grad, rtol=1e-5, atol=1e-6)  # .grad: the last step's, as eager
     assert opts[1].state[0]["step"] == 4
 
 
