@@ -146,3 +146,17 @@ def test_error_messages_are_single_sentences(tmp_path):
     for content, message in BAD_FILES:
         assert "\n" not in message
         assert message.count(". ") == 0
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a,b,a\n1,2,3\n", "{p}: column name 'a' appears twice in the header (columns 1 and 3)"),
+    ("a,,c\n1,2,3\n", "{p}: column 2 of the header has no name"),
+])
+def test_the_table_reader_refuses_bad_column_names_as_the_csv_reader_does(tmp_path, text, message):
+    from chainrule.data.table_read import read_table
+
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError) as err:
+        read_table(str(path))
+    assert str(err.value) == message.format(p=path)

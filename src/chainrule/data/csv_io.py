@@ -70,7 +70,8 @@ def _read_rows(path, text: str, delimiter: str):
     return header, rows, lines
 
 
-def _check_header(path, header):
+def check_column_names(path, header):
+    """Refuse a header with an empty or repeated column name, naming the column(s)."""
     seen = {}
     for position, name in enumerate(header, start=1):
         if not name:
@@ -80,6 +81,10 @@ def _check_header(path, header):
                 f"{path}: column name '{name}' appears twice in the header (columns {seen[name]} and {position})"
             )
         seen[name] = position
+
+
+def _check_header(path, header):
+    check_column_names(path, header)
     if len(header) < 2:
         raise ValueError(f"{path} has a single column ('{header[0]}'); expected feature columns and a target column")
 

@@ -23,7 +23,7 @@ import os
 import re
 
 from .._core import is_number
-from .csv_io import read_text
+from .csv_io import check_column_names, read_text
 
 __all__ = ["Table", "read_table", "DELIMITERS"]
 
@@ -108,17 +108,6 @@ def _records(path, text, delimiter):
     return rows, lines
 
 
-def _check_names(path, header):
-    seen = {}
-    for position, name in enumerate(header, start=1):
-        if not name:
-            raise ValueError(f"{path}: column {position} of the header has no name")
-        if name in seen:
-            raise ValueError(f"{path}: column name '{name}' appears twice in the header "
-                             f"(columns {seen[name]} and {position})")
-        seen[name] = position
-
-
 def _looks_like_data(rows):
     """True when the first row has a number in every column whose other cells are all numbers (at least one)."""
     numeric = [j for j in range(len(rows[0]))
@@ -160,7 +149,7 @@ def read_table(path, delimiter=None, header=True):
             raise ValueError(f"{path}: the first row ({shown}) holds numbers where the column names should be; "
                              "pass --no-header if the file has no header row")
         names, rows, lines = rows[0], rows[1:], lines[1:]
-        _check_names(path, names)
+        check_column_names(path, names)
     else:
         names = [f"col{j}" for j in range(len(rows[0]))]
     if not rows:
