@@ -102,6 +102,25 @@ def test_overlapping_pool_windows_add_up_at_a_shared_maximum():
     assert t.grad[0, 0, 1, 1] == 4 and t.grad.sum() == 4
 
 
+def test_a_nan_wins_its_pool_window_and_takes_the_gradient():
+    x = np.array([[[[1.0, np.nan, 2.0, 0.0], [np.nan, 3.0, 1.0, 1.0]]]])
+    t = cr.tensor(x, requires_grad=True)
+    out = cr.max_pool2d(t, 2)
+    out.backward(np.array([[[[5.0, 7.0]]]]))
+    assert np.isnan(out.data[0, 0, 0, 0]) and out.data[0, 0, 0, 1] == 2
+    np.testing.assert_array_equal(t.grad[0, 0], [[0, 5, 7, 0], [0, 0, 0, 0]])  # the first NaN, row-major
+
+
+@pytest.mark.parametrize("stride", [2, 1])
+def test_an_infinite_pool_gradient_stays_on_its_arg_max(stride):
+    t = cr.tensor(np.arange(12.0).reshape(1, 1, 3, 4), requires_grad=True)
+    out = cr.max_pool2d(t, 2, stride=stride)
+    g = np.ones(out.shape)
+    g[0, 0, 0, 0] = np.inf
+    out.backward(g)
+    assert t.grad[0, 0, 1, 1] == np.inf and np.isfinite(np.delete(t.grad.ravel(), 5)).all()
+
+
 def test_forward_mode_matches_reverse_mode_through_a_conv_net():
     x, w, b = _data((2, 2, 6, 6), (3, 2, 3, 3), (3,))
 

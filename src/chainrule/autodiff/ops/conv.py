@@ -1,10 +1,12 @@
-"""Convolution and max-pooling primitives on NCHW images: ``conv2d`` and ``max_pool2d``.
+"""The convolution primitive on NCHW images: ``conv2d`` (max pooling is in ``pool.py``).
 
-Both ops look at an image through ``sliding_window_view``, which lists every
-kernel-sized window of the (padded) input without copying it. A convolution is
-then one ``tensordot`` of those windows with the kernels (the "im2col" trick:
-the windows play the role of the rows of an unrolled image matrix), so no
-Python loop runs over pixels.
+The forward pass is the "im2col" trick: every kernel-sized window of the (padded)
+input becomes one column of a matrix (one matrix per image, copied once from a
+``sliding_window_view``), and the convolution is one batched GEMM of the kernels
+with those matrices, whose result is already in NCHW order. The weight gradient is
+one more GEMM against the same saved matrix, and the input gradient one GEMM
+between a column-shifted copy of the output gradient and the kernels, followed by
+KH row-shifted adds. No Python loop runs over pixels.
 
 Shapes follow PyTorch: input ``(N, C, H, W)``, kernels ``(F, C, KH, KW)``,
 output ``(N, F, OH, OW)`` with ``OH = (H + 2 * pad_h - KH) // stride_h + 1``
@@ -19,9 +21,6 @@ Example:
     >>> out[0, 0]
     array([[10., 18.],
            [42., 50.]])
-    >>> REGISTRY["max_pool2d"].forward(x, kernel_size=2)[0][0, 0]
-    array([[ 5.,  7.],
-           [13., 15.]])
 """
 
 from __future__ import annotations
@@ -56,19 +55,50 @@ def as_pair(op, name, value, minimum):
     return int(pair[0]), int(pair[1])
 
 
-def _windows(x, kernel, stride, padding):
-    """The (N, C, OH, OW, KH, KW) view of every kernel window of ``x`` padded with zeros."""
+def _im2col(x, kernel, stride, padding):
+    """Every kernel window of ``x`` (zero-padded) as the columns of one matrix per image.
+
+    Returns ``cols`` of shape (N, C * KH * KW, OH * OW), contiguous, and ``(OH, OW)``. Rows
+    are (channel, kernel row, kernel column), so ``weight.reshape(F, -1) @ cols`` is the
+    convolution with each image's output already in (F, OH * OW), NCHW, order.
+    """
     (ph, pw), (sh, sw) = padding, stride
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    return sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw]
+    windows = sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, OH, OW, KH, KW), a view
+    n, c, oh, ow, kh, kw = windows.shape
+    # One copy, in the order the product reads it: the innermost axis stays the output column.
+    cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, oh * ow)
+    return cols, (oh, ow)
 
 
-def _correlate(windows, w):
-    """Sum over channels and kernel offsets of windows * kernels: (N, C, OH, OW, KH, KW) -> (N, F, OH, OW)."""
-    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, OH, OW, F)
-    # Back to NCHW, contiguous, so a following reshape (Flatten) is a view.
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+def _correlate(cols, w, out_hw):
+    """Sum over channels and kernel offsets of windows * kernels: one batched GEMM -> (N, F, OH, OW)."""
+    return np.matmul(w.reshape(w.shape[0], -1), cols).reshape(cols.shape[0], w.shape[0], *out_hw)
+
+
+def _input_grad(g, w, x_shape, stride, padding):
+    """The gradient of the input (N, C, H, W): each output pixel's gradient sent back through its window.
+
+    Done in two halves so that no step is a short strided loop over the K * K kernel
+    offsets of a col2im: the KW column shifts are copies of ``g`` into a zeroed buffer,
+    one GEMM contracts kernels and columns, and the KH row shifts are adds of whole rows.
+    """
+    n, c, h, wd = x_shape
+    f, _, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    oh, ow = g.shape[2:]
+    wp = wd + 2 * pw
+    # spread[n, f, j, r, q] = g[n, f, r, o] where q = j + sw * o: g seen by kernel column j.
+    spread = np.zeros((n, f, kw, oh, wp), g.dtype)
+    for j in range(kw):
+        spread[:, :, j, :, j:j + sw * (ow - 1) + 1:sw] = g
+    w_rows = w.transpose(1, 2, 0, 3).reshape(c * kh, f * kw)  # (channel, kernel row) x (kernel, kernel column)
+    rows = np.matmul(w_rows, spread.reshape(n, f * kw, oh * wp)).reshape(n, c, kh, oh, wp)
+    gxp = np.zeros((n, c, h + 2 * ph, wp), rows.dtype)
+    for i in range(kh):
+        gxp[:, :, i:i + sh * (oh - 1) + 1:sh] += rows[:, :, i]
+    return gxp[:, :, ph:ph + h, pw:pw + wd]
 
 
 def _check_conv(x, w, b, stride, padding):
@@ -91,32 +121,23 @@ def _check_conv(x, w, b, stride, padding):
 
 def _conv_forward(x, w, b=None, stride=1, padding=0):
     stride, padding = _check_conv(x, w, b, stride, padding)
-    windows = _windows(x, w.shape[2:], stride, padding)
-    out = _correlate(windows, w)
+    cols, out_hw = _im2col(x, w.shape[2:], stride, padding)
+    out = _correlate(cols, w, out_hw)
     if b is not None:
         out += b[:, None, None]
-    return out, (x.shape, windows, w, stride, padding)
+    # The window matrix is kept: the weight gradient is one product with it.
+    return out, (x.shape, cols, w, stride, padding, out_hw)
 
 
 def _conv_vjp(g, ctx, needs):
-    x_shape, windows, w, (sh, sw), (ph, pw) = ctx
+    x_shape, cols, w, stride, padding, _ = ctx
     gx = gw = gb = None
     if needs[0]:
-        # col2im: every output pixel sent its window of the input forward, so the
-        # gradient of that window (g times the kernels) is added back in place.
-        # Looping over the KH * KW kernel offsets (not the pixels) keeps each step one
-        # strided slice of the whole batch.
-        n, c, h, wd = x_shape
-        f, _, kh, kw = w.shape
-        oh, ow = g.shape[2:]
-        cols = np.tensordot(w, g, axes=([0], [1]))  # (C, KH, KW, N, OH, OW)
-        gxp = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=cols.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                gxp[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += cols[:, i, j]
-        gx = gxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
+        gx = _input_grad(g, w, x_shape, stride, padding)
     if needs[1]:
-        gw = np.tensordot(g, windows, axes=([0, 2, 3], [0, 2, 3]))  # (F, C, KH, KW)
+        n, f = g.shape[:2]
+        # sum over images of cols (CKK, P) @ g^T (P, F); the batched GEMM reads both in place.
+        gw = np.matmul(cols, g.reshape(n, f, cols.shape[2]).transpose(0, 2, 1)).sum(axis=0).T.reshape(w.shape)
     if len(needs) > 2 and needs[2]:
         gb = g.sum(axis=(0, 2, 3))
     return gx, gw, gb
@@ -124,9 +145,9 @@ def _conv_vjp(g, ctx, needs):
 
 def _conv_jvp(ts, ctx):
     # The product rule: conv is bilinear in (x, w), and the bias enters linearly.
-    _, windows, w, stride, padding = ctx
-    return tangent_sum(ts, lambda t: _correlate(_windows(t, w.shape[2:], stride, padding), w),
-                       lambda t: _correlate(windows, t), lambda t: t[:, None, None])
+    _, cols, w, stride, padding, out_hw = ctx
+    return tangent_sum(ts, lambda t: _correlate(_im2col(t, w.shape[2:], stride, padding)[0], w, out_hw),
+                       lambda t: _correlate(cols, t, out_hw), lambda t: t[:, None, None])
 
 
 def _offsets(kernel, stride, out_hw):
@@ -140,7 +161,7 @@ def _offsets(kernel, stride, out_hw):
 
 def _conv_vjp_graph(g, ctx, needs, xs, out):
     # The col2im of the fast VJP as one differentiable slice, product and scatter per kernel offset.
-    x_shape, _, wv, stride, (ph, pw) = ctx
+    x_shape, _, wv, stride, (ph, pw), _ = ctx
     x, w = xs[0], xs[1]
     n, c, h, wd = x_shape
     f = wv.shape[0]
@@ -179,50 +200,5 @@ register(
     _conv_jvp,
     vjp_graph=_conv_vjp_graph,
     doc="2-D cross-correlation of x (N, C, H, W) with kernels w (F, C, KH, KW) plus a bias (F,), "
-    "with stride and zero padding; one tensordot over sliding windows.",
-)
-
-
-def _pool_forward(x, kernel_size, stride=None):
-    if x.ndim != 4:
-        raise ValueError(f"max_pool2d: input of shape {x.shape}: expected (N, C, H, W)")
-    kernel = as_pair("max_pool2d", "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None else as_pair("max_pool2d", "stride", stride, 1)
-    n, c, h, w = x.shape
-    if kernel[0] > h or kernel[1] > w:
-        raise ValueError(f"max_pool2d: input of shape {x.shape}: kernel {kernel} is larger than the image {(h, w)}")
-    windows = _windows(x, kernel, stride, (0, 0))
-    oh, ow = windows.shape[2:4]
-    # argmax returns the first maximum of each row-major window: ties go to the
-    # top-left-most entry, as in PyTorch, and a NaN wins (the output is NaN).
-    k = windows.reshape(n, c, oh, ow, -1).argmax(axis=-1)
-    rows = (np.arange(oh) * stride[0])[:, None] + k // kernel[1]
-    cols = np.arange(ow) * stride[1] + k % kernel[1]
-    # One flat index into x per output pixel: the backward pass scatters through
-    # it, the forward-mode pass gathers through it.
-    flat = (np.arange(n * c).reshape(n, c, 1, 1) * h + rows) * w + cols
-    return x.reshape(-1)[flat], (flat, x.shape)
-
-
-def _pool_vjp(g, ctx, needs):
-    flat, shape = ctx
-    # bincount adds up the gradients of windows that overlap on one arg-max.
-    gx = np.bincount(flat.reshape(-1), weights=g.reshape(-1), minlength=int(np.prod(shape)))
-    return (gx.reshape(shape).astype(g.dtype, copy=False),)
-
-
-def _pool_vjp_graph(g, ctx, needs, xs, out):
-    flat, shape = ctx
-    size = int(np.prod(shape))
-    return (call("getitem_scatter", g.reshape(-1), index=flat.reshape(-1), shape=(size,)).reshape(shape),)
-
-
-register(
-    "max_pool2d",
-    _pool_forward,
-    _pool_vjp,
-    lambda ts, ctx: ts[0].reshape(-1)[ctx[0]],
-    vjp_graph=_pool_vjp_graph,
-    doc="max over kernel windows of x (N, C, H, W) (stride defaults to the kernel size); "
-    "the gradient goes to each window's arg-max, the first one on ties.",
+    "with stride and zero padding; one batched GEMM over the unrolled windows.",
 )
