@@ -31,6 +31,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import call, register, tangent_sum
+from .scratch import SCRATCH
 
 __all__ = ["as_pair"]
 
@@ -55,21 +56,32 @@ def as_pair(op, name, value, minimum):
     return int(pair[0]), int(pair[1])
 
 
-def _im2col(x, kernel, stride, padding):
+def _im2col(x, kernel, stride, padding, owner=None):
     """Every kernel window of ``x`` (zero-padded) as the columns of one matrix per image.
 
     Returns ``cols`` of shape (N, C * KH * KW, OH * OW), contiguous, and ``(OH, OW)``. Rows
     are (channel, kernel row, kernel column), so ``weight.reshape(F, -1) @ cols`` is the
     convolution with each image's output already in (F, OH * OW), NCHW, order.
+
+    ``cols`` is a scratch array, overwritten by the next convolution of the same geometry.
+    ``owner`` (a token of one forward pass) marks what it holds: called again with the same
+    token and nothing has overwritten it, the matrix is returned as is, not copied again.
     """
     (ph, pw), (sh, sw) = padding, stride
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    windows = sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, OH, OW, KH, KW), a view
-    n, c, oh, ow, kh, kw = windows.shape
-    # One copy, in the order the product reads it: the innermost axis stays the output column.
-    cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, oh * ow)
-    return cols, (oh, ow)
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    cols, slot = SCRATCH.get(("cols", c, h, w, kernel, stride, padding), (n, c, kh, kw, oh, ow), x.dtype)
+    if not SCRATCH.holds(slot, owner):
+        if ph or pw:
+            xp = SCRATCH.get(("padded", ph, pw), (n, c, h + 2 * ph, w + 2 * pw), x.dtype)[0]
+            xp[:, :, ph:ph + h, pw:pw + w] = x
+            x = xp
+        windows = sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, OH, OW, KH, KW), a view
+        # One copy, in the order the product reads it: the innermost axis stays the output column.
+        np.copyto(cols, windows.transpose(0, 1, 4, 5, 2, 3))
+        SCRATCH.mark(slot, owner)
+    return cols.reshape(n, c * kh * kw, oh * ow), (oh, ow)
 
 
 def _correlate(cols, w, out_hw):
@@ -90,11 +102,13 @@ def _input_grad(g, w, x_shape, stride, padding):
     oh, ow = g.shape[2:]
     wp = wd + 2 * pw
     # spread[n, f, j, r, q] = g[n, f, r, o] where q = j + sw * o: g seen by kernel column j.
-    spread = np.zeros((n, f, kw, oh, wp), g.dtype)
+    spread = SCRATCH.get(("spread", sw, ow), (n, f, kw, oh, wp), g.dtype)[0]
     for j in range(kw):
         spread[:, :, j, :, j:j + sw * (ow - 1) + 1:sw] = g
     w_rows = w.transpose(1, 2, 0, 3).reshape(c * kh, f * kw)  # (channel, kernel row) x (kernel, kernel column)
-    rows = np.matmul(w_rows, spread.reshape(n, f * kw, oh * wp)).reshape(n, c, kh, oh, wp)
+    rows = SCRATCH.get("rows", (n, c * kh, oh * wp), np.result_type(w_rows, spread))[0]
+    np.matmul(w_rows, spread.reshape(n, f * kw, oh * wp), out=rows)
+    rows = rows.reshape(n, c, kh, oh, wp)
     gxp = np.zeros((n, c, h + 2 * ph, wp), rows.dtype)
     for i in range(kh):
         gxp[:, :, i:i + sh * (oh - 1) + 1:sh] += rows[:, :, i]
@@ -121,23 +135,30 @@ def _check_conv(x, w, b, stride, padding):
 
 def _conv_forward(x, w, b=None, stride=1, padding=0):
     stride, padding = _check_conv(x, w, b, stride, padding)
-    cols, out_hw = _im2col(x, w.shape[2:], stride, padding)
+    token = object()
+    cols, out_hw = _im2col(x, w.shape[2:], stride, padding, token)
     out = _correlate(cols, w, out_hw)
     if b is not None:
         out += b[:, None, None]
-    # The window matrix is kept: the weight gradient is one product with it.
-    return out, (x.shape, cols, w, stride, padding, out_hw)
+    # The window matrix is not kept in the context: K * K copies of every input, held until
+    # the backward pass, would cost fresh memory (page faults) on every step. The weight
+    # gradient finds it still in its scratch array unless a convolution of the same
+    # geometry ran in between (then it is copied again).
+    return out, (x, w, stride, padding, out_hw, token)
 
 
 def _conv_vjp(g, ctx, needs):
-    x_shape, cols, w, stride, padding, _ = ctx
+    x, w, stride, padding, _, token = ctx
     gx = gw = gb = None
     if needs[0]:
-        gx = _input_grad(g, w, x_shape, stride, padding)
+        gx = _input_grad(g, w, x.shape, stride, padding)
     if needs[1]:
+        cols = _im2col(x, w.shape[2:], stride, padding, token)[0]
         n, f = g.shape[:2]
         # sum over images of cols (CKK, P) @ g^T (P, F); the batched GEMM reads both in place.
-        gw = np.matmul(cols, g.reshape(n, f, cols.shape[2]).transpose(0, 2, 1)).sum(axis=0).T.reshape(w.shape)
+        per_image = SCRATCH.get("gw", (n, cols.shape[1], f), np.result_type(cols, g))[0]
+        np.matmul(cols, g.reshape(n, f, cols.shape[2]).transpose(0, 2, 1), out=per_image)
+        gw = per_image.sum(axis=0).T.reshape(w.shape)
     if len(needs) > 2 and needs[2]:
         gb = g.sum(axis=(0, 2, 3))
     return gx, gw, gb
@@ -145,9 +166,10 @@ def _conv_vjp(g, ctx, needs):
 
 def _conv_jvp(ts, ctx):
     # The product rule: conv is bilinear in (x, w), and the bias enters linearly.
-    _, cols, w, stride, padding, out_hw = ctx
+    x, w, stride, padding, out_hw, token = ctx
     return tangent_sum(ts, lambda t: _correlate(_im2col(t, w.shape[2:], stride, padding)[0], w, out_hw),
-                       lambda t: _correlate(cols, t, out_hw), lambda t: t[:, None, None])
+                       lambda t: _correlate(_im2col(x, w.shape[2:], stride, padding, token)[0], t, out_hw),
+                       lambda t: t[:, None, None])
 
 
 def _offsets(kernel, stride, out_hw):
@@ -161,7 +183,8 @@ def _offsets(kernel, stride, out_hw):
 
 def _conv_vjp_graph(g, ctx, needs, xs, out):
     # The col2im of the fast VJP as one differentiable slice, product and scatter per kernel offset.
-    x_shape, _, wv, stride, (ph, pw), _ = ctx
+    xv, wv, stride, (ph, pw) = ctx[:4]
+    x_shape = xv.shape
     x, w = xs[0], xs[1]
     n, c, h, wd = x_shape
     f = wv.shape[0]
