@@ -56,37 +56,60 @@ def as_pair(op, name, value, minimum):
     return int(pair[0]), int(pair[1])
 
 
-def _im2col(x, kernel, stride, padding, owner=None):
-    """Every kernel window of ``x`` (zero-padded) as the columns of one matrix per image.
+#: Images per block of the window matrix: about 1 MB of it at a time, so that it is still in
+#: the core's cache when the GEMM reads it (a whole batch's matrix is K * K times the input).
+_BLOCK_BYTES = 1 << 20
 
-    Returns ``cols`` of shape (N, C * KH * KW, OH * OW), contiguous, and ``(OH, OW)``. Rows
-    are (channel, kernel row, kernel column), so ``weight.reshape(F, -1) @ cols`` is the
-    convolution with each image's output already in (F, OH * OW), NCHW, order.
 
-    ``cols`` is a scratch array, overwritten by the next convolution of the same geometry.
-    ``owner`` (a token of one forward pass) marks what it holds: called again with the same
-    token and nothing has overwritten it, the matrix is returned as is, not copied again.
+def _window_blocks(x, kernel, stride, padding):
+    """``(start, stop, cols)`` per block of images: their windows as one matrix per image.
+
+    ``cols`` has shape (B, C * KH * KW, OH * OW); rows are (channel, kernel row, kernel
+    column), so ``weight.reshape(F, -1) @ cols`` is the convolution, each image's output
+    already in (F, OH * OW), NCHW, order. It is a scratch array, valid until the next block.
     """
     (ph, pw), (sh, sw) = padding, stride
     n, c, h, w = x.shape
     kh, kw = kernel
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-    cols, slot = SCRATCH.get(("cols", c, h, w, kernel, stride, padding), (n, c, kh, kw, oh, ow), x.dtype)
-    if not SCRATCH.holds(slot, owner):
-        if ph or pw:
-            xp = SCRATCH.get(("padded", ph, pw), (n, c, h + 2 * ph, w + 2 * pw), x.dtype)[0]
-            xp[:, :, ph:ph + h, pw:pw + w] = x
-            x = xp
-        windows = sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, OH, OW, KH, KW), a view
-        # One copy, in the order the product reads it: the innermost axis stays the output column.
-        np.copyto(cols, windows.transpose(0, 1, 4, 5, 2, 3))
-        SCRATCH.mark(slot, owner)
-    return cols.reshape(n, c * kh * kw, oh * ow), (oh, ow)
+    if ph or pw:
+        xp = SCRATCH.get(("padded", ph, pw), (n, c, h + 2 * ph, w + 2 * pw), x.dtype)[0]
+        xp[:, :, ph:ph + h, pw:pw + w] = x  # the border keeps its zeros: it is never written
+        x = xp
+    # (N, C, KH, KW, OH, OW), a view; copying it keeps the output column as the innermost axis.
+    windows = sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw].transpose(0, 1, 4, 5, 2, 3)
+    per_image = max(1, int(np.prod(windows.shape[1:])) * x.itemsize)
+    size = max(1, min(n, _BLOCK_BYTES // per_image))
+    cols = SCRATCH.get(("cols", size), (size, *windows.shape[1:]), x.dtype)[0]
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+        block = cols[:stop - start]
+        np.copyto(block, windows[start:stop])
+        yield start, stop, block.reshape(stop - start, c * kh * kw, -1)
 
 
-def _correlate(cols, w, out_hw):
-    """Sum over channels and kernel offsets of windows * kernels: one batched GEMM -> (N, F, OH, OW)."""
-    return np.matmul(w.reshape(w.shape[0], -1), cols).reshape(cols.shape[0], w.shape[0], *out_hw)
+def _correlate(x, w, stride, padding):
+    """The convolution of ``x`` with kernels ``w`` (no bias): one batched GEMM per block -> (N, F, OH, OW)."""
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    oh, ow = (h + 2 * padding[0] - kh) // stride[0] + 1, (wd + 2 * padding[1] - kw) // stride[1] + 1
+    out = np.empty((n, f, oh * ow), np.result_type(x, w))
+    w2 = w.reshape(f, -1)
+    for start, stop, cols in _window_blocks(x, (kh, kw), stride, padding):
+        np.matmul(w2, cols, out=out[start:stop])
+    return out.reshape(n, f, oh, ow)
+
+
+def _weight_grad(g, x, w_shape, stride, padding):
+    """Sum over images of windows (CKK, P) @ g^T (P, F), block by block -> (F, C, KH, KW)."""
+    n, f, oh, ow = g.shape
+    g3 = g.reshape(n, f, oh * ow)
+    total = None
+    for start, stop, cols in _window_blocks(x, w_shape[2:], stride, padding):
+        part = np.matmul(cols, g3[start:stop].transpose(0, 2, 1)).sum(axis=0)
+        total = part if total is None else total + part
+    if total is None:  # no images
+        return np.zeros(w_shape, np.result_type(x, g))
+    return total.T.reshape(w_shape)
 
 
 def _input_grad(g, w, x_shape, stride, padding):
@@ -135,30 +158,22 @@ def _check_conv(x, w, b, stride, padding):
 
 def _conv_forward(x, w, b=None, stride=1, padding=0):
     stride, padding = _check_conv(x, w, b, stride, padding)
-    token = object()
-    cols, out_hw = _im2col(x, w.shape[2:], stride, padding, token)
-    out = _correlate(cols, w, out_hw)
+    out = _correlate(x, w, stride, padding)
     if b is not None:
         out += b[:, None, None]
-    # The window matrix is not kept in the context: K * K copies of every input, held until
-    # the backward pass, would cost fresh memory (page faults) on every step. The weight
-    # gradient finds it still in its scratch array unless a convolution of the same
-    # geometry ran in between (then it is copied again).
-    return out, (x, w, stride, padding, out_hw, token)
+    # The window matrix is not kept for the weight gradient, which builds it again block by
+    # block: K * K copies of every input, held until the backward pass, would cost fresh
+    # memory (page faults) on every step and would have left the cache long before.
+    return out, (x, w, stride, padding)
 
 
 def _conv_vjp(g, ctx, needs):
-    x, w, stride, padding, _, token = ctx
+    x, w, stride, padding = ctx
     gx = gw = gb = None
     if needs[0]:
         gx = _input_grad(g, w, x.shape, stride, padding)
     if needs[1]:
-        cols = _im2col(x, w.shape[2:], stride, padding, token)[0]
-        n, f = g.shape[:2]
-        # sum over images of cols (CKK, P) @ g^T (P, F); the batched GEMM reads both in place.
-        per_image = SCRATCH.get("gw", (n, cols.shape[1], f), np.result_type(cols, g))[0]
-        np.matmul(cols, g.reshape(n, f, cols.shape[2]).transpose(0, 2, 1), out=per_image)
-        gw = per_image.sum(axis=0).T.reshape(w.shape)
+        gw = _weight_grad(g, x, w.shape, stride, padding)
     if len(needs) > 2 and needs[2]:
         gb = g.sum(axis=(0, 2, 3))
     return gx, gw, gb
@@ -166,9 +181,8 @@ def _conv_vjp(g, ctx, needs):
 
 def _conv_jvp(ts, ctx):
     # The product rule: conv is bilinear in (x, w), and the bias enters linearly.
-    x, w, stride, padding, out_hw, token = ctx
-    return tangent_sum(ts, lambda t: _correlate(_im2col(t, w.shape[2:], stride, padding)[0], w, out_hw),
-                       lambda t: _correlate(_im2col(x, w.shape[2:], stride, padding, token)[0], t, out_hw),
+    x, w, stride, padding = ctx
+    return tangent_sum(ts, lambda t: _correlate(t, w, stride, padding), lambda t: _correlate(x, t, stride, padding),
                        lambda t: t[:, None, None])
 
 
