@@ -1,12 +1,14 @@
 """The convolution primitive on NCHW images: ``conv2d`` (max pooling is in ``pool.py``).
 
 The forward pass is the "im2col" trick: every kernel-sized window of the (padded)
-input becomes one column of a matrix (one matrix per image, copied once from a
+input becomes one column of a matrix (one matrix per image, copied from a
 ``sliding_window_view``), and the convolution is one batched GEMM of the kernels
 with those matrices, whose result is already in NCHW order. The weight gradient is
-one more GEMM against the same saved matrix, and the input gradient one GEMM
-between a column-shifted copy of the output gradient and the kernels, followed by
-KH row-shifted adds. No Python loop runs over pixels.
+one more GEMM against the same matrices (built again), and the input gradient one
+GEMM between a column-shifted copy of the output gradient and the kernels, followed
+by KH row-shifted adds. No Python loop runs over pixels. Each step works on a block
+of images at a time, in reused work arrays (``scratch.py``), so that what a GEMM
+reads is still in cache and no call allocates megabytes afresh.
 
 Shapes follow PyTorch: input ``(N, C, H, W)``, kernels ``(F, C, KH, KW)``,
 output ``(N, F, OH, OW)`` with ``OH = (H + 2 * pad_h - KH) // stride_h + 1``
@@ -72,14 +74,14 @@ def _window_blocks(x, kernel, stride, padding):
     n, c, h, w = x.shape
     kh, kw = kernel
     if ph or pw:
-        xp = SCRATCH.get(("padded", ph, pw), (n, c, h + 2 * ph, w + 2 * pw), x.dtype)[0]
+        xp = SCRATCH.get(("padded", ph, pw), (n, c, h + 2 * ph, w + 2 * pw), x.dtype)
         xp[:, :, ph:ph + h, pw:pw + w] = x  # the border keeps its zeros: it is never written
         x = xp
     # (N, C, KH, KW, OH, OW), a view; copying it keeps the output column as the innermost axis.
     windows = sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw].transpose(0, 1, 4, 5, 2, 3)
     per_image = max(1, int(np.prod(windows.shape[1:])) * x.itemsize)
     size = max(1, min(n, _BLOCK_BYTES // per_image))
-    cols = SCRATCH.get(("cols", size), (size, *windows.shape[1:]), x.dtype)[0]
+    cols = SCRATCH.get(("cols", size), (size, *windows.shape[1:]), x.dtype)
     for start in range(0, n, size):
         stop = min(n, start + size)
         block = cols[:stop - start]
@@ -124,17 +126,20 @@ def _input_grad(g, w, x_shape, stride, padding):
     (sh, sw), (ph, pw) = stride, padding
     oh, ow = g.shape[2:]
     wp = wd + 2 * pw
-    # spread[n, f, j, r, q] = g[n, f, r, o] where q = j + sw * o: g seen by kernel column j.
-    spread = SCRATCH.get(("spread", sw, ow), (n, f, kw, oh, wp), g.dtype)[0]
-    for j in range(kw):
-        spread[:, :, j, :, j:j + sw * (ow - 1) + 1:sw] = g
     w_rows = w.transpose(1, 2, 0, 3).reshape(c * kh, f * kw)  # (channel, kernel row) x (kernel, kernel column)
-    rows = SCRATCH.get("rows", (n, c * kh, oh * wp), np.result_type(w_rows, spread))[0]
-    np.matmul(w_rows, spread.reshape(n, f * kw, oh * wp), out=rows)
-    rows = rows.reshape(n, c, kh, oh, wp)
-    gxp = np.zeros((n, c, h + 2 * ph, wp), rows.dtype)
-    for i in range(kh):
-        gxp[:, :, i:i + sh * (oh - 1) + 1:sh] += rows[:, :, i]
+    gxp = np.zeros((n, c, h + 2 * ph, wp), np.result_type(w_rows, g))
+    size = max(1, min(n, _BLOCK_BYTES // max(1, f * kw * oh * wp * g.itemsize)))  # images per block
+    # spread[b, f, j, r, q] = g[b, f, r, o] where q = j + sw * o: g seen by kernel column j.
+    spread = SCRATCH.get(("spread", sw, ow, size), (size, f, kw, oh, wp), g.dtype)
+    rows = SCRATCH.get(("rows", size), (size, c * kh, oh * wp), gxp.dtype)
+    for start in range(0, n, size):
+        b = min(n, start + size) - start
+        for j in range(kw):
+            spread[:b, :, j, :, j:j + sw * (ow - 1) + 1:sw] = g[start:start + b]
+        np.matmul(w_rows, spread[:b].reshape(b, f * kw, oh * wp), out=rows[:b])
+        block, done = rows[:b].reshape(b, c, kh, oh, wp), gxp[start:start + b]
+        for i in range(kh):
+            done[:, :, i:i + sh * (oh - 1) + 1:sh] += block[:, :, i]
     return gxp[:, :, ph:ph + h, pw:pw + wd]
 
 

@@ -9,17 +9,13 @@ geometry, and gets the same array back on the next call with that key.
 
 A role writes the same entries on every call with the same key, so entries it never
 writes (a padding border, the gaps of a strided copy) keep the zeros a new array starts
-with. An op may also tag an array with a token of what it holds (:meth:`Scratch.mark`)
-and later ask whether it still does (:meth:`Scratch.holds`), to skip rebuilding it.
+with.
 
 Example:
     >>> import numpy as np
-    >>> buf, slot = SCRATCH.get("demo", (2, 3), np.float32)
-    >>> buf.sum(), SCRATCH.get("demo", (2, 3), np.float32)[0] is buf
-    (np.float32(0.0), True)
-    >>> token = object()
-    >>> SCRATCH.mark(slot, token); SCRATCH.holds(slot, token), SCRATCH.holds(slot, object())
-    (True, False)
+    >>> buf = SCRATCH.get("demo", (2, 3), np.float32)
+    >>> float(buf.sum()), SCRATCH.get("demo", (2, 3), np.float32) is buf
+    (0.0, True)
 """
 
 from __future__ import annotations
@@ -43,10 +39,10 @@ class Scratch(threading.local):
 
     def __init__(self, max_bytes=64 << 20, max_arrays=64):
         self.max_bytes, self.max_arrays = max_bytes, max_arrays
-        self.arrays, self.owners = {}, {}
+        self.arrays = {}
 
     def get(self, key, shape, dtype):
-        """``(array, slot)``: the kept zero-initialised array for ``key``, shape and dtype, and its slot."""
+        """The kept array for ``key``, ``shape`` and ``dtype`` (zeros when new)."""
         dtype = np.dtype(dtype)
         slot = (key, tuple(shape), dtype)
         buf = self.arrays.get(slot)
@@ -55,18 +51,8 @@ class Scratch(threading.local):
             if buf.nbytes <= self.max_bytes:
                 if len(self.arrays) >= self.max_arrays:
                     self.arrays.clear()
-                    self.owners.clear()
                 self.arrays[slot] = buf
-        return buf, slot
-
-    def mark(self, slot, token):
-        """Record that the array in ``slot`` now holds what ``token`` stands for (None: nothing reusable)."""
-        if slot in self.arrays:
-            self.owners[slot] = token
-
-    def holds(self, slot, token):
-        """Whether the array in ``slot`` still holds what ``token`` marked (never for token None)."""
-        return token is not None and slot in self.arrays and self.owners.get(slot) is token
+        return buf
 
 
 SCRATCH = Scratch()
