@@ -83,6 +83,22 @@ def test_one_compiled_epoch_equals_the_eager_one(build, opt_name, dtype):
         np.testing.assert_allclose(b.grad, a.grad, rtol=TOL[dtype], atol=TOL[dtype], err_msg=name)
 
 
+@pytest.mark.parametrize("rows", [16, 128])  # 128 rows of 10 classes: the row max from a transposed copy
+def test_the_replayed_loss_kernel_equals_the_eager_loss(rows):
+    X, Y = np.random.default_rng(3).standard_normal((rows, 6)), np.arange(rows) * 3 % 10
+    X[5, :] = 4000.0  # logits of ~1e3 in one row: exp overflows unless that row's own max is subtracted
+    runs = []
+    for compiled in (False, True):
+        model = nn.Sequential(nn.Linear(6, 10, seed=0, dtype="float64"))
+        step = _train_step(model, optim.SGD(model.parameters(), lr=0.1))
+        step = cr.compile(step) if compiled else step
+        losses = [float(step(X, Y)) for _ in range(4)]
+        runs.append((losses, [p.grad.copy() for p in model.parameters()]))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-12)
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-15)
+
+
 def test_fit_with_compile_gives_the_eager_weights_and_history():
     X, Y = _data((6,), "float32", n=90)
     runs = []
@@ -231,6 +247,28 @@ def test_jax_backend_scans_an_epoch_to_the_eager_weights():
         np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(b.grad, a.grad, rtol=1e-5, atol=1e-6)  # .grad: the last step's, as eager
     assert opts[1].state[0]["step"] == 4
+
+
+def test_jax_backend_runs_a_smaller_last_batch_in_the_same_call_as_the_scan():
+    pytest.importorskip("jax", reason="the jax backend needs the optional extra chainrule[jax]")
+    models = [_mlp("float32", dropout=False)[0] for _ in range(2)]
+    opts = [_optimizer("sgd-momentum", m) for m in models]
+    X, Y = _data((6,), "float32", n=70)  # 4 batches of 16 and a last one of 6
+    order = np.random.default_rng(4).permutation(70)
+    eager = _train_step(models[0], opts[0])
+    compiled = cr.compile(_train_step(models[1], opts[1]), backend="jax")
+    for _ in range(3):  # the first two epochs record each shape twice; the third fuses scan and tail
+        eager_losses = [float(eager(X[order[i:i + 16]], Y[order[i:i + 16]])) for i in range(0, 70, 16)]
+        losses = [float(v) for v in compiled.epoch(X, Y, 16, order)]
+    full = next(s.replay for k, s in compiled._slots.items() if k[0][0][0] == (16, 6))
+    assert [f for _, f in full._fused_steps.values()] != [None]  # the fused call was built and used
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(b.grad, a.grad, rtol=1e-5, atol=1e-6)  # the last (6-row) step's
+    for a, b in zip(opts[0].state, opts[1].state):
+        assert a["step"] == b["step"] == 15
+        np.testing.assert_allclose(b["momentum_buffer"], a["momentum_buffer"], rtol=1e-5, atol=1e-6)
 
 
 def test_jax_backend_refuses_what_it_cannot_lower():
