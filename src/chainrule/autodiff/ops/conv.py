@@ -58,9 +58,9 @@ def as_pair(op, name, value, minimum):
     return int(pair[0]), int(pair[1])
 
 
-#: Images per block of the window matrix: about 1 MB of it at a time, so that it is still in
+#: Images per block of the window matrix: about 512 KB of it at a time, so that it is still in
 #: the core's cache when the GEMM reads it (a whole batch's matrix is K * K times the input).
-_BLOCK_BYTES = 1 << 20
+_BLOCK_BYTES = 512 << 10
 
 
 def _window_blocks(x, kernel, stride, padding):
