@@ -33,13 +33,13 @@ class Scratch(threading.local):
     Args:
         max_bytes: arrays bigger than this are not kept (``get`` returns a new one each time):
             their compute dwarfs the page faults, and keeping them would hold memory for long.
-        max_arrays: how many arrays to keep; past that the set starts again, so a program that
-            cycles through many geometries does not grow without bound.
+        max_total: how many bytes to keep in all; past that the set starts again, so a program
+            that cycles through many geometries does not grow without bound.
     """
 
-    def __init__(self, max_bytes=64 << 20, max_arrays=64):
-        self.max_bytes, self.max_arrays = max_bytes, max_arrays
-        self.arrays = {}
+    def __init__(self, max_bytes=16 << 20, max_total=64 << 20):
+        self.max_bytes, self.max_total = max_bytes, max_total
+        self.arrays, self.total = {}, 0
 
     def get(self, key, shape, dtype):
         """The kept array for ``key``, ``shape`` and ``dtype`` (zeros when new)."""
@@ -49,9 +49,10 @@ class Scratch(threading.local):
         if buf is None:
             buf = np.zeros(shape, dtype)
             if buf.nbytes <= self.max_bytes:
-                if len(self.arrays) >= self.max_arrays:
-                    self.arrays.clear()
+                if self.total + buf.nbytes > self.max_total:
+                    self.arrays, self.total = {}, 0
                 self.arrays[slot] = buf
+                self.total += buf.nbytes
         return buf
 
 
