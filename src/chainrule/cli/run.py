@@ -60,7 +60,9 @@ AUTO_L2_ROWS = 2.0
 
 #: Recipes of built-in data sets, measured to do better there than the general defaults; any option given
 #: on the command line overrides its entry (the rest of the recipe stays).
-DATA_DEFAULTS = {"digits": {"hidden": (128, 64)}}  # 0.975 test accuracy on the seed-0 split, 128 alone 0.969
+# The built-in digits keeps the recipe measured for it: 0.975 test accuracy on the seed-0 split (the
+# general defaults, 512 units with SGD, give 0.967 there; 128 units with Adam alone 0.969).
+DATA_DEFAULTS = {"digits": {"hidden": (128, 64), "optimizer": "adam", "lr": 3e-3}}
 
 INT64_MAX = 2**63 - 1
 
@@ -101,11 +103,11 @@ class TrainSettings:
     """Every option of a training run; :meth:`check` validates them all at once."""
     target: str | None = None
     task: str | None = None
-    hidden: tuple = (128,)
+    hidden: tuple = (512,)
     activation: str = "relu"
     loss: str | None = None
-    optimizer: str = "adam"
-    lr: float = 3e-3
+    optimizer: str = "sgd"
+    lr: float = 0.05
     epochs: int = 300
     batch_size: int = 32
     validation: float = 0.1
