@@ -69,13 +69,14 @@ class _LSTMRule:
         """``(every h_t (T, N, H) or None, (h_T, c_T))`` from the time-major projections xw (T, N, 4H)."""
         _, w_hh, _, b_hh = self._weights()
         out = dispatch("lstm_seq", xw, state[0], state[1], w_hh, *_bias(b_hh))   # h_1 .. h_T, c_T
-        steps = out.shape[0] - 1
-        # Pieces of one split, so backward writes their gradients into one array (no zero array per piece).
+        # Pieces of one split, so backward writes their gradients into one array (no zero array per
+        # piece); indexed from the end, so a traced graph does not freeze T.
+        whole = dispatch("split", out)
+        c = dispatch("split_part", whole, key=1, index=-1)
         if sequences:
-            hs, c = out.split([steps, 1])
-            return hs, (hs[-1], c[0])
-        _, h, c = out.split([steps - 1, 1, 1])
-        return None, (h[0], c[0])
+            hs = dispatch("split_part", whole, key=0, index=slice(None, -1))
+            return hs, (hs[-1], c)
+        return None, (dispatch("split_part", whole, key=0, index=-2), c)
 
     def _output(self, state):
         return state[0]
