@@ -26,6 +26,13 @@ import numpy as np
 __all__ = ["he_uniform", "NumpyMLP"]
 
 
+def _row_max(a):
+    """``a.max(axis=1, keepdims=True)``; NumPy takes the max of short rows ~4x faster from a transposed copy."""
+    if a.shape[1] <= 16 and a.shape[0] >= 64:
+        return np.ascontiguousarray(a.T).max(axis=0)[:, None]
+    return a.max(axis=1, keepdims=True)
+
+
 def he_uniform(sizes, seed=0, dtype=np.float32):
     """He-uniform weights U(-sqrt(6/fan_in), +sqrt(6/fan_in)), zero biases.
 
@@ -77,7 +84,7 @@ class NumpyMLP:
         n = x.shape[0]
         rows = np.arange(n)
         # Softmax cross-entropy with the row max subtracted; g becomes dL/dlogits.
-        logits -= logits.max(axis=1, keepdims=True)
+        logits -= _row_max(logits)
         g = np.exp(logits)
         total = g.sum(axis=1, keepdims=True)
         loss = np.log(total).mean() - logits[rows, y].mean()

@@ -123,6 +123,10 @@ def axis_samples(op, method, tmethod, ties=True, empty_ok=True, zero_tie=None):
                    lambda a: method(a, 1, False), lambda t, a: tmethod(t, a, 1, False)),
         EdgeSample(op, "strided", [non_contiguous((3, 4))], lambda a: method(a, 0, False),
                    lambda t, a: tmethod(t, a, 0, False)),
+        # Many short rows (a max then runs on a transposed copy): the specials and ties again.
+        EdgeSample(op, "specials-many-rows", [np.tile(f64(1.0, INF, -INF, 2.0, NAN, 0.0, 3.0, 3.0, -1.0), (64, 1))
+                                              * np.linspace(-1, 1, 64)[:, None]],
+                   lambda a: method(a, -1, True), lambda t, a: tmethod(t, a, -1, True)),
     ]
     if ties:
         out.append(EdgeSample(op, "ties", [f64(2.0, 2.0, -1.0, 2.0, 0.0, -0.0).reshape(2, 3)],
@@ -359,6 +363,8 @@ EDGES = [
                grad=lambda args, tg, c: [np.array([0.5, 0.5, 0.0, 0.0]) * c]),
     EdgeSample("logsumexp", "neg-axis-size1-keep", [rand(3, 1)], lambda a: cr.logsumexp(a, axis=-1, keepdims=True),
                lambda t, a: t.logsumexp(a, dim=-1, keepdim=True)),
+    EdgeSample("logsumexp", "specials-many-rows", [np.tile(f64(INF, 0.0, NAN, 1.0, -0.0, -INF, 1e-30, 2.0, -1e30, 1.0), 16).reshape(80, 2)],
+               lambda a: cr.logsumexp(a, axis=1), lambda t, a: t.logsumexp(a, dim=1)),
     EdgeSample("logsumexp", "all-0d", [np.array(-0.0)], lambda a: cr.logsumexp(a), lambda t, a: t.logsumexp(a, dim=())),
     EdgeSample("softmax", "large-and-ties", [f64(1e30, 1e30, -1e30, 0.0, -0.0, 0.0, 1.0, 2.0, 3.0).reshape(3, 3)],
                lambda a: cr.softmax(a, axis=-1), lambda t, a: t.softmax(a, dim=-1)),

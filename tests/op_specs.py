@@ -92,6 +92,7 @@ def _binary(op, fn, np_fn, shapes_list, domain="any"):
 _BCAST = [[(3, 4), (3, 4)], [(3, 4), (4,)], [(2, 1, 4), (3, 1)], [(), (2, 3)], [(1,), (5,)]]
 _UNARY_SHAPES = [[(3, 4)], [()], [(2, 1, 3)]]
 _LABELS = np.array([0, 2, 1, 2])
+_LABELS64 = np.arange(64) * 7 % 10
 
 SPECS = [
     *_binary("add", lambda a, b: a + b, np.add, _BCAST),
@@ -128,6 +129,8 @@ SPECS = [
              (lambda n, ax, kd: lambda a: getattr(np, n)(a, axis=ax, keepdims=kd))(n, ax, kd),
              domain="distinct", label=f"{ax}-{kd}")
       for n in ("max", "min") for ax in (None, 0, 1) for kd in (False, True)],
+    *[OpSpec(n, [(4, 16, 3)], (lambda n: lambda a: getattr(a, n)(axis=-1))(n), (lambda n: lambda a: getattr(np, n)(a, axis=-1))(n),
+             domain="distinct", label="rows") for n in ("max", "min")],  # many short rows: the transposed path
     OpSpec("matmul", [(3, 4), (4, 2)], lambda a, b: a @ b, np.matmul, label="2d"),
     OpSpec("matmul", [(4,), (4,)], lambda a, b: a @ b, np.matmul, label="1d-1d"),
     OpSpec("matmul", [(4,), (4, 3)], lambda a, b: a @ b, np.matmul, label="1d-2d"),
@@ -167,6 +170,12 @@ SPECS = [
            lambda a: -np.sum(np.log(_softmax(a))[np.arange(4), _LABELS]), label="sum"),
     OpSpec("softmax_cross_entropy", [(4, 3)], lambda a: cr.softmax_cross_entropy(a, _LABELS, "none"),
            lambda a: -np.log(_softmax(a))[np.arange(4), _LABELS], label="none"),
+    # Many rows, few classes: the shape of a loss head, where rows reduce from a transposed copy.
+    OpSpec("softmax", [(64, 10)], cr.softmax, _softmax, label="rows"),
+    OpSpec("log_softmax", [(64, 10)], cr.log_softmax, lambda a: np.log(_softmax(a)), label="rows"),
+    OpSpec("logsumexp", [(2, 32, 5)], lambda a: cr.logsumexp(a, axis=-1), lambda a: _lse(a, axis=-1), label="rows"),
+    OpSpec("softmax_cross_entropy", [(64, 10)], lambda a: cr.softmax_cross_entropy(a, _LABELS64),
+           lambda a: -np.mean(np.log(_softmax(a))[np.arange(64), _LABELS64]), label="rows"),
     # A float32 round trip would defeat finite differences; float32 casts are tested on their own.
     OpSpec("cast", [(3, 2)], lambda a: a.astype(np.float64) * 2, lambda a: a * 2),
     *[OpSpec("conv2d", shapes, (lambda kw: lambda *a: cr.conv2d(*a, **kw))(kw),

@@ -83,6 +83,22 @@ def test_one_compiled_epoch_equals_the_eager_one(build, opt_name, dtype):
         np.testing.assert_allclose(b.grad, a.grad, rtol=TOL[dtype], atol=TOL[dtype], err_msg=name)
 
 
+@pytest.mark.parametrize("rows", [16, 128])  # 128 rows of 10 classes: the row max from a transposed copy
+def test_the_replayed_loss_kernel_equals_the_eager_loss(rows):
+    X, Y = np.random.default_rng(3).standard_normal((rows, 6)), np.arange(rows) * 3 % 10
+    X[5, :] = 4000.0  # logits of ~1e3 in one row: exp overflows unless that row's own max is subtracted
+    runs = []
+    for compiled in (False, True):
+        model = nn.Sequential(nn.Linear(6, 10, seed=0, dtype="float64"))
+        step = _train_step(model, optim.SGD(model.parameters(), lr=0.1))
+        step = cr.compile(step) if compiled else step
+        losses = [float(step(X, Y)) for _ in range(4)]
+        runs.append((losses, [p.grad.copy() for p in model.parameters()]))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-12)
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-15)
+
+
 def test_fit_with_compile_gives_the_eager_weights_and_history():
     X, Y = _data((6,), "float32", n=90)
     runs = []

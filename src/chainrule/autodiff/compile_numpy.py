@@ -37,6 +37,7 @@ import numpy as np
 from .tape import Const
 from .engine import unbroadcast
 from .ops.nn import _label_error
+from .ops.reduce import _MANY_ROWS, _SHORT_AXIS
 from .tensor import Tensor
 
 __all__ = ["build", "KERNELS"]
@@ -125,6 +126,15 @@ def _sce(e, vals, shapes, dtypes):
     out = vals[e.out] = np.empty((), dt)
     mean = reduction == "mean"
     unsigned = dtypes[labels].str.replace("i", "u")
+    # The max over a short class axis is taken from a transposed copy (see ops.reduce.reduce_last).
+    moved = np.empty((c, n), dt) if c <= _SHORT_AXIS and n >= _MANY_ROWS else None
+
+    def row_max(a):
+        if moved is None:
+            np.maximum.reduce(a, axis=1, keepdims=True, out=col)
+        else:
+            np.copyto(moved, a.T)
+            np.maximum.reduce(moved, axis=0, out=col[:, 0])
 
     def forward():
         logits, y = vals[x], vals[labels]
@@ -132,7 +142,7 @@ def _sce(e, vals, shapes, dtypes):
         # labels' dtype and shape are part of the tape's key, valid when it was recorded.)
         if n and y.view(unsigned).max() >= c:
             raise _label_error(logits, y)
-        np.max(logits, axis=1, keepdims=True, out=col)
+        row_max(logits)
         np.subtract(logits, col, out=z)
         np.exp(z, out=p)
         np.sum(p, axis=1, keepdims=True, out=col)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import call, register, sum_to, tangent_sum
-from .reduce import _keep_graph, _norm_axis
+from .reduce import _keep_graph, _norm_axis, reduce_axes, reduce_last
 
 
 def _check_matmul(a, b):
@@ -128,7 +128,7 @@ register(
 
 def _shifted_exp(x, axes):
     """exp(x - m) and the shift m, the max per slice (0 where the max is +-inf or nan)."""
-    m = np.max(x, axis=axes, keepdims=True)
+    m = reduce_axes(np.maximum, x, axes)
     if not np.isfinite(m).all():
         # An all -inf slice would give -inf - -inf = nan, a +inf one inf - inf = nan.
         m = np.where(np.isfinite(m), m, 0)
@@ -138,7 +138,7 @@ def _shifted_exp(x, axes):
 def _lse_forward(x, axis=None, keepdims=False):
     axes = _norm_axis(axis, x.ndim)
     e, m = _shifted_exp(x, axes)
-    s = np.sum(e, axis=axes, keepdims=True)
+    s = reduce_axes(np.add, e, axes)
     with np.errstate(divide="ignore", invalid="ignore"):
         full = np.log(s) + m
         # Softmax weights from the shifted exponentials: exact even where 1e30 + log 2 rounds
@@ -177,15 +177,15 @@ register(
 
 
 def _softmax_forward(x, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    out = e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - reduce_axes(np.maximum, x, axis))
+    out = e / reduce_axes(np.add, e, axis)
     return out, (out, axis)
 
 
 register(
     "softmax",
     _softmax_forward,
-    lambda g, ctx, needs: (ctx[0] * (g - np.sum(g * ctx[0], axis=ctx[1], keepdims=True)),),
+    lambda g, ctx, needs: (ctx[0] * (g - reduce_axes(np.add, g * ctx[0], ctx[1])),),
     lambda ts, ctx: ctx[0] * (ts[0] - np.sum(ts[0] * ctx[0], axis=ctx[1], keepdims=True)),
     doc="exp(x) / sum(exp(x)) along axis, shifted by the max for stability.",
     vjp_graph=lambda g, ctx, needs, xs, out: (out * (g - (g * out).sum(axis=ctx[1], keepdims=True)),),
@@ -196,14 +196,14 @@ def _log_softmax_forward(x, axis=-1):
     # (x - m) - log(sum(exp(x - m))), not x - logsumexp(x): 1e30 + log 2 rounds to 1e30.
     e, m = _shifted_exp(x, axis)
     with np.errstate(divide="ignore"):
-        out = (x - m) - np.log(np.sum(e, axis=axis, keepdims=True))
+        out = (x - m) - np.log(reduce_axes(np.add, e, axis))
     return out, (np.exp(out), axis)
 
 
 register(
     "log_softmax",
     _log_softmax_forward,
-    lambda g, ctx, needs: (g - ctx[0] * np.sum(g, axis=ctx[1], keepdims=True),),
+    lambda g, ctx, needs: (g - ctx[0] * reduce_axes(np.add, g, ctx[1]),),
     lambda ts, ctx: ts[0] - np.sum(ctx[0] * ts[0], axis=ctx[1], keepdims=True),
     doc="x - logsumexp(x) along axis; never forms log(softmax(x)).",
     vjp_graph=lambda g, ctx, needs, xs, out: (g - out.exp() * g.sum(axis=ctx[1], keepdims=True),),
@@ -236,9 +236,9 @@ def _sce_forward(logits, labels, reduction="mean"):
     ):
         raise _label_error(logits, labels)
     n = logits.shape[0]
-    z = logits - logits.max(axis=1, keepdims=True)
+    z = logits - reduce_last(np.maximum, logits)
     e = np.exp(z)
-    s = e.sum(axis=1, keepdims=True)
+    s = reduce_last(np.add, e)
     rows = np.arange(n)
     try:
         picked = np.log(s[:, 0]) - z[rows, labels]
