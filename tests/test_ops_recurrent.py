@@ -70,6 +70,38 @@ def test_a_constant_state_gets_no_gradient_and_a_jvp_of_the_weights_alone():
     np.testing.assert_allclose(jt, numeric, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("op, gates, bias, attrs", CASES[::2], ids=IDS[::2])
+def test_hessian_vector_products_agree_in_both_modes_with_finite_differences(op, gates, bias, attrs):
+    """The graph VJP (re-running the step math) runs on Tensors and on recording Duals alike."""
+    *rest, w = _args(op, gates, False, steps=3, n=2, hidden=2)
+
+    def f(v):
+        return (call(op, *rest, v, **attrs) ** 2).sum()
+
+    v, eps = np.random.default_rng(4).standard_normal(w.shape), 1e-6
+    numeric = (cr.grad(f)(w + eps * v) - cr.grad(f)(w - eps * v)) / (2 * eps)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(cr.hvp(f, w, v, mode=mode), numeric, rtol=1e-6, atol=1e-8, err_msg=mode)
+
+
+@pytest.mark.parametrize("op, gates", [("rnn_seq", 1), ("lstm_seq", 4), ("gru_seq", 3)])
+def test_gradients_decaying_over_a_long_sequence_never_become_subnormal(op, gates):
+    """Subnormal floats make arithmetic ~100x slower; the backward loops flush them (and only them, nearly)."""
+    args = _args(op, gates, True, steps=300, n=2, hidden=3)
+    args[0] *= 3.0                                         # saturated gates: the gradient decays quickly
+    grads = {}
+    for dtype in (np.float32, np.float64):
+        xs = [cr.tensor(a.astype(dtype), requires_grad=True) for a in args]
+        out = call(op, *xs)
+        out.backward(np.eye(out.shape[0], 1, -out.shape[0] + 1)[:, :, None] * np.ones(out.shape, dtype))
+        grads[dtype] = [x.grad for x in xs]
+    tiny = np.finfo(np.float32).tiny
+    for g32, g64 in zip(grads[np.float32], grads[np.float64]):
+        assert not np.any((g32 != 0) & (np.abs(g32) < tiny))
+        np.testing.assert_allclose(g32, g64, rtol=1e-3, atol=1e-6)
+    assert np.abs(grads[np.float64][0][0]).max() < 1e-38   # the gradient did decay past float32's normal range
+
+
 @pytest.mark.parametrize("args, message", [
     ((np.zeros((3, 2, 8)), np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((8, 3))),
      r"lstm_seq: w_hh must have shape \(8, 2\) for h0 of shape \(2, 2\), got \(8, 3\)"),

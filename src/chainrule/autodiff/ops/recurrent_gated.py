@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import register, tangent_sum
-from .recurrent import (call, check_sequence, dtype_of, graph_vjp, gru_step, hidden_before, lstm_step, sigmoid_,
-                        weight_grad)
+from .recurrent import (FLUSH_EVERY, call, check_sequence, dtype_of, flush_tiny, graph_vjp, gru_step, hidden_before,
+                        lstm_step, sigmoid_, weight_grad)
 
 
 # Inside the loops every gate of every step is a contiguous (N, H) block, (T, gates, N, H): NumPy
@@ -133,6 +133,8 @@ def _lstm_vjp(g, ctx, needs):
         np.subtract(1, tmp, out=tmp)
         dg *= tmp
         _sum_gates(d[t], w, buf, back)
+        if t % FLUSH_EVERY == 0:
+            flush_tiny(dc, back)
     dx = _row_major(d, _LSTM_ORDER)
     gw = weight_grad(dx, h0, hs, steps) if needs[3] else None
     gb = dx.reshape(-1, dx.shape[-1]).sum(axis=0) if len(needs) > 4 and needs[4] else None
@@ -234,6 +236,8 @@ def _gru_vjp(g, ctx, needs):
         dhw[t, :2] = dx[t, :2]
         np.multiply(dh, z, out=back)
         back += _sum_gates(dhw[t], w, buf, tmp)
+        if t % FLUSH_EVERY == 0:
+            flush_tiny(back)
     dhw = _row_major(dhw, _GRU_ORDER)
     gw = weight_grad(dhw, h0, hs, steps) if needs[2] else None
     gb = dhw.reshape(-1, dhw.shape[-1]).sum(axis=0) if len(needs) > 3 and needs[3] else None
