@@ -118,9 +118,13 @@ def hidden_before(h0, hs, steps):
 
 
 def weight_grad(d, h0, hs, steps):
-    """sum_t d[t].T @ h_(t-1) as two matrix products (no copy of the hidden states)."""
+    """sum_t d[t].T @ h_(t-1) as one matrix product, for d (T, N, G) in either memory order."""
     if not steps:
         return np.zeros((d.shape[-1], h0.shape[-1]), d.dtype)
+    by_row = d.transpose(1, 0, 2)
+    if by_row.flags.c_contiguous and not d.flags.c_contiguous:   # batch-first memory: no copy of d
+        prev = np.concatenate([h0[:, None], hs[:steps - 1].transpose(1, 0, 2)], axis=1)
+        return by_row.reshape(-1, d.shape[-1]).T @ prev.reshape(-1, h0.shape[-1])
     gw = d[0].T @ h0
     if steps > 1:
         gw += d[1:].reshape(-1, d.shape[-1]).T @ hs[:steps - 1].reshape(-1, h0.shape[-1])
