@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from chainrule import io, nn
-from chainrule.cli import cli
+from chainrule.cli import cli, main
 
 RNG = np.random.default_rng(0)
 
@@ -244,3 +244,30 @@ def test_ctrl_c_loses_nothing_and_resume_finishes_the_run(tmp_path):
     assert done.returncode == 0, done.stderr
     epochs = [int(row[0]) for row in read_table(tmp_path / "runs" / "digits" / "history.csv")[1:]]
     assert epochs == list(range(1, 101))
+
+
+@pytest.mark.parametrize("kind", ["conv", "lstm"])
+def test_models_that_take_images_or_sequences_export_and_describe_but_refuse_rows(tmp_path, capsys, kind):
+    pytest.importorskip("safetensors", reason="model files need the io extra")
+    pytest.importorskip("onnxruntime", reason="checking the exported graph needs the onnx extra")
+    from chainrule.io.onnx import run_onnx
+
+    if kind == "conv":  # no Linear at all: a global average pool gives the outputs
+        model = nn.Sequential(nn.Conv2d(1, 3, 3, seed=0), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        x, first = RNG.normal(size=(2, 1, 6, 6)).astype(np.float32), "Conv2d"
+    else:
+        model = nn.Sequential(nn.LSTM(3, 4, seed=0, return_sequences=False), nn.Linear(4, 2, seed=1))
+        x, first = RNG.normal(size=(2, 5, 3)).astype(np.float32), "LSTM"
+    io.save(model, tmp_path / "m.safetensors")
+    text = run("export", tmp_path / "m.safetensors", "--onnx", tmp_path / "m.onnx").output
+    assert "output 'output' (raw outputs)" in text
+    with nn.evaluating(model):
+        np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", x), model(x).data, atol=1e-5)
+    info = run("info", tmp_path / "m.safetensors").output
+    assert f"none (the first layer, a {first}, takes no feature rows)" in info
+    write_table(tmp_path / "rows.csv", ["a", "b", "c"], [[1, 2, 3]])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(tmp_path / "m.safetensors"), str(tmp_path / "rows.csv")])
+    err = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2 and len(err.splitlines()) == 1, err
+    assert f"this Sequential starts with a {first}, so it does not take rows of features" in err

@@ -249,6 +249,28 @@ def test_jax_backend_scans_an_epoch_to_the_eager_weights():
     assert opts[1].state[0]["step"] == 4
 
 
+def test_jax_backend_runs_a_smaller_last_batch_in_the_same_call_as_the_scan():
+    pytest.importorskip("jax", reason="the jax backend needs the optional extra chainrule[jax]")
+    models = [_mlp("float32", dropout=False)[0] for _ in range(2)]
+    opts = [_optimizer("sgd-momentum", m) for m in models]
+    X, Y = _data((6,), "float32", n=70)  # 4 batches of 16 and a last one of 6
+    order = np.random.default_rng(4).permutation(70)
+    eager = _train_step(models[0], opts[0])
+    compiled = cr.compile(_train_step(models[1], opts[1]), backend="jax")
+    for _ in range(3):  # the first two epochs record each shape twice; the third fuses scan and tail
+        eager_losses = [float(eager(X[order[i:i + 16]], Y[order[i:i + 16]])) for i in range(0, 70, 16)]
+        losses = [float(v) for v in compiled.epoch(X, Y, 16, order)]
+    full = next(s.replay for k, s in compiled._slots.items() if k[0][0][0] == (16, 6))
+    assert [f for _, f in full._fused_steps.values()] != [None]  # the fused call was built and used
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(b.grad, a.grad, rtol=1e-5, atol=1e-6)  # the last (6-row) step's
+    for a, b in zip(opts[0].state, opts[1].state):
+        assert a["step"] == b["step"] == 15
+        np.testing.assert_allclose(b["momentum_buffer"], a["momentum_buffer"], rtol=1e-5, atol=1e-6)
+
+
 def test_jax_backend_refuses_what_it_cannot_lower():
     pytest.importorskip("jax", reason="the jax backend needs the optional extra chainrule[jax]")
     model = nn.Sequential(nn.Linear(6, 4, seed=0), nn.Dropout(0.5, seed=0))

@@ -237,8 +237,19 @@ class Compiled:
                 rows = slice(start, full) if order is None else order[start:full]
                 steps = (full - start) // batch_size
                 xb, yb = (np.ascontiguousarray(a[rows]).reshape(steps, batch_size, *a.shape[1:]) for a in (X, Y))
-                outs.extend(_per_step(scan([xb, yb]), steps))
-                start = full
+                tail = slice(full, n) if order is None else order[full:n]
+                last = self._ready(X[tail], Y[tail]) if full < n else None
+                if last is None or not hasattr(last, "epoch"):
+                    outs.extend(_per_step(scan([xb, yb]), steps))
+                    start = full
+                    continue
+                stacked, last_out = scan([xb, yb], tail=(last, [X[tail], Y[tail]]))
+                outs.extend(_per_step(stacked, steps))
+                if last_out is None:  # the two steps could not share one call
+                    start = full
+                    continue
+                outs.append(last_out)
+                start = n
                 continue
             outs.append(self(X[idx], Y[idx]))
             start = stop

@@ -72,17 +72,18 @@ class ModelInfo:
         self.task = meta.get("task") or (self.spec.task if self.spec is not None else None)
         self.target = meta.get("target")
         self.class_names = meta.get("class_names")
-        self.feature_names = list(meta.get("feature_names") or [f"x{i + 1}" for i in range(n_features)])
+        self.takes_rows = n_features is not None  # False: images, sequences or indices (no feature columns)
+        self.feature_names = list(meta.get("feature_names") or [f"x{i + 1}" for i in range(n_features or 0)])
         self.scaler = scaler_from_dict(meta["scaler"]) if meta.get("scaler") else None
         # CSV-trained models keep their table pipeline; regressions their target scaling.
         self.pipeline = TablePipeline.from_dict(meta["table"]) if meta.get("table") else None
         self.target_scaler = scaler_from_dict(meta["target_scaler"]) if meta.get("target_scaler") else None
         self.penalty, self.penalty_known = _training_penalty(meta.get("training"))
-        if len(self.feature_names) != n_features:
+        if self.takes_rows and len(self.feature_names) != n_features:
             raise ValueError(f"the model file lists {len(self.feature_names)} feature names for a network with "
                              f"{n_features} inputs")
         spec = self.spec
-        if self.class_names and spec is not None and spec.task == "classification":
+        if self.class_names and spec is not None and spec.task == "classification" and n_outputs is not None:
             expected = 2 if spec.outputs == "binary" else n_outputs
             if len(self.class_names) != expected:
                 raise ValueError(f"the model file lists {len(self.class_names)} class names for a network with "
@@ -111,13 +112,24 @@ def _training_penalty(training):
     return None, training.get("regularization") != {}  # {}: the default L2, strength not saved
 
 
+# What a first layer takes: rows of features (in_features), images (in_channels), sequences, indices.
+_INPUT_WIDTHS = ("in_features", "in_channels", "input_size", "num_embeddings")
+
+
+def first_layer(model):
+    """The first module (in registration order) that says what it takes, or None."""
+    return next((m for _, m in model.named_modules() if any(hasattr(m, a) for a in _INPUT_WIDTHS)), None)
+
+
 def _io_sizes(model):
-    """(inputs, outputs) of a network: the first Linear layer's inputs, the last one's outputs."""
+    """(inputs, outputs) of a network that takes rows of features: its first layer's inputs and the last
+    Linear's outputs; (None, None) when the first layer takes images, sequences or indices instead."""
+    first = first_layer(model)
+    if first is None or not hasattr(first, "in_features"):
+        return None, None
     linear = [m for _, m in model.named_modules() if hasattr(m, "in_features") and hasattr(m, "out_features")]
-    if not linear:
-        raise ValueError(f"cannot tell how many inputs a {type(model).__name__} takes: it has no Linear layer")
     outputs = model.output.out_features if hasattr(model, "output") else linear[-1].out_features
-    return int(linear[0].in_features), int(outputs)
+    return int(first.in_features), int(outputs)
 
 
 class TrainedModel:
@@ -145,9 +157,18 @@ class TrainedModel:
     # ------------------------------------------------------------ inputs
     def read(self, source, with_target=False):
         """The rows of a CSV/NPZ file or built-in data set, in this model's feature order (and the targets)."""
+        self._check_takes_rows()
         return read_inputs(source, self.info, with_target)
 
+    def _check_takes_rows(self):
+        if not self.info.takes_rows:
+            first = first_layer(self.model)
+            kind = type(first).__name__ if first is not None else "layer the command cannot size"
+            raise ValueError(f"this {type(self.model).__name__} starts with a {kind}, so it does not take rows of "
+                             "features from a CSV/NPZ file; run it from Python (chainrule.io.load) instead")
+
     def _prepared(self, X):
+        self._check_takes_rows()
         X = np.asarray(X, dtype=np.float64)
         expected = len(self.info.feature_names)
         if X.ndim != 2 or X.shape[1] != expected:
@@ -244,7 +265,9 @@ class TrainedModel:
         rows = [("file", self.path or "-"), ("architecture", _architecture(self.model)),
                 ("parameters", f"{self.model.num_parameters():,}"),
                 ("task", info.task or "unknown (no training metadata)"), ("loss", info.loss or "-"),
-                ("features", _short_list(info.feature_names)), ("target", info.target or "-")]
+                ("features", _short_list(info.feature_names) if info.takes_rows else
+                 f"none (the first layer, a {type(first_layer(self.model)).__name__}, takes no feature rows)"),
+                ("target", info.target or "-")]
         if info.class_names:
             rows.append(("classes", _short_list(info.class_names)))
         rows.append(("scaling", type(info.scaler).__name__ if info.scaler else "none"))

@@ -1,4 +1,4 @@
-"""Loss functions, their registry, loss modules, and L1/L2 weight penalties.
+"""Loss functions, their registry, loss modules (from loss_layers), and L1/L2 weight penalties.
 
 Every loss takes ``(output, target, reduction=...)`` with reduction ``"mean"``
 (average over all per-example terms), ``"sum"`` or ``"none"`` (the per-example
@@ -32,7 +32,7 @@ import numpy as np
 from ..autodiff import functions as _ops
 from ..autodiff.tensor import OpsMixin
 from .._core import Registry, check, check_choice
-from ._util import array_of, check_options
+from ._util import array_of
 from .activations import log_softmax, softplus
 from .losses_ext import cross_entropy_options, nll_loss
 from .module import Module
@@ -357,81 +357,10 @@ def l2_penalty(source, strength=1.0, include_bias=False):
     return _penalty(lambda p: p * p, source, strength, include_bias)
 
 
-# ------------------------------------------------------------- modules
-class Loss(Module):
-    """A loss function as a callable object: ``Loss("mse", reduction="sum")(output, target)``.
+# The loss modules live in loss_layers; they are part of this module's interface.
+from .loss_layers import (  # noqa: E402  (they import this module's registries)
+    Loss, MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MultiClassHingeLoss, ExponentialLoss,
+)
 
-    Example:
-        >>> import chainrule as cr
-        >>> Loss("mse")(cr.zeros(2), cr.ones(2)).item()
-        1.0
-    """
-
-    function = None
-
-    def __init__(self, name=None, reduction="mean", **options):
-        super().__init__()
-        self.name = name or type(self).function
-        self.fn = LOSSES[self.name]
-        check_options("loss", self.name, self.fn, options, skip=3)
-        REDUCTIONS[reduction]  # fail now, not at the first call
-        self.reduction, self.options = reduction, options
-
-    def forward(self, output, target):
-        return self.fn(output, target, reduction=self.reduction, **self.options)
-
-    def extra_repr(self):
-        opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
-        return f"reduction={self.reduction!r}{opts}"
-
-
-class _NamedLoss(Loss):
-    """A :class:`Loss` whose function is fixed by the subclass: ``MSELoss(reduction="sum")``."""
-
-    def __init__(self, reduction="mean", **options):
-        super().__init__(None, reduction, **options)
-
-
-class MSELoss(_NamedLoss):
-    """Loss module for ``mse``: squared error (t - o)^2 per entry."""
-
-    function = "mse"
-
-
-class BCELoss(_NamedLoss):
-    """Loss module for ``bce``: binary cross-entropy on probabilities."""
-
-    function = "bce"
-
-
-class BCEWithLogitsLoss(_NamedLoss):
-    """Loss module for ``bce_with_logits``: binary cross-entropy on logits, stable for any logit."""
-
-    function = "bce_with_logits"
-
-
-class CrossEntropyLoss(_NamedLoss):
-    """Loss module for ``cross_entropy``: softmax cross-entropy of logits against labels or soft targets."""
-
-    function = "cross_entropy"
-
-
-class HingeLoss(_NamedLoss):
-    """Loss module for ``hinge``: binary hinge loss max(0, margin - y f(x)) for labels -1/+1."""
-
-    function = "hinge"
-
-
-class MultiClassHingeLoss(_NamedLoss):
-    """Loss module for ``multiclass_hinge``: multiclass hinge (SVM) loss against class indices."""
-
-    function = "multiclass_hinge"
-
-
-class ExponentialLoss(_NamedLoss):
-    """Loss module for ``exponential``: exponential loss exp(-y f(x)) for labels -1/+1."""
-
-    function = "exponential"
-
-
-__all__ += ["Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "MultiClassHingeLoss", "ExponentialLoss"]
+__all__ += ["Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "MultiClassHingeLoss",
+            "ExponentialLoss"]
