@@ -210,6 +210,7 @@ NAMES = ("chainrule eager", "chainrule compiled (numpy)", "PyTorch eager")
 
 def run(quick=False):
     """The recurrent/convolutional section of the report, as Markdown lines."""
+    _common.torch_or_none()  # imported before thread_limit, which only limits a torch already imported
     with _common.thread_limit(1):
         rows = lstm_rows(quick) + cnn_rows(quick)
     headers = ["workload", *[f"{k} ms" for k in NAMES], "eager µs per time step",

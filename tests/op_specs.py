@@ -186,6 +186,8 @@ SPECS = [
           ("s2-p1", [(2, 3, 5, 6), (4, 3, 3, 2), (4,)], {"stride": 2, "padding": 1}),
           ("pairs", [(2, 2, 5, 5), (3, 2, 3, 3), (3,)], {"stride": (1, 2), "padding": (2, 1)}),
           ("1x3-s2", [(1, 2, 4, 7), (2, 2, 1, 3)], {"stride": 2}),
+          ("3x2-s2x1-p2x0", [(2, 2, 6, 5), (3, 2, 3, 2), (3,)], {"stride": (2, 1), "padding": (2, 0)}),
+          ("2x3-s3-p1", [(1, 3, 7, 8), (2, 3, 2, 3)], {"stride": 3, "padding": 1}),
       ]],
     *[OpSpec("max_pool2d", [shape], (lambda kw: lambda a: cr.max_pool2d(a, **kw))(kw),
              (lambda kw: lambda a: _max_pool2d_ref(a, **kw))(kw), domain="distinct", label=label)
@@ -193,6 +195,9 @@ SPECS = [
           ("k2", (2, 3, 4, 6), {"kernel_size": 2}),
           ("overlap", (1, 2, 5, 5), {"kernel_size": 3, "stride": 1}),
           ("pairs-odd", (2, 1, 5, 7), {"kernel_size": (2, 3), "stride": (1, 2)}),
+          ("k2-cropped", (1, 2, 5, 7), {"kernel_size": 2}),
+          ("k2x3-s2x3", (2, 1, 4, 7), {"kernel_size": (2, 3)}),
+          ("s3-gaps", (1, 2, 7, 8), {"kernel_size": 2, "stride": 3}),
       ]],
 ]
 

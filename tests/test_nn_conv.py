@@ -102,6 +102,76 @@ def test_overlapping_pool_windows_add_up_at_a_shared_maximum():
     assert t.grad[0, 0, 1, 1] == 4 and t.grad.sum() == 4
 
 
+def test_a_nan_wins_its_pool_window_and_takes_the_gradient():
+    x = np.array([[[[1.0, np.nan, 2.0, 0.0], [np.nan, 3.0, 1.0, 1.0]]]])
+    t = cr.tensor(x, requires_grad=True)
+    out = cr.max_pool2d(t, 2)
+    out.backward(np.array([[[[5.0, 7.0]]]]))
+    assert np.isnan(out.data[0, 0, 0, 0]) and out.data[0, 0, 0, 1] == 2
+    np.testing.assert_array_equal(t.grad[0, 0], [[0, 5, 7, 0], [0, 0, 0, 0]])  # the first NaN, row-major
+
+
+@pytest.mark.parametrize("stride", [2, 1])
+def test_an_infinite_pool_gradient_stays_on_its_arg_max(stride):
+    t = cr.tensor(np.arange(12.0).reshape(1, 1, 3, 4), requires_grad=True)
+    out = cr.max_pool2d(t, 2, stride=stride)
+    g = np.ones(out.shape)
+    g[0, 0, 0, 0] = np.inf
+    out.backward(g)
+    assert t.grad[0, 0, 1, 1] == np.inf and np.isfinite(np.delete(t.grad.ravel(), 5)).all()
+
+
+def test_convolutions_of_one_geometry_between_forward_and_backward_keep_their_gradients():
+    # Each conv reuses its work arrays; the second forward overwrites what the first left
+    # there, so the first one's weight gradient must be computed from its own input.
+    x1, x2, w, g1, g2 = _data((2, 3, 6, 5), (2, 3, 6, 5), (4, 3, 3, 2), (2, 4, 6, 4), (2, 4, 6, 4))
+    wt = cr.tensor(w, requires_grad=True)
+    y1, y2 = cr.conv2d(x1, wt, padding=(1, 0)), cr.conv2d(x2, wt, padding=(1, 0))
+    ((y1 * g1).sum() + (y2 * g2).sum()).backward()
+    xp = [np.pad(x, ((0, 0), (0, 0), (1, 1), (0, 0))) for x in (x1, x2)]
+    expected = sum(np.einsum("nfhw,nchwij->fcij", g, np.lib.stride_tricks.sliding_window_view(x, (3, 2), axis=(2, 3)))
+                   for g, x in zip((g1, g2), xp))
+    np.testing.assert_allclose(wt.grad, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_convolutions_in_threads_match_one_thread():
+    import threading
+
+    cases = [_data((3, 2, 7, 7), (4, 2, 3, 3), (3, 4, 7, 7)) for _ in range(4)]
+
+    def run(x, w, g):
+        xt, wt = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
+        (cr.conv2d(xt, wt, padding=1) * g).sum().backward()
+        return xt.grad, wt.grad
+
+    expected = [run(*c) for c in cases]
+    results = [None] * len(cases)
+
+    def worker(i):
+        for _ in range(20):
+            results[i] = run(*cases[i])
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(cases))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got, want in zip(results, expected):
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_scratch_arrays_are_kept_per_key_and_bounded():
+    from chainrule.autodiff.ops.scratch import Scratch
+
+    s = Scratch(max_bytes=100, max_total=64)
+    a = s.get("a", (3,), np.float64)
+    assert not a.any() and s.get("a", (3,), np.float64) is a and s.get("a", (4,), np.float64) is not a
+    assert s.get("big", (20,), np.float64) is not s.get("big", (20,), np.float64)  # 160 bytes: not kept
+    s.get("b", (2,), np.float64)  # 24 + 32 + 16 bytes would pass 64: the set starts again
+    assert s.get("a", (3,), np.float64) is not a
+
+
 def test_forward_mode_matches_reverse_mode_through_a_conv_net():
     x, w, b = _data((2, 2, 6, 6), (3, 2, 3, 3), (3,))
 

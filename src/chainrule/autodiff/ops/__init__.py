@@ -186,7 +186,7 @@ def sqrt_zero_grad_at_zero(v):
 
 
 # Importing the modules fills the registry; order does not matter.
-from . import elementwise, reduce, shape, nn, conv  # noqa: E402,F401
+from . import elementwise, reduce, shape, nn, conv, pool  # noqa: E402,F401
 from . import math, scan, index, linalg  # noqa: E402,F401  (more primitives: element-wise, scans, gather/scatter, linear algebra)
 from . import random  # noqa: E402,F401  (random ops: dropout)
 from . import split  # noqa: E402,F401  (unbind / split in O(size))

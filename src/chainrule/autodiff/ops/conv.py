@@ -1,10 +1,14 @@
-"""Convolution and max-pooling primitives on NCHW images: ``conv2d`` and ``max_pool2d``.
+"""The convolution primitive on NCHW images: ``conv2d`` (max pooling is in ``pool.py``).
 
-Both ops look at an image through ``sliding_window_view``, which lists every
-kernel-sized window of the (padded) input without copying it. A convolution is
-then one ``tensordot`` of those windows with the kernels (the "im2col" trick:
-the windows play the role of the rows of an unrolled image matrix), so no
-Python loop runs over pixels.
+The forward pass is the "im2col" trick: every kernel-sized window of the (padded)
+input becomes one column of a matrix (one matrix per image, copied from a
+``sliding_window_view``), and the convolution is one batched GEMM of the kernels
+with those matrices, whose result is already in NCHW order. The weight gradient is
+one more GEMM against the same matrices (built again), and the input gradient one
+GEMM between a column-shifted copy of the output gradient and the kernels, followed
+by KH row-shifted adds. No Python loop runs over pixels. Each step works on a block
+of images at a time, in reused work arrays (``scratch.py``), so that what a GEMM
+reads is still in cache and no call allocates megabytes afresh.
 
 Shapes follow PyTorch: input ``(N, C, H, W)``, kernels ``(F, C, KH, KW)``,
 output ``(N, F, OH, OW)`` with ``OH = (H + 2 * pad_h - KH) // stride_h + 1``
@@ -19,9 +23,6 @@ Example:
     >>> out[0, 0]
     array([[10., 18.],
            [42., 50.]])
-    >>> REGISTRY["max_pool2d"].forward(x, kernel_size=2)[0][0, 0]
-    array([[ 5.,  7.],
-           [13., 15.]])
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import call, register, tangent_sum
+from .scratch import SCRATCH
 
 __all__ = ["as_pair"]
 
@@ -56,19 +58,89 @@ def as_pair(op, name, value, minimum):
     return int(pair[0]), int(pair[1])
 
 
-def _windows(x, kernel, stride, padding):
-    """The (N, C, OH, OW, KH, KW) view of every kernel window of ``x`` padded with zeros."""
+#: Images per block of the window matrix: about 512 KB of it at a time, so that it is still in
+#: the core's cache when the GEMM reads it (a whole batch's matrix is K * K times the input).
+_BLOCK_BYTES = 512 << 10
+
+
+def _window_blocks(x, kernel, stride, padding):
+    """``(start, stop, cols)`` per block of images: their windows as one matrix per image.
+
+    ``cols`` has shape (B, C * KH * KW, OH * OW); rows are (channel, kernel row, kernel
+    column), so ``weight.reshape(F, -1) @ cols`` is the convolution, each image's output
+    already in (F, OH * OW), NCHW, order. It is a scratch array, valid until the next block.
+    """
     (ph, pw), (sh, sw) = padding, stride
+    n, c, h, w = x.shape
+    kh, kw = kernel
     if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    return sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw]
+        xp = SCRATCH.get(("padded", ph, pw), (n, c, h + 2 * ph, w + 2 * pw), x.dtype)
+        xp[:, :, ph:ph + h, pw:pw + w] = x  # the border keeps its zeros: it is never written
+        x = xp
+    # (N, C, KH, KW, OH, OW), a view; copying it keeps the output column as the innermost axis.
+    windows = sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::sh, ::sw].transpose(0, 1, 4, 5, 2, 3)
+    per_image = max(1, int(np.prod(windows.shape[1:])) * x.itemsize)
+    size = max(1, min(n, _BLOCK_BYTES // per_image))
+    cols = SCRATCH.get(("cols", size), (size, *windows.shape[1:]), x.dtype)
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+        block = cols[:stop - start]
+        np.copyto(block, windows[start:stop])
+        yield start, stop, block.reshape(stop - start, c * kh * kw, -1)
 
 
-def _correlate(windows, w):
-    """Sum over channels and kernel offsets of windows * kernels: (N, C, OH, OW, KH, KW) -> (N, F, OH, OW)."""
-    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, OH, OW, F)
-    # Back to NCHW, contiguous, so a following reshape (Flatten) is a view.
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+def _correlate(x, w, stride, padding):
+    """The convolution of ``x`` with kernels ``w`` (no bias): one batched GEMM per block -> (N, F, OH, OW)."""
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    oh, ow = (h + 2 * padding[0] - kh) // stride[0] + 1, (wd + 2 * padding[1] - kw) // stride[1] + 1
+    out = np.empty((n, f, oh * ow), np.result_type(x, w))
+    w2 = w.reshape(f, -1)
+    for start, stop, cols in _window_blocks(x, (kh, kw), stride, padding):
+        np.matmul(w2, cols, out=out[start:stop])
+    return out.reshape(n, f, oh, ow)
+
+
+def _weight_grad(g, x, w_shape, stride, padding):
+    """Sum over images of windows (CKK, P) @ g^T (P, F), block by block -> (F, C, KH, KW)."""
+    n, f, oh, ow = g.shape
+    g3 = g.reshape(n, f, oh * ow)
+    total = None
+    for start, stop, cols in _window_blocks(x, w_shape[2:], stride, padding):
+        part = np.matmul(cols, g3[start:stop].transpose(0, 2, 1)).sum(axis=0)
+        total = part if total is None else total + part
+    if total is None:  # no images
+        return np.zeros(w_shape, np.result_type(x, g))
+    return total.T.reshape(w_shape)
+
+
+def _input_grad(g, w, x_shape, stride, padding):
+    """The gradient of the input (N, C, H, W): each output pixel's gradient sent back through its window.
+
+    Done in two halves so that no step is a short strided loop over the K * K kernel
+    offsets of a col2im: the KW column shifts are copies of ``g`` into a zeroed buffer,
+    one GEMM contracts kernels and columns, and the KH row shifts are adds of whole rows.
+    """
+    n, c, h, wd = x_shape
+    f, _, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    oh, ow = g.shape[2:]
+    wp = wd + 2 * pw
+    w_rows = w.transpose(1, 2, 0, 3).reshape(c * kh, f * kw)  # (channel, kernel row) x (kernel, kernel column)
+    gxp = np.zeros((n, c, h + 2 * ph, wp), np.result_type(w_rows, g))
+    size = max(1, min(n, _BLOCK_BYTES // max(1, f * kw * oh * wp * g.itemsize)))  # images per block
+    # spread[b, f, j, r, q] = g[b, f, r, o] where q = j + sw * o: g seen by kernel column j.
+    spread = SCRATCH.get(("spread", sw, ow, size), (size, f, kw, oh, wp), g.dtype)
+    rows = SCRATCH.get(("rows", size), (size, c * kh, oh * wp), gxp.dtype)
+    for start in range(0, n, size):
+        b = min(n, start + size) - start
+        for j in range(kw):
+            spread[:b, :, j, :, j:j + sw * (ow - 1) + 1:sw] = g[start:start + b]
+        np.matmul(w_rows, spread[:b].reshape(b, f * kw, oh * wp), out=rows[:b])
+        block, done = rows[:b].reshape(b, c, kh, oh, wp), gxp[start:start + b]
+        for i in range(kh):
+            done[:, :, i:i + sh * (oh - 1) + 1:sh] += block[:, :, i]
+    return gxp[:, :, ph:ph + h, pw:pw + wd]
 
 
 def _check_conv(x, w, b, stride, padding):
@@ -91,32 +163,22 @@ def _check_conv(x, w, b, stride, padding):
 
 def _conv_forward(x, w, b=None, stride=1, padding=0):
     stride, padding = _check_conv(x, w, b, stride, padding)
-    windows = _windows(x, w.shape[2:], stride, padding)
-    out = _correlate(windows, w)
+    out = _correlate(x, w, stride, padding)
     if b is not None:
         out += b[:, None, None]
-    return out, (x.shape, windows, w, stride, padding)
+    # The window matrix is not kept for the weight gradient, which builds it again block by
+    # block: K * K copies of every input, held until the backward pass, would cost fresh
+    # memory (page faults) on every step and would have left the cache long before.
+    return out, (x, w, stride, padding)
 
 
 def _conv_vjp(g, ctx, needs):
-    x_shape, windows, w, (sh, sw), (ph, pw) = ctx
+    x, w, stride, padding = ctx
     gx = gw = gb = None
     if needs[0]:
-        # col2im: every output pixel sent its window of the input forward, so the
-        # gradient of that window (g times the kernels) is added back in place.
-        # Looping over the KH * KW kernel offsets (not the pixels) keeps each step one
-        # strided slice of the whole batch.
-        n, c, h, wd = x_shape
-        f, _, kh, kw = w.shape
-        oh, ow = g.shape[2:]
-        cols = np.tensordot(w, g, axes=([0], [1]))  # (C, KH, KW, N, OH, OW)
-        gxp = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=cols.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                gxp[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += cols[:, i, j]
-        gx = gxp[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
+        gx = _input_grad(g, w, x.shape, stride, padding)
     if needs[1]:
-        gw = np.tensordot(g, windows, axes=([0, 2, 3], [0, 2, 3]))  # (F, C, KH, KW)
+        gw = _weight_grad(g, x, w.shape, stride, padding)
     if len(needs) > 2 and needs[2]:
         gb = g.sum(axis=(0, 2, 3))
     return gx, gw, gb
@@ -124,9 +186,9 @@ def _conv_vjp(g, ctx, needs):
 
 def _conv_jvp(ts, ctx):
     # The product rule: conv is bilinear in (x, w), and the bias enters linearly.
-    _, windows, w, stride, padding = ctx
-    return tangent_sum(ts, lambda t: _correlate(_windows(t, w.shape[2:], stride, padding), w),
-                       lambda t: _correlate(windows, t), lambda t: t[:, None, None])
+    x, w, stride, padding = ctx
+    return tangent_sum(ts, lambda t: _correlate(t, w, stride, padding), lambda t: _correlate(x, t, stride, padding),
+                       lambda t: t[:, None, None])
 
 
 def _offsets(kernel, stride, out_hw):
@@ -140,7 +202,8 @@ def _offsets(kernel, stride, out_hw):
 
 def _conv_vjp_graph(g, ctx, needs, xs, out):
     # The col2im of the fast VJP as one differentiable slice, product and scatter per kernel offset.
-    x_shape, _, wv, stride, (ph, pw) = ctx
+    xv, wv, stride, (ph, pw) = ctx[:4]
+    x_shape = xv.shape
     x, w = xs[0], xs[1]
     n, c, h, wd = x_shape
     f = wv.shape[0]
@@ -179,50 +242,5 @@ register(
     _conv_jvp,
     vjp_graph=_conv_vjp_graph,
     doc="2-D cross-correlation of x (N, C, H, W) with kernels w (F, C, KH, KW) plus a bias (F,), "
-    "with stride and zero padding; one tensordot over sliding windows.",
-)
-
-
-def _pool_forward(x, kernel_size, stride=None):
-    if x.ndim != 4:
-        raise ValueError(f"max_pool2d: input of shape {x.shape}: expected (N, C, H, W)")
-    kernel = as_pair("max_pool2d", "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None else as_pair("max_pool2d", "stride", stride, 1)
-    n, c, h, w = x.shape
-    if kernel[0] > h or kernel[1] > w:
-        raise ValueError(f"max_pool2d: input of shape {x.shape}: kernel {kernel} is larger than the image {(h, w)}")
-    windows = _windows(x, kernel, stride, (0, 0))
-    oh, ow = windows.shape[2:4]
-    # argmax returns the first maximum of each row-major window: ties go to the
-    # top-left-most entry, as in PyTorch, and a NaN wins (the output is NaN).
-    k = windows.reshape(n, c, oh, ow, -1).argmax(axis=-1)
-    rows = (np.arange(oh) * stride[0])[:, None] + k // kernel[1]
-    cols = np.arange(ow) * stride[1] + k % kernel[1]
-    # One flat index into x per output pixel: the backward pass scatters through
-    # it, the forward-mode pass gathers through it.
-    flat = (np.arange(n * c).reshape(n, c, 1, 1) * h + rows) * w + cols
-    return x.reshape(-1)[flat], (flat, x.shape)
-
-
-def _pool_vjp(g, ctx, needs):
-    flat, shape = ctx
-    # bincount adds up the gradients of windows that overlap on one arg-max.
-    gx = np.bincount(flat.reshape(-1), weights=g.reshape(-1), minlength=int(np.prod(shape)))
-    return (gx.reshape(shape).astype(g.dtype, copy=False),)
-
-
-def _pool_vjp_graph(g, ctx, needs, xs, out):
-    flat, shape = ctx
-    size = int(np.prod(shape))
-    return (call("getitem_scatter", g.reshape(-1), index=flat.reshape(-1), shape=(size,)).reshape(shape),)
-
-
-register(
-    "max_pool2d",
-    _pool_forward,
-    _pool_vjp,
-    lambda ts, ctx: ts[0].reshape(-1)[ctx[0]],
-    vjp_graph=_pool_vjp_graph,
-    doc="max over kernel windows of x (N, C, H, W) (stride defaults to the kernel size); "
-    "the gradient goes to each window's arg-max, the first one on ties.",
+    "with stride and zero padding; one batched GEMM over the unrolled windows.",
 )
