@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import call, register, tangent_sum
+from .scratch import SCRATCH
 
 __all__ = ["rnn_step", "lstm_step", "gru_step", "check_sequence", "graph_vjp", "hidden_before", "flush_tiny",
            "ACTIVATIONS"]
@@ -123,7 +124,8 @@ def weight_grad(d, h0, hs, steps):
         return np.zeros((d.shape[-1], h0.shape[-1]), d.dtype)
     by_row = d.transpose(1, 0, 2)
     if by_row.flags.c_contiguous and not d.flags.c_contiguous:   # batch-first memory: no copy of d
-        prev = np.concatenate([h0[:, None], hs[:steps - 1].transpose(1, 0, 2)], axis=1)
+        prev = SCRATCH.get("rnn_hidden_before", (h0.shape[0], steps, h0.shape[1]), hs.dtype)  # a temporary
+        prev[:, 0], prev[:, 1:] = h0, hs[:steps - 1].transpose(1, 0, 2)
         return by_row.reshape(-1, d.shape[-1]).T @ prev.reshape(-1, h0.shape[-1])
     gw = d[0].T @ h0
     if steps > 1:
