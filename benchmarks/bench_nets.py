@@ -3,7 +3,8 @@
 * LSTM, hidden 128, batch 32, 32 input features, T = 25, 100, 400: one training
   step (forward over the sequence, a linear head on the last state, softmax
   cross-entropy, backward through time, SGD). Time per step should grow
-  linearly in T; the per-time-step column makes that visible.
+  linearly in T; the per-time-step column makes that visible. A GRU of the
+  same sizes at T = 100 beside it.
 * Digits CNN (8x8 images, conv 8 - pool - conv 16 - pool - linear) and LeNet-5
   on MNIST (28x28, the classic 6/16 conv layers with 120-84-10 dense layers):
   one epoch, batch 32 (digits) / 64 (MNIST). MNIST is read from
@@ -31,9 +32,10 @@ F = nn.functional
 
 
 class _LastState(nn.Module):
-    def __init__(self, features, hidden, classes):
+    def __init__(self, features, hidden, classes, kind="LSTM"):
         super().__init__()
-        self.rnn = nn.LSTM(features, hidden, seed=0, return_sequences=False)
+        self.kind = kind
+        self.rnn = getattr(nn, kind)(features, hidden, seed=0, return_sequences=False)
         self.head = nn.Linear(hidden, classes, seed=1)
 
     def forward(self, x):
@@ -80,7 +82,7 @@ def _torch_twin(torch, model):
 
 
 def _torch_lstm(torch, model):
-    rnn = torch.nn.LSTM(model.rnn.input_size, model.rnn.hidden_size, batch_first=True)
+    rnn = getattr(torch.nn, model.kind)(model.rnn.input_size, model.rnn.hidden_size, batch_first=True)
     head = torch.nn.Linear(model.head.in_features, model.head.out_features)
     with torch.no_grad():
         for name, p in rnn.named_parameters():
@@ -149,12 +151,12 @@ def _epoch_tasks(steps, x, y, batch):
 
 def lstm_rows(quick):
     rows = []
-    lengths = (25, 100) if quick else (25, 100, 400)
+    plans = [("LSTM", 25), ("LSTM", 100), ("GRU", 100)] + ([] if quick else [("LSTM", 400)])
     rng = np.random.default_rng(0)
-    for T in lengths:
+    for kind, T in plans:
         x = rng.standard_normal((32, T, 32)).astype(np.float32)
         y = rng.integers(0, 10, 32)
-        steps = _contenders(lambda: _LastState(32, 128, 10), 0.01)
+        steps = _contenders(lambda: _LastState(32, 128, 10, kind), 0.01)
         for f in steps.values():  # warm up; records the compiled step
             for _ in range(3):
                 f(x, y)
@@ -162,7 +164,7 @@ def lstm_rows(quick):
         tasks = {k: (lambda f=f: f(x, y) and None) for k, f in steps.items()}
         t = {k: median(v) for k, v in interleaved(tasks, reps).items()}
         torch_t = t.get("PyTorch eager")
-        rows.append([f"LSTM T={T}", *[f"{t[k] * 1e3:.2f}" if k in t else "-" for k in NAMES],
+        rows.append([f"{kind} T={T}", *[f"{t[k] * 1e3:.2f}" if k in t else "-" for k in NAMES],
                      f"{t['chainrule eager'] / T * 1e6:.0f}", fmt_ratio(t["chainrule eager"], torch_t),
                      fmt_ratio(t["chainrule compiled (numpy)"], torch_t)])
     return rows
@@ -214,7 +216,7 @@ def run(quick=False):
     headers = ["workload", *[f"{k} ms" for k in NAMES], "eager µs per time step",
                "eager / PyTorch", "compiled / PyTorch"]
     lines = ["## Recurrent and convolutional nets vs PyTorch eager (1 thread; ms per step or per epoch)", ""]
-    lines += ["LSTM rows: one training step (hidden 128, batch 32, 32 features, head on the last state, SGD); "
+    lines += ["LSTM/GRU rows: one training step (hidden 128, batch 32, 32 features, head on the last state, SGD); "
               "CNN rows: one epoch. Same initial weights in both libraries; interleaved medians.", ""]
     return lines + md_table(headers, rows) + [""]
 

@@ -440,3 +440,8 @@ EDGES += [
 from op_edges_more import MORE_EDGES  # noqa: E402
 
 EDGES += MORE_EDGES
+
+# The whole-sequence recurrent ops, against torch.nn's RNN / LSTM / GRU.
+from op_edges_recurrent import RECURRENT_EDGES  # noqa: E402
+
+EDGES += RECURRENT_EDGES

@@ -357,3 +357,8 @@ SPECS += [
            label="int-repeat"),
     OpSpec("getitem_scatter", [(2, 2)], *_scatter((slice(1, 3), slice(None, None, 2)), (4, 3)), label="basic"),
 ]
+
+# The whole-sequence recurrent ops, with their NumPy references, live next door (this file's size).
+from op_specs_recurrent import RECURRENT_SPECS  # noqa: E402
+
+SPECS += RECURRENT_SPECS

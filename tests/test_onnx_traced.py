@@ -208,6 +208,10 @@ OP_CASES = [
     ("where", None, (np.float32(-1.0),), {"cond": np.array([True, False, True])}),
     ("take_along_axis", None, (np.array([[[2, 0, 1]]]),), {"axis": 2}),
     ("max_pool2d", None, (), {"kernel_size": 2}),
+    # The whole-sequence recurrent ops on time-major (T, N, gates * H) projections; the time axis varies.
+    ("rnn_seq", None, (RNG.normal(size=(2, 3)).astype(np.float32), RNG.normal(size=(3, 3)).astype(np.float32),
+                       RNG.normal(size=3).astype(np.float32)), {"nonlinearity": "relu"}),
+    ("gru_seq", None, (np.zeros((2, 1), np.float32), RNG.normal(size=(3, 1)).astype(np.float32)), {}),
 ]
 
 
@@ -229,7 +233,35 @@ def test_every_op_rule_matches_numpy(name, kind, extra, attrs):
 
 
 def test_every_op_rule_is_tested():
-    tested = {c[0] for c in OP_CASES}
+    tested = {c[0] for c in OP_CASES} | {"lstm_seq", "split", "split_part"}  # test_modules_calling_recurrent_layers
     used_by_specs = {"add", "sub", "mul", "div", "maximum", "matmul", "linear", "conv2d", "max", "softmax", "reshape",
                      "concatenate", "stack", "getitem", "einsum", "broadcast_to"}
     assert set(OP_EXPORTS) <= tested | used_by_specs
+
+
+class _CallsRecurrent(nn.Module):
+    def __init__(self, layer, last):
+        super().__init__()
+        self.rnn, self.last = layer, last
+
+    def forward(self, x):
+        out = self.rnn(x)
+        return (out[:, -1] if self.last else out) * 2.0
+
+
+@pytest.mark.parametrize("layer, last", [
+    (lambda: nn.LSTM(3, 4, seed=0), True),
+    (lambda: nn.LSTM(3, 4, seed=0, batch_first=False, return_sequences=False), False),
+    (lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True, seed=0), True),
+    (lambda: nn.GRU(3, 4, bias=False, seed=0), False),
+    (lambda: nn.RNN(3, 4, nonlinearity="relu", seed=0), True),
+], ids=["lstm-last", "lstm-time-major", "lstm-2-layers-bidirectional", "gru-no-bias", "rnn-relu"])
+def test_modules_calling_recurrent_layers_are_traced(layer, last):
+    """Their whole-sequence ops become ONNX LSTM / GRU / RNN nodes; axis 0 (batch, or time when time-major) stays free."""
+    model = _CallsRecurrent(layer(), last)
+    proto = to_onnx(model, example=RNG.normal(size=(2, 5, 3)).astype(np.float32))
+    assert {"LSTM", "GRU", "RNN"} & {n.op_type for n in proto.graph.node}
+    x = RNG.normal(size=(6, 5, 3)).astype(np.float32)
+    with cr.no_grad():
+        want = model(cr.tensor(x)).data
+    np.testing.assert_allclose(run_onnx(proto, x), want, rtol=1e-5, atol=1e-5)

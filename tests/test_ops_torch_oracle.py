@@ -104,6 +104,7 @@ EARLIER_OPS = {
     "softmax_cross_entropy", "sqrt", "stack", "step", "sub", "sum", "tanh", "transpose", "where",
 }
 EARLIER_OPS |= {"getitem_scatter"}  # compared with PyTorch's index_put in tests/op_edges.py
+EARLIER_OPS |= {"rnn_seq", "lstm_seq", "gru_seq"}  # compared with torch.nn.RNN / LSTM / GRU in tests/test_ops_recurrent.py
 
 F = torch.nn.functional
 ACT_EDGE = np.array([0.0, -0.0, 1e-30, -1e-30, 0.5, -0.5, 3.0, -3.0, 6.0, 2.0, -40.0, 40.0, 1e30, -1e30, np.inf, -np.inf, np.nan])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compile_jax_recurrent import RECURRENT_LOWERINGS
 from .tape import Const
 from ..optim.rules import SGD, Adam, AdamW
 
@@ -98,6 +99,7 @@ LOWERINGS = {
     "softmax": lambda jnp, a, axis=-1: jnp.exp(a - _lse(jnp, a, axis=axis, keepdims=True)),
     "conv2d": _conv2d,
     "max_pool2d": _max_pool2d,
+    **RECURRENT_LOWERINGS,  # rnn_seq, lstm_seq, gru_seq as lax.scan
 }
 
 

@@ -39,6 +39,7 @@ from ..autodiff.tape import Const, record
 from ..autodiff.tensor import Tensor
 from ..nn.module import evaluating
 from .onnx_table import as_scaler
+from .onnx_traced_recurrent import RECURRENT_OP_EXPORTS
 
 __all__ = ["OP_EXPORTS", "record_modules", "lower_tape", "verify", "graph_output"]
 
@@ -185,9 +186,11 @@ OP_EXPORTS = {
     "concatenate": lambda g, *xs, axis=0: g.op("Concat", list(xs), axis=int(axis)),
     "stack": _stack,
     "getitem": _getitem,
+    "split": lambda g, x: x, "split_part": lambda g, x, key, index: _getitem(g, x, index),
     "where": lambda g, a, b, cond: g.op("Where", [cond, a, b]),
     "einsum": lambda g, *xs, subscripts: g.op("Einsum", list(xs), equation=subscripts.replace(" ", "")),
     "take_along_axis": _take_along_axis,
+    **RECURRENT_OP_EXPORTS,  # rnn_seq, lstm_seq, gru_seq as ONNX RNN / LSTM / GRU
 }
 
 

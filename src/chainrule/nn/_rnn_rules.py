@@ -15,38 +15,16 @@ Example:
 
 from __future__ import annotations
 
-from ..autodiff import functions as _ops
+from ..autodiff.ops.recurrent import gru_step, lstm_step, rnn_step
+from ..autodiff.tensor import dispatch
 
-_linear = _ops.linear
-
-
-# ------------------------------------------------------------------ one time step
-# Each step takes ``xw = x @ weight_ih.T + bias_ih`` already computed: the sequence
-# layers project all T inputs with one fused linear call instead of T small ones.
-
-def _rnn_step(xw, h, w_hh, b_hh, nonlinearity):
-    pre = xw + _linear(h, w_hh, b_hh)
-    return pre.tanh() if nonlinearity == "tanh" else pre.relu()
+# A cell's step takes ``xw = x @ weight_ih.T + bias_ih`` already computed (the step math itself is in
+# chainrule.autodiff.ops.recurrent). A sequence layer's ``_run`` hands the projections of all T steps,
+# time-major, to one whole-sequence op (rnn_seq, lstm_seq, gru_seq): one graph node per sequence.
 
 
-def _lstm_step(xw, h, c, w_hh, b_hh):
-    n = h.shape[-1]
-    gates = xw + _linear(h, w_hh, b_hh)
-    i = gates[..., :n].sigmoid()           # input gate: how much new content to write
-    f = gates[..., n:2 * n].sigmoid()      # forget gate: how much old cell state to keep
-    g = gates[..., 2 * n:3 * n].tanh()     # candidate cell content
-    o = gates[..., 3 * n:].sigmoid()       # output gate: how much of the cell to expose
-    c = f * c + i * g
-    return o * c.tanh(), c
-
-
-def _gru_step(xw, h, w_hh, b_hh):
-    n = h.shape[-1]
-    hw = _linear(h, w_hh, b_hh)
-    r = (xw[..., :n] + hw[..., :n]).sigmoid()              # reset gate
-    z = (xw[..., n:2 * n] + hw[..., n:2 * n]).sigmoid()    # update gate
-    cand = (xw[..., 2 * n:] + r * hw[..., 2 * n:]).tanh()  # r scales h's term after its bias, as in torch
-    return cand + z * (h - cand)                           # = (1 - z) * cand + z * h
+def _bias(b):
+    return () if b is None else (b,)
 
 
 # ------------------------------------------------------------------ update rules
@@ -58,7 +36,13 @@ class _ElmanRule:
 
     def _step(self, xw, h):
         _, w_hh, _, b_hh = self._weights()
-        return _rnn_step(xw, h, w_hh, b_hh, self.nonlinearity)
+        return rnn_step(xw, h, w_hh, b_hh, self.nonlinearity)
+
+    def _run(self, xw, h0, sequences=True):
+        """``(every h_t (T, N, H), h_T)`` from the time-major projections xw (T, N, H)."""
+        _, w_hh, _, b_hh = self._weights()
+        hs = dispatch("rnn_seq", xw, h0, w_hh, *_bias(b_hh), nonlinearity=self.nonlinearity)
+        return hs, hs[-1]
 
     def _rule_args(self):
         return {"nonlinearity": self.nonlinearity}
@@ -79,7 +63,20 @@ class _LSTMRule:
 
     def _step(self, xw, state):
         _, w_hh, _, b_hh = self._weights()
-        return _lstm_step(xw, state[0], state[1], w_hh, b_hh)
+        return lstm_step(xw, state[0], state[1], w_hh, b_hh)
+
+    def _run(self, xw, state, sequences=True):
+        """``(every h_t (T, N, H) or None, (h_T, c_T))`` from the time-major projections xw (T, N, 4H)."""
+        _, w_hh, _, b_hh = self._weights()
+        out = dispatch("lstm_seq", xw, state[0], state[1], w_hh, *_bias(b_hh))   # h_1 .. h_T, c_T
+        # Pieces of one split, so backward writes their gradients into one array (no zero array per
+        # piece); indexed from the end, so a traced graph does not freeze T.
+        whole = dispatch("split", out)
+        c = dispatch("split_part", whole, key=1, index=-1)
+        if sequences:
+            hs = dispatch("split_part", whole, key=0, index=slice(None, -1))
+            return hs, (hs[-1], c)
+        return None, (dispatch("split_part", whole, key=0, index=-2), c)
 
     def _output(self, state):
         return state[0]
@@ -92,4 +89,10 @@ class _GRURule:
 
     def _step(self, xw, h):
         _, w_hh, _, b_hh = self._weights()
-        return _gru_step(xw, h, w_hh, b_hh)
+        return gru_step(xw, h, w_hh, b_hh)
+
+    def _run(self, xw, h0, sequences=True):
+        """``(every h_t (T, N, H), h_T)`` from the time-major projections xw (T, N, 3H)."""
+        _, w_hh, _, b_hh = self._weights()
+        hs = dispatch("gru_seq", xw, h0, w_hh, *_bias(b_hh))
+        return hs, hs[-1]

@@ -1,11 +1,12 @@
 """Recurrent layers: RNN, LSTM and GRU cells, and layers that run them over a sequence.
 
-Every layer here is written only from existing engine ops (``linear``, ``tanh``,
-``sigmoid``, ``relu``, indexing, ``stack``). Running a cell over T time steps
-builds an ordinary graph that is T cells deep, so ``backward()`` on a loss is
-backpropagation through time with no extra code: the gradient that reaches the
-hidden state at step t flows on into step t - 1, and the gradients of the
-shared weights add up over all steps ("gradients add at branches").
+A cell is written from engine ops (``linear``, ``tanh``, ``sigmoid``, ...), so a
+loop that calls it over T steps builds a graph T cells deep and ``backward()`` is
+backpropagation through time: the gradient reaching h_t flows on into step t - 1,
+and the shared weights' gradients add up over the steps. A sequence layer runs
+the same step math in one whole-sequence op (``rnn_seq``, ``lstm_seq``,
+``gru_seq``, :mod:`chainrule.autodiff.ops.recurrent`) whose backward is that BPTT
+in one loop: one graph node per sequence instead of some 15 per step.
 
 Weights follow PyTorch's names, gate order and layout, so a ``torch.nn`` state
 dict loads directly (``{k: v.numpy() for k, v in torch_layer.state_dict().items()}``):
@@ -52,7 +53,6 @@ from .stacked_recurrent import build_stack
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
 _linear = _ops.linear
-_stack = _ops.stack
 
 
 # ------------------------------------------------------------------ shared set-up
@@ -309,17 +309,13 @@ class _Sequence(_Recurrent):
         state = self._unpack_state(state, batch, x)
         w_ih, _, b_ih, _ = self._weights()
         xw = _linear(x, w_ih, b_ih)  # all steps' input projections in one op
-        time_axis = 1 if self.batch_first else 0
-        outputs = []
-        # One unbind instead of T indexings: its backward writes the T step gradients into one
-        # array, where T getitems would each send back a zero array of the whole sequence (O(T^2)).
-        for x_t in _ops.unbind(xw, axis=time_axis):
-            state = self._step(x_t, state)
-            outputs.append(self._output(state))
-        # Stacking the per-step outputs is one more op, so gradients from every
-        # step's output flow back into the unrolled graph.
-        out = _stack(outputs, axis=time_axis) if self.return_sequences else outputs[-1]
-        return (out, state) if self.return_state else out
+        # One whole-sequence op (rnn_seq, lstm_seq, gru_seq) runs the recurrence, time-major.
+        hs, final = self._run(xw.permute(1, 0, 2) if self.batch_first else xw, state, self.return_sequences)
+        if not self.return_sequences:
+            out = self._output(final)
+        else:
+            out = hs.permute(1, 0, 2) if self.batch_first else hs
+        return (out, final) if self.return_state else out
 
     def _layer_args(self):
         stack = self._stack
@@ -333,8 +329,8 @@ class _Sequence(_Recurrent):
 
 
 _SEQUENCE_DOC = """
-    The loop is plain Python over time steps, each step a few engine ops, so
-    ``backward()`` is backpropagation through time for free. ``num_layers`` and
+    One op runs the whole sequence (``{op}``) and its backward is backpropagation
+    through time, the same numbers as a loop over the cell. ``num_layers`` and
     ``bidirectional`` stack layers and add a reverse direction as PyTorch does
     (see :mod:`chainrule.nn.stacked_recurrent`).
 
@@ -368,7 +364,7 @@ _SEQUENCE_DOC = """
 class RNN(_ElmanRule, _Sequence):
     __doc__ = """Elman RNN over a sequence: ``h_t = act(x_t @ W_ih.T + b_ih + h_(t-1) @ W_hh.T + b_hh)``.
 """ + _SEQUENCE_DOC.format(
-        extra_arg='\n        nonlinearity: "tanh" or "relu".', state="h_n", state_arg="h0",
+        extra_arg='\n        nonlinearity: "tanh" or "relu".', op="rnn_seq", state="h_n", state_arg="h0",
         state_shape="h0 and h_n (N, H)", rows="H") + """
     Example:
         >>> import chainrule as cr
@@ -395,7 +391,7 @@ class RNN(_ElmanRule, _Sequence):
 @LAYERS.register
 class LSTM(_LSTMRule, _Sequence):
     __doc__ = """LSTM over a sequence (:class:`LSTMCell` at every step, PyTorch's gate order i, f, g, o).
-""" + _SEQUENCE_DOC.format(extra_arg="", state="(h_n, c_n)", state_arg="(h0, c0)",
+""" + _SEQUENCE_DOC.format(extra_arg="", op="lstm_seq", state="(h_n, c_n)", state_arg="(h0, c0)",
                            state_shape="h0, c0, h_n, c_n (N, H)", rows="4H") + """
     Example:
         >>> import chainrule as cr
@@ -411,7 +407,7 @@ class LSTM(_LSTMRule, _Sequence):
 @LAYERS.register
 class GRU(_GRURule, _Sequence):
     __doc__ = """GRU over a sequence (:class:`GRUCell` at every step, PyTorch's gate order r, z, n).
-""" + _SEQUENCE_DOC.format(extra_arg="", state="h_n", state_arg="h0", state_shape="h0 and h_n (N, H)",
+""" + _SEQUENCE_DOC.format(extra_arg="", op="gru_seq", state="h_n", state_arg="h0", state_shape="h0 and h_n (N, H)",
                            rows="3H") + """
     Example:
         >>> import chainrule as cr

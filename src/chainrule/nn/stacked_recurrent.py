@@ -100,28 +100,32 @@ class Stack:
             return [(parts[0][i], parts[1][i]) for i in range(count)]
         return [parts[0][i] for i in range(count)]
 
-    def _run_direction(self, cell, inputs, state, reverse):
-        hs = [None] * len(inputs)
-        for t in (reversed(range(len(inputs))) if reverse else range(len(inputs))):
-            state = cell(inputs[t], state)
-            hs[t] = state[0] if self.is_lstm else state
-        return hs, state
+    def _run_direction(self, cell, seq, state, reverse, batch):
+        """Every hidden state (T, N, H) and the final state of one cell over the time-major ``seq``."""
+        w_ih, _, b_ih, _ = cell._weights()
+        xw = _ops.linear(seq, w_ih, b_ih)
+        if reverse:  # the reverse direction reads from the last step to the first
+            xw = xw[::-1]
+        hs, final = cell._run(xw, cell._unpack_state(state, batch, seq), True)
+        return (hs[::-1] if reverse else hs), final
 
     def forward(self, layer, x, state, batch, steps):
         """The sequence layer's output (and final states) for input ``x`` of ``steps`` steps."""
         starts = self._initial(layer, state, batch, x)
-        inputs = [x[:, t] if layer.batch_first else x[t] for t in range(steps)]
+        seq = x.permute(1, 0, 2) if layer.batch_first else x   # time-major, as the whole-sequence ops run
         finals = []
         for k in range(self.num_layers):
             per_direction = []
             for d in range(self.directions):
-                hs, final = self._run_direction(self._cell(k, d), inputs, starts[k * self.directions + d], d == 1)
+                hs, final = self._run_direction(self._cell(k, d), seq, starts[k * self.directions + d], d == 1, batch)
                 per_direction.append(hs)
                 finals.append(final)
-            # The next layer reads both directions side by side, step by step (no slicing of a stacked tensor).
-            inputs = per_direction[0] if self.directions == 1 else [
-                _ops.concatenate([f, b], axis=-1) for f, b in zip(*per_direction)]
-        out = _ops.stack(inputs, axis=1 if layer.batch_first else 0) if layer.return_sequences else inputs[-1]
+            # The next layer reads both directions side by side at every step.
+            seq = per_direction[0] if self.directions == 1 else _ops.concatenate(per_direction, axis=-1)
+        if not layer.return_sequences:
+            out = seq[-1]
+        else:
+            out = seq.permute(1, 0, 2) if layer.batch_first else seq
         if not layer.return_state:
             return out
         if self.is_lstm:

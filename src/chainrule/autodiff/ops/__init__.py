@@ -190,3 +190,4 @@ from . import elementwise, reduce, shape, nn, conv, pool  # noqa: E402,F401
 from . import math, scan, index, linalg  # noqa: E402,F401  (more primitives: element-wise, scans, gather/scatter, linear algebra)
 from . import random  # noqa: E402,F401  (random ops: dropout)
 from . import split  # noqa: E402,F401  (unbind / split in O(size))
+from . import recurrent  # noqa: E402,F401  (whole-sequence RNN, LSTM and GRU: one node per sequence)
