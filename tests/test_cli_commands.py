@@ -59,7 +59,7 @@ def test_train_writes_the_run_folder_and_reports(flowers):
     assert history[0][:4] == ["epoch", "loss", "reg_loss", "accuracy"] and len(history) > 2
     report = json.loads((out / "report.json").read_text())
     assert report["scores"]["test"]["accuracy"] > 0.9
-    assert report["training"]["hidden"] == [16] and report["training"]["optimizer"] == "adam"
+    assert report["training"]["hidden"] == [16] and report["training"]["optimizer"] == "sgd"  # the default
     meta = io.read_metadata(out / "model.safetensors")
     assert meta["feature_names"] == ["petal", "stem", "noise"] and meta["target"] == "kind"
     assert meta["class_names"] == ["daisy", "rose", "tulip"] and meta["scaler"]["type"] == "StandardScaler"
