@@ -271,6 +271,15 @@ def test_jax_backend_runs_a_smaller_last_batch_in_the_same_call_as_the_scan():
         np.testing.assert_allclose(b["momentum_buffer"], a["momentum_buffer"], rtol=1e-5, atol=1e-6)
 
 
+def test_an_epoch_over_a_subset_order_runs_only_those_rows():
+    model = nn.Sequential(nn.Linear(6, 4, seed=0))
+    step = cr.compile(_train_step(model, optim.SGD(model.parameters(), lr=0.1)))
+    X, Y = _data((6,), "float32", n=60)
+    outs = step.epoch(X, Y, 16, np.arange(40)[::-1])  # 40 of the 60 rows: batches of 16, 16 and 8
+    assert len(outs) == 3 and all(np.isfinite(float(v)) for v in outs)
+    assert step.stats["recordings"] + step.stats["replays"] == 3
+
+
 def test_jax_backend_refuses_what_it_cannot_lower():
     pytest.importorskip("jax", reason="the jax backend needs the optional extra chainrule[jax]")
     model = nn.Sequential(nn.Linear(6, 4, seed=0), nn.Dropout(0.5, seed=0))

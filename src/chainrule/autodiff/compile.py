@@ -226,7 +226,7 @@ class Compiled:
         With the "jax" backend the full batches run as one ``lax.scan`` once their tape is
         recorded; otherwise, and for a smaller last batch, the step is called batch by batch.
         """
-        n = len(X)
+        n = len(X) if order is None else len(order)  # an order may pick a subset of the rows
         full = n - n % batch_size
         outs, start = [], 0
         while start < n:
