@@ -234,26 +234,28 @@ class Compiled:
             idx = slice(start, stop) if order is None else order[start:stop]
             scan = getattr(self._ready(X[idx], Y[idx]), "epoch", None) if stop <= full else None
             if scan is not None and full - start > batch_size:
-                rows = slice(start, full) if order is None else order[start:full]
-                steps = (full - start) // batch_size
-                xb, yb = (np.ascontiguousarray(a[rows]).reshape(steps, batch_size, *a.shape[1:]) for a in (X, Y))
-                tail = slice(full, n) if order is None else order[full:n]
-                last = self._ready(X[tail], Y[tail]) if full < n else None
-                if last is None or not hasattr(last, "epoch"):
-                    outs.extend(_per_step(scan([xb, yb]), steps))
-                    start = full
-                    continue
-                stacked, last_out = scan([xb, yb], tail=(last, [X[tail], Y[tail]]))
-                outs.extend(_per_step(stacked, steps))
-                if last_out is None:  # the two steps could not share one call
-                    start = full
-                    continue
-                outs.append(last_out)
-                start = n
+                done, start = self._scan_from(scan, X, Y, batch_size, order, start, full, n)
+                outs.extend(done)
                 continue
             outs.append(self(X[idx], Y[idx]))
             start = stop
         return outs
+
+    def _scan_from(self, scan, X, Y, batch_size, order, start, full, n):
+        """The full batches from ``start`` as one scan, with the smaller last batch in the same call when
+        both tapes are ready: ``(outputs per batch, where the epoch goes on)``."""
+        rows = slice(start, full) if order is None else order[start:full]
+        steps = (full - start) // batch_size
+        xb, yb = (np.ascontiguousarray(a[rows]).reshape(steps, batch_size, *a.shape[1:]) for a in (X, Y))
+        tail = slice(full, n) if order is None else order[full:n]
+        last_args = [X[tail], Y[tail]]
+        last = self._ready(*last_args) if full < n else None
+        if last is None or not hasattr(last, "epoch"):
+            return _per_step(scan([xb, yb]), steps), full
+        stacked, last_out = scan([xb, yb], tail=(last, last_args))
+        if last_out is None:  # the two tapes could not share one call
+            return _per_step(stacked, steps), full
+        return _per_step(stacked, steps) + [last_out], n
 
     def _ready(self, *args):
         """The replay function for ``args``' key if it is recorded and still valid, else None."""

@@ -15,16 +15,12 @@ Example:
 
 from __future__ import annotations
 
-from ..autodiff.ops.recurrent import gru_step, lstm_step, rnn_step
+from ..autodiff.ops.recurrent import bias_args, gru_step, lstm_step, rnn_step
 from ..autodiff.tensor import dispatch
 
 # A cell's step takes ``xw = x @ weight_ih.T + bias_ih`` already computed (the step math itself is in
 # chainrule.autodiff.ops.recurrent). A sequence layer's ``_run`` hands the projections of all T steps,
 # time-major, to one whole-sequence op (rnn_seq, lstm_seq, gru_seq): one graph node per sequence.
-
-
-def _bias(b):
-    return () if b is None else (b,)
 
 
 # ------------------------------------------------------------------ update rules
@@ -41,7 +37,7 @@ class _ElmanRule:
     def _run(self, xw, h0, sequences=True):
         """``(every h_t (T, N, H), h_T)`` from the time-major projections xw (T, N, H)."""
         _, w_hh, _, b_hh = self._weights()
-        hs = dispatch("rnn_seq", xw, h0, w_hh, *_bias(b_hh), nonlinearity=self.nonlinearity)
+        hs = dispatch("rnn_seq", xw, h0, w_hh, *bias_args(b_hh), nonlinearity=self.nonlinearity)
         return hs, hs[-1]
 
     def _rule_args(self):
@@ -68,7 +64,7 @@ class _LSTMRule:
     def _run(self, xw, state, sequences=True):
         """``(every h_t (T, N, H) or None, (h_T, c_T))`` from the time-major projections xw (T, N, 4H)."""
         _, w_hh, _, b_hh = self._weights()
-        out = dispatch("lstm_seq", xw, state[0], state[1], w_hh, *_bias(b_hh))   # h_1 .. h_T, c_T
+        out = dispatch("lstm_seq", xw, state[0], state[1], w_hh, *bias_args(b_hh))   # h_1 .. h_T, c_T
         # Pieces of one split, so backward writes their gradients into one array (no zero array per
         # piece); indexed from the end, so a traced graph does not freeze T.
         whole = dispatch("split", out)
@@ -94,5 +90,5 @@ class _GRURule:
     def _run(self, xw, h0, sequences=True):
         """``(every h_t (T, N, H), h_T)`` from the time-major projections xw (T, N, 3H)."""
         _, w_hh, _, b_hh = self._weights()
-        hs = dispatch("gru_seq", xw, h0, w_hh, *_bias(b_hh))
+        hs = dispatch("gru_seq", xw, h0, w_hh, *bias_args(b_hh))
         return hs, hs[-1]

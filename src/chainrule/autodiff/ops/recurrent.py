@@ -30,11 +30,12 @@ import numpy as np
 from . import call, register, tangent_sum
 from .scratch import SCRATCH
 
-__all__ = ["rnn_step", "lstm_step", "gru_step", "check_sequence", "graph_vjp", "hidden_before", "flush_tiny",
+__all__ = ["rnn_step", "lstm_step", "gru_step", "check_sequence", "graph_vjp", "hidden_before", "tangent_drive", "flush_tiny",
            "ACTIVATIONS"]
 
 
-def _bias(b):
+def bias_args(b):
+    """The optional bias as positional arguments: () when there is none."""
     return () if b is None else (b,)
 
 
@@ -42,13 +43,13 @@ def _bias(b):
 
 def rnn_step(xw, h, w_hh, b_hh=None, nonlinearity="tanh"):
     """Elman step ``act(xw + h @ w_hh.T + b_hh)`` on Tensors, Duals or arrays."""
-    return call(nonlinearity, xw + call("linear", h, w_hh, *_bias(b_hh)))
+    return call(nonlinearity, xw + call("linear", h, w_hh, *bias_args(b_hh)))
 
 
 def lstm_step(xw, h, c, w_hh, b_hh=None):
     """LSTM step (PyTorch's gate order i, f, g, o): ``(h', c')``."""
     n = h.shape[-1]
-    gates = xw + call("linear", h, w_hh, *_bias(b_hh))
+    gates = xw + call("linear", h, w_hh, *bias_args(b_hh))
     i = call("sigmoid", gates[..., :n])            # input gate: how much new content to write
     f = call("sigmoid", gates[..., n:2 * n])       # forget gate: how much old cell state to keep
     g = call("tanh", gates[..., 2 * n:3 * n])      # candidate cell content
@@ -60,7 +61,7 @@ def lstm_step(xw, h, c, w_hh, b_hh=None):
 def gru_step(xw, h, w_hh, b_hh=None):
     """GRU step (PyTorch's gate order r, z, n): ``h'``."""
     n = h.shape[-1]
-    hw = call("linear", h, w_hh, *_bias(b_hh))
+    hw = call("linear", h, w_hh, *bias_args(b_hh))
     r = call("sigmoid", xw[..., :n] + hw[..., :n])                # reset gate
     z = call("sigmoid", xw[..., n:2 * n] + hw[..., n:2 * n])      # update gate
     cand = call("tanh", xw[..., 2 * n:] + r * hw[..., 2 * n:])    # r scales h's term after its bias, as in torch
@@ -116,6 +117,12 @@ def flush_tiny(*arrays):
 def hidden_before(h0, hs, steps):
     """The hidden state entering each step, (T, N, H): h0, then the outputs of steps 0 .. T-2."""
     return np.concatenate([h0[None], hs[:steps - 1]]) if steps else hs[:0]
+
+
+def tangent_drive(ts, h0, hs, steps, shape):
+    """The tangent of each step's pre-activations from xw, w_hh and b_hh, ``shape``; None when none has one."""
+    drive = tangent_sum(ts, lambda t: t, lambda t: hidden_before(h0, hs, steps) @ t.T, lambda t: t)
+    return None if drive is None else np.broadcast_to(drive, shape)
 
 
 def weight_grad(d, h0, hs, steps):
@@ -208,10 +215,10 @@ def _rnn_jvp(ts, ctx):
     h0, w, hs = ctx["h0"], ctx["w"], ctx["hs"]
     steps = hs.shape[0]
     slope = ACTIVATIONS[ctx["attrs"]["nonlinearity"]][1]
-    drive = tangent_sum((tx, tw, tb), lambda t: t, lambda t: hidden_before(h0, hs, steps) @ t.T, lambda t: t)
+    drive = tangent_drive((tx, tw, tb), h0, hs, steps, hs.shape)
     if drive is None and th is None:
         return None
-    drive = np.broadcast_to(0 if drive is None else drive, hs.shape)
+    drive = np.broadcast_to(0, hs.shape) if drive is None else drive
     dh = np.zeros_like(h0) if th is None else th
     out = np.empty(hs.shape, np.result_type(hs, drive, dh))
     for t in range(steps):

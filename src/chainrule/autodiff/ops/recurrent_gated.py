@@ -20,7 +20,7 @@ import numpy as np
 
 from . import register, tangent_sum
 from .recurrent import (FLUSH_EVERY, call, check_sequence, dtype_of, flush_tiny, graph_vjp, gru_step, hidden_before,
-                        lstm_step, sigmoid_, weight_grad)
+                        lstm_step, sigmoid_, tangent_drive, weight_grad)
 
 
 # Inside the loops every gate of a step is a contiguous (N, H) block, (gates, N, H): NumPy is
@@ -37,13 +37,6 @@ def _weights(w, gates, dt):
     """w (gates * H, H) in ``dt`` and its blocks transposed, (gates, H, H): h @ w.T gate by gate."""
     w = w.astype(dt, copy=False)
     return w, np.ascontiguousarray(w.reshape(gates, -1, w.shape[1]).transpose(0, 2, 1))
-
-
-def _tangent_drive(ts, h0, hs, steps, shape):
-    """The tangent of each step's pre-activations from xw, w_hh and b_hh (None when none has one)."""
-    tx, tw, tb = ts
-    drive = tangent_sum((tx, tw, tb), lambda t: t, lambda t: hidden_before(h0, hs, steps) @ t.T, lambda t: t)
-    return None if drive is None else np.broadcast_to(drive, shape)
 
 
 # ------------------------------------------------------------------ lstm_seq
@@ -125,7 +118,7 @@ def _lstm_jvp(ts, ctx):
     tx, th, tc, tw, tb = (tuple(ts) + (None,) * 5)[:5]
     h0, w, acts, cells, tanh_c, hs = (ctx[k] for k in ("h0", "w", "acts", "cells", "tanh_c", "out"))
     steps, n, hidden = tanh_c.shape
-    drive = _tangent_drive((tx, tw, tb), h0, hs, steps, (steps, n, 4 * hidden))
+    drive = tangent_drive((tx, tw, tb), h0, hs, steps, (steps, n, 4 * hidden))
     if drive is None and th is None and tc is None:
         return None
     dh = np.zeros_like(h0) if th is None else th
