@@ -445,3 +445,8 @@ EDGES += MORE_EDGES
 from op_edges_recurrent import RECURRENT_EDGES  # noqa: E402
 
 EDGES += RECURRENT_EDGES
+
+# dense_chain, against PyTorch's F.linear and activations composed.
+from op_dense import dense_edges  # noqa: E402
+
+EDGES += dense_edges(EdgeSample, rand, non_contiguous)

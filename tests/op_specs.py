@@ -362,3 +362,8 @@ SPECS += [
 from op_specs_recurrent import RECURRENT_SPECS  # noqa: E402
 
 SPECS += RECURRENT_SPECS
+
+# dense_chain, the fused run of dense layers, against the layers composed one at a time.
+from op_dense import dense_specs  # noqa: E402
+
+SPECS += dense_specs(OpSpec)

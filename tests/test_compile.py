@@ -218,10 +218,11 @@ def test_a_replayed_mlp_step_allocates_no_arrays(one_blas_thread):
         step(X, Y)
     eager_peak, _ = _traced(lambda: eager(X, Y), 3)
     peak, kept = _traced(lambda: step(X, Y), 10)
-    # One hidden activation is 128 KB and an eager step allocates several. What a replay still
+    # One hidden activation is 128 KB and an eager step allocates a few (its Linear and ReLU share one
+    # array since they run as one dense_chain op, the gradients need more). What a replay still
     # allocates is NumPy's own iterator buffer for broadcasting operands (bounded by its 8192-element
     # buffer size, whatever the batch) and small Python objects; nothing is kept between steps.
-    assert eager_peak > 400_000
+    assert eager_peak > 256_000
     assert peak < 48_000 and kept < 8_000, (peak, kept)
 
 

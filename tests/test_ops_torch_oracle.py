@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from op_dense import DENSE_CASES, dense_call, dense_torch
 
 torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these tests")
 pytestmark = pytest.mark.torch
@@ -335,6 +336,13 @@ ROWS += [
 
 EARLIER_ACTIVATIONS = {"step", "sign", "identity", "linear", "sigmoid", "tanh", "hardtanh", "relu", "leaky_relu",
                        "softplus", "elu", "softmax", "log_softmax"}  # torch-tested in test_nn_activations
+
+# dense_chain (what nn.Sequential / nn.MLP run for Linear layers and activations) against the layers composed in torch.
+ROWS += [
+    Row("dense_chain", dense_call(acts, biases), (lambda f: lambda *a: f(torch, *a))(dense_torch(acts, biases)),
+        [tuple(_r(*shape, seed=k) for k, shape in enumerate(shapes))])
+    for _, shapes, acts, biases in DENSE_CASES
+]
 
 CASES = [c for row in ROWS for c in row.cases()]
 IDS = [f"{row.name}-{i}" for row, i in CASES]

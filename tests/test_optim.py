@@ -309,3 +309,17 @@ def test_large_parameters_updated_in_slices_match_one_piece_updates(make, monkey
     for a, b in zip(sliced, whole):
         np.testing.assert_array_equal(a, b)
     assert opt.state[0]["_tmp"].size == 64
+
+
+def test_plain_sgd_is_w_minus_lr_g_and_skips_parameters_without_a_gradient():
+    w, b = cr.tensor([1.0, -2.0], requires_grad=True, dtype=np.float64), cr.tensor([3.0], requires_grad=True)
+    opt = optim.SGD([w, b], lr=0.5)
+    for k in range(3):
+        w.grad, b.grad = np.array([0.25, -1.0]), None
+        opt.step()
+        np.testing.assert_array_equal(w.data, [1.0 - 0.125 * (k + 1), -2.0 + 0.5 * (k + 1)])
+    assert b.data.tolist() == [3.0] and [st["step"] for st in opt.state] == [3, 0]
+    opt.lr = 1.0  # a schedule's new rate is used by the next step
+    w.grad = np.array([1.0, 1.0])
+    opt.step()
+    np.testing.assert_array_equal(w.data, [-0.375, -1.5])

@@ -18,7 +18,7 @@ Example:
     6.0
 """
 
-from .engine import enable_grad, is_grad_enabled, no_grad
+from .engine import enable_grad, is_grad_enabled, no_grad, unfused
 from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
 from .ops import REGISTRY as ops_registry
 from .functions import *  # noqa: F401,F403
@@ -33,7 +33,7 @@ from . import linalg
 from .compile import Compiled, compile  # noqa: A004 - cr.compile is the name users expect
 
 __all__ = [
-    "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad",
+    "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad", "unfused",
     "is_grad_enabled", "Dual", "jvp", "grad", "value_and_grad", "jacobian", "numerical_grad",
     "gradcheck", "GradcheckError", "relative_error", "ops_registry", "compare_gradients", "trace",
     "compile", "Compiled",

@@ -38,12 +38,14 @@ __all__ = ["Node", "backward", "topological_order", "unbroadcast", "no_grad", "e
 
 class _GradMode:
     # ``recorder`` is None except while chainrule.autodiff.compile records a step:
-    # then every op, backward and optimiser step is reported to it.
-    __slots__ = ("enabled", "recorder")
+    # then every op, backward and optimiser step is reported to it. ``fuse`` lets
+    # nn.Sequential / nn.MLP run a chain of dense layers as one op (off inside :func:`unfused`).
+    __slots__ = ("enabled", "recorder", "fuse")
 
     def __init__(self):
         self.enabled = True
         self.recorder = None
+        self.fuse = True
 
 
 GRAD_MODE = _GradMode()
@@ -86,6 +88,32 @@ def no_grad():
 def enable_grad():
     """Context manager / decorator that turns graph recording back on."""
     return _SetGrad(True)
+
+
+@contextlib.contextmanager
+def unfused():
+    """Context manager: layers record one op each, as written (no ``dense_chain`` fusion).
+
+    ``nn.Sequential`` and ``nn.MLP`` normally run consecutive Linear layers and their
+    relu / tanh / sigmoid activations as one ``dense_chain`` op (same numbers, fewer graph
+    nodes). Inside ``unfused()`` every layer is its own node, e.g. for a
+    :func:`chainrule.autodiff.trace.trace` table per layer.
+
+    Example:
+        >>> import chainrule as cr
+        >>> from chainrule import nn
+        >>> net = nn.MLP([2, 3, 1], seed=0)
+        >>> net(cr.ones(1, 2)).op
+        'dense_chain'
+        >>> with cr.unfused():
+        ...     net(cr.ones(1, 2)).op
+        'linear'
+    """
+    prev, GRAD_MODE.fuse = GRAD_MODE.fuse, False
+    try:
+        yield
+    finally:
+        GRAD_MODE.fuse = prev
 
 
 _COUNTER = itertools.count()

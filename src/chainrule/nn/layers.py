@@ -21,6 +21,7 @@ from ..autodiff.tensor import OpsMixin, dispatch, get_default_dtype
 from .._core import as_generator, check, seed_config
 from .init import get_initializer, init_config
 from .module import LAYERS, Module, ModuleList, Parameter, from_config
+from . import fusion
 
 __all__ = ["Linear", "Dense", "Sequential", "Dropout", "Flatten", "dropout"]
 
@@ -103,6 +104,8 @@ class Sequential(ModuleList):
         super().__init__(layers)
 
     def forward(self, x):
+        if fusion.fusable(x):  # consecutive Linear layers and activations as one dense_chain op
+            return fusion.run(fusion.cached_plan(self, self._items), x)
         for layer in self._items:
             x = layer(x)
         return x

@@ -14,6 +14,7 @@ import numbers
 
 from .._core import as_generator, seed_config
 from .activations import Activation, get_activation
+from . import fusion
 from .init import init_config
 from .layers import Linear, _dtype_name
 from .module import LAYERS, Module, ModuleList, from_config
@@ -66,8 +67,8 @@ class MLP(Module):
 
     Example:
         >>> import chainrule as cr
-        >>> MLP([3, 1], output_activation="sigmoid", seed=0)(cr.zeros(1, 3))
-        tensor([[0.5]], grad_fn=<sigmoid>)
+        >>> MLP([3, 1], output_activation="sigmoid", seed=0)(cr.zeros(1, 3))  # one op: see chainrule.unfused
+        tensor([[0.5]], grad_fn=<dense_chain>)
     """
 
     def __init__(self, sizes, activation="relu", output_activation=None, skip=False, bias=True,
@@ -89,6 +90,8 @@ class MLP(Module):
         self.output_activation = _activation(output_activation)
 
     def forward(self, x):
+        if fusion.fusable(x):  # the Linear layers and activations as one dense_chain op
+            return self._fused(x)
         h = x
         act = self.activation
         for layer in self.hidden:
@@ -96,6 +99,19 @@ class MLP(Module):
         out = self.output(h)
         if self.skip is not None:
             out = out + self.skip(x)
+        return out if self.output_activation is None else self.output_activation(out)
+
+    def _fused(self, x):
+        layers = []
+        for layer in self.hidden:
+            layers += (layer, self.activation)
+        layers.append(self.output)
+        if self.skip is None and self.output_activation is not None:
+            layers.append(self.output_activation)
+        out = fusion.run(fusion.cached_plan(self, layers), x)
+        if self.skip is None:
+            return out
+        out = out + self.skip(x)
         return out if self.output_activation is None else self.output_activation(out)
 
     def extra_repr(self):

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .._core import check
+from ..autodiff.engine import GRAD_MODE
 from .optimizer import OPTIMIZERS, Optimizer
 
 __all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AdamW"]
@@ -69,6 +70,24 @@ class SGD(Optimizer):
 
     def _state_names(self):
         return ("momentum_buffer",) if self.momentum else ()
+
+    def step(self):
+        """Update every parameter that has a gradient, in place."""
+        if self.momentum or self.weight_decay or self.state is None or GRAD_MODE.recorder is not None:
+            return super().step()
+        # Plain w <- w - lr g skips the per-rule calls, about a tenth of a small net's step.
+        lr = self.lr
+        for p, st in zip(self.params, self.state):
+            g = p.grad
+            if g is None:
+                continue
+            st["step"] += 1
+            data, tmp = p.data, st["_tmp"]
+            if tmp.shape != data.shape:  # a large parameter: the scratch buffer is one slice long
+                self._update_in_slices(data, g, st)
+            else:
+                np.multiply(g, lr, out=tmp)
+                data -= tmp
 
     def _update(self, p, g, st):
         g = self._l2(p, g, st)

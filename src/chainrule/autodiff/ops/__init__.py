@@ -191,3 +191,4 @@ from . import math, scan, index, linalg  # noqa: E402,F401  (more primitives: el
 from . import random  # noqa: E402,F401  (random ops: dropout)
 from . import split  # noqa: E402,F401  (unbind / split in O(size))
 from . import recurrent  # noqa: E402,F401  (whole-sequence RNN, LSTM and GRU: one node per sequence)
+from . import dense  # noqa: E402,F401  (a run of dense layers and activations: one node)
