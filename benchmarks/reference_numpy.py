@@ -86,8 +86,9 @@ class NumpyMLP:
         # Softmax cross-entropy with the row max subtracted; g becomes dL/dlogits.
         logits -= _row_max(logits)
         g = np.exp(logits)
-        total = g.sum(axis=1, keepdims=True)
-        loss = np.log(total).mean() - logits[rows, y].mean()
+        # ufunc.reduce, not .sum()/.mean(): the same sums without NumPy's Python wrappers (~1 us each).
+        total = np.add.reduce(g, axis=1, keepdims=True)
+        loss = (np.add.reduce(np.log(total), axis=None) - np.add.reduce(logits[rows, y])) / n
         g /= total
         g[rows, y] -= 1.0
         g *= np.float32(1.0 / n)
@@ -95,7 +96,7 @@ class NumpyMLP:
             h = inputs[i]
             w = self.weights[i]
             gw = g.T @ h
-            gb = g.sum(axis=0)
+            gb = np.add.reduce(g, axis=0)
             if i:
                 # The layer input is a ReLU output, so h > 0 is exactly the ReLU mask.
                 g = g @ w

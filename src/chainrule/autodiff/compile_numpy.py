@@ -140,18 +140,19 @@ def _sce(e, vals, shapes, dtypes):
         logits, y = vals[x], vals[labels]
         # One reduction checks both bounds: viewed as unsigned, a negative label is huge. (The
         # labels' dtype and shape are part of the tape's key, valid when it was recorded.)
-        if n and y.view(unsigned).max() >= c:
+        if n and np.maximum.reduce(y.view(unsigned)) >= c:  # (ufunc methods: no Python wrappers per call)
             raise _label_error(logits, y)
         row_max(logits)
         np.subtract(logits, col, out=z)
         np.exp(z, out=p)
-        np.sum(p, axis=1, keepdims=True, out=col)
+        np.add.reduce(p, axis=1, keepdims=True, out=col)
         np.add(row_start, y, out=flat)
         np.take(z.reshape(-1), flat, out=picked)
         np.divide(p, col, out=p)  # softmax probabilities, kept for the gradient
         np.log(col, out=col)
         np.subtract(col[:, 0], picked, out=picked)
-        out[()] = picked.sum() / n if mean else picked.sum()
+        total = np.add.reduce(picked)
+        out[()] = total / n if mean else total
 
     def vjp(g, dests):
         d = dests[0]

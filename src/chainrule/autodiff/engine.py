@@ -172,7 +172,7 @@ def _seed_grad(root, grad):
                 f"backward: grad can be omitted only for a scalar output, got shape "
                 f"{root.data.shape}; pass grad= with that shape (e.g. ones)"
             )
-        return np.ones_like(root.data)
+        return np.array(1, root.data.dtype).reshape(root.data.shape)  # a third of ones_like's time
     g = np.array(grad.data if hasattr(grad, "_node") else grad, dtype=root.data.dtype)
     if g.shape != root.data.shape:
         raise ValueError(f"backward: grad has shape {g.shape} but the output has shape {root.data.shape}")
@@ -239,12 +239,11 @@ def backward(root, grad=None, retain_graph=False, hook=None):
     if root._node is None:
         _store_grad(root, seed, owned)
         return
-    for leaf, g in _walk(root, seed, retain_graph, hook, owned):
-        _store_grad(leaf, g, owned)
+    _walk(root, seed, retain_graph, hook, owned)
 
 
 def _walk(root, seed, retain_graph, hook, owned):
-    """The reverse pass; returns ``(leaf, gradient)`` pairs, each leaf once.
+    """The reverse pass; stores each leaf's gradient once all of it has arrived.
 
     Ordering and walking are one pass: a max-heap on the nodes' creation
     numbers pops every tensor after all its consumers (each consumer was created
@@ -275,7 +274,7 @@ def _walk(root, seed, retain_graph, hook, owned):
             data = inp.data
             if gi.shape != data.shape:
                 gi = unbroadcast(gi, data.shape, node.op.name)
-            if gi.dtype != data.dtype:
+            if gi.dtype is not data.dtype and gi.dtype != data.dtype:  # (built-in dtypes are singletons)
                 gi = gi.astype(data.dtype)
             k = id(inp)
             prev = grads.get(k)
@@ -291,7 +290,8 @@ def _walk(root, seed, retain_graph, hook, owned):
         if not retain_graph:
             node.inputs = None
             node.ctx = None
-    return [(leaf, grads[id(leaf)]) for leaf in leaves]
+    for leaf in leaves:
+        _store_grad(leaf, grads[id(leaf)], owned)
 
 
 def _store_grad(t, g, owned):

@@ -103,7 +103,7 @@ def _vjp(g, ctx, needs):
         if needs[1 + 2 * i]:
             grads[1 + 2 * i] = g.T @ hs[i]
         if needs[2 + 2 * i]:
-            grads[2 + 2 * i] = g.sum(axis=0)
+            grads[2 + 2 * i] = np.add.reduce(g, axis=0)
         if 2 * i < first_needed:  # nothing below this layer needs a gradient
             break
         g, owned = g @ params[2 * i], True

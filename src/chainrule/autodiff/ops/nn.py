@@ -97,7 +97,7 @@ def _linear_vjp(g, ctx, needs):
     if needs[1]:
         gw = g.T @ x
     if len(needs) > 2 and needs[2]:
-        gb = g.sum(axis=0)
+        gb = np.add.reduce(g, axis=0)
     return gx, gw, gb
 
 
@@ -232,7 +232,7 @@ def _sce_forward(logits, labels, reduction="mean"):
     # Only the cheap checks run on the hot path; a label >= classes fails the
     # indexing below and is explained then.
     if logits.ndim != 2 or labels.shape != logits.shape[:1] or labels.dtype.kind not in "iu" or (
-        labels.size and labels.min() < 0
+        labels.size and np.minimum.reduce(labels) < 0  # the ufunc method: .min() adds ~1.5 us of wrappers
     ):
         raise _label_error(logits, labels)
     n = logits.shape[0]
@@ -246,9 +246,9 @@ def _sce_forward(logits, labels, reduction="mean"):
         raise _label_error(logits, labels) from None
     e /= s  # now the softmax probabilities, kept for the gradient
     if reduction == "mean":
-        out = picked.sum() / n
+        out = np.add.reduce(picked) / n
     elif reduction == "sum":
-        out = picked.sum()
+        out = np.add.reduce(picked)
     else:
         out = picked
     return np.asarray(out, dtype=logits.dtype), (e, rows, labels, reduction)
