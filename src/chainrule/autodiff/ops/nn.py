@@ -258,8 +258,8 @@ def _sce_vjp(g, ctx, needs):
     p, rows, labels, reduction = ctx
     d = p.copy()
     d[rows, labels] -= 1
-    if reduction == "mean":
-        d *= g / p.shape[0]
+    if reduction == "mean":  # a Python float scales in d's dtype and costs less than a 0-d array
+        d *= float(g) / p.shape[0] if g.ndim == 0 else g / p.shape[0]
     elif reduction == "sum":
         d *= g
     else:
