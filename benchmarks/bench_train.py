@@ -15,11 +15,12 @@ each cell is the median epoch time, reported as samples per second. Each
 setting runs with 1 and with 2 BLAS threads (threadpoolctl; PyTorch via
 ``torch.set_num_threads``).
 
-Run: ``python benchmarks/bench_train.py [--quick]``.
+Run: ``python benchmarks/bench_train.py [--quick] [--contenders chainrule-jax,jax-scan]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
@@ -82,7 +83,7 @@ def _max_drift(contenders):
     return worst
 
 
-def train_setting(x, y, spec, batch, epochs, threads, seed=0, quick=False):
+def train_setting(x, y, spec, batch, epochs, threads, seed=0, quick=False, which=WHICH):
     """Train fresh contenders ``epochs`` epochs, interleaved; return a result dict.
 
     Returns:
@@ -92,7 +93,7 @@ def train_setting(x, y, spec, batch, epochs, threads, seed=0, quick=False):
     n_classes = spec["sizes"][-1]
     with _common.thread_limit(threads):
         weights, biases = he_uniform(spec["sizes"], seed=seed)
-        contenders, skipped = make_all(weights, biases, spec["lr"][batch], n_classes, which=WHICH)
+        contenders, skipped = make_all(weights, biases, spec["lr"][batch], n_classes, which=which)
         rng = np.random.default_rng(seed + 1)
         warm = _warm_up(contenders, x, y, rng.permutation(len(x)), batch)
         times = {c.name: [] for c in contenders}
@@ -145,13 +146,13 @@ def _plan(quick):
             (BIG, xb, yb, 128, 7)]
 
 
-def run(quick=False, threads=None):
+def run(quick=False, threads=None, which=WHICH):
+    """The training-throughput section of the report, as Markdown lines (``which``: contenders by WHICH name)."""
     threads = threads or _common.bench_threads()
-    """The training-throughput section of the report, as Markdown lines."""
     rows, paths, skipped = [], {}, set()
     for spec, x, y, batch, epochs in _plan(quick):
         for n in threads:
-            res = train_setting(x, y, spec, batch, epochs, n, quick=quick)
+            res = train_setting(x, y, spec, batch, epochs, n, quick=quick, which=which)
             label = f"{spec['name']} {'-'.join(map(str, spec['sizes']))} (n={len(x)}, lr {spec['lr'][batch]})"
             rows.append(_row(label, batch, n, len(x), res))
             paths.update(res["paths"])
@@ -192,7 +193,18 @@ def fit_call_cost(x, y, repeats):
 
 
 def main(argv=None):
-    return _common.cli(__doc__, run, argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats, small data (a smoke run)")
+    parser.add_argument("--contenders", default=",".join(WHICH),
+                        help="comma-separated subset of: " + ", ".join(WHICH) + " (e.g. chainrule-jax,jax-scan: "
+                        "the two interleaved without other libraries' runs between them)")
+    args = parser.parse_args(argv)
+    which = tuple(args.contenders.split(","))
+    unknown = sorted(set(which) - set(WHICH))
+    if unknown:
+        parser.error(f"unknown contender {unknown[0]!r}; choose from {', '.join(WHICH)}")
+    print("\n".join(run(quick=args.quick, which=which)))
+    return 0
 
 
 if __name__ == "__main__":
