@@ -51,9 +51,47 @@ def worker(rows, epochs, distributed):
                           "allreduce_ms": 1e3 * dp.allreduce_seconds / steps if dp is not None else 0.0}))
 
 
-def _launch(ranks, args):
+def phases(steps=60, warm=10):
+    """One rank's step cut into its parts (inside each rank); rank 0 prints medians in ms as a JSON line.
+
+    The parts are DataParallel's own: forward + backward on this rank's shard, packing the gradients
+    and the Allreduce (``_reduce``, which times the Allreduce itself), and the optimiser step.
+    """
+    from chainrule import nn, optim
+    from chainrule.distributed import DataParallel
+
+    dp = DataParallel()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(BATCH * 8, LAYERS[0])).astype(np.float32)
+    y = rng.integers(0, LAYERS[-1], size=len(X))
+    model = nn.MLP(LAYERS, seed=0)
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    params, share = list(model.parameters()), BATCH // dp.size
+    parts = {"compute": [], "pack": [], "allreduce": [], "update": [], "step": []}
+    for it in range(steps):
+        rows = slice((it % 8) * BATCH + dp.rank * share, (it % 8) * BATCH + (dp.rank + 1) * share)
+        dp.comm.Barrier()
+        before = dp.allreduce_seconds
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(X[rows]), y[rows]).backward()
+        t1 = time.perf_counter()
+        dp._reduce(params, share / BATCH, 0.0)
+        t2 = time.perf_counter()
+        opt.step()
+        t3 = time.perf_counter()
+        if it >= warm:
+            allreduce = dp.allreduce_seconds - before
+            for name, value in (("compute", t1 - t0), ("pack", t2 - t1 - allreduce), ("allreduce", allreduce),
+                                ("update", t3 - t2), ("step", t3 - t0)):
+                parts[name].append(1e3 * value)
+    if dp.is_root:
+        print(json.dumps({k: statistics.median(v) for k, v in parts.items()}))
+
+
+def _launch(ranks, args, mode="--worker"):
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    me = [sys.executable, os.path.abspath(__file__), "--worker", "--rows", str(args.rows), "--epochs", str(args.epochs)]
+    me = [sys.executable, os.path.abspath(__file__), mode, "--rows", str(args.rows), "--epochs", str(args.epochs)]
     if ranks:
         mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
         cmd = [mpiexec, "-n", str(ranks)] + me + ["--distributed"]
@@ -70,9 +108,12 @@ def main():
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--distributed", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--phases", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         return worker(args.rows, args.epochs, args.distributed)
+    if args.phases:
+        return phases()
     from chainrule.distributed import allreduce_cost
 
     results = {"plain fit": [], "1 rank": [], "2 ranks": []}
@@ -89,6 +130,7 @@ def main():
         sps = statistics.median(r["samples_per_s"] for r in runs)
         ar = statistics.median(r["allreduce_ms"] for r in runs)
         print(f"| {name} | {sps:,.0f} | {sps / base:.2f}x | {ar:.2f} ms |")
+    _print_phases([_launch(ranks, args, "--phases") for ranks in (1, 2)])
     n_params = sum(a * b + b for a, b in zip(LAYERS, LAYERS[1:]))
     print(f"\nRing Allreduce cost model for {n_params:,} float32 gradients (5 us latency per message):\n")
     print("| ranks | 10 Gbit/s | 100 Gbit/s |")
@@ -96,6 +138,21 @@ def main():
     for ranks in (8, 64, 512):
         cells = [f"{allreduce_cost(n_params, ranks, g).seconds * 1e3:.2f} ms" for g in (10, 100)]
         print(f"| {ranks} | {cells[0]} | {cells[1]} |")
+
+
+def _print_phases(runs):
+    """The step's parts for 1 and 2 ranks, and the speed-up the 2-rank compute and Allreduce allow."""
+    one, two = runs
+    print("\nOne step's parts (ms, medians of 50 steps after a barrier; 2 ranks: rank 0):\n")
+    print("| ranks | forward + backward | pack gradients | Allreduce | optimiser step | step |")
+    print("|---|---|---|---|---|---|")
+    for n, r in ((1, one), (2, two)):
+        print(f"| {n} | {r['compute']:.2f} | {r['pack']:.2f} | {r['allreduce']:.2f} | {r['update']:.2f} | {r['step']:.2f} |")
+    fixed = two["pack"] + two["update"]
+    print(f"\nStep speed-up {one['step'] / two['step']:.2f}x. With one Allreduce per step and the full update on every "
+          f"rank, the most two ranks can give is (one rank's compute + F) / (a rank's compute beside the other + "
+          f"Allreduce + F) <= {one['compute'] / (two['compute'] + two['allreduce']):.2f}x (F = packing and update, "
+          f"{fixed:.2f} ms: smaller F only brings the ratio closer to that bound).")
 
 
 if __name__ == "__main__":
