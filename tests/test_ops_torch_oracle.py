@@ -259,7 +259,10 @@ ROWS += [
     Row("kron", cr.kron, T.kron, [(_r(2, 3), _r(2, 2)), (_r(3), _r(2, 2))]),
     Row("inv", cr.linalg.inv, T.linalg.inv, [(_SPD,), (_BATCH,)]),
     Row("solve", cr.linalg.solve, T.linalg.solve, [(_SPD, _r(3)), (_BATCH, _r(2, 3, 2))]),
-    Row("det", cr.linalg.det, T.linalg.det, [(_SPD,), (_BATCH,), (_SING,), (np.zeros((2, 2)),)]),
+    # At an exactly singular matrix (det == 0.0) PyTorch's reverse mode gives 0 on some CPUs (its
+    # formula goes through det * inverse); the gradient there is the cofactor matrix, tested exactly below.
+    Row("det", cr.linalg.det, T.linalg.det, [(_SPD,), (_BATCH,), (np.zeros((2, 2)),)]),
+    Row("det", cr.linalg.det, T.linalg.det, [(_SING,)], grad=False),
     Row("slogdet", cr.linalg.slogdet, T.linalg.slogdet, [(_SPD,), (_BATCH,), (-_SPD,)], grad=False),
     Row("slogdet", lambda a: cr.linalg.slogdet(a)[1], lambda a: T.linalg.slogdet(a)[1], [(_SPD,), (_BATCH,), (-_SPD,)]),
     Row("matrix_power", lambda a: cr.linalg.matrix_power(a, 3), lambda a: T.linalg.matrix_power(a, 3), [(_r(3, 3),)]),
@@ -454,6 +457,27 @@ def test_documented_departures_from_torch():
     np.testing.assert_array_equal(a.grad, [0.5, 0.5])  # torch: nan
     _, t = cr.jvp(cr.atan2, (np.zeros(2), np.zeros(2)), (np.ones(2), np.ones(2)))
     np.testing.assert_array_equal(t, 0)  # torch's forward mode: nan, its reverse mode: 0
+
+
+def _cofactors(a):
+    """The cofactor matrix from 2 x 2 minors (exact here: small integers and halves)."""
+    n = len(a)
+    return np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, i, 0), j, 1)) for j in range(n)]
+                     for i in range(n)])
+
+
+def test_det_derivatives_at_a_singular_matrix_are_the_cofactors():
+    """d det(A) / dA = cof(A) holds at singular A too: rank 2 here, so cof(A) has one nonzero row pair."""
+    cof = _cofactors(_SING)
+    assert np.linalg.matrix_rank(_SING) == 2 and np.abs(cof).max() > 1  # a gradient that is not 0
+    a = cr.tensor(_SING, requires_grad=True, dtype=np.float64)
+    out = cr.linalg.det(a)
+    (out * 3.0).backward()
+    assert float(out.data) == 0.0
+    np.testing.assert_allclose(a.grad, 3.0 * cof, rtol=1e-12, atol=1e-12)
+    t = np.random.default_rng(2).standard_normal((3, 3))
+    _, jt = cr.jvp(cr.linalg.det, (_SING,), (t,))
+    np.testing.assert_allclose(jt, np.sum(cof * t), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("x", [np.array([1e30, -1e30, 3.0, 800.0, -800.0]), np.array([-np.inf, 0.0, 2.0]),
