@@ -171,7 +171,7 @@ def _piece_calls(x, y, chain):
         ("cr.linear on Tensors (records a Node)", lambda: cr.linear(x, w, b)),
         ("nn.Linear module call", (lambda: lin[0](x)) if lin else None),
         ("relu kernel", lambda: REG["relu"].forward(h.data)),
-        ("np.maximum(h, 0) (what hand NumPy does)", lambda: np.maximum(h.data, 0)),
+        ("np.maximum(h, zeros) (what hand NumPy does)", (lambda z: lambda: np.maximum(h.data, z))(np.zeros_like(h.data))),
         ("cr.relu on a Tensor", lambda: cr.relu(h)),
         ("loss kernel (softmax_cross_entropy forward)",
          lambda: REG["softmax_cross_entropy"].forward(logits.data, labels=y, reduction="mean")),

@@ -64,6 +64,7 @@ class NumpyMLP:
         self.weights = [np.array(w, np.float32) for w in weights]
         self.biases = [np.array(b, np.float32) for b in biases]
         self.lr = np.float32(lr)
+        self._zeros = {}  # shape -> zeros: np.maximum against an array runs in SIMD, against 0 it does not (~3x)
 
     def forward(self, x):
         """Logits and the list of layer inputs (what backward needs)."""
@@ -75,7 +76,10 @@ class NumpyMLP:
             h = h @ w.T
             h += b
             if i < last:
-                np.maximum(h, 0, out=h)  # in place: the pre-activation is not needed again
+                zero = self._zeros.get(h.shape)
+                if zero is None:
+                    zero = self._zeros[h.shape] = np.zeros(h.shape, h.dtype)
+                np.maximum(h, zero, out=h)  # in place: the pre-activation is not needed again
         return h, inputs
 
     def step(self, x, y):

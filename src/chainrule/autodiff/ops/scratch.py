@@ -24,7 +24,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["SCRATCH", "Scratch"]
+__all__ = ["SCRATCH", "Scratch", "ZEROS_CAP", "zeros"]
 
 
 class Scratch(threading.local):
@@ -57,3 +57,30 @@ class Scratch(threading.local):
 
 
 SCRATCH = Scratch()
+
+
+#: The most elements :func:`zeros` hands out at once (1 MB of float32); longer runs go in chunks.
+ZEROS_CAP = 1 << 18
+_ZEROS = {}
+
+
+def zeros(dtype, n):
+    """A read-only 1-D run of ``n`` zeros (``n <= ZEROS_CAP``) in ``dtype``, shared by all callers.
+
+    For ufuncs that are fast only with two array operands (``np.maximum``): one buffer per
+    dtype, grown to the longest run asked for, never written (so threads may share it).
+
+    Example:
+        >>> z = zeros(np.float32, 3)
+        >>> z, z.flags.writeable
+        (array([0., 0., 0.], dtype=float32), False)
+    """
+    if n > ZEROS_CAP:
+        raise ValueError(f"zeros: a run of {n} elements was asked for; at most ZEROS_CAP = {ZEROS_CAP}")
+    dtype = np.dtype(dtype)
+    z = _ZEROS.get(dtype)
+    if z is None or len(z) < n:
+        z = np.zeros(max(n, 1024), dtype)
+        z.flags.writeable = False
+        _ZEROS[dtype] = z
+    return z[:n]
