@@ -87,3 +87,12 @@ def test_relu_everywhere_keeps_the_bits_of_maximum():
     for _ in range(3):  # recorded, then replayed
         got = compiled(x)
     assert np.array_equal(_bits(np.asarray(got)), _bits(np.maximum(x, 0)))
+
+
+def test_relu_values_keeps_a_bounded_set_of_zero_views():
+    for n in range(16, 16 + 200):  # many batch sizes: the set starts again instead of growing
+        x = _specials((n, 3), np.float32, seed=n)
+        assert np.array_equal(_bits(relu_values(x)), _bits(np.maximum(x, 0))), n
+        assert len(elementwise._ZERO_VIEWS) <= 64
+    view = elementwise._ZERO_VIEWS[((215, 3), np.dtype(np.float32))]
+    assert view.shape == (215, 3) and not view.any() and not view.flags.writeable
