@@ -96,3 +96,12 @@ def test_relu_values_keeps_a_bounded_set_of_zero_views():
         assert len(elementwise._ZERO_VIEWS) <= 64
     view = elementwise._ZERO_VIEWS[((215, 3), np.dtype(np.float32))]
     assert view.shape == (215, 3) and not view.any() and not view.flags.writeable
+
+
+def test_zero_operand_is_zeros_for_float_arrays_and_none_elsewhere():
+    z = elementwise.zero_operand((4, 8), np.dtype(np.float64))
+    assert z.shape == (4, 8) and z.dtype == np.float64 and not z.any() and not z.flags.writeable
+    assert elementwise.zero_operand((4, 8), np.dtype(np.float64)) is z  # kept per shape
+    assert elementwise.zero_operand((4, 8), np.dtype(np.int64)) is None  # integers: the scalar path
+    assert elementwise.zero_operand((3,), np.dtype(np.float32)) is None  # too small to gain
+    assert elementwise.zero_operand((scratch.ZEROS_CAP + 1,), np.dtype(np.float32)) is None  # chunked instead

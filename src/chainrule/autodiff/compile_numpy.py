@@ -36,10 +36,9 @@ import numpy as np
 
 from .tape import Const
 from .engine import unbroadcast
-from .ops.elementwise import relu_values
+from .ops.elementwise import relu_values, zero_operand
 from .ops.nn import _label_error
 from .ops.reduce import _MANY_ROWS, _SHORT_AXIS
-from .ops.scratch import ZEROS_CAP, zeros
 from .tensor import Tensor
 
 __all__ = ["build", "KERNELS"]
@@ -101,8 +100,7 @@ def _relu(e, vals, shapes, dtypes):
     out = vals[e.out] = np.empty(e.shape, e.dtype)
     mask = np.empty(e.shape, bool)
     # Against an array of zeros, not the scalar 0: NumPy's SIMD path, the same bits (see relu_values).
-    size = int(np.prod(e.shape))
-    zero = zeros(e.dtype, size).reshape(e.shape) if np.dtype(e.dtype).kind == "f" and size <= ZEROS_CAP else None
+    zero = zero_operand(tuple(e.shape), np.dtype(e.dtype))
 
     def forward():
         if zero is None:

@@ -7,6 +7,8 @@ and broadcast naturally.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import call, register, tangent_sum
@@ -230,14 +232,19 @@ _unary(
 _ZERO_VIEWS = {}
 
 
-def _zero_view(x):
-    """Zeros shaped like ``x`` for ``np.maximum``, or None when the scalar path is as good or required."""
-    key = (x.shape, x.dtype)
+def zero_operand(shape, dtype):
+    """Read-only zeros of ``shape`` for ``np.maximum``, or None where the scalar 0 is as good or required.
+
+    ``dtype`` is a ``np.dtype``. Non-float dtypes, tiny arrays and runs past ``ZEROS_CAP`` get None.
+    """
+    key = (shape, dtype)
     zero = _ZERO_VIEWS.get(key)
-    if zero is None and x.dtype.kind == "f" and 16 <= x.size <= ZEROS_CAP:
-        if len(_ZERO_VIEWS) >= 64:  # many shapes (varying batch sizes): start again rather than grow
-            _ZERO_VIEWS.clear()
-        zero = _ZERO_VIEWS[key] = zeros(x.dtype, x.size).reshape(x.shape)
+    if zero is None and dtype.kind == "f":
+        size = math.prod(shape)
+        if 16 <= size <= ZEROS_CAP:
+            if len(_ZERO_VIEWS) >= 64:  # many shapes (varying batch sizes): start again rather than grow
+                _ZERO_VIEWS.clear()
+            zero = _ZERO_VIEWS[key] = zeros(dtype, size).reshape(shape)
     return zero
 
 
@@ -258,7 +265,7 @@ def relu_values(x, out=None):
     """
     if out is not None and out.dtype != x.dtype:  # NumPy's own casting rules, unchanged
         return np.maximum(x, 0, out=out)
-    zero = _zero_view(x)
+    zero = zero_operand(x.shape, x.dtype)
     if zero is not None:
         return np.maximum(x, zero, out=out)
     big = x.dtype.kind == "f" and x.size > ZEROS_CAP and x.flags.c_contiguous
