@@ -27,7 +27,8 @@ if _SRC not in sys.path:
     sys.path.append(_SRC)
 
 __all__ = [
-    "HERE", "ROOT", "cli", "interleaved", "per_call", "settle_for", "md_table", "fmt_us", "fmt_ratio",
+    "HERE", "ROOT", "cli", "interleaved", "per_call", "settle_for", "md_table", "fmt_us", "fmt_ratio", "fmt_paired",
+    "paired_ratio",
     "torch_or_none", "sklearn_or_none", "thread_limit", "blas_report", "load_digits_data", "median",
 ]
 
@@ -109,6 +110,36 @@ def fmt_ratio(a, b):
     if a is None or b is None or b == 0:
         return "-"
     return f"{a / b:.2f}x"
+
+
+def paired_ratio(a, b):
+    """Median and quartiles of ``a[i] / b[i]`` over rounds, or None when either side is missing.
+
+    ``a`` and ``b`` are one contender's and another's times from the same rounds of
+    :func:`interleaved`. Timed minutes apart, one library can catch the machine at twice the
+    speed of the other (seen on shared 2-core machines); timed in the same round, both see the
+    same speed, so the per-round ratio cancels that drift where a ratio of medians does not.
+
+    Example:
+        >>> paired_ratio([2.0, 4.0, 9.0], [1.0, 2.0, 3.0])   # the machine slowed down in round 2
+        (2.0, 2.0, 2.5)
+    """
+    if not a or not b:
+        return None
+    if len(a) != len(b):
+        raise ValueError(f"paired_ratio needs times from the same rounds, got {len(a)} and {len(b)}")
+    q1, med, q3 = statistics.quantiles([x / y for x, y in zip(a, b)], n=4, method="inclusive") if len(a) > 1 \
+        else (a[0] / b[0],) * 3
+    return float(med), float(q1), float(q3)
+
+
+def fmt_paired(a, b):
+    """:func:`paired_ratio` as '1.23x (1.20-1.27)': the median, then the middle half of the rounds."""
+    r = paired_ratio(a, b)
+    if r is None:
+        return "-"
+    med, q1, q3 = r
+    return f"{med:.2f}x" if len(a) == 1 else f"{med:.2f}x ({q1:.2f}-{q3:.2f})"
 
 
 def torch_or_none():

@@ -25,7 +25,7 @@ import numpy as np
 
 import _common
 import chainrule as cr
-from _common import fmt_ratio, interleaved, md_table, median
+from _common import fmt_paired, interleaved, md_table, median
 from chainrule import nn, optim
 
 F = nn.functional
@@ -162,11 +162,10 @@ def lstm_rows(quick):
                 f(x, y)
         reps = 3 if quick else max(5, 1500 // T)
         tasks = {k: (lambda f=f: f(x, y) and None) for k, f in steps.items()}
-        t = {k: median(v) for k, v in interleaved(tasks, reps).items()}
-        torch_t = t.get("PyTorch eager")
+        times = interleaved(tasks, reps)
+        t = {k: median(v) for k, v in times.items()}
         rows.append([f"{kind} T={T}", *[f"{t[k] * 1e3:.2f}" if k in t else "-" for k in NAMES],
-                     f"{t['chainrule eager'] / T * 1e6:.0f}", fmt_ratio(t["chainrule eager"], torch_t),
-                     fmt_ratio(t["chainrule compiled (numpy)"], torch_t)])
+                     f"{t['chainrule eager'] / T * 1e6:.0f}", *_vs_torch(times)])
     return rows
 
 
@@ -198,14 +197,19 @@ def cnn_rows(quick):
         for f in steps.values():
             for i in range(3):
                 f(x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch])
-        t = {k: median(v) for k, v in interleaved(tasks, 2 if quick else 3).items()}
-        torch_t = t.get("PyTorch eager")
-        rows.append([label, *[f"{t[k] * 1e3:.1f}" if k in t else "-" for k in NAMES], "-",
-                     fmt_ratio(t["chainrule eager"], torch_t), fmt_ratio(t["chainrule compiled (numpy)"], torch_t)])
+        times = interleaved(tasks, 2 if quick else 3)
+        t = {k: median(v) for k, v in times.items()}
+        rows.append([label, *[f"{t[k] * 1e3:.1f}" if k in t else "-" for k in NAMES], "-", *_vs_torch(times)])
     return rows
 
 
 NAMES = ("chainrule eager", "chainrule compiled (numpy)", "PyTorch eager")
+
+
+def _vs_torch(times):
+    """Eager and compiled chainrule against PyTorch: medians of the per-round ratios."""
+    torch_t = times.get("PyTorch eager")
+    return [fmt_paired(times["chainrule eager"], torch_t), fmt_paired(times["chainrule compiled (numpy)"], torch_t)]
 
 
 def run(quick=False):
@@ -217,7 +221,8 @@ def run(quick=False):
                "eager / PyTorch", "compiled / PyTorch"]
     lines = ["## Recurrent and convolutional nets vs PyTorch eager (1 thread; ms per step or per epoch)", ""]
     lines += ["LSTM/GRU rows: one training step (hidden 128, batch 32, 32 features, head on the last state, SGD); "
-              "CNN rows: one epoch. Same initial weights in both libraries; interleaved medians.", ""]
+              "CNN rows: one epoch. Same initial weights in both libraries; interleaved medians; ratios are "
+              "medians of per-round ratios, the middle half of the rounds in brackets.", ""]
     return lines + md_table(headers, rows) + [""]
 
 

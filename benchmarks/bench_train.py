@@ -11,7 +11,8 @@ Every contender starts from the same He-uniform arrays and sees the same
 batches in the same order (one shared permutation per epoch), so besides the
 speed the table shows how far the final weights drift apart (float32
 rounding only). Epochs are interleaved across contenders (rotating order) and
-each cell is the median epoch time, reported as samples per second. Each
+each cell is the median epoch time, reported as samples per second; ratios are
+medians of per-round ratios (:func:`_common.paired_ratio`). Each
 setting runs with 1 and with 2 BLAS threads (threadpoolctl; PyTorch via
 ``torch.set_num_threads``).
 
@@ -27,7 +28,7 @@ import time
 import numpy as np
 
 import _common
-from _common import fmt_ratio, interleaved, md_table, median, per_call
+from _common import fmt_paired, interleaved, md_table, median, per_call
 from contenders import LOOP_NAME, ChainruleContender, make_all
 from reference_numpy import he_uniform
 
@@ -112,15 +113,14 @@ def train_setting(x, y, spec, batch, epochs, threads, seed=0, quick=False, which
 
 def _row(label, batch, threads, n, res):
     """One Markdown row: samples/s per contender, time ratios, accuracy range, drift."""
-    t = {k: median(v) for k, v in res["times"].items()}
+    times = res["times"]
+    t = {k: median(v) for k, v in times.items()}
     rate = [f"{n / t[k]:,.0f}" if k in t else "-" for k in ORDER]
-    cr_t = t.get("chainrule")
-    ref = t.get(ORDER[0])
-    ratios = [fmt_ratio(cr_t, ref), fmt_ratio(t.get(LOOP_NAME), ref),
-              fmt_ratio(t.get("chainrule compiled (numpy)"), ref), fmt_ratio(t.get("JAX scan"), ref),
-              fmt_ratio(t.get("chainrule compiled (jax)"), t.get("JAX scan")),
-              fmt_ratio(t.get("JAX jitted step"), ref),
-              fmt_ratio(t.get("PyTorch"), cr_t), fmt_ratio(t.get("scikit-learn"), cr_t)]
+    ref, cr = ORDER[0], "chainrule"
+    pairs = [(cr, ref), (LOOP_NAME, ref), ("chainrule compiled (numpy)", ref), ("JAX scan", ref),
+             ("chainrule compiled (jax)", "JAX scan"), ("JAX jitted step", ref), ("PyTorch", cr),
+             ("scikit-learn", cr)]
+    ratios = [fmt_paired(times.get(a), times.get(b)) for a, b in pairs]
     accs = list(res["acc"].values())
     acc = f"{min(accs):.3f}-{max(accs):.3f}" if accs else "-"
     drift = "-" if res["drift"] is None else f"{res['drift']:.1e}"
@@ -161,6 +161,8 @@ def run(quick=False, threads=None, which=WHICH):
     lines += md_table(HEADERS, rows)
     lines += ["", "Ratios are time ratios: chainrule / NumPy > 1 means chainrule is slower than "
               "the hand-written reference; PyTorch / chainrule > 1 means chainrule is faster. "
+              "Each is the median over epochs of the two contenders' ratio within one interleaved round "
+              "(both saw the machine at the same speed), with the middle half of the rounds in brackets. "
               f"'{LOOP_NAME}' is the same nn/optim model driven by a hand-written loop instead of fit "
               "(measured only when fit exists).",
               "", "Code paths measured:", ""]

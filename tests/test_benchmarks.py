@@ -47,3 +47,18 @@ def test_benchmark_suite_smoke_run(tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     text = out.read_text()
     assert "chainrule" in text and "NumPy" in text and "x |" in text
+
+
+def test_paired_ratio_cancels_a_machine_that_changes_speed_between_rounds():
+    import _common
+
+    # The second contender is always 1.5x the first, while the machine runs 1x, 3x and 2x slow.
+    a, b = [1.0, 3.0, 2.0, 1.0, 3.0], [1.5, 4.5, 3.0, 1.5, 4.5]
+    assert _common.paired_ratio(b, a) == pytest.approx((1.5, 1.5, 1.5))
+    # Rounds that disagree (ratios 1.5, 0.5, 1.5, 0.5): the quartiles show the spread.
+    assert _common.paired_ratio([3.0, 1.0, 3.0, 1.0], [2.0, 2.0, 2.0, 2.0]) == pytest.approx((1.0, 0.5, 1.5))
+    assert _common.fmt_paired(b, a) == "1.50x (1.50-1.50)"
+    assert _common.fmt_paired([2.0], [1.0]) == "2.00x"
+    assert _common.fmt_paired(None, a) == "-" and _common.paired_ratio(a, []) is None
+    with pytest.raises(ValueError, match="same rounds, got 2 and 1"):
+        _common.paired_ratio([1.0, 2.0], [1.0])
