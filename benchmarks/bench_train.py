@@ -58,15 +58,22 @@ def _warm_up(contenders, x, y, perm, batch):
     """A few batches each, so first-call costs (allocators, lazy imports) are not timed.
 
     Jitted contenders run three whole epochs instead (a scan compiles per epoch length, and a
-    compiled chainrule step records each batch shape twice eagerly before it compiles); returns
-    their seconds.
+    compiled chainrule step records each batch shape twice eagerly before it compiles), and are
+    then reset to the weights they started from and given the few batches the others had, so that
+    every contender's timed epochs start from the same weights (the drift column compares them
+    all). Returns each one's warm-up seconds.
     """
-    spent = {}
+    spent, head = {}, perm[: min(len(perm), 4 * batch)]
     for c in contenders:
+        jitted = c.name in JITTED
+        saved = c.snapshot() if jitted else None
         t0 = time.perf_counter()
-        for _ in range(WARM_EPOCHS if c.name in JITTED else 1):
-            c.train_epoch(x, y, perm if c.name in JITTED else perm[: min(len(perm), 4 * batch)], batch)
+        for _ in range(WARM_EPOCHS if jitted else 1):
+            c.train_epoch(x, y, perm if jitted else head, batch)
         spent[c.name] = time.perf_counter() - t0
+        if jitted:
+            c.restore(saved)
+            c.train_epoch(x, y, head, batch)
     return spent
 
 

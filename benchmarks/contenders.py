@@ -260,6 +260,15 @@ class ChainruleContender(_Contender):
     def _compile_arg(self):
         return {"compile": self.compile} if self.compile else {}
 
+    def snapshot(self):
+        """Copies of the weights, for :meth:`restore` (warm-up epochs that must leave no trace)."""
+        return self.net.params()
+
+    def restore(self, saved):
+        for lin, w, b in zip(self.net.linears, *saved):
+            lin.weight.data[...] = w
+            lin.bias.data[...] = b
+
     def accuracy(self, x, y):
         with cr.no_grad():
             logits = self.net.logits(x)
@@ -430,6 +439,12 @@ class _JaxMLP(_Contender):
 
     def params(self):
         return [np.array(w) for w, _ in self.state], [np.array(b) for _, b in self.state]
+
+    def snapshot(self):
+        return list(self.state)  # JAX arrays never change in place
+
+    def restore(self, saved):
+        self.state = list(saved)
 
 
 class JaxScanContender(_JaxMLP):
