@@ -15,7 +15,9 @@ Sections (``--only`` picks some; the default is all):
   (:mod:`bench_time_to_accuracy`); ``loop``: fit's loop vs the engine step
   vs hand NumPy (:mod:`bench_fit_loop`, also part of ``ops``);
 * ``memory`` and ``profile`` alone, for convenience;
-* ``higher``: what gradients of gradients cost (:mod:`bench_higher`).
+* ``higher``: what gradients of gradients cost (:mod:`bench_higher`);
+* ``optim``: one training step with each optimiser against PyTorch, and what updating small
+  parameters as one array saves (:mod:`bench_optim`).
 
 The report is printed and written to ``benchmarks/results/latest.md`` (the
 folder is git-ignored). ``--quick`` uses small repeat counts and data so the
@@ -50,9 +52,10 @@ SECTIONS = {
     "loop": ("bench_fit_loop",),
     "accuracy": ("bench_time_to_accuracy",),
     "higher": ("bench_higher",),
+    "optim": ("bench_optim",),
 }
 ORDER = ("bench_ops", "profile_step", "bench_fit_loop", "bench_train", "bench_memory", "bench_mnist", "bench_time_to_accuracy",
-         "bench_nets", "numba_experiment", "bench_higher")
+         "bench_nets", "numba_experiment", "bench_higher", "bench_optim")
 
 
 def _git_commit():

@@ -49,6 +49,14 @@ def test_benchmark_suite_smoke_run(tmp_path):
     assert "chainrule" in text and "NumPy" in text and "x |" in text
 
 
+def test_optimiser_benchmark_smoke_run():
+    p = subprocess.run([sys.executable, os.path.join(BENCH, "bench_optim.py"), "--quick"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    rows = [line for line in p.stdout.splitlines() if line.startswith("| ") and " | 32 | " in line]
+    assert [r.split(" | ")[0] for r in rows] == ["| SGD momentum 0.9", "| Adagrad", "| RMSProp", "| Adam", "| AdamW"]
+
+
 def test_paired_ratio_cancels_a_machine_that_changes_speed_between_rounds():
     import _common
 

@@ -12,14 +12,14 @@ Example:
     (['adagrad', 'adam', 'adamw', 'rmsprop', 'sgd'], ['cosine', 'exponential', 'inverse_time', 'plateau', 'step'])
 """
 
-from .optimizer import OPTIMIZERS, Optimizer
+from .optimizer import OPTIMIZERS, Optimizer, elementwise
 from .rules import SGD, Adagrad, Adam, AdamW, RMSProp
 from .schedules import (
     SCHEDULES, CosineAnnealing, ExponentialDecay, InverseTimeDecay, LRSchedule, ReduceOnPlateau, StepDecay,
 )
 
 __all__ = [
-    "Optimizer", "SGD", "Adagrad", "RMSProp", "Adam", "AdamW", "OPTIMIZERS",
+    "Optimizer", "SGD", "Adagrad", "RMSProp", "Adam", "AdamW", "OPTIMIZERS", "elementwise",
     "LRSchedule", "StepDecay", "ExponentialDecay", "InverseTimeDecay", "CosineAnnealing", "ReduceOnPlateau",
     "SCHEDULES",
 ]

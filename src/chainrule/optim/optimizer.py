@@ -7,6 +7,12 @@ arrays and small scratch buffers are allocated on the first step, so later
 steps allocate no arrays: every update uses NumPy ``out=`` and in-place
 operators.
 
+A rule whose ``_update`` is marked :func:`elementwise` (every built-in one) updates its
+small parameters together: their gradients are copied into one array and the rule runs
+once on it, so a net of many small layers pays a rule's dozen NumPy calls once per step,
+not once per parameter (Adam on a 64-128-64-10 MLP: 26 calls instead of 78). The
+numbers are the same bits as one parameter at a time.
+
 Example:
     >>> import chainrule as cr
     >>> from chainrule import optim
@@ -26,7 +32,7 @@ from .._core import Registry, check
 from ..autodiff.engine import GRAD_MODE
 from ..autodiff.tensor import Tensor
 
-__all__ = ["Optimizer", "OPTIMIZERS"]
+__all__ = ["Optimizer", "OPTIMIZERS", "elementwise"]
 
 OPTIMIZERS = Registry("optimizer")
 
@@ -34,6 +40,54 @@ OPTIMIZERS = Registry("optimizer")
 #: the scratch buffers small (256 KB in float32) without measurable cost: a slice is large
 #: enough that the per-call overhead of the NumPy operations is negligible.
 CHUNK = 1 << 16
+
+#: At most this many elements of small parameters are updated as one array (1 MB in float32).
+FLAT_TOTAL = 1 << 18
+
+
+def elementwise(update):
+    """Mark a rule's ``_update`` (or ``_l2``) as element-wise, so it may run on small parameters concatenated.
+
+    The promise: each output entry depends only on the same entry of the parameter, gradient
+    and state; the parameter changes by one final in-place ``p -= delta``; before that the rule
+    reads ``p`` only through ``_l2`` (whose weight decay makes the step gather the parameters).
+    A subclass that overrides a marked method is unmarked until it marks its own.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> class SignSGD(Optimizer):
+        ...     @elementwise
+        ...     def _update(self, p, g, st):
+        ...         p -= self.lr * np.sign(g)
+        >>> ws = [cr.tensor([1.0, 2.0], requires_grad=True), cr.tensor([3.0], requires_grad=True)]
+        >>> opt = SignSGD(ws, lr=0.5)
+        >>> ws[0].grad, ws[1].grad = np.array([2.0, -3.0], np.float32), np.array([0.1], np.float32)
+        >>> opt.step(); [w.data.tolist() for w in ws], len(opt._groups)
+        ([[0.5, 2.5], [2.5]], 1)
+    """
+    update.elementwise = True
+    return update
+
+
+class _Group:
+    """Small parameters of one dtype updated as one array: their places in it and its state."""
+
+    __slots__ = ("indices", "spans", "shapes", "dtype", "total", "state", "part", "views")
+
+    def __init__(self, indices, params, dtype):
+        self.indices, self.dtype, self.spans, self.shapes, pos = indices, dtype, [], [], 0
+        for i in indices:
+            self.spans.append((pos, pos + params[i].size))
+            self.shapes.append(params[i].shape)
+            pos += params[i].size
+        self.total, self.state, self.part, self.views = pos, {}, {}, []
+
+    def bind(self, flat):
+        """Use ``flat`` (parameters or step, gradients, two temporaries) as the group's work arrays."""
+        P, G, tmp, tmp2 = (a[: self.total] for a in flat)
+        self.part = {"P": P, "G": G, "_tmp": tmp, "_tmp2": tmp2, **self.state}
+        # Per parameter: (its slice of P, of G), shaped like it, so a step reshapes nothing.
+        self.views = [(P[lo:hi].reshape(shape), G[lo:hi].reshape(shape)) for (lo, hi), shape in zip(self.spans, self.shapes)]
 
 
 def _param_list(params):
@@ -96,16 +150,48 @@ class Optimizer:
         # g + wd * w apart.
         n_scratch = 2 if getattr(self, "weight_decay", 0) else 1
         scratch = {dt: [np.empty(n, dt) for _ in range(n_scratch)] for dt, n in sizes.items()}
+        self._groups = self._plan_groups()
+        grouped = {i: (grp, k) for grp in self._groups for k, i in enumerate(grp.indices)}
+        self._solo = [i for i in range(len(self.params)) if i not in grouped]
+        for grp in self._groups:  # a group's state is one array per name; its parameters' state are views
+            grp.state = {name: np.full(grp.total, self._state_fill(name), grp.dtype) for name in self._state_names()}
         self.state = []
-        for p in self.params:
+        for i, p in enumerate(self.params):
             fits = p.size <= CHUNK  # larger parameters are updated a slice at a time
             bufs = [b[: p.size].reshape(p.shape) if fits else b for b in scratch[p.dtype]]
             st = {"step": 0, "_tmp": bufs[0]}
             if n_scratch == 2:
                 st["_tmp2"] = bufs[1]
+            grp, k = grouped.get(i, (None, 0))
             for name in self._state_names():
-                st[name] = np.full(p.shape, self._state_fill(name), dtype=p.dtype)
+                if grp is None:
+                    st[name] = np.full(p.shape, self._state_fill(name), dtype=p.dtype)
+                else:
+                    lo, hi = grp.spans[k]
+                    st[name] = grp.state[name][lo:hi].reshape(p.shape)
             self.state.append(st)
+        total = {}
+        for grp in self._groups:
+            total[grp.dtype] = max(total.get(grp.dtype, 0), grp.total)
+        # Four arrays per dtype shared by the groups: parameters (or the step), gradients, two temporaries.
+        flat = {dt: [np.empty(n, dt) for _ in range(4)] for dt, n in total.items()}
+        for grp in self._groups:
+            grp.bind(flat[grp.dtype])
+
+    def _plan_groups(self):
+        """Runs of small contiguous parameters of one dtype, FLAT_TOTAL elements at most (one-parameter runs stay apart)."""
+        rule = type(self)
+        if not (getattr(rule._update, "elementwise", False) and getattr(rule._l2, "elementwise", False)):
+            return []
+        runs = {}
+        for i, p in enumerate(self.params):
+            if p.size > CHUNK or not p.data.flags.c_contiguous:
+                continue
+            run = runs.setdefault(p.dtype, [[]])
+            if sum(self.params[j].size for j in run[-1]) + p.size > FLAT_TOTAL:
+                run.append([])
+            run[-1].append(i)
+        return [_Group(r, self.params, dt) for dt, rs in runs.items() for r in rs if len(r) > 1]
 
     def step(self):
         """Update every parameter that has a gradient, in place."""
@@ -113,16 +199,55 @@ class Optimizer:
             GRAD_MODE.recorder.on_step(self)
         if self.state is None:
             self._allocate()
-        for p, st in zip(self.params, self.state):
+        for grp in self._groups:
+            if not self._update_group(grp):
+                self._update_each(grp.indices)
+        self._update_each(self._solo)
+
+    def _update_each(self, indices):
+        params, state = self.params, self.state
+        for i in indices:
+            p = params[i]
             g = p.grad
             if g is None:
                 continue
+            st = state[i]
             st["step"] += 1
             data = p.data
             if data.size <= CHUNK:
                 self._update(data, g, st)
             else:
                 self._update_in_slices(data, g, st)
+
+    def _update_group(self, grp):
+        """Run the rule once on the group's parameters concatenated; False (nothing done) when they
+        cannot be: a gradient missing or not of its parameter's shape and dtype, or step counts apart."""
+        params, state, dtype = self.params, self.state, grp.dtype
+        t = state[grp.indices[0]]["step"]
+        for i, shape in zip(grp.indices, grp.shapes):
+            p, g = params[i], params[i].grad
+            if g is None or g.dtype != dtype or g.shape != shape or p.data.shape != shape or state[i]["step"] != t:
+                return False
+        part = grp.part
+        reads = bool(getattr(self, "weight_decay", 0))  # the rule reads the parameters only through _l2
+        for i, (pv, gv) in zip(grp.indices, grp.views):
+            np.copyto(gv, params[i].grad)
+            if reads:
+                np.copyto(pv, params[i].data)
+            state[i]["step"] = t + 1
+        P = part["P"]
+        if not reads:
+            # The rule's last act is P -= delta: from -0.0 that leaves -delta exactly (and -0.0 for a
+            # zero delta), and p + (-delta) is p - delta to the last bit, signed zeros included.
+            P.fill(-0.0)
+        part["step"] = t + 1
+        self._update(P, part["G"], part)
+        for i, (pv, _) in zip(grp.indices, grp.views):
+            if reads:
+                np.copyto(params[i].data, pv)
+            else:
+                params[i].data += pv
+        return True
 
     def _update_in_slices(self, p, g, st):
         """Run the (element-wise) rule on CHUNK-long slices, so scratch memory stays small."""
@@ -142,6 +267,7 @@ class Optimizer:
                 part["_tmp2"] = st["_tmp2"][: stop - start]
             self._update(pf[start:stop], gf[start:stop], part)
 
+    @elementwise
     def _l2(self, p, g, st):
         """The gradient with coupled L2 weight decay added (g + wd p), in a scratch buffer."""
         wd = self.weight_decay

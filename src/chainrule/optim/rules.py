@@ -15,7 +15,7 @@ import numpy as np
 
 from .._core import check
 from ..autodiff.engine import GRAD_MODE
-from .optimizer import OPTIMIZERS, Optimizer
+from .optimizer import OPTIMIZERS, Optimizer, elementwise
 
 __all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AdamW"]
 
@@ -89,6 +89,7 @@ class SGD(Optimizer):
                 np.multiply(g, lr, out=tmp)
                 data -= tmp
 
+    @elementwise
     def _update(self, p, g, st):
         g = self._l2(p, g, st)
         tmp = st["_tmp"]
@@ -150,6 +151,7 @@ class Adagrad(Optimizer):
     def _state_fill(self, name):
         return self.initial_accumulator_value
 
+    @elementwise
     def _update(self, p, g, st):
         g = self._l2(p, g, st)
         tmp, acc = st["_tmp"], st["sum"]
@@ -203,6 +205,7 @@ class RMSProp(Optimizer):
         return ("square_avg",) + (("grad_avg",) if self.centered else ()) + (
             ("momentum_buffer",) if self.momentum else ())
 
+    @elementwise
     def _update(self, p, g, st):
         g = self._l2(p, g, st)
         a, tmp, sq = self.alpha, st["_tmp"], st["square_avg"]
@@ -266,6 +269,7 @@ class Adam(Optimizer):
     def _state_names(self):
         return ("exp_avg", "exp_avg_sq")
 
+    @elementwise
     def _update(self, p, g, st):
         g = self._l2(p, g, st)
         b1, b2 = self.betas
@@ -309,6 +313,7 @@ class AdamW(Adam):
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
         super().__init__(params, lr, betas, eps, weight_decay)
 
+    @elementwise
     def _l2(self, p, g, st):
         if self.weight_decay:
             p *= 1.0 - self.lr * self.weight_decay
