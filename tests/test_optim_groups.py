@@ -213,3 +213,36 @@ def test_a_users_rule_marked_elementwise_is_grouped_and_gives_the_same_bits():
     (a, opt), (b, _) = runs
     assert len(opt._groups) == 1
     _assert_same_bits(a, b)
+
+
+@pytest.mark.parametrize("name,kwargs", RULES, ids=IDS)
+def test_grouped_steps_allocate_nothing_after_the_first(name, kwargs):
+    import tracemalloc
+
+    ps = [cr.tensor(np.ones(4000), requires_grad=True, dtype=np.float32) for _ in range(5)]
+    opt = optim.OPTIMIZERS[name](ps, **kwargs)
+    for p in ps:
+        p.grad = np.full(4000, 0.5, np.float32)
+    opt.step()  # the first step makes the state and the group's work arrays
+    tracemalloc.start()
+    try:
+        for _ in range(5):
+            opt.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4000, peak  # far below one 16 KB parameter
+    grp = opt._groups[0]
+    assert [a.size for a in opt._flat[np.dtype(np.float32)]] == [20000] * 3
+    # Coupled L2 needs g + wd * w apart; AdamW decays the weights in place and needs no second temporary.
+    assert ("_tmp2" in grp.part) == (name != "adamw" and bool(kwargs.get("weight_decay")))
+
+
+def test_plain_sgd_makes_no_group_work_arrays():
+    ps = _params(np.float32)
+    opt = optim.SGD(ps, lr=0.1)
+    for p in ps:
+        p.grad = np.ones(p.shape, np.float32)
+    opt.step()
+    opt.step()
+    assert opt._groups and opt._flat == {}

@@ -83,9 +83,13 @@ class _Group:
         self.total, self.state, self.part, self.views = pos, {}, {}, []
 
     def bind(self, flat):
-        """Use ``flat`` (parameters or step, gradients, two temporaries) as the group's work arrays."""
-        P, G, tmp, tmp2 = (a[: self.total] for a in flat)
-        self.part = {"P": P, "G": G, "_tmp": tmp, "_tmp2": tmp2, **self.state}
+        """Use ``flat`` (parameters or step, gradients, a temporary) as the group's work arrays.
+
+        A second temporary, for weight decay, is made by ``_l2`` on the first step that needs it
+        and kept in ``part``.
+        """
+        P, G, tmp = (a[: self.total] for a in flat)
+        self.part = {"P": P, "G": G, "_tmp": tmp, **self.state}
         # Per parameter: (its slice of P, of G), shaped like it, so a step reshapes nothing.
         self.views = [(P[lo:hi].reshape(shape), G[lo:hi].reshape(shape)) for (lo, hi), shape in zip(self.spans, self.shapes)]
 
@@ -170,13 +174,15 @@ class Optimizer:
                     lo, hi = grp.spans[k]
                     st[name] = grp.state[name][lo:hi].reshape(p.shape)
             self.state.append(st)
-        total = {}
-        for grp in self._groups:
-            total[grp.dtype] = max(total.get(grp.dtype, 0), grp.total)
-        # Four arrays per dtype shared by the groups: parameters (or the step), gradients, two temporaries.
-        flat = {dt: [np.empty(n, dt) for _ in range(4)] for dt, n in total.items()}
-        for grp in self._groups:
-            grp.bind(flat[grp.dtype])
+        self._flat = {}  # made by the first grouped step: plain SGD's own loop never needs them
+
+    def _bind(self, grp):
+        """Give ``grp`` its work arrays: three per dtype, shared by the groups, as long as the longest."""
+        flat = self._flat.get(grp.dtype)
+        if flat is None:
+            n = max(g.total for g in self._groups if g.dtype == grp.dtype)
+            flat = self._flat[grp.dtype] = [np.empty(n, grp.dtype) for _ in range(3)]
+        grp.bind(flat)
 
     def _plan_groups(self):
         """Runs of small contiguous parameters of one dtype, FLAT_TOTAL elements at most (one-parameter runs stay apart)."""
@@ -228,6 +234,8 @@ class Optimizer:
             p, g = params[i], params[i].grad
             if g is None or g.dtype != dtype or g.shape != shape or p.data.shape != shape or state[i]["step"] != t:
                 return False
+        if not grp.views:
+            self._bind(grp)
         part = grp.part
         reads = bool(getattr(self, "weight_decay", 0))  # the rule reads the parameters only through _l2
         for i, (pv, gv) in zip(grp.indices, grp.views):

@@ -73,8 +73,10 @@ class SGD(Optimizer):
 
     def step(self):
         """Update every parameter that has a gradient, in place."""
-        if self.momentum or self.weight_decay or self.state is None or GRAD_MODE.recorder is not None:
+        if self.momentum or self.weight_decay or GRAD_MODE.recorder is not None:
             return super().step()
+        if self.state is None:
+            self._allocate()
         # Plain w <- w - lr g skips the per-rule calls, about a tenth of a small net's step.
         lr = self.lr
         for p, st in zip(self.params, self.state):
