@@ -21,6 +21,8 @@ import time
 
 import numpy as np
 
+from _common import fmt_paired
+
 LAYERS = [784, 512, 512, 10]
 BATCH = 256
 
@@ -120,7 +122,7 @@ def main():
     for _ in range(args.rounds):
         for name, ranks in (("plain fit", 0), ("1 rank", 1), ("2 ranks", 2)):
             results[name].append(_launch(ranks, args))
-    base = statistics.median(r["samples_per_s"] for r in results["1 rank"])
+    one = [1.0 / r["samples_per_s"] for r in results["1 rank"]]  # seconds per sample, round by round
     print(f"## MPI data-parallel scaling: {'-'.join(map(str, LAYERS))}, global batch {BATCH}, "
           f"{args.rows} rows x {args.epochs} epochs, medians of {args.rounds} interleaved rounds, "
           f"load average {os.getloadavg()[0]:.2f}\n")
@@ -129,7 +131,10 @@ def main():
     for name, runs in results.items():
         sps = statistics.median(r["samples_per_s"] for r in runs)
         ar = statistics.median(r["allreduce_ms"] for r in runs)
-        print(f"| {name} | {sps:,.0f} | {sps / base:.2f}x | {ar:.2f} ms |")
+        # The speed-up within each round (the runs of a round are seconds apart), then its median.
+        speedup = fmt_paired(one, [1.0 / r["samples_per_s"] for r in runs])
+        print(f"| {name} | {sps:,.0f} | {speedup} | {ar:.2f} ms |")
+    print("\nSpeed-ups are medians of the per-round ratios, with the middle half of the rounds in brackets.")
     _print_phases([_launch(ranks, args, "--phases") for ranks in (1, 2)])
     n_params = sum(a * b + b for a, b in zip(LAYERS, LAYERS[1:]))
     print(f"\nRing Allreduce cost model for {n_params:,} float32 gradients (5 us latency per message):\n")
