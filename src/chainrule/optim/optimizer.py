@@ -189,14 +189,16 @@ class Optimizer:
         rule = type(self)
         if not (getattr(rule._update, "elementwise", False) and getattr(rule._l2, "elementwise", False)):
             return []
-        runs = {}
+        runs, filled = {}, {}  # dtype -> runs of parameter indices; elements in its last run
         for i, p in enumerate(self.params):
             if p.size > CHUNK or not p.data.flags.c_contiguous:
                 continue
             run = runs.setdefault(p.dtype, [[]])
-            if sum(self.params[j].size for j in run[-1]) + p.size > FLAT_TOTAL:
+            if filled.get(p.dtype, 0) + p.size > FLAT_TOTAL:
                 run.append([])
+                filled[p.dtype] = 0
             run[-1].append(i)
+            filled[p.dtype] = filled.get(p.dtype, 0) + p.size
         return [_Group(r, self.params, dt) for dt, rs in runs.items() for r in rs if len(r) > 1]
 
     def step(self):
