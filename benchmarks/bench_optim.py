@@ -6,6 +6,7 @@ Contenders, interleaved in rotating order (ratios are medians of per-round ratio
   parameters of an element-wise rule are updated as one array (``optim.optimizer._Group``);
 * chainrule, one parameter at a time: the same, with the grouping switched off, which shows
   what it saves;
+* chainrule compiled (numpy): the grouped step recorded once by ``cr.compile`` and replayed;
 * PyTorch eager: the same net and rule from ``torch.optim`` with its defaults (same
   hyper-parameters, same initial weights and batches).
 
@@ -23,6 +24,7 @@ import numpy as np
 
 import _common
 from _common import fmt_paired, fmt_us, interleaved, md_table, median
+import chainrule as cr
 from chainrule import nn, optim
 
 SIZES = [64, 128, 64, 10]
@@ -34,10 +36,10 @@ RULES = {
     "Adam": (optim.Adam, "Adam", {"lr": 0.001}),
     "AdamW": (optim.AdamW, "AdamW", {"lr": 0.001, "weight_decay": 0.01}),
 }
-NAMES = ("chainrule", "chainrule, one parameter at a time", "PyTorch eager")
+NAMES = ("chainrule", "chainrule, one parameter at a time", "chainrule compiled (numpy)", "PyTorch eager")
 
 
-def _chainrule(rule, kwargs, grouped):
+def _chainrule(rule, kwargs, grouped, compiled=False):
     model = nn.MLP(SIZES, seed=0)
     opt = rule(model.parameters(), **kwargs)
     if not grouped:
@@ -46,10 +48,12 @@ def _chainrule(rule, kwargs, grouped):
 
     def step(x, y):
         opt.zero_grad()
-        loss_fn(model(x), y).backward()
+        loss = loss_fn(model(x), y)
+        loss.backward()
         opt.step()
+        return loss
 
-    return step, model, opt
+    return (cr.compile(step, model=model) if compiled else step), model, opt
 
 
 def _torch(torch, name, kwargs, model):
@@ -82,17 +86,19 @@ def _rows(batch, quick):
     for label, (rule, torch_name, kwargs) in RULES.items():
         grouped, model, opt = _chainrule(rule, kwargs, True)
         alone, _, opt_alone = _chainrule(rule, kwargs, False)
-        steps = {NAMES[0]: grouped, NAMES[1]: alone}
+        steps = {NAMES[0]: grouped, NAMES[1]: alone, NAMES[2]: _chainrule(rule, kwargs, True, compiled=True)[0]}
         if torch is not None:
-            steps[NAMES[2]] = _torch(torch, torch_name, kwargs, model)
-        for f in steps.values():
-            f(x, y)
+            steps[NAMES[3]] = _torch(torch, torch_name, kwargs, model)
+        for f in steps.values():  # the compiled step records on its first calls
+            for _ in range(3):
+                f(x, y)
         tasks = {k: (lambda f=f: _common.per_call(lambda: f(x, y), n)) for k, f in steps.items()}
         tasks["update, grouped"] = lambda: _common.per_call(opt.step, n)
         tasks["update, one at a time"] = lambda: _common.per_call(opt_alone.step, n)
         t = interleaved(tasks, repeats)
         rows.append([label, batch, *[fmt_us(median(t[k])) if k in t else "-" for k in NAMES],
-                     fmt_paired(t[NAMES[0]], t[NAMES[1]]), fmt_paired(t.get(NAMES[2]), t[NAMES[0]]),
+                     fmt_paired(t[NAMES[0]], t[NAMES[1]]), fmt_paired(t.get(NAMES[3]), t[NAMES[0]]),
+                     fmt_paired(t.get(NAMES[3]), t[NAMES[2]]),
                      fmt_us(median(t["update, grouped"])), fmt_us(median(t["update, one at a time"]))])
     return rows
 
@@ -103,7 +109,8 @@ def run(quick=False):
     with _common.thread_limit(1):
         rows = _rows(32, quick) + ([] if quick else _rows(1, quick))
     headers = ["rule", "batch", *[f"{k} µs/step" for k in NAMES], "grouped / one at a time",
-               "PyTorch / chainrule", "update alone, grouped µs", "update alone, one at a time µs"]
+               "PyTorch / chainrule", "PyTorch / compiled", "update alone, grouped µs",
+               "update alone, one at a time µs"]
     lines = [f"## Optimisers: one training step of the {'-'.join(map(str, SIZES))} MLP (1 thread)", ""]
     lines += md_table(headers, rows)
     lines += ["", "Ratios are medians of per-round ratios (middle half of the rounds in brackets); PyTorch / "
