@@ -246,3 +246,24 @@ def test_plain_sgd_makes_no_group_work_arrays():
     opt.step()
     opt.step()
     assert opt._groups and opt._flat == {}
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_optimizer_keeps_its_state_linked_to_its_groups(how):
+    import copy
+    import pickle
+
+    ps, opt = _train("adam", {"lr": 0.01}, np.float32, True, steps=3)
+    twin = copy.deepcopy(opt) if how == "deepcopy" else pickle.loads(pickle.dumps(opt))
+    assert all(np.shares_memory(st["exp_avg"], twin._groups[0].state["exp_avg"]) for st in twin.state)
+    assert not np.shares_memory(twin.state[0]["exp_avg"], opt.state[0]["exp_avg"])
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        for p, q in zip(opt.params, twin.params):
+            p.grad = rng.standard_normal(p.shape).astype(np.float32)
+            q.grad = p.grad.copy()
+        opt.step()
+        twin.step()
+    _assert_same_bits(opt.params, twin.params)
+    a, b = opt.state_dict(), twin.state_dict()
+    assert a["meta"] == b["meta"] and all(np.array_equal(a["arrays"][k], b["arrays"][k]) for k in a["arrays"])

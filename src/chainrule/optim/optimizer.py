@@ -184,6 +184,18 @@ class Optimizer:
             flat = self._flat[grp.dtype] = [np.empty(n, grp.dtype) for _ in range(3)]
         grp.bind(flat)
 
+    def __setstate__(self, state):
+        """After ``copy.deepcopy`` or unpickling: copies of views are arrays of their own, so make each
+        parameter's state a view of its group's again and let the next step make fresh work arrays."""
+        self.__dict__.update(state)
+        for grp in getattr(self, "_groups", ()) if self.state is not None else ():
+            grp.part, grp.views = {}, []
+            for i, (lo, hi), shape in zip(grp.indices, grp.spans, grp.shapes):
+                for name, flat in grp.state.items():
+                    self.state[i][name] = flat[lo:hi].reshape(shape)
+        if self.state is not None:
+            self._flat = {}
+
     def _plan_groups(self):
         """Runs of small contiguous parameters of one dtype, FLAT_TOTAL elements at most (one-parameter runs stay apart)."""
         rule = type(self)
