@@ -8,6 +8,7 @@ import pytest
 import chainrule as cr
 from chainrule import nn, optim
 from chainrule.optim import optimizer as base
+from memory_support import peak_during
 
 RULES = [
     ("sgd", {"lr": 0.1, "momentum": 0.9}),
@@ -217,20 +218,12 @@ def test_a_users_rule_marked_elementwise_is_grouped_and_gives_the_same_bits():
 
 @pytest.mark.parametrize("name,kwargs", RULES, ids=IDS)
 def test_grouped_steps_allocate_nothing_after_the_first(name, kwargs):
-    import tracemalloc
-
     ps = [cr.tensor(np.ones(4000), requires_grad=True, dtype=np.float32) for _ in range(5)]
     opt = optim.OPTIMIZERS[name](ps, **kwargs)
     for p in ps:
         p.grad = np.full(4000, 0.5, np.float32)
     opt.step()  # the first step makes the state and the group's work arrays
-    tracemalloc.start()
-    try:
-        for _ in range(5):
-            opt.step()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = peak_during(opt.step, 5)
     assert peak < 4000, peak  # far below one 16 KB parameter
     grp = opt._groups[0]
     assert [a.size for a in opt._flat[np.dtype(np.float32)]] == [20000] * 3
