@@ -155,7 +155,7 @@ class Optimizer:
         n_scratch = 2 if getattr(self, "weight_decay", 0) else 1
         scratch = {dt: [np.empty(n, dt) for _ in range(n_scratch)] for dt, n in sizes.items()}
         self._groups = self._plan_groups()
-        grouped = {i: (grp, k) for grp in self._groups for k, i in enumerate(grp.indices)}
+        grouped = {i for grp in self._groups for i in grp.indices}
         self._solo = [i for i in range(len(self.params)) if i not in grouped]
         for grp in self._groups:  # a group's state is one array per name; its parameters' state are views
             grp.state = {name: np.full(grp.total, self._state_fill(name), grp.dtype) for name in self._state_names()}
@@ -166,15 +166,21 @@ class Optimizer:
             st = {"step": 0, "_tmp": bufs[0]}
             if n_scratch == 2:
                 st["_tmp2"] = bufs[1]
-            grp, k = grouped.get(i, (None, 0))
-            for name in self._state_names():
-                if grp is None:
+            if i not in grouped:
+                for name in self._state_names():
                     st[name] = np.full(p.shape, self._state_fill(name), dtype=p.dtype)
-                else:
-                    lo, hi = grp.spans[k]
-                    st[name] = grp.state[name][lo:hi].reshape(p.shape)
             self.state.append(st)
-        self._flat = {}  # made by the first grouped step: plain SGD's own loop never needs them
+        self._link_groups()
+
+    def _link_groups(self):
+        """Make each grouped parameter's state arrays views of its group's, and drop the work arrays
+        (the first grouped step makes them: plain SGD's own loop never needs them)."""
+        for grp in self._groups:
+            grp.part, grp.views = {}, []
+            for i, (lo, hi), shape in zip(grp.indices, grp.spans, grp.shapes):
+                for name, flat in grp.state.items():
+                    self.state[i][name] = flat[lo:hi].reshape(shape)
+        self._flat = {}
 
     def _bind(self, grp):
         """Give ``grp`` its work arrays: three per dtype, shared by the groups, as long as the longest."""
@@ -185,16 +191,11 @@ class Optimizer:
         grp.bind(flat)
 
     def __setstate__(self, state):
-        """After ``copy.deepcopy`` or unpickling: copies of views are arrays of their own, so make each
-        parameter's state a view of its group's again and let the next step make fresh work arrays."""
+        """After ``copy.deepcopy`` or unpickling: copies of views are arrays of their own, so link the
+        parameters' state to their groups' again."""
         self.__dict__.update(state)
-        for grp in getattr(self, "_groups", ()) if self.state is not None else ():
-            grp.part, grp.views = {}, []
-            for i, (lo, hi), shape in zip(grp.indices, grp.spans, grp.shapes):
-                for name, flat in grp.state.items():
-                    self.state[i][name] = flat[lo:hi].reshape(shape)
         if self.state is not None:
-            self._flat = {}
+            self._link_groups()
 
     def _plan_groups(self):
         """Runs of small contiguous parameters of one dtype, FLAT_TOTAL elements at most (one-parameter runs stay apart)."""
