@@ -2,7 +2,8 @@
 
 A user's module that calls an ``nn.LSTM`` (or GRU, RNN) is exported by tracing
 (:mod:`chainrule.io.onnx_traced`), and its tape holds the sequence op, whose
-input is the projection ``xw = x @ weight_ih.T + bias_ih`` computed before it.
+input is the projection ``xw = x @ weight_ih.T + bias_ih`` computed before it (with ``bias_hh``
+added there too for RNN and LSTM layers, whose sequence op then has no bias).
 ONNX's recurrent ops project their input themselves, so the translation hands
 them ``W`` = the identity with its row blocks in ONNX's gate order (LSTM
 i, o, f, c; GRU z, r, h), ``R`` = ``w_hh`` with its blocks reordered the same

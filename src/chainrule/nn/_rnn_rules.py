@@ -19,8 +19,9 @@ from ..autodiff.ops.recurrent import bias_args, gru_step, lstm_step, rnn_step
 from ..autodiff.tensor import dispatch
 
 # A cell's step takes ``xw = x @ weight_ih.T + bias_ih`` already computed (the step math itself is in
-# chainrule.autodiff.ops.recurrent). A sequence layer's ``_run`` hands the projections of all T steps,
-# time-major, to one whole-sequence op (rnn_seq, lstm_seq, gru_seq): one graph node per sequence.
+# chainrule.autodiff.ops.recurrent). A sequence layer's ``_run`` hands the projections of all T steps
+# (from ``_project``, with b_hh inside them when the rule ``_folds_bias``), time-major, to one
+# whole-sequence op (rnn_seq, lstm_seq, gru_seq): one graph node per sequence.
 
 
 # ------------------------------------------------------------------ update rules
@@ -29,15 +30,15 @@ class _ElmanRule:
     """``h' = act(xw + h @ W_hh.T + b_hh)``: one hidden state and a chosen nonlinearity."""
 
     _gates = 1
+    _folds_bias = True   # b_hh is added unchanged at every step: the sequence layer folds it into b_ih
 
     def _step(self, xw, h):
         _, w_hh, _, b_hh = self._weights()
         return rnn_step(xw, h, w_hh, b_hh, self.nonlinearity)
 
-    def _run(self, xw, h0, sequences=True):
-        """``(every h_t (T, N, H), h_T)`` from the time-major projections xw (T, N, H)."""
-        _, w_hh, _, b_hh = self._weights()
-        hs = dispatch("rnn_seq", xw, h0, w_hh, *bias_args(b_hh), nonlinearity=self.nonlinearity)
+    def _run(self, xw, h0, b_hh=None, sequences=True):
+        """``(every h_t (T, N, H), h_T)`` from the time-major projections xw (T, N, H) (``b_hh``: see ``_project``)."""
+        hs = dispatch("rnn_seq", xw, h0, self._weights()[1], *bias_args(b_hh), nonlinearity=self.nonlinearity)
         return hs, hs[-1]
 
     def _rule_args(self):
@@ -48,6 +49,7 @@ class _LSTMRule:
     """The LSTM update on a state pair (h, c); sequence layers emit h."""
 
     _gates = 4
+    _folds_bias = True
 
     def _unpack_state(self, state, batch, like):
         if state is None:
@@ -61,10 +63,9 @@ class _LSTMRule:
         _, w_hh, _, b_hh = self._weights()
         return lstm_step(xw, state[0], state[1], w_hh, b_hh)
 
-    def _run(self, xw, state, sequences=True):
+    def _run(self, xw, state, b_hh=None, sequences=True):
         """``(every h_t (T, N, H) or None, (h_T, c_T))`` from the time-major projections xw (T, N, 4H)."""
-        _, w_hh, _, b_hh = self._weights()
-        out = dispatch("lstm_seq", xw, state[0], state[1], w_hh, *bias_args(b_hh))   # h_1 .. h_T, c_T
+        out = dispatch("lstm_seq", xw, state[0], state[1], self._weights()[1], *bias_args(b_hh))   # h_1 .. h_T, c_T
         # Pieces of one split, so backward writes their gradients into one array (no zero array per
         # piece); indexed from the end, so a traced graph does not freeze T.
         whole = dispatch("split", out)
@@ -82,13 +83,13 @@ class _GRURule:
     """The GRU update on one hidden state."""
 
     _gates = 3
+    _folds_bias = False  # b_hh's n block is scaled by the reset gate, so it is added per step
 
     def _step(self, xw, h):
         _, w_hh, _, b_hh = self._weights()
         return gru_step(xw, h, w_hh, b_hh)
 
-    def _run(self, xw, h0, sequences=True):
+    def _run(self, xw, h0, b_hh=None, sequences=True):
         """``(every h_t (T, N, H), h_T)`` from the time-major projections xw (T, N, 3H)."""
-        _, w_hh, _, b_hh = self._weights()
-        hs = dispatch("gru_seq", xw, h0, w_hh, *bias_args(b_hh))
+        hs = dispatch("gru_seq", xw, h0, self._weights()[1], *bias_args(b_hh))
         return hs, hs[-1]

@@ -102,11 +102,10 @@ class Stack:
 
     def _run_direction(self, cell, seq, state, reverse, batch):
         """Every hidden state (T, N, H) and the final state of one cell over the time-major ``seq``."""
-        w_ih, _, b_ih, _ = cell._weights()
-        xw = _ops.linear(seq, w_ih, b_ih)
+        xw, b_hh = cell._project(seq)
         if reverse:  # the reverse direction reads from the last step to the first
             xw = xw[::-1]
-        hs, final = cell._run(xw, cell._unpack_state(state, batch, seq), True)
+        hs, final = cell._run(xw, cell._unpack_state(state, batch, seq), b_hh, True)
         return (hs[::-1] if reverse else hs), final
 
     def forward(self, layer, x, state, batch, steps):
