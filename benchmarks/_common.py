@@ -165,6 +165,15 @@ def bench_threads():
     return tuple(int(t) for t in os.environ.get("BENCH_THREADS", "1,2").split(","))
 
 
+def importable(name):
+    """True when module ``name`` can be imported (an absent or broken install both mean False)."""
+    try:
+        __import__(name)
+    except Exception:
+        return False
+    return True
+
+
 def jax_or_none():
     """The jax module (CPU, float32), or None when it cannot be imported."""
     try:

@@ -37,11 +37,12 @@ from reference_numpy import he_uniform
 # within two epochs; at these rates all contenders stay in lockstep (|Δw| ~ 1e-6).
 DIGITS = {"name": "digits", "sizes": (64, 128, 64, 10), "lr": {1: 0.01, 32: 0.05, 256: 0.1}}
 BIG = {"name": "big", "sizes": (784, 512, 512, 10), "lr": {128: 0.01}}
-ORDER = ("NumPy (hand)", "chainrule", LOOP_NAME, "chainrule compiled (numpy)", "chainrule compiled (jax)",
-         "JAX scan", "JAX jitted step", "PyTorch", "scikit-learn")
-WHICH = ("numpy", "chainrule", "chainrule-loop", "chainrule-numpy", "chainrule-jax", "jax-scan", "jax-step",
-         "torch", "sklearn")
-JITTED = ("chainrule compiled (jax)", "JAX scan", "JAX jitted step")  # compile in their first epochs
+ORDER = ("NumPy (hand)", "chainrule", LOOP_NAME, "chainrule compiled (numpy)", "chainrule compiled (numba)",
+         "chainrule compiled (jax)", "JAX scan", "JAX jitted step", "PyTorch", "scikit-learn")
+WHICH = ("numpy", "chainrule", "chainrule-loop", "chainrule-numpy", "chainrule-numba", "chainrule-jax", "jax-scan",
+         "jax-step", "torch", "sklearn")
+# compile in their first epochs
+JITTED = ("chainrule compiled (numba)", "chainrule compiled (jax)", "JAX scan", "JAX jitted step")
 WARM_EPOCHS = 3
 
 
@@ -124,20 +125,21 @@ def _row(label, batch, threads, n, res):
     t = {k: median(v) for k, v in times.items()}
     rate = [f"{n / t[k]:,.0f}" if k in t else "-" for k in ORDER]
     ref, cr = ORDER[0], "chainrule"
-    pairs = [(cr, ref), (LOOP_NAME, ref), ("chainrule compiled (numpy)", ref), ("JAX scan", ref),
+    pairs = [(cr, ref), (LOOP_NAME, ref), ("chainrule compiled (numpy)", ref), ("chainrule compiled (numba)", ref),
+             ("JAX scan", ref),
              ("chainrule compiled (jax)", "JAX scan"), ("JAX jitted step", ref), ("PyTorch", cr),
              ("scikit-learn", cr)]
     ratios = [fmt_paired(times.get(a), times.get(b)) for a, b in pairs]
     accs = list(res["acc"].values())
     acc = f"{min(accs):.3f}-{max(accs):.3f}" if accs else "-"
     drift = "-" if res["drift"] is None else f"{res['drift']:.1e}"
-    jit = ", ".join(f"{k.split(' (')[0] if k.startswith('chainrule') else k} {v:.1f}"
+    jit = ", ".join(f"{k.replace('chainrule compiled (', 'chainrule ').rstrip(')')} {max(v, 0):.1f}"
                     for k, v in res.get("compile", {}).items())
     return [label, batch, threads, *rate, *ratios, acc, drift, jit or "-"]
 
 
 HEADERS = ["workload", "batch", "BLAS threads", *[f"{k} samples/s" for k in ORDER],
-           "chainrule / NumPy", "own loop / NumPy", "compiled numpy / NumPy", "JAX scan / NumPy",
+           "chainrule / NumPy", "own loop / NumPy", "compiled numpy / NumPy", "compiled numba / NumPy", "JAX scan / NumPy",
            "compiled jax / JAX scan", "JAX step / NumPy", "PyTorch / chainrule", "sklearn / chainrule",
            "train acc (all)", "max |Δw| vs NumPy", "compile s (jitted)"]
 

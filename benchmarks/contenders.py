@@ -505,10 +505,12 @@ def make_all(weights, biases, lr, n_classes, which=None):
                 skipped.append("PyTorch: not importable")
             else:
                 out.append(TorchContender(torch, weights, biases, lr))
-        elif key in ("chainrule-numpy", "chainrule-jax"):
+        elif key in ("chainrule-numpy", "chainrule-jax", "chainrule-numba"):
             backend = key.split("-")[1]
             if backend == "jax" and _common.jax_or_none() is None:
                 skipped.append("chainrule compiled (jax): jax not importable")
+            elif backend == "numba" and not _common.importable("numba"):
+                skipped.append("chainrule compiled (numba): numba not importable")
             else:
                 out.append(ChainruleContender(weights, biases, lr, compile=backend))
         elif key in ("jax-scan", "jax-step"):

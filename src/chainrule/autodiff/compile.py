@@ -12,7 +12,11 @@ through a backend, without creating Tensors or graph Nodes:
   optimiser's own in-place update (:mod:`.compile_numpy`);
 * ``"jax"`` (optional extra ``chainrule[jax]``): the tape lowered to
   ``jax.numpy`` inside ``jit``; :meth:`Compiled.epoch` runs a whole epoch's
-  batches as one ``lax.scan`` (:mod:`.compile_jax`).
+  batches as one ``lax.scan`` (:mod:`.compile_jax`);
+* ``"numba"`` (optional extra ``chainrule[numba]``): the tape's ops and backward
+  pass written out as one function of loops and BLAS products and compiled by
+  Numba's ``njit``, called once per step (dense nets: linear, relu, tanh,
+  sigmoid, softmax cross-entropy; :mod:`.compile_numba`).
 
 Guards. A tape is kept per *key*: the shapes and dtypes of the arguments, the
 grad mode and the train/eval flags of the ``model`` given to :func:`compile`;
@@ -287,7 +291,7 @@ def compile(fn=None, *, backend="numpy", model=None):  # noqa: A001 - the name u
     Args:
         fn: ``step(*arrays) -> Tensor | tuple | None``, e.g. zero_grad, forward, loss,
             backward and optimiser step; or a no_grad forward for inference.
-        backend: a :data:`BACKENDS` name: "numpy" (default) or "jax" (needs jax).
+        backend: a :data:`BACKENDS` name: "numpy" (default), "jax" (needs jax) or "numba" (needs numba).
         model: the Module the step uses; its train/eval flags become part of the key,
             so ``model.eval()`` switches to a separately recorded tape.
 
@@ -318,5 +322,12 @@ def _jax_backend(tape):
     return build(tape)
 
 
+def _numba_backend(tape):
+    from .compile_numba import build  # numba is imported only when a kernel is first compiled
+
+    return build(tape)
+
+
 BACKENDS["numpy"] = _numpy_backend
 BACKENDS["jax"] = _jax_backend
+BACKENDS["numba"] = _numba_backend

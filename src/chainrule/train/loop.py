@@ -87,7 +87,7 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
             training over the MPI ranks this process was started with (``mpiexec -n N``); each
             global batch of ``batch_size`` rows is split across the ranks and gives the same
             weights as one process with that batch size.
-        compile: True (or a backend name, "numpy" or "jax") records the training step once per
+        compile: True (or a backend name, "numpy", "jax" or "numba") records the training step once per
             batch shape and replays it without building graphs (:func:`chainrule.compile`);
             the weights after an epoch equal the eager ones.
 

@@ -1,0 +1,112 @@
+"""cr.compile(backend="numba"): one generated njit call per step gives the eager numbers, and says what it cannot lower."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn, optim
+from chainrule.autodiff import compile_numba
+from test_compile import _data, _train_step, check_compiled_epochs
+
+pytest.importorskip("numba", reason="the numba backend needs the optional extra chainrule[numba]")
+
+F = nn.functional
+
+
+def _net(dtype):
+    """Every op the backend lowers: linear with and without bias, relu, tanh, sigmoid, softmax cross-entropy."""
+    return nn.Sequential(nn.Linear(6, 16, seed=0, dtype=dtype), nn.ReLU(), nn.Linear(16, 12, seed=1, dtype=dtype),
+                         nn.Tanh(), nn.Linear(12, 8, bias=False, seed=2, dtype=dtype), nn.Sigmoid(),
+                         nn.Linear(8, 4, seed=3, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("opt_name", ["sgd-momentum", "adam"])
+def test_three_compiled_epochs_equal_the_eager_ones(opt_name, dtype):
+    check_compiled_epochs(lambda dt: (_net(dt), (6,)), opt_name, dtype, backend="numba", epochs=3, scale_row=3)
+
+
+def test_fit_with_the_numba_backend_gives_the_eager_weights_and_history():
+    X, Y = _data((6,), "float32", n=90)
+    runs = []
+    for compile_ in (False, "numba"):
+        model = _net("float32")
+        h = cr.fit(model, "cross_entropy", ("adam", 0.01), (X, Y), epochs=3, batch_size=20, seed=1, verbose=0,
+                   metrics=["accuracy"], compile=compile_)
+        runs.append((model, h))
+    (m1, h1), (m2, h2) = runs
+    np.testing.assert_allclose(h2["loss"], h1["loss"], rtol=1e-5)
+    assert h2["accuracy"] == h1["accuracy"]
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+
+
+def test_gradients_follow_eager_rules_without_zero_grad():
+    """Without zero_grad the replayed gradients add up, and .grad never aliases a buffer the next call overwrites."""
+    runs = []
+    for backend in (None, "numba"):
+        model = nn.Sequential(nn.Linear(6, 4, seed=0, dtype="float64"))
+
+        def step(x, y, model=model):
+            F.cross_entropy(model(x), y, reduction="sum").backward()
+
+        step = cr.compile(step, backend=backend) if backend else step
+        X, Y = _data((6,), "float64", n=8)
+        for _ in range(5):
+            step(X, Y)
+        runs.append([p.grad.copy() for p in model.parameters()])
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
+def test_no_grad_inference_is_compiled_too():
+    model = _net("float64")
+    model.eval()
+
+    def predict(x):
+        with cr.no_grad():
+            return model(x)
+
+    fast = cr.compile(predict, backend="numba")
+    X, _ = _data((6,), "float64", n=10)
+    for _ in range(3):
+        out = fast(X)
+    assert fast.stats["replays"] == 1
+    np.testing.assert_allclose(out, model(X).data, rtol=1e-12)
+
+
+def test_one_compilation_serves_every_batch_size():
+    model = _net("float32")
+    step = cr.compile(_train_step(model, optim.SGD(model.parameters(), lr=0.1)), backend="numba")
+    X, Y = _data((6,), "float32", n=50)
+    for _ in range(3):
+        step.epoch(X, Y, 16)  # batches of 16 and a last one of 2: two tapes of the same ops
+    sources = {s.replay.source for s in step._slots.values() if s.replay is not None}
+    assert len(step._slots) == 2 and len(sources) == 1 and next(iter(sources)) in compile_numba._COMPILED
+
+
+def test_a_bad_label_gets_the_eager_sentence():
+    model = _net("float32")
+    step = cr.compile(_train_step(model, optim.SGD(model.parameters(), lr=0.1)), backend="numba")
+    X, Y = _data((6,), "float32", n=8)
+    for _ in range(3):
+        step(X, Y)
+    with pytest.raises(ValueError, match="label 7 is out of range for 4 classes"):
+        step(X, np.where(np.arange(8) == 5, 7, Y))
+
+
+def test_what_it_cannot_lower_is_refused_in_one_sentence():
+    model = nn.Sequential(nn.Linear(6, 4, seed=0), nn.Dropout(0.5, seed=0))
+    step = cr.compile(_train_step(model, optim.SGD(model.parameters(), lr=0.1)), backend="numba")
+    X, Y = _data((6,), "float32", n=8)
+    step(X, Y)
+    with pytest.raises(ValueError, match=r"op 'dropout' has no Numba lowering, which this backend cannot lower "
+                                         r"\(it lowers linear, relu, sigmoid, softmax_cross_entropy, tanh\); "
+                                         r"use backend='numpy'"):
+        step(X, Y)
+    w = cr.tensor(np.ones((2, 3)), requires_grad=True, dtype="float64")
+    twice = cr.compile(lambda x: (cr.linear(x, w).sum().backward(), cr.relu(x).sum()), backend="numba")
+    twice(np.ones((1, 3)))
+    with pytest.raises(ValueError, match="the step must run all its ops, then at most one backward"):
+        twice(np.ones((1, 3)))
+
