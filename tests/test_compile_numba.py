@@ -41,6 +41,43 @@ def test_fit_with_the_numba_backend_gives_the_eager_weights_and_history():
         np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
 
 
+def test_a_regression_fit_with_mean_squared_error_gives_the_eager_weights():
+    X, _ = _data((6,), "float64", n=70)
+    Y = np.sin(X[:, :2])
+    runs = []
+    for compile_ in (False, "numba"):
+        model = nn.Sequential(nn.Linear(6, 16, seed=0, dtype="float64"), nn.Tanh(), nn.Linear(16, 2, seed=1, dtype="float64"))
+        h = cr.fit(model, "mse", ("adam", 0.01), (X, Y), epochs=3, batch_size=16, seed=2, verbose=0, compile=compile_)
+        runs.append((model, h))
+    (m1, h1), (m2, h2) = runs
+    np.testing.assert_allclose(h2["loss"], h1["loss"], rtol=1e-12)
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-12, atol=1e-14)
+
+
+def test_elementwise_ops_and_totals_differentiate_as_eager():
+    """add, sub, mul (a slot used twice), sum and mean, with gradients reaching every captured tensor."""
+    rng = np.random.default_rng(0)
+    a, b = (cr.tensor(rng.standard_normal((3, 4)), requires_grad=True, dtype="float64") for _ in range(2))
+
+    def step(x):
+        a.zero_grad(), b.zero_grad()
+        d = a * x - b
+        loss = (d * d).mean() + ((a + b) * d).sum()
+        loss.backward()
+        return loss
+
+    fast = cr.compile(step, backend="numba")
+    x = rng.standard_normal((3, 4))
+    for _ in range(3):
+        out = fast(x)
+    got = [out, a.grad.copy(), b.grad.copy()]
+    want = [step(x).data, a.grad, b.grad]
+    assert fast.stats["replays"] == 1
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
 def test_gradients_follow_eager_rules_without_zero_grad():
     """Without zero_grad the replayed gradients add up, and .grad never aliases a buffer the next call overwrites."""
     runs = []
@@ -101,9 +138,14 @@ def test_what_it_cannot_lower_is_refused_in_one_sentence():
     X, Y = _data((6,), "float32", n=8)
     step(X, Y)
     with pytest.raises(ValueError, match=r"op 'dropout' has no Numba lowering, which this backend cannot lower "
-                                         r"\(it lowers linear, relu, sigmoid, softmax_cross_entropy, tanh\); "
+                                         r"\(it lowers add, linear, mean, mul, relu, sigmoid, softmax_cross_entropy, sub, sum, tanh\); "
                                          r"use backend='numpy'"):
         step(X, Y)
+    scale = cr.tensor(np.ones(3), requires_grad=True, dtype="float64")
+    broadcast = cr.compile(lambda x: (scale * x).sum().backward(), backend="numba")
+    broadcast(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"op 'mul' broadcasts shapes \(3,\) and \(2, 3\) \(equal shapes only\)"):
+        broadcast(np.ones((2, 3)))
     w = cr.tensor(np.ones((2, 3)), requires_grad=True, dtype="float64")
     twice = cr.compile(lambda x: (cr.linear(x, w).sum().backward(), cr.relu(x).sum()), backend="numba")
     twice(np.ones((1, 3)))

@@ -16,7 +16,8 @@ through a backend, without creating Tensors or graph Nodes:
 * ``"numba"`` (optional extra ``chainrule[numba]``): the tape's ops and backward
   pass written out as one function of loops and BLAS products and compiled by
   Numba's ``njit``, called once per step (dense nets: linear, relu, tanh,
-  sigmoid, softmax cross-entropy; :mod:`.compile_numba`).
+  sigmoid, softmax cross-entropy, the mean squared error's element-wise ops
+  and totals; :mod:`.compile_numba`).
 
 Guards. A tape is kept per *key*: the shapes and dtypes of the arguments, the
 grad mode and the train/eval flags of the ``model`` given to :func:`compile`;
