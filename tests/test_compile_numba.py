@@ -6,7 +6,7 @@ import pytest
 import chainrule as cr
 from chainrule import nn, optim
 from chainrule.autodiff import compile_numba
-from test_compile import _data, _train_step, check_compiled_epochs
+from test_compile import TOL, _data, _epoch, _train_step, check_compiled_epochs
 
 pytest.importorskip("numba", reason="the numba backend needs the optional extra chainrule[numba]")
 
@@ -24,6 +24,29 @@ def _net(dtype):
 @pytest.mark.parametrize("opt_name", ["sgd-momentum", "adam"])
 def test_three_compiled_epochs_equal_the_eager_ones(opt_name, dtype):
     check_compiled_epochs(lambda dt: (_net(dt), (6,)), opt_name, dtype, backend="numba", epochs=3, scale_row=3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_plain_sgd_updates_inside_the_kernel_as_its_own_step_would(dtype, monkeypatch):
+    """w <- w - g * lr runs in the generated function; a new lr is read at every call, and weight decay
+    switched on later sends the step back to the optimiser."""
+    models = [_net(dtype), _net(dtype)]
+    opts = [optim.SGD(m.parameters(), lr=0.1) for m in models]
+    eager, compiled = _train_step(models[0], opts[0]), cr.compile(_train_step(models[1], opts[1]), backend="numba")
+    X, Y = _data((6,), dtype)
+    for _ in range(2):  # recordings of both batch shapes
+        _epoch(eager, X, Y), _epoch(compiled, X, Y)
+    stepped = []
+    monkeypatch.setattr(opts[1], "step", lambda: stepped.append(1) or optim.SGD.step(opts[1]))
+    for lr, decay in ((0.1, 0.0), (0.03, 0.0), (0.03, 1e-3)):
+        for o in opts:
+            o.lr, o.weight_decay = lr, decay
+        eager_losses, comp_losses = _epoch(eager, X, Y), _epoch(compiled, X, Y)
+        assert len(stepped) == (4 if decay else 0)  # 4 batches an epoch
+        np.testing.assert_allclose(comp_losses, eager_losses, rtol=TOL[dtype], atol=TOL[dtype])
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=TOL[dtype], atol=TOL[dtype])
+    assert [st["step"] for st in opts[1].state] == [st["step"] for st in opts[0].state] == [20] * 7
 
 
 def test_fit_with_the_numba_backend_gives_the_eager_weights_and_history():
@@ -79,13 +102,14 @@ def test_elementwise_ops_and_totals_differentiate_as_eager():
 
 
 def test_gradients_follow_eager_rules_without_zero_grad():
-    """Without zero_grad the replayed gradients add up, and .grad never aliases a buffer the next call overwrites."""
+    """Without zero_grad the replayed gradients add up, .grad never aliases a buffer the next call overwrites,
+    and backward's own seed scales them."""
     runs = []
     for backend in (None, "numba"):
         model = nn.Sequential(nn.Linear(6, 4, seed=0, dtype="float64"))
 
-        def step(x, y, model=model):
-            F.cross_entropy(model(x), y, reduction="sum").backward()
+        def step(x, y, model=model):  # a seed other than 1 reaches every gradient
+            F.cross_entropy(model(x), y, reduction="sum").backward(np.array(0.5))
 
         step = cr.compile(step, backend=backend) if backend else step
         X, Y = _data((6,), "float64", n=8)

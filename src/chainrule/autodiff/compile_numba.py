@@ -4,10 +4,13 @@ The numpy backend still makes one NumPy call per array operation, one to three
 µs each, which is most of a small step. This backend writes the tape's forward
 ops and its backward pass out as the source of a single function of plain loops
 and BLAS products (``np.dot`` inside ``njit`` calls the BLAS through SciPy),
-compiles it with Numba once (about 2-6 s, then kept for every tape with the
-same ops), and calls it once per step. ``zero_grad`` and the optimiser's
+compiles it with Numba once (a few seconds, 3-5 s on a slow 2-core machine,
+then kept for every tape with the same ops), and calls it once per step. ``zero_grad`` and the optimiser's
 ``step`` run as in eager mode, so every optimiser works and updates the same
-numbers.
+numbers; plain SGD (no momentum, no weight decay), whose own step is two NumPy
+calls per parameter, instead updates inside the generated function after the
+backward pass, ``w <- w - (g * lr)`` in the parameters' dtype as
+``optim.SGD.step`` computes it, bit for bit.
 
 Each op the backend can lower has an entry in :data:`~.compile_numba_ops.LOWERINGS`:
 a forward and a VJP that return source lines for the op's slots. A tape with any other op, or
@@ -38,6 +41,7 @@ import numpy as np
 from .compile_numba_ops import LOWERINGS
 from .compile_numpy import _needed, _output, _zero
 from .ops.nn import _label_error
+from ..optim.rules import SGD
 from .tape import Const
 from .tensor import Tensor
 
@@ -91,8 +95,8 @@ class _Source:
         self.errors.append(e)
         return len(self.errors)
 
-    def source(self, body):
-        args = [f"v{k}" for k in self.live] + list(self.fixed)
+    def source(self, body, scalars=()):
+        args = [f"v{k}" for k in self.live] + list(self.fixed) + list(scalars)
         lines = [f"def kernel({', '.join(args)}):"] + ["    " + line for line in body] + ["    return 0"]
         return "\n".join(lines) + "\n"
 
@@ -103,7 +107,10 @@ def _refuse(e, why):
 
 
 def _plan(tape):
-    """``(source, program description)`` for ``tape``; raises :class:`Unsupported` for anything else."""
+    """``(source, body lines, leaves to store, backward seed, event index of the call)`` for ``tape``.
+
+    Raises :class:`Unsupported` for a tape outside what the lowerings handle.
+    """
     ops = [i for i, ev in enumerate(tape.events) if ev[0] == "op"]
     backs = [i for i, ev in enumerate(tape.events) if ev[0] == "backward"]
     if len(backs) > 1 or (backs and ops and ops[-1] > backs[0]):
@@ -163,39 +170,89 @@ def _compile(text):
     return fn
 
 
+def _plain_sgd(tape, src, leaves, at):
+    """``(optimizer, [(slot, tensor)])`` when the step's one optimiser step can run inside the kernel, else None.
+
+    That needs plain ``optim.SGD`` itself, stepping after the backward, over parameters that a
+    ``zero_grad`` before the ops cleared (so the kernel's gradients are all of ``.grad``), all of
+    one dtype. Whether it is plain (momentum and weight decay 0) is decided at every call.
+    """
+    steps = [(i, ev[1]) for i, ev in enumerate(tape.events) if ev[0] == "step"]
+    if len(steps) != 1 or type(steps[0][1]) is not SGD or at is None or steps[0][0] < at:
+        return None
+    opt = steps[0][1]
+    zeroed = {id(t) for i, ev in enumerate(tape.events[:at]) if ev[0] == "zero" for t in ev[1]}
+    mine = {id(p) for p in opt.params}
+    updated = [(k, t) for k, t in leaves if id(t) in mine]
+    if not updated or not mine <= zeroed or len({tape.dtypes[k] for k, _ in updated}) != 1:
+        return None
+    return opt, updated
+
+
+def _sgd_lines(src, updated):
+    """Lines applying ``w <- w - g * lr`` to every updated parameter, when the kernel's ``upd`` flag says so."""
+    lines = ["if upd:"]
+    for k, _ in updated:
+        lines += [f"    fw{k}, fg{k} = {src.v(k)}.reshape({src.v(k)}.size), {src.g(k)}.reshape({src.g(k)}.size)",
+                  f"    for q in range(fw{k}.size):", f"        fw{k}[q] -= fg{k}[q] * lr"]
+    return lines
+
+
+def _is_plain(opt, tensors):
+    """True when SGD's own step would be its plain ``w -= g * lr`` on these arrays, in place."""
+    return (not opt.momentum and not opt.weight_decay and opt.state is not None
+            and all(t.data.flags.c_contiguous and t.data.flags.writeable for t in tensors))
+
+
 def build(tape):
     """A replay function ``replay(args) -> outputs`` for ``tape``, running its ops and backward in one njit call."""
     src, body, leaves, seed, at = _plan(tape)
-    fn = _compile(src.source(body))
-    root_seed = None
-    if seed is not None and src.grads:
-        root_seed = np.asarray(seed, next(iter(src.grads.values())).dtype)
+    sgd = _plain_sgd(tape, src, leaves, at)
+    if sgd is not None:
+        body += _sgd_lines(src, sgd[1])
+    fn = _compile(src.source(body, ("upd", "lr") if sgd is not None else ()))
     store = [(k, t, src.grads[k]) for k, t in leaves]
     live, fixed = list(src.live), list(src.fixed.values())
     vals = [None] * tape.n_slots
     for k, buf in src.vals.items():
         vals[k] = buf
     back = [ev for ev in tape.events if ev[0] == "backward"]
-    if back:
-        src.grads[back[0][1]][...] = 1 if root_seed is None else root_seed
+    if back:  # the loss's own gradient, dL/dL (or the seed backward was given), written once
+        src.grads[back[0][1]][...] = 1 if seed is None else seed
+
+    fused = [False]   # whether this call's kernel applied the plain SGD step
+    opt, updated = sgd if sgd is not None else (None, ())
+    dtype = tape.dtypes[updated[0][0]].type if updated else None
+    params = [t for _, t in updated]
+    extra = []
 
     def run():
         for _, t, buf in store:  # an accumulating .grad must not be our buffer, which this call overwrites
             if t.grad is buf:
                 t.grad = buf.copy()
-        status = fn(*[vals[k] for k in live], *fixed)
+        if opt is not None:
+            fused[0] = _is_plain(opt, params)
+            extra[:] = (fused[0], dtype(opt.lr))  # lr in the weights' dtype, as NumPy scales g by a Python float
+        status = fn(*[vals[k] for k in live], *fixed, *extra)
         if status:
             e = src.errors[status - 1]
             raise _label_error(vals[e.args[0]], vals[e.slot_attrs["labels"]])
         for _, t, buf in store:
             t.grad = buf if t.grad is None else t.grad + buf
 
+    def sgd_step():  # the optimiser's bookkeeping for an update the kernel made, else its own step
+        if not fused[0]:
+            return opt.step()
+        for p, st in zip(opt.params, opt.state):
+            if p.grad is not None:
+                st["step"] += 1
+
     prog = []
     for i, event in enumerate(tape.events):
         if event[0] == "zero":
             prog.append(_zero(event[1]))
         elif event[0] == "step":
-            prog.append(event[1].step)
+            prog.append(sgd_step if event[1] is opt else event[1].step)
         if i == at:
             prog.append(run)
     inputs = [(k, i) for i, k in enumerate(tape.inputs) if k is not None]
@@ -211,5 +268,5 @@ def build(tape):
             f()
         return _output(output, vals)
 
-    replay.source = src.source(body)  # the generated function, for inspection
+    replay.source = src.source(body, ("upd", "lr") if sgd is not None else ())  # the generated function
     return replay
