@@ -170,7 +170,7 @@ def _compile(text):
     return fn
 
 
-def _plain_sgd(tape, src, leaves, at):
+def _plain_sgd(tape, leaves, at):
     """``(optimizer, [(slot, tensor)])`` when the step's one optimiser step can run inside the kernel, else None.
 
     That needs plain ``optim.SGD`` itself, stepping after the backward, over parameters that a
@@ -207,7 +207,7 @@ def _is_plain(opt, tensors):
 def build(tape):
     """A replay function ``replay(args) -> outputs`` for ``tape``, running its ops and backward in one njit call."""
     src, body, leaves, seed, at = _plan(tape)
-    sgd = _plain_sgd(tape, src, leaves, at)
+    sgd = _plain_sgd(tape, leaves, at)
     if sgd is not None:
         body += _sgd_lines(src, sgd[1])
     fn = _compile(src.source(body, ("upd", "lr") if sgd is not None else ()))
