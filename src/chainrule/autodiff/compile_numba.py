@@ -107,7 +107,7 @@ def _refuse(e, why):
 
 
 def _plan(tape):
-    """``(source, body lines, leaves to store, backward seed, event index of the call)`` for ``tape``.
+    """``(source, body lines, leaves to store, event index of the call)`` for ``tape``.
 
     Raises :class:`Unsupported` for a tape outside what the lowerings handle.
     """
@@ -130,18 +130,19 @@ def _plan(tape):
     body = []
     for e in tape.entries:
         body += LOWERINGS[e.op.name].forward(e, src)
-    leaves, seed = [], None
+    leaves = []
     if backs:
         _, root, seed = tape.events[backs[0]]
         if tape.shapes[root] != ():
             raise Unsupported("compile(backend='numba'): backward must start from a scalar loss")
         body_b, leaves = _backward_lines(tape, src, root)
         body += body_b
-    return src, body, leaves, seed, (backs[0] if backs else (ops[-1] if ops else None))
+        src.grads[root][...] = 1 if seed is None else seed  # dL/dL (or backward's own seed), written once
+    return src, body, leaves, (backs[0] if backs else (ops[-1] if ops else None))
 
 
 def _backward_lines(tape, src, root):
-    order, need = _needed(tape, root, len(tape.entries))
+    order, _ = _needed(tape, root, len(tape.entries))
     src.g(root)
     written, body = {root}, []
     for e in order:
@@ -206,19 +207,17 @@ def _is_plain(opt, tensors):
 
 def build(tape):
     """A replay function ``replay(args) -> outputs`` for ``tape``, running its ops and backward in one njit call."""
-    src, body, leaves, seed, at = _plan(tape)
+    src, body, leaves, at = _plan(tape)
     sgd = _plain_sgd(tape, leaves, at)
     if sgd is not None:
         body += _sgd_lines(src, sgd[1])
-    fn = _compile(src.source(body, ("upd", "lr") if sgd is not None else ()))
+    text = src.source(body, ("upd", "lr") if sgd is not None else ())
+    fn = _compile(text)
     store = [(k, t, src.grads[k]) for k, t in leaves]
     live, fixed = list(src.live), list(src.fixed.values())
     vals = [None] * tape.n_slots
     for k, buf in src.vals.items():
         vals[k] = buf
-    back = [ev for ev in tape.events if ev[0] == "backward"]
-    if back:  # the loss's own gradient, dL/dL (or the seed backward was given), written once
-        src.grads[back[0][1]][...] = 1 if seed is None else seed
 
     fused = [False]   # whether this call's kernel applied the plain SGD step
     opt, updated = sgd if sgd is not None else (None, ())
@@ -268,5 +267,5 @@ def build(tape):
             f()
         return _output(output, vals)
 
-    replay.source = src.source(body, ("upd", "lr") if sgd is not None else ())  # the generated function
+    replay.source = text  # the generated function, for inspection
     return replay

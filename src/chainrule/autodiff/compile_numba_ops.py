@@ -49,11 +49,16 @@ def _same_dtype(e, src, n):
     return None
 
 
+def _attributes(e):
+    """Why an entry with attributes is outside the lowerings that take none, or None."""
+    return f"has attributes {sorted(e.attrs) + sorted(e.slot_attrs)}" if e.attrs or e.slot_attrs else None
+
+
 def _linear_check(e, src):
     why = _same_dtype(e, src, len(e.args)) if len(e.args) in (2, 3) else "has no weight"
     if why is None and len(src.tape.shapes[e.args[0]]) != 2:
         why = f"has a {len(src.tape.shapes[e.args[0]])}-d input (2-d only)"
-    return why or (f"has attributes {sorted(e.attrs)}" if e.attrs or e.slot_attrs else None)
+    return why or _attributes(e)
 
 
 @_lowering("linear", _linear_check)
@@ -80,7 +85,7 @@ def _linear():
 
 
 def _unary_check(e, src):
-    return _same_dtype(e, src, 1) or (f"has attributes {sorted(e.attrs)}" if e.attrs or e.slot_attrs else None)
+    return _same_dtype(e, src, 1) or _attributes(e)
 
 
 def _typed(expr, dtype):
@@ -118,7 +123,7 @@ def _binary_check(e, src):
     why = _same_dtype(e, src, 2)
     if why is None and src.tape.shapes[e.args[0]] != src.tape.shapes[e.args[1]]:
         why = f"broadcasts shapes {src.tape.shapes[e.args[0]]} and {src.tape.shapes[e.args[1]]} (equal shapes only)"
-    return why or (f"has attributes {sorted(e.attrs)}" if e.attrs or e.slot_attrs else None)
+    return why or _attributes(e)
 
 
 def _binary(value, slopes):
