@@ -17,11 +17,13 @@ import pytest
 
 #: Optional extras (import names) and the chainrule[...] extra that installs each.
 OPTIONAL = {"sklearn": "sklearn", "safetensors": "io", "matplotlib": "plot", "sympy": "symbolic", "onnx": "onnx",
-            "onnxruntime": "onnx", "scipy": "classic", "torch": "torch (oracle tests)"}
+            "onnxruntime": "onnx", "scipy": "classic", "torch": "torch (oracle tests)", "numba": "numba"}
 ABSENT = {name for name in OPTIONAL if importlib.util.find_spec(name) is None}
 
 # Modules that cannot be imported at all without their extra.
-collect_ignore = [path for path, name in {"src/chainrule/sklearn.py": "sklearn"}.items() if name in ABSENT]
+collect_ignore = [path for path, name in {"src/chainrule/sklearn.py": "sklearn",
+                                         "src/chainrule/autodiff/ops/recurrent_numba.py": "numba"}.items()
+                  if name in ABSENT]
 
 
 def missing_extra(exc):

@@ -127,11 +127,27 @@ def _torch_step(torch, model, lr):
     return step
 
 
-def _contenders(make, lr):
-    """name -> step(x, y) on NumPy arrays, for chainrule eager/compiled and PyTorch."""
+def _with_kernels(choice, step):
+    """``step`` run with ``cr.set_kernels(choice)``, the previous choice restored after it."""
+    def run(x, y):
+        previous = cr.set_kernels(choice)
+        try:
+            return step(x, y)
+        finally:
+            cr.set_kernels(previous)
+    return run
+
+
+def _contenders(make, lr, recurrent=False):
+    """name -> step(x, y) on NumPy arrays, for chainrule eager/compiled and PyTorch.
+
+    Recurrent nets also get eager chainrule with NumPy's loops when the default kernels are Numba's.
+    """
     eager_model, comp_model = make(), make()
     steps = {"chainrule eager": _chainrule_step(eager_model, lr),
              "chainrule compiled (numpy)": cr.compile(_chainrule_step(comp_model, lr), model=comp_model)}
+    if recurrent and _common.importable("numba") and cr.get_kernels() != "numpy":
+        steps[NUMPY_KERNELS] = _with_kernels("numpy", _chainrule_step(make(), lr))
     torch = _common.torch_or_none()
     if torch is not None:
         twin = _torch_lstm(torch, make()) if isinstance(eager_model, _LastState) else _torch_twin(torch, make())
@@ -156,7 +172,7 @@ def lstm_rows(quick):
     for kind, T in plans:
         x = rng.standard_normal((32, T, 32)).astype(np.float32)
         y = rng.integers(0, 10, 32)
-        steps = _contenders(lambda: _LastState(32, 128, 10, kind), 0.01)
+        steps = _contenders(lambda: _LastState(32, 128, 10, kind), 0.01, recurrent=True)
         for f in steps.values():  # warm up; records the compiled step
             for _ in range(3):
                 f(x, y)
@@ -189,7 +205,7 @@ def cnn_rows(quick):
         n = 2000 if quick else len(mnist[0])
         plans.append((f"MNIST LeNet-5 epoch (n={n}, batch 64)", lenet5, mnist[0][:n], mnist[1][:n], 64))
     else:
-        rows.append(["MNIST LeNet-5: skipped (MNIST files not found)", "-", "-", "-", "-", "-", "-"])
+        rows.append(["MNIST LeNet-5: skipped (MNIST files not found)", *["-"] * (2 * len(NAMES))])
     for label, make, x, y, batch in plans:
         x = np.ascontiguousarray(x, np.float32)
         steps = _contenders(make, 0.05)
@@ -203,13 +219,15 @@ def cnn_rows(quick):
     return rows
 
 
-NAMES = ("chainrule eager", "chainrule compiled (numpy)", "PyTorch eager")
+NUMPY_KERNELS = "chainrule eager, NumPy kernels"
+NAMES = ("chainrule eager", NUMPY_KERNELS, "chainrule compiled (numpy)", "PyTorch eager")
 
 
 def _vs_torch(times):
-    """Eager and compiled chainrule against PyTorch: medians of the per-round ratios."""
+    """Eager (default and NumPy kernels) and compiled chainrule against PyTorch: medians of the per-round ratios."""
     torch_t = times.get("PyTorch eager")
-    return [fmt_paired(times["chainrule eager"], torch_t), fmt_paired(times["chainrule compiled (numpy)"], torch_t)]
+    return [fmt_paired(times[k], torch_t) if k in times else "-"
+            for k in ("chainrule eager", NUMPY_KERNELS, "chainrule compiled (numpy)")]
 
 
 def run(quick=False):
@@ -218,11 +236,13 @@ def run(quick=False):
     with _common.thread_limit(1):
         rows = lstm_rows(quick) + cnn_rows(quick)
     headers = ["workload", *[f"{k} ms" for k in NAMES], "eager µs per time step",
-               "eager / PyTorch", "compiled / PyTorch"]
+               "eager / PyTorch", "eager NumPy kernels / PyTorch", "compiled / PyTorch"]
     lines = ["## Recurrent and convolutional nets vs PyTorch eager (1 thread; ms per step or per epoch)", ""]
     lines += ["LSTM/GRU rows: one training step (hidden 128, batch 32, 32 features, head on the last state, SGD); "
               "CNN rows: one epoch. Same initial weights in both libraries; interleaved medians; ratios are "
-              "medians of per-round ratios, the middle half of the rounds in brackets.", ""]
+              "medians of per-round ratios, the middle half of the rounds in brackets. Eager chainrule runs "
+              f"with the default kernels (here {cr.get_kernels()!r}: Numba's LSTM loops when numba is "
+              "installed); the NumPy-kernels column is the same step with `cr.set_kernels('numpy')`.", ""]
     return lines + md_table(headers, rows) + [""]
 
 

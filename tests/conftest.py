@@ -40,3 +40,15 @@ def one_blas_thread():
         return
     with threadpool_limits(1, user_api="blas"):
         yield
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def kernels(request):
+    """Run a test once with NumPy's loops and once with the Numba kernels (skipped when numba is absent)."""
+    import chainrule as cr
+
+    if request.param == "numba":
+        pytest.importorskip("numba", reason="the Numba kernels need the optional extra chainrule[numba]")
+    old = cr.set_kernels(request.param)
+    yield request.param
+    cr.set_kernels(old)

@@ -30,7 +30,7 @@ def _unpack(kind, state):
 @pytest.mark.torch
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("dtype, tol", [(np.float32, 1e-5), (np.float64, 1e-10)])
-def test_sequence_layer_matches_torch_outputs_and_gradients(kind, dtype, tol):
+def test_sequence_layer_matches_torch_outputs_and_gradients(kind, dtype, tol, kernels):
     torch = pytest.importorskip("torch")
     ours, theirs = _torch_pair(kind, dtype)
     rng = np.random.default_rng(0)

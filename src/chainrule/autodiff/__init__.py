@@ -21,6 +21,7 @@ Example:
 from .engine import enable_grad, is_grad_enabled, no_grad, unfused
 from .tensor import Tensor, get_default_dtype, set_default_dtype, tensor
 from .ops import REGISTRY as ops_registry
+from .ops.kernels import get_kernels, set_kernels
 from .functions import *  # noqa: F401,F403
 from .functions import __all__ as _functions_all
 from .forward import Dual, jvp
@@ -36,7 +37,7 @@ __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad", "unfused",
     "is_grad_enabled", "Dual", "jvp", "grad", "value_and_grad", "jacobian", "numerical_grad",
     "gradcheck", "GradcheckError", "relative_error", "ops_registry", "compare_gradients", "trace",
-    "compile", "Compiled",
+    "compile", "Compiled", "set_kernels", "get_kernels",
     "hessian", "hvp", "gradgradcheck",
     # cr.trace is the graph trace (the slides' circuit tables); the matrix trace is x.trace() or linalg.trace
     *(name for name in _functions_all if name != "trace"), "linalg",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import register, tangent_sum
+from .kernels import numba_kernels
 from .recurrent import (FLUSH_EVERY, call, check_sequence, dtype_of, flush_tiny, graph_vjp, gru_step, hidden_before,
                         lstm_step, sigmoid_, tangent_drive, weight_grad)
 
@@ -53,13 +54,41 @@ def _lstm_forward(xw, h0, c0, w_hh, b_hh=None):
     steps, n, hidden = check_sequence("lstm_seq", xw, h0, w_hh, b_hh, 4, c0)
     dt = dtype_of(xw, h0, c0, w_hh, b_hh)
     w, w_t = _weights(w_hh, 4, dt)
-    bias = None if b_hh is None else b_hh.astype(dt, copy=False).reshape(4, 1, hidden)
     h = h0.astype(dt, copy=False)
     acts = np.empty((steps, 4, n, hidden), dt)      # i, f, g, o after their nonlinearities
     cells = np.empty((steps + 1, n, hidden), dt)    # c_0 .. c_T
     tanh_c = np.empty((steps, n, hidden), dt)
     out = np.empty((steps + 1, n, hidden), dt)      # h_1 .. h_T, then c_T
-    tmp = np.empty((n, hidden), dt)
+    kernel = numba_kernels() if dt == np.float32 and steps else None
+    ctx = {"h0": h, "w": w, "acts": acts, "cells": cells, "tanh_c": tanh_c, "out": out, "layout": xw,
+           "kernel": kernel, "attrs": {}}
+    if kernel is not None:
+        bias = np.zeros(4 * hidden, dt) if b_hh is None else b_hh.astype(dt, copy=False)
+        memory, batch_first = _c_memory(xw.astype(dt, copy=False))
+        cells[0] = c0
+        for t in range(steps):
+            np.matmul(h if t == 0 else out[t - 1], w_t, out=acts[t])
+            kernel.lstm_forward_step(t, memory, batch_first, bias, acts, cells, tanh_c, out)
+        out[steps] = cells[steps]
+        return out, ctx
+    _lstm_loop(xw, h, c0, w_t, None if b_hh is None else b_hh.astype(dt, copy=False).reshape(4, 1, hidden),
+               acts, cells, tanh_c, out)
+    return out, ctx
+
+
+def _c_memory(a):
+    """``(memory, batch_first)``: a (T, N, G) array's C-contiguous memory, (N, T, G) when batch-first, else a
+    time-major array (``a`` itself, or a copy when it is in neither layout)."""
+    by_row = a.transpose(1, 0, 2)
+    if by_row.flags.c_contiguous and not a.flags.c_contiguous:
+        return by_row, True
+    return np.ascontiguousarray(a), False
+
+
+def _lstm_loop(xw, h, c0, w_t, bias, acts, cells, tanh_c, out):
+    """The forward recurrence in NumPy, filling acts, cells, tanh_c and out in place."""
+    steps = tanh_c.shape[0]
+    tmp = np.empty_like(h)
     cells[0] = c0
     with np.errstate(over="ignore"):
         for t in range(steps):
@@ -75,14 +104,26 @@ def _lstm_forward(xw, h0, c0, w_hh, b_hh=None):
             c += np.multiply(i, g, out=tmp)
             h = np.multiply(o, np.tanh(c, out=tanh_c[t]), out=out[t])
     out[steps] = cells[steps]
-    return out, {"h0": h0.astype(dt, copy=False), "w": w, "acts": acts, "cells": cells, "tanh_c": tanh_c,
-                 "out": out, "layout": xw, "attrs": {}}
 
 
 def _lstm_vjp(g, ctx, needs):
     h0, w, acts, cells, tanh_c, hs = (ctx[k] for k in ("h0", "w", "acts", "cells", "tanh_c", "out"))
     steps = tanh_c.shape[0]
     dx = np.empty_like(ctx["layout"], dtype=h0.dtype)   # dL/dxw, laid out in memory as xw is
+    if ctx.get("kernel") is not None:
+        dc, back = np.array(g[steps], dtype=h0.dtype), np.zeros_like(h0)
+        memory, batch_first = _c_memory(dx)
+        if not batch_first:   # dx itself, or a time-major array when dx's layout is neither
+            dx = memory
+        g, d, step = np.ascontiguousarray(g, h0.dtype), np.empty((h0.shape[0], w.shape[0]), h0.dtype), \
+            ctx["kernel"].lstm_backward_step
+        for t in reversed(range(steps)):
+            # the NumPy loop flushes dc and back after step t's product when t % FLUSH_EVERY == 0
+            step(t, g, back, acts, cells, tanh_c, dc, d, memory, batch_first, (t + 1) % FLUSH_EVERY == 0,
+                 t % FLUSH_EVERY == 0)
+            np.dot(d, w, out=back)
+        flush_tiny(back)
+        return _lstm_grads(dx, back, dc, h0, hs, steps, needs)
     d, slope = np.empty_like(acts[0]), np.empty_like(acts[0])   # this step's dL/d(pre-activations), gate-major
     dc = np.array(g[steps], dtype=h0.dtype)          # dL/dc_t, running backwards
     dh, back, tmp = np.empty_like(h0), np.zeros_like(h0), np.empty_like(h0)
@@ -109,6 +150,11 @@ def _lstm_vjp(g, ctx, needs):
         np.dot(dx[t], w, out=back)
         if t % FLUSH_EVERY == 0:
             flush_tiny(dc, back)
+    return _lstm_grads(dx, back, dc, h0, hs, steps, needs)
+
+
+def _lstm_grads(dx, back, dc, h0, hs, steps, needs):
+    """The op's five gradients from the loop's dL/dxw, dL/dh_0 and dL/dc_0."""
     gw = weight_grad(dx, h0, hs, steps) if needs[3] else None
     gb = dx.sum(axis=(0, 1)) if len(needs) > 4 and needs[4] else None
     return dx if needs[0] else None, back if needs[1] else None, dc if needs[2] else None, gw, gb
