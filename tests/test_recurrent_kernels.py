@@ -173,3 +173,19 @@ def test_a_bad_environment_choice_is_named_at_the_first_use(monkeypatch):
     finally:
         monkeypatch.undo()
         cr.set_kernels(previous)
+
+
+def test_auto_falls_back_to_numpys_loops_with_a_warning_when_numba_cannot_be_imported(monkeypatch):
+    def broken():
+        raise ImportError("numba needs NumPy <= 1.0")
+
+    monkeypatch.setattr(kernels.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(kernels, "_numba", broken)
+    previous = cr.set_kernels("auto")
+    try:
+        with pytest.warns(UserWarning, match=r"numba is installed but cannot be imported \(numba needs NumPy <= 1.0\); "
+                                             "running NumPy's loops"):
+            out, ctx = LSTM.forward(*_lstm_case("time-major", False, 2, np.random.default_rng(0))[0])
+        assert ctx["kernel"] is None and np.isfinite(out).all()
+    finally:
+        cr.set_kernels(previous)

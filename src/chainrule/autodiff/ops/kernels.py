@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 
 from ..._core import Registry
 
@@ -40,7 +41,14 @@ def _numba():
 
 
 def _numba_if_installed():
-    return _numba() if importlib.util.find_spec("numba") is not None else None
+    if importlib.util.find_spec("numba") is None:
+        return None
+    try:
+        return _numba()
+    except ImportError as exc:   # e.g. a numba built for another NumPy: slower, not wrong, so say so and go on
+        warnings.warn(f"kernels 'auto': numba is installed but cannot be imported ({exc}); "
+                      "running NumPy's loops", stacklevel=4)
+        return None
 
 
 def _numba_required():

@@ -4,10 +4,11 @@ Imported only by :mod:`.kernels` when the "numba" kernels are in use (the extra
 ``chainrule[numba]``). The NumPy loops in :mod:`.recurrent_gated` make some 15
 ufunc calls per time step, and NumPy's float32 ``exp`` and ``tanh`` cost 2.5-5
 ns per element on an AVX2 machine: together more than the step's matrix
-products. Here each step is its matrix product (NumPy's, whose BLAS is faster
-than the one Numba's ``np.dot`` calls) and one fused pass over the gates, whose
-sigmoid and tanh are written with an ``exp`` that the compiler vectorises (1-1.3 ns per element, within 3 ulp of
-the float64 values; see :func:`sigmoid` and :func:`tanh`).
+products. Here each step is its matrix product, left to NumPy (inside a Numba
+loop, ``np.dot`` calls SciPy's BLAS, which took 1.4-1.5x as long for these
+products here), and one fused pass over the gates, whose sigmoid and tanh are
+written with an ``exp`` that the compiler vectorises (1.1-1.4 ns per element,
+within 3 ulp of the float64 values; see :func:`sigmoid` and :func:`tanh`).
 
 The functions fill the same arrays, in the same layouts, as the NumPy forward
 and VJP, so the op's context, its JVP and its graph VJP do not depend on which
