@@ -241,7 +241,7 @@ def run(quick=False):
     lines += ["LSTM/GRU rows: one training step (hidden 128, batch 32, 32 features, head on the last state, SGD); "
               "CNN rows: one epoch. Same initial weights in both libraries; interleaved medians; ratios are "
               "medians of per-round ratios, the middle half of the rounds in brackets. Eager chainrule runs "
-              f"with the default kernels (here {cr.get_kernels()!r}: Numba's LSTM loops when numba is "
+              f"with the default kernels (here {cr.get_kernels()!r}: Numba's LSTM and GRU loops when numba is "
               "installed); the NumPy-kernels column is the same step with `cr.set_kernels('numpy')`.", ""]
     return lines + md_table(headers, rows) + [""]
 

@@ -1,4 +1,4 @@
-"""The Numba kernels of lstm_seq: the same numbers as NumPy's loops, the choice of kernels, and its errors."""
+"""The Numba kernels of lstm_seq and gru_seq: the same numbers as NumPy's loops, the choice of kernels, and its errors."""
 
 import numpy as np
 import pytest
@@ -8,6 +8,7 @@ from chainrule.autodiff.ops import REGISTRY, kernels
 from chainrule.autodiff.ops.recurrent import FLUSH_EVERY
 
 LSTM = REGISTRY["lstm_seq"]
+GATES = {"lstm_seq": 4, "gru_seq": 3}
 
 
 @pytest.fixture
@@ -51,40 +52,43 @@ def test_numba_sigmoid_and_tanh_at_the_edges(numba_module):
     assert t[8] == np.float32(1e-30)          # tanh(x) = x for tiny x, with no cancellation
 
 
-def _lstm_case(layout, bias, steps, rng, forget_bias=0.0):
-    n, hidden = 3, 8
+def _lstm_case(layout, bias, steps, rng, forget_bias=0.0, op="lstm_seq"):
+    """Arguments of ``op`` (float32, xw in the given memory layout) and an upstream gradient."""
+    n, hidden, gates = 3, 8, GATES[op]
     if layout == "batch-first":     # the memory a layer's input projection produces
-        xw = rng.standard_normal((n, steps, 4 * hidden)).astype(np.float32).transpose(1, 0, 2)
+        xw = rng.standard_normal((n, steps, gates * hidden)).astype(np.float32).transpose(1, 0, 2)
     elif layout == "time-major":
-        xw = rng.standard_normal((steps, n, 4 * hidden)).astype(np.float32)
+        xw = rng.standard_normal((steps, n, gates * hidden)).astype(np.float32)
     else:                           # neither: every other column of a wider array
-        xw = rng.standard_normal((steps, n, 8 * hidden)).astype(np.float32)[:, :, ::2]
+        xw = rng.standard_normal((steps, n, 2 * gates * hidden)).astype(np.float32)[:, :, ::2]
     xw[..., hidden:2 * hidden] += forget_bias
     h0, c0 = (rng.standard_normal((n, hidden)).astype(np.float32) for _ in range(2))
-    w = (0.4 * rng.standard_normal((4 * hidden, hidden))).astype(np.float32)
-    args = (xw, h0, c0, w) + ((rng.standard_normal(4 * hidden).astype(np.float32),) if bias else ())
-    g = rng.standard_normal((steps + 1, n, hidden)).astype(np.float32)
+    w = (0.4 * rng.standard_normal((gates * hidden, hidden))).astype(np.float32)
+    state = (h0, c0) if op == "lstm_seq" else (h0,)
+    args = (xw, *state, w) + ((rng.standard_normal(gates * hidden).astype(np.float32),) if bias else ())
+    g = rng.standard_normal((steps + (op == "lstm_seq"), n, hidden)).astype(np.float32)
     return args, g
 
 
-def _run(choice, args, g):
+def _run(choice, args, g, op="lstm_seq"):
     previous = cr.set_kernels(choice)
     try:
-        out, ctx = LSTM.forward(*args)
-        grads = LSTM.vjp(g, ctx, (True,) * len(args))
-        tangent = LSTM.jvp([np.ones_like(a) for a in args], ctx)
+        out, ctx = REGISTRY[op].forward(*args)
+        grads = REGISTRY[op].vjp(g, ctx, (True,) * len(args))
+        tangent = REGISTRY[op].jvp([np.ones_like(a) for a in args], ctx)
         return out, grads, tangent, ctx["kernel"]
     finally:
         cr.set_kernels(previous)
 
 
+@pytest.mark.parametrize("op", ["lstm_seq", "gru_seq"])
 @pytest.mark.parametrize("layout", ["batch-first", "time-major", "strided"])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("steps", [1, 9])
-def test_lstm_seq_numba_kernels_give_numpys_values_gradients_and_tangents(numba_module, layout, bias, steps):
-    args, g = _lstm_case(layout, bias, steps, np.random.default_rng(steps))
-    out_np, grads_np, tan_np, k_np = _run("numpy", args, g)
-    out_nb, grads_nb, tan_nb, k_nb = _run("numba", args, g)
+def test_numba_kernels_give_numpys_values_gradients_and_tangents(numba_module, op, layout, bias, steps):
+    args, g = _lstm_case(layout, bias, steps, np.random.default_rng(steps), op=op)
+    out_np, grads_np, tan_np, k_np = _run("numpy", args, g, op)
+    out_nb, grads_nb, tan_nb, k_nb = _run("numba", args, g, op)
     assert k_np is None and k_nb is numba_module
     np.testing.assert_allclose(out_nb, out_np, rtol=1e-5, atol=1e-6)
     assert len(grads_nb) == len(grads_np) and all(v is None for v in grads_nb[len(args):])
@@ -107,26 +111,29 @@ def test_lstm_seq_numba_kernels_flush_decaying_gradients_as_numpys_loops_do(numb
     np.testing.assert_allclose(dx_nb, dx_np, rtol=1e-5, atol=1e-5 * np.abs(dx_np).max())
 
 
-def test_float64_and_empty_sequences_run_numpys_loops_whatever_the_choice(numba_module):
+@pytest.mark.parametrize("op", ["lstm_seq", "gru_seq"])
+def test_float64_and_empty_sequences_run_numpys_loops_whatever_the_choice(numba_module, op):
     previous = cr.set_kernels("numba")
     try:
-        args, _ = _lstm_case("time-major", True, 3, np.random.default_rng(1))
-        assert LSTM.forward(*(a.astype(np.float64) for a in args))[1]["kernel"] is None
+        args, _ = _lstm_case("time-major", True, 3, np.random.default_rng(1), op=op)
+        assert REGISTRY[op].forward(*(a.astype(np.float64) for a in args))[1]["kernel"] is None
         empty = (args[0][:0],) + args[1:]
-        out, ctx = LSTM.forward(*empty)
-        assert ctx["kernel"] is None and out.shape == (1, 3, 8)
+        out, ctx = REGISTRY[op].forward(*empty)
+        assert ctx["kernel"] is None and out.shape == ((1, 3, 8) if op == "lstm_seq" else (0, 3, 8))
     finally:
         cr.set_kernels(previous)
 
 
-def test_an_lstm_layer_trains_the_same_with_either_kernels(numba_module):
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_a_recurrent_layer_trains_the_same_with_either_kernels(numba_module, kind):
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((16, 12, 4)).astype(np.float32), rng.integers(0, 3, 16)
     weights = {}
     for choice in ("numpy", "numba"):
         previous = cr.set_kernels(choice)
         try:
-            model = cr.nn.Sequential(cr.nn.LSTM(4, 6, seed=0, return_sequences=False), cr.nn.Linear(6, 3, seed=1))
+            model = cr.nn.Sequential(getattr(cr.nn, kind)(4, 6, seed=0, return_sequences=False),
+                                     cr.nn.Linear(6, 3, seed=1))
             cr.fit(model, "cross_entropy", ("adam", 0.05), (x, y), epochs=3, batch_size=4, shuffle=False,
                    verbose=0)
             weights[choice] = [p.data.copy() for p in model.parameters()]

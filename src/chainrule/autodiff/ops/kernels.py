@@ -1,10 +1,10 @@
 """Which implementation runs the ops that have two: NumPy (always there) or Numba (the extra ``chainrule[numba]``).
 
-Today one op has a Numba implementation: ``lstm_seq`` in float32, whose whole
-forward loop and whole backward loop are one compiled call each
-(:mod:`.recurrent_numba`). Its results agree with the NumPy loops to float32
-rounding (sigmoid and tanh within 3 ulp), and every other op, dtype and
-gradient mode runs NumPy.
+Today two ops have a Numba implementation: ``lstm_seq`` and ``gru_seq`` in
+float32, whose time steps run their element-wise work as one compiled call each,
+forward and backward, beside NumPy's matrix products (:mod:`.recurrent_numba`).
+Their results agree with the NumPy loops to float32 rounding (sigmoid and tanh
+within 3 ulp), and every other op and dtype runs NumPy.
 
 The choice is one name in :data:`KERNELS`:
 
@@ -14,8 +14,8 @@ The choice is one name in :data:`KERNELS`:
 
 Set it with :func:`set_kernels` or, before the first use, the environment
 variable ``CHAINRULE_KERNELS``. Numba compiles the functions at their first
-call in a process tree and caches them on disk (a few seconds once; loading
-them later takes a fraction of a second).
+call and caches them on disk (about 8 s once; a later process loads them in
+about a second).
 
 Example:
     >>> import chainrule as cr

@@ -206,11 +206,22 @@ def _gru_forward(xw, h0, w_hh, b_hh=None):
     steps, n, hidden = check_sequence("gru_seq", xw, h0, w_hh, b_hh, 3)
     dt = dtype_of(xw, h0, w_hh, b_hh)
     w, w_t = _weights(w_hh, 3, dt)
-    bias = None if b_hh is None else b_hh.astype(dt, copy=False).reshape(3, 1, hidden)
     h = h0.astype(dt, copy=False)
     acts = np.empty((steps, 4, n, hidden), dt)      # r, z, n, and h's part of n before r scales it
     hs = np.empty((steps, n, hidden), dt)
     hw = np.empty((3, n, hidden), dt)
+    kernel = numba_kernels() if dt == np.float32 and steps else None
+    ctx = {"h0": h, "w": w, "acts": acts, "hs": hs, "layout": xw, "kernel": kernel, "attrs": {}}
+    if kernel is not None:
+        memory, batch_first = _c_memory(xw.astype(dt, copy=False))
+        bias = np.zeros(3 * hidden, dt) if b_hh is None else b_hh.astype(dt, copy=False)
+        h = np.ascontiguousarray(h)
+        for t in range(steps):
+            np.matmul(h, w_t, out=hw)
+            kernel.gru_forward_step(t, memory, batch_first, bias, hw, h, acts, hs)
+            h = hs[t]
+        return hs, ctx
+    bias = None if b_hh is None else b_hh.astype(dt, copy=False).reshape(3, 1, hidden)
     with np.errstate(over="ignore"):
         for t in range(steps):
             np.matmul(h, w_t, out=hw)
@@ -226,7 +237,7 @@ def _gru_forward(xw, h0, w_hh, b_hh=None):
             new = np.subtract(h, cand, out=hs[t])    # h' = cand + z (h - cand)
             new *= z
             h = np.add(new, cand, out=new)
-    return hs, {"h0": h0.astype(dt, copy=False), "w": w, "acts": acts, "hs": hs, "layout": xw, "attrs": {}}
+    return hs, ctx
 
 
 def _gru_vjp(g, ctx, needs):
@@ -234,6 +245,8 @@ def _gru_vjp(g, ctx, needs):
     steps = hs.shape[0]
     dx = np.empty_like(ctx["layout"], dtype=h0.dtype)   # dL/dxw, laid out in memory as xw is
     dhw = np.empty_like(dx)                              # dL/d(h @ w_hh.T + b_hh)
+    if ctx.get("kernel") is not None:
+        return _gru_kernel_vjp(ctx["kernel"], g, h0, w, acts, hs, dx, dhw, needs)
     d, slope = np.empty_like(acts[0, :3]), np.empty_like(acts[0, :2])   # this step's dL/dxw, gate-major
     dh, back, tmp = np.empty_like(h0), np.zeros_like(h0), np.empty_like(h0)
     for t in reversed(range(steps)):
@@ -259,6 +272,29 @@ def _gru_vjp(g, ctx, needs):
         back += np.dot(dhw[t], w, out=tmp)
         if t % FLUSH_EVERY == 0:
             flush_tiny(back)
+    return _gru_grads(dx, dhw, back, h0, hs, steps, needs)
+
+
+def _gru_kernel_vjp(kernel, g, h0, w, acts, hs, dx, dhw, needs):
+    """The GRU's backward loop with the Numba step (see :mod:`.recurrent_numba`)."""
+    steps, shape = hs.shape[0], (h0.shape[0], w.shape[0])   # a step's (N, 3H)
+    (x_memory, batch_first), (hw_memory, _) = _c_memory(dx), _c_memory(dhw)
+    if not batch_first:   # the arrays themselves, or time-major ones when dx's layout is neither
+        dx, dhw = x_memory, hw_memory
+    g, w = np.ascontiguousarray(g, h0.dtype), np.ascontiguousarray(w)
+    d, d_hw = np.empty(shape, h0.dtype), np.empty(shape, h0.dtype)
+    back, tmp, h0c = np.zeros_like(h0), np.empty_like(h0), np.ascontiguousarray(h0)
+    for t in reversed(range(steps)):
+        kernel.gru_backward_step(t, g, back, acts, hs[t - 1] if t else h0c, d, d_hw, x_memory, hw_memory,
+                                 batch_first)
+        back += np.dot(d_hw, w, out=tmp)
+        if t % FLUSH_EVERY == 0:
+            flush_tiny(back)
+    return _gru_grads(dx, dhw, back, h0, hs, steps, needs)
+
+
+def _gru_grads(dx, dhw, back, h0, hs, steps, needs):
+    """The op's four gradients from the loop's dL/dxw, dL/d(h @ w_hh.T + b_hh) and dL/dh_0."""
     gw = weight_grad(dhw, h0, hs, steps) if needs[2] else None
     gb = dhw.sum(axis=(0, 1)) if len(needs) > 3 and needs[3] else None
     return dx if needs[0] else None, back if needs[1] else None, gw, gb

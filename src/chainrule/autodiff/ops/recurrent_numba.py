@@ -1,8 +1,8 @@
-"""``lstm_seq`` in float32: the element-wise part of each time step as one Numba function, forward and backward.
+"""``lstm_seq`` and ``gru_seq`` in float32: the element-wise part of each time step as one Numba function, forward and backward.
 
 Imported only by :mod:`.kernels` when the "numba" kernels are in use (the extra
 ``chainrule[numba]``). The NumPy loops in :mod:`.recurrent_gated` make some 15
-ufunc calls per time step, and NumPy's float32 ``exp`` and ``tanh`` cost 2.5-5
+ufunc calls per LSTM time step (some 20 per GRU step), and NumPy's float32 ``exp`` and ``tanh`` cost 2.5-5
 ns per element on an AVX2 machine: together more than the step's matrix
 products. Here each step is its matrix product, left to NumPy (inside a Numba
 loop, ``np.dot`` calls SciPy's BLAS, which took 1.4-1.5x as long for these
@@ -29,7 +29,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["sigmoid", "tanh", "sigmoid_array", "tanh_array", "lstm_forward_step", "lstm_backward_step"]
+__all__ = ["sigmoid", "tanh", "sigmoid_array", "tanh_array", "lstm_forward_step", "lstm_backward_step", "gru_forward_step",
+           "gru_backward_step"]
 
 _ONE, _HALF, _ZERO, _TWO = np.float32(1), np.float32(0.5), np.float32(0), np.float32(2)
 _LOG2E = np.float32(1.4426950408889634)
@@ -175,3 +176,56 @@ def lstm_backward_step(t, g, back, acts, cells, tanh_c, dc, d, dx, batch_first, 
         dest[:] = d[row]
     if flush_dc:
         _flush(dc)
+
+
+@_jit
+def gru_forward_step(t, xw, batch_first, bias, hw, h_prev, acts, hs):
+    """Step t of the GRU forward after its matrix product: gates and hidden state, in place.
+
+    hw (3, N, H) holds h_(t-1) @ w_hh.T gate by gate, h_prev (N, H) is h_(t-1); acts[t] (4, N, H)
+    gets r, z, n and h's part of n before r scales it (hw's last block plus its bias); hs[t] gets
+    h_t = n + z (h_(t-1) - n). xw is C-contiguous, (N, T, 3H) when ``batch_first`` else (T, N, 3H).
+    """
+    n, hidden = hs.shape[1], hs.shape[2]
+    br, bz, bn = bias[:hidden], bias[hidden:2 * hidden], bias[2 * hidden:]
+    for row in range(n):
+        x = xw[row, t] if batch_first else xw[t, row]
+        xr, xz, xn = x[:hidden], x[hidden:2 * hidden], x[2 * hidden:]
+        hr, hz, hn = hw[0, row], hw[1, row], hw[2, row]
+        ar, az, an, ah = acts[t, 0, row], acts[t, 1, row], acts[t, 2, row], acts[t, 3, row]
+        old, new = h_prev[row], hs[t, row]
+        for j in range(hidden):
+            r = sigmoid(xr[j] + hr[j] + br[j])
+            z = sigmoid(xz[j] + hz[j] + bz[j])
+            h_n = hn[j] + bn[j]
+            cand = tanh(xn[j] + r * h_n)
+            ar[j], az[j], an[j], ah[j] = r, z, cand, h_n
+            new[j] = cand + z * (old[j] - cand)
+
+
+@_jit
+def gru_backward_step(t, g, back, acts, h_prev, d, dhw_row, dx, dhw, batch_first):
+    """Step t of backprop through the GRU, before the product with w_hh.
+
+    ``back`` (N, H) enters as dL/dh_t from the later steps and leaves as z * dL/dh_t, the part that
+    skips the gates (the caller adds the product of ``dhw_row`` with w_hh). d (N, 3H) gets dL/dxw[t]
+    and dhw_row (N, 3H) dL/d(h @ w_hh.T + b_hh)[t], both C-contiguous, and both are copied into dx and
+    dhw: C-contiguous, (N, T, 3H) when ``batch_first`` else (T, N, 3H). h_prev (N, H) is h_(t-1).
+    """
+    n, hidden = back.shape
+    for row in range(n):
+        ar, az, an, ah = acts[t, 0, row], acts[t, 1, row], acts[t, 2, row], acts[t, 3, row]
+        g_row, b_row, old = g[t, row], back[row], h_prev[row]
+        d_r, d_z, d_n = d[row, :hidden], d[row, hidden:2 * hidden], d[row, 2 * hidden:]
+        w_r, w_z, w_n = dhw_row[row, :hidden], dhw_row[row, hidden:2 * hidden], dhw_row[row, 2 * hidden:]
+        for j in range(hidden):
+            r, z, cand = ar[j], az[j], an[j]
+            dh = g_row[j] + b_row[j]
+            dn = dh * (_ONE - z) * (_ONE - cand * cand)
+            dr = dn * ah[j] * (r - r * r)
+            dz = dh * (old[j] - cand) * (z - z * z)
+            d_r[j], d_z[j], d_n[j] = dr, dz, dn
+            w_r[j], w_z[j], w_n[j] = dr, dz, dn * r
+            b_row[j] = dh * z
+        (dx[row, t] if batch_first else dx[t, row])[:] = d[row]
+        (dhw[row, t] if batch_first else dhw[t, row])[:] = dhw_row[row]
