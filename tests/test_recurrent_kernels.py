@@ -8,7 +8,7 @@ from chainrule.autodiff.ops import REGISTRY, kernels
 from chainrule.autodiff.ops.recurrent import FLUSH_EVERY
 
 LSTM = REGISTRY["lstm_seq"]
-GATES = {"lstm_seq": 4, "gru_seq": 3}
+GATES = {"lstm_seq": 4, "gru_seq": 3, "rnn_seq": 1}
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def _run(choice, args, g, op="lstm_seq"):
         cr.set_kernels(previous)
 
 
-@pytest.mark.parametrize("op", ["lstm_seq", "gru_seq"])
+@pytest.mark.parametrize("op", ["lstm_seq", "gru_seq", "rnn_seq"])
 @pytest.mark.parametrize("layout", ["batch-first", "time-major", "strided"])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("steps", [1, 9])
@@ -111,7 +111,7 @@ def test_lstm_seq_numba_kernels_flush_decaying_gradients_as_numpys_loops_do(numb
     np.testing.assert_allclose(dx_nb, dx_np, rtol=1e-5, atol=1e-5 * np.abs(dx_np).max())
 
 
-@pytest.mark.parametrize("op", ["lstm_seq", "gru_seq"])
+@pytest.mark.parametrize("op", ["lstm_seq", "gru_seq", "rnn_seq"])
 def test_float64_and_empty_sequences_run_numpys_loops_whatever_the_choice(numba_module, op):
     previous = cr.set_kernels("numba")
     try:
@@ -120,11 +120,14 @@ def test_float64_and_empty_sequences_run_numpys_loops_whatever_the_choice(numba_
         empty = (args[0][:0],) + args[1:]
         out, ctx = REGISTRY[op].forward(*empty)
         assert ctx["kernel"] is None and out.shape == ((1, 3, 8) if op == "lstm_seq" else (0, 3, 8))
+        relu = REGISTRY["rnn_seq"].forward(*_lstm_case("time-major", True, 3, np.random.default_rng(1), op="rnn_seq")[0],
+                                           nonlinearity="relu")
+        assert relu[1]["kernel"] is None     # only tanh has a kernel
     finally:
         cr.set_kernels(previous)
 
 
-@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
 def test_a_recurrent_layer_trains_the_same_with_either_kernels(numba_module, kind):
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((16, 12, 4)).astype(np.float32), rng.integers(0, 3, 16)
@@ -196,3 +199,18 @@ def test_auto_falls_back_to_numpys_loops_with_a_warning_when_numba_cannot_be_imp
         assert ctx["kernel"] is None and np.isfinite(out).all()
     finally:
         cr.set_kernels(previous)
+
+
+def test_numba_exp_is_within_two_ulps_where_it_is_exact(numba_module):
+    numba = pytest.importorskip("numba")
+
+    @numba.njit(error_model="numpy")
+    def exp_array(x, out):
+        for k in range(x.size):
+            out[k] = numba_module.exp(x[k])
+
+    x = np.concatenate([np.linspace(-87, 88.29, 100_001), [-1e3, 1e3, np.nan]]).astype(np.float32)
+    out = np.empty_like(x)
+    exp_array(x, out)
+    assert _ulps(out[:-3], np.exp(x[:-3].astype(np.float64))).max() <= 2
+    assert 0 < out[-3] < 2e-38 and out[-2] == np.inf and np.isnan(out[-1])

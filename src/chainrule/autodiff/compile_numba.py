@@ -164,7 +164,9 @@ def _compile(text):
             import numba
         except ImportError:  # pragma: no cover - depends on the environment
             raise ImportError("compile(backend='numba') needs numba: pip install 'chainrule[numba]'") from None
-        scope = {"np": np}
+        from .ops import recurrent_numba as fast   # the float32 exp, sigmoid and tanh (see compile_numba_ops)
+
+        scope = {"np": np, "_exp32": fast.exp, "_sigmoid32": fast.sigmoid, "_tanh32": fast.tanh}
         exec(compile(text, "<chainrule numba kernel>", "exec"), scope)  # noqa: S102 - our own generated code
         # error_model="numpy": a division by zero gives inf or nan, as in NumPy, instead of raising.
         fn = _COMPILED[text] = numba.njit(cache=False, error_model="numpy")(scope["kernel"])

@@ -1,4 +1,4 @@
-"""``lstm_seq`` and ``gru_seq`` in float32: the element-wise part of each time step as one Numba function, forward and backward.
+"""``lstm_seq``, ``gru_seq`` (and tanh ``rnn_seq``'s forward) in float32: each time step's element-wise part as one Numba call.
 
 Imported only by :mod:`.kernels` when the "numba" kernels are in use (the extra
 ``chainrule[numba]``). The NumPy loops in :mod:`.recurrent_gated` make some 15
@@ -29,7 +29,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["sigmoid", "tanh", "sigmoid_array", "tanh_array", "lstm_forward_step", "lstm_backward_step", "gru_forward_step",
+__all__ = ["exp", "sigmoid", "tanh", "sigmoid_array", "tanh_array", "rnn_tanh_step", "lstm_forward_step", "lstm_backward_step", "gru_forward_step",
            "gru_backward_step"]
 
 _ONE, _HALF, _ZERO, _TWO = np.float32(1), np.float32(0.5), np.float32(0), np.float32(2)
@@ -66,6 +66,15 @@ def _exp_parts(v):
     c7, c6, c5, c4, c3, c2 = _TAYLOR
     q = ((((((c7 * r + c6) * r + c5) * r + c4) * r + c3) * r + c2) * r + _ONE) * r
     return _float_from_bits((np.int32(k) + np.int32(127)) << 23), q
+
+
+@njit(inline="always")
+def exp(x):
+    """exp(x) for a float32 ``x``, within 2 ulp for -87 <= x < 88.3; below -87 it gives about 1.6e-38 (not a
+    smaller or subnormal number) and from 88.3 up inf (float32 overflows at 88.72): for sums such as a
+    softmax's, where such values are lost against the largest term."""
+    s, q = _exp_parts(x)
+    return s + s * q
 
 
 @njit(inline="always")
@@ -108,6 +117,18 @@ def tanh_array(x, out):
 def _quarters(v, hidden):
     """The four gate blocks of a (4H,) row."""
     return v[:hidden], v[hidden:2 * hidden], v[2 * hidden:3 * hidden], v[3 * hidden:]
+
+
+@_jit
+def rnn_tanh_step(t, pre, hs):
+    """Step t of a tanh RNN after its matrix product: hs[t] <- tanh(hs[t] + pre[t]), in place.
+
+    hs (T, N, H) holds h_(t-1) @ w_hh.T in row t on entry; pre (T, N, H) is xw + b_hh, C-contiguous.
+    """
+    for row in range(hs.shape[1]):
+        a, p = hs[t, row], pre[t, row]
+        for j in range(a.size):
+            a[j] = tanh(a[j] + p[j])
 
 
 @_jit
