@@ -176,3 +176,46 @@ def test_what_it_cannot_lower_is_refused_in_one_sentence():
     with pytest.raises(ValueError, match="the step must run all its ops, then at most one backward"):
         twice(np.ones((1, 3)))
 
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_epoch_of_plain_sgd_runs_its_full_batches_in_one_call(dtype):
+    models = [_net(dtype), _net(dtype)]
+    opts = [optim.SGD(m.parameters(), lr=0.1) for m in models]
+    eager, step = _train_step(models[0], opts[0]), cr.compile(_train_step(models[1], opts[1]), backend="numba")
+    X, Y = _data((6,), dtype, n=90)
+    order = np.random.default_rng(7).permutation(90)   # 5 batches of 16 and a last one of 10
+    for epoch in range(3):
+        replays = step.stats["replays"]
+        eager_losses = [float(eager(X[order[i:i + 16]], Y[order[i:i + 16]])) for i in range(0, 90, 16)]
+        losses = [float(v) for v in step.epoch(X, Y, 16, order)]
+        np.testing.assert_allclose(losses, eager_losses, rtol=TOL[dtype], atol=TOL[dtype])
+    assert step.stats["replays"] - replays == 1     # the last epoch: one call for the full batches, one replay
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=TOL[dtype], atol=TOL[dtype])
+        np.testing.assert_allclose(b.grad, a.grad, rtol=TOL[dtype], atol=TOL[dtype])   # the last step's
+    assert [st["step"] for st in opts[1].state] == [st["step"] for st in opts[0].state] == [18] * 7
+
+
+def test_an_epoch_replays_batch_by_batch_when_sgd_is_not_plain():
+    models = [_net("float64"), _net("float64")]
+    opts = [optim.SGD(m.parameters(), lr=0.1) for m in models]
+    eager, step = _train_step(models[0], opts[0]), cr.compile(_train_step(models[1], opts[1]), backend="numba")
+    X, Y = _data((6,), "float64", n=64)
+    step.epoch(X, Y, 16), _epoch(eager, X, Y)
+    for o in opts:
+        o.weight_decay = 1e-2
+    losses, eager_losses = [float(v) for v in step.epoch(X, Y, 16)], _epoch(eager, X, Y)
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-12)
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-12, atol=1e-12)
+
+
+def test_a_bad_label_in_an_epoch_call_gets_the_eager_sentence():
+    model = _net("float32")
+    step = cr.compile(_train_step(model, optim.SGD(model.parameters(), lr=0.1)), backend="numba")
+    X, Y = _data((6,), "float32", n=64)
+    step.epoch(X, Y, 16)
+    bad = np.where(np.arange(64) == 53, 9, Y)          # in the fourth batch, which the one call runs
+    with pytest.raises(ValueError, match="label 9 is out of range for 4 classes"):
+        step.epoch(X, bad, 16)

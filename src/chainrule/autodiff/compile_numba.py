@@ -157,8 +157,11 @@ def _backward_lines(tape, src, root):
 _COMPILED = {}  # generated source -> its njit function (tapes of one structure share one compilation)
 
 
-def _compile(text):
-    fn = _COMPILED.get(text)
+def _compile(text, kernel=None):
+    """The njit function ``text`` defines (``kernel`` or ``epoch``); ``kernel``: ``(its text, its njit function)``
+    when ``text`` calls it."""
+    key = text if kernel is None else (text, kernel[0])
+    fn = _COMPILED.get(key)
     if fn is None:
         try:
             import numba
@@ -167,9 +170,12 @@ def _compile(text):
         from .ops import recurrent_numba as fast   # the float32 exp, sigmoid and tanh (see compile_numba_ops)
 
         scope = {"np": np, "_exp32": fast.exp, "_sigmoid32": fast.sigmoid, "_tanh32": fast.tanh}
+        if kernel is not None:
+            scope["kernel"] = kernel[1]
         exec(compile(text, "<chainrule numba kernel>", "exec"), scope)  # noqa: S102 - our own generated code
         # error_model="numpy": a division by zero gives inf or nan, as in NumPy, instead of raising.
-        fn = _COMPILED[text] = numba.njit(cache=False, error_model="numpy")(scope["kernel"])
+        name = "kernel" if kernel is None else "epoch"
+        fn = _COMPILED[key] = numba.njit(cache=False, error_model="numpy")(scope[name])
     return fn
 
 
@@ -205,6 +211,75 @@ def _is_plain(opt, tensors):
     """True when SGD's own step would be its plain ``w -= g * lr`` on these arrays, in place."""
     return (not opt.momentum and not opt.weight_decay and opt.state is not None
             and all(t.data.flags.c_contiguous and t.data.flags.writeable for t in tensors))
+
+
+def _epoch_shape(tape, src, at):
+    """True when a whole epoch of ``tape`` can run in one call: the step is ``zero_grad``, the ops, one
+    backward, then the one SGD step; it takes two array inputs and returns its scalar loss."""
+    kinds = [ev[0] for ev in tape.events]
+    ops = [i for i, kind in enumerate(kinds) if kind == "op"]
+    return (kinds.count("backward") == 1 and kinds.count("step") == 1 and kinds[-1] == "step" and ops
+            and all(kind != "zero" or i < ops[0] for i, kind in enumerate(kinds)) and at is not None
+            and len(tape.inputs) == 2 and all(k is not None and k in src.live for k in tape.inputs)
+            and isinstance(tape.output, int) and tape.shapes[tape.output] == () and tape.output in src.vals)
+
+
+def _epoch_text(src, inputs, output):
+    """The source of ``epoch``: the step's generated ``kernel`` once per leading index of the stacked inputs."""
+    stacked = {f"v{k}": f"b{j}" for j, k in enumerate(inputs)}
+    rest = [f"v{k}" for k in src.live if f"v{k}" not in stacked] + list(src.fixed) + ["upd", "lr"]
+    call = [f"{stacked[f'v{k}']}[s]" if f"v{k}" in stacked else f"v{k}" for k in src.live] + list(src.fixed)
+    return "\n".join([
+        f"def epoch({', '.join(list(stacked.values()) + rest)}, losses, failed):",
+        "    for s in range(b0.shape[0]):",
+        f"        status = kernel({', '.join(call)}, upd, lr)",
+        "        if status:",
+        "            failed[0] = s",
+        "            return status",
+        f"        losses[s] = v{output}[0]",
+        "    return 0"]) + "\n"
+
+
+def _epoch(tape, src, text, kernel, replay, state):
+    """``epoch(batches, tail=None)`` for the replay of a plain-SGD step: the full batches in one call.
+
+    Its result is the losses stacked (with a tail: and None, as the jax backend's epoch returns when
+    it cannot fuse the tail); when SGD is not plain at the call, each batch is replayed in turn.
+    """
+    opt, params, dtype, store, leaf_slots, vals = state
+    inputs, output = list(tape.inputs), tape.output
+    etext = _epoch_text(src, inputs, output)
+    fn = _compile(etext, (text, kernel))
+    zeros = [_zero(ev[1]) for ev in tape.events if ev[0] == "zero"]
+    rest = [k for k in src.live if k not in inputs]
+    fixed = list(src.fixed.values())
+
+    def epoch(batches, tail=None):
+        stacked = [np.ascontiguousarray(b.data if isinstance(b, Tensor) else b) for b in batches]
+        steps = len(stacked[0])
+        if not _is_plain(opt, params):
+            losses = np.array([replay([b[i] for b in stacked]) for i in range(steps)])
+        else:
+            for f in zeros:
+                f()
+            for _, t, buf in store:
+                if t.grad is buf:
+                    t.grad = buf.copy()
+            for k, t in leaf_slots:
+                vals[k] = np.ascontiguousarray(t.data)
+            losses, failed = np.empty(steps, tape.dtypes[output]), np.zeros(1, np.int64)
+            status = fn(*stacked, *[vals[k] for k in rest], *fixed, True, dtype(opt.lr), losses, failed)
+            if status:
+                e, k = src.errors[status - 1], src.errors[status - 1].slot_attrs["labels"]
+                raise _label_error(vals[e.args[0]], stacked[inputs.index(k)][failed[0]] if k in inputs else vals[k])
+            for _, t, buf in store:
+                t.grad = buf if t.grad is None else t.grad + buf
+            for p, st in zip(opt.params, opt.state):
+                if p.grad is not None:
+                    st["step"] += steps
+        return losses if tail is None else (losses, None)
+
+    return epoch
 
 
 def build(tape):
@@ -269,5 +344,7 @@ def build(tape):
             f()
         return _output(output, vals)
 
+    if sgd is not None and _epoch_shape(tape, src, at):
+        replay.epoch = _epoch(tape, src, text, fn, replay, (opt, params, dtype, store, leaf_slots, vals))
     replay.source = text  # the generated function, for inspection
     return replay
