@@ -214,3 +214,13 @@ def test_numba_exp_is_within_two_ulps_where_it_is_exact(numba_module):
     exp_array(x, out)
     assert _ulps(out[:-3], np.exp(x[:-3].astype(np.float64))).max() <= 2
     assert 0 < out[-3] < 2e-38 and out[-2] == np.inf and np.isnan(out[-1])
+
+
+def test_numba_kernels_flush_the_carried_cell_gradient_where_numpys_loop_does(numba_module):
+    # dL/dc_T = 1 shrinks by the forget gate (sigmoid(-10) ~ 4.5e-5) per step: after 7 steps about 4e-31,
+    # below the flush threshold (~1.3e-26) but still a normal float32, so only the flush at step 0 zeroes it.
+    args, g = _lstm_case("batch-first", False, 7, np.random.default_rng(9), forget_bias=-10.0)
+    args = args[:3] + (args[3] * 1e-4,)
+    g[:-1], g[-1] = 0, 1
+    flushed = [_run(choice, args, g)[1][2] for choice in ("numpy", "numba")]
+    assert (flushed[0] == 0).all() and (flushed[1] == 0).all()
