@@ -1,5 +1,7 @@
 """The Numba kernels of lstm_seq and gru_seq: the same numbers as NumPy's loops, the choice of kernels, and its errors."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,16 @@ def numba_module():
     pytest.importorskip("numba", reason="the Numba kernels need the optional extra chainrule[numba]")
     from chainrule.autodiff.ops import recurrent_numba
     return recurrent_numba
+
+
+@contextlib.contextmanager
+def _using(choice):
+    """``cr.set_kernels(choice)`` inside the block, the previous choice restored after it."""
+    previous = cr.set_kernels(choice)
+    try:
+        yield
+    finally:
+        cr.set_kernels(previous)
 
 
 def _ulps(got, want):
@@ -71,14 +83,11 @@ def _lstm_case(layout, bias, steps, rng, forget_bias=0.0, op="lstm_seq"):
 
 
 def _run(choice, args, g, op="lstm_seq"):
-    previous = cr.set_kernels(choice)
-    try:
+    with _using(choice):
         out, ctx = REGISTRY[op].forward(*args)
         grads = REGISTRY[op].vjp(g, ctx, (True,) * len(args))
         tangent = REGISTRY[op].jvp([np.ones_like(a) for a in args], ctx)
         return out, grads, tangent, ctx["kernel"]
-    finally:
-        cr.set_kernels(previous)
 
 
 @pytest.mark.parametrize("op", ["lstm_seq", "gru_seq", "rnn_seq"])
@@ -113,8 +122,7 @@ def test_lstm_seq_numba_kernels_flush_decaying_gradients_as_numpys_loops_do(numb
 
 @pytest.mark.parametrize("op", ["lstm_seq", "gru_seq", "rnn_seq"])
 def test_float64_and_empty_sequences_run_numpys_loops_whatever_the_choice(numba_module, op):
-    previous = cr.set_kernels("numba")
-    try:
+    with _using("numba"):
         args, _ = _lstm_case("time-major", True, 3, np.random.default_rng(1), op=op)
         assert REGISTRY[op].forward(*(a.astype(np.float64) for a in args))[1]["kernel"] is None
         empty = (args[0][:0],) + args[1:]
@@ -123,8 +131,6 @@ def test_float64_and_empty_sequences_run_numpys_loops_whatever_the_choice(numba_
         relu = REGISTRY["rnn_seq"].forward(*_lstm_case("time-major", True, 3, np.random.default_rng(1), op="rnn_seq")[0],
                                            nonlinearity="relu")
         assert relu[1]["kernel"] is None     # only tanh has a kernel
-    finally:
-        cr.set_kernels(previous)
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
@@ -133,22 +139,18 @@ def test_a_recurrent_layer_trains_the_same_with_either_kernels(numba_module, kin
     x, y = rng.standard_normal((16, 12, 4)).astype(np.float32), rng.integers(0, 3, 16)
     weights = {}
     for choice in ("numpy", "numba"):
-        previous = cr.set_kernels(choice)
-        try:
+        with _using(choice):
             model = cr.nn.Sequential(getattr(cr.nn, kind)(4, 6, seed=0, return_sequences=False),
                                      cr.nn.Linear(6, 3, seed=1))
             cr.fit(model, "cross_entropy", ("adam", 0.05), (x, y), epochs=3, batch_size=4, shuffle=False,
                    verbose=0)
             weights[choice] = [p.data.copy() for p in model.parameters()]
-        finally:
-            cr.set_kernels(previous)
     for a, b in zip(weights["numpy"], weights["numba"]):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
 
 
 def test_set_kernels_returns_the_previous_choice_and_checks_the_name():
-    previous = cr.set_kernels("numpy")
-    try:
+    with _using("numpy"):
         assert cr.get_kernels() == "numpy" and kernels.numba_kernels() is None
         assert cr.set_kernels("auto") == "numpy"
         with pytest.raises(ValueError, match="unknown kernels 'gpu'; expected one of: auto, numba, numpy"):
@@ -156,21 +158,16 @@ def test_set_kernels_returns_the_previous_choice_and_checks_the_name():
         with pytest.raises(TypeError, match="set_kernels: expected a name .* got int"):
             cr.set_kernels(1)
         assert cr.get_kernels() == "auto"
-    finally:
-        cr.set_kernels(previous)
 
 
 def test_kernels_without_numba(monkeypatch):
     monkeypatch.setattr(kernels.importlib.util, "find_spec", lambda name: None)
-    previous = cr.set_kernels("auto")
-    try:
+    with _using("auto"):
         assert kernels.numba_kernels() is None         # auto: NumPy's loops
         cr.set_kernels("numba")
         with pytest.raises(ValueError, match=r"kernels 'numba' need numba, which is not installed: "
                                              r"pip install 'chainrule\[numba\]'"):
             LSTM.forward(*_lstm_case("time-major", False, 2, np.random.default_rng(0))[0])
-    finally:
-        cr.set_kernels(previous)
 
 
 def test_a_bad_environment_choice_is_named_at_the_first_use(monkeypatch):
@@ -191,14 +188,11 @@ def test_auto_falls_back_to_numpys_loops_with_a_warning_when_numba_cannot_be_imp
 
     monkeypatch.setattr(kernels.importlib.util, "find_spec", lambda name: object())
     monkeypatch.setattr(kernels, "_numba", broken)
-    previous = cr.set_kernels("auto")
-    try:
+    with _using("auto"):
         with pytest.warns(UserWarning, match=r"numba is installed but cannot be imported \(numba needs NumPy <= 1.0\); "
                                              "running NumPy's loops"):
             out, ctx = LSTM.forward(*_lstm_case("time-major", False, 2, np.random.default_rng(0))[0])
         assert ctx["kernel"] is None and np.isfinite(out).all()
-    finally:
-        cr.set_kernels(previous)
 
 
 def test_numba_exp_is_within_two_ulps_where_it_is_exact(numba_module):

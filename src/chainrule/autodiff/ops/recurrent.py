@@ -33,6 +33,7 @@ from .kernels import numba_kernels
 from .scratch import SCRATCH
 
 __all__ = ["rnn_step", "lstm_step", "gru_step", "check_sequence", "graph_vjp", "hidden_before", "tangent_drive", "flush_tiny",
+           "batch_first_rows",
            "ACTIVATIONS"]
 
 
@@ -127,12 +128,18 @@ def tangent_drive(ts, h0, hs, steps, shape):
     return None if drive is None else np.broadcast_to(drive, shape)
 
 
+def batch_first_rows(a):
+    """A (T, N, G) array's memory as a C-contiguous (N, T, G) view when it is batch-first, else None."""
+    by_row = a.transpose(1, 0, 2)
+    return by_row if by_row.flags.c_contiguous and not a.flags.c_contiguous else None
+
+
 def weight_grad(d, h0, hs, steps):
     """sum_t d[t].T @ h_(t-1) as one matrix product, for d (T, N, G) in either memory order."""
     if not steps:
         return np.zeros((d.shape[-1], h0.shape[-1]), d.dtype)
-    by_row = d.transpose(1, 0, 2)
-    if by_row.flags.c_contiguous and not d.flags.c_contiguous:   # batch-first memory: no copy of d
+    by_row = batch_first_rows(d)
+    if by_row is not None:   # batch-first memory: no copy of d
         prev = SCRATCH.get("rnn_hidden_before", (h0.shape[0], steps, h0.shape[1]), hs.dtype)  # a temporary
         prev[:, 0], prev[:, 1:] = h0, hs[:steps - 1].transpose(1, 0, 2)
         return by_row.reshape(-1, d.shape[-1]).T @ prev.reshape(-1, h0.shape[-1])

@@ -20,8 +20,8 @@ import numpy as np
 
 from . import register, tangent_sum
 from .kernels import numba_kernels
-from .recurrent import (FLUSH_EVERY, call, check_sequence, dtype_of, flush_tiny, graph_vjp, gru_step, hidden_before,
-                        lstm_step, sigmoid_, tangent_drive, weight_grad)
+from .recurrent import (FLUSH_EVERY, batch_first_rows, call, check_sequence, dtype_of, flush_tiny, graph_vjp, gru_step,
+                        hidden_before, lstm_step, sigmoid_, tangent_drive, weight_grad)
 
 
 # Inside the loops every gate of a step is a contiguous (N, H) block, (gates, N, H): NumPy is
@@ -79,10 +79,15 @@ def _lstm_forward(xw, h0, c0, w_hh, b_hh=None):
 def _c_memory(a):
     """``(memory, batch_first)``: a (T, N, G) array's C-contiguous memory, (N, T, G) when batch-first, else a
     time-major array (``a`` itself, or a copy when it is in neither layout)."""
-    by_row = a.transpose(1, 0, 2)
-    if by_row.flags.c_contiguous and not a.flags.c_contiguous:
-        return by_row, True
-    return np.ascontiguousarray(a), False
+    rows = batch_first_rows(a)
+    return (rows, True) if rows is not None else (np.ascontiguousarray(a), False)
+
+
+def _kernel_target(a):
+    """``(result, memory, batch_first)`` for a gradient a kernel fills: ``a`` itself when its memory is
+    batch-first or time-major, else the time-major array the kernel fills in its place."""
+    memory, batch_first = _c_memory(a)
+    return (a if batch_first else memory), memory, batch_first
 
 
 def _lstm_loop(xw, h, c0, w_t, bias, acts, cells, tanh_c, out):
@@ -112,9 +117,7 @@ def _lstm_vjp(g, ctx, needs):
     dx = np.empty_like(ctx["layout"], dtype=h0.dtype)   # dL/dxw, laid out in memory as xw is
     if ctx.get("kernel") is not None:
         dc, back = np.array(g[steps], dtype=h0.dtype), np.zeros_like(h0)
-        memory, batch_first = _c_memory(dx)
-        if not batch_first:   # dx itself, or a time-major array when dx's layout is neither
-            dx = memory
+        dx, memory, batch_first = _kernel_target(dx)
         g, d, step = np.ascontiguousarray(g, h0.dtype), np.empty((h0.shape[0], w.shape[0]), h0.dtype), \
             ctx["kernel"].lstm_backward_step
         for t in reversed(range(steps)):
@@ -278,9 +281,7 @@ def _gru_vjp(g, ctx, needs):
 def _gru_kernel_vjp(kernel, g, h0, w, acts, hs, dx, dhw, needs):
     """The GRU's backward loop with the Numba step (see :mod:`.recurrent_numba`)."""
     steps, shape = hs.shape[0], (h0.shape[0], w.shape[0])   # a step's (N, 3H)
-    (x_memory, batch_first), (hw_memory, _) = _c_memory(dx), _c_memory(dhw)
-    if not batch_first:   # the arrays themselves, or time-major ones when dx's layout is neither
-        dx, dhw = x_memory, hw_memory
+    (dx, x_memory, batch_first), (dhw, hw_memory, _) = _kernel_target(dx), _kernel_target(dhw)
     g, w = np.ascontiguousarray(g, h0.dtype), np.ascontiguousarray(w)
     d, d_hw = np.empty(shape, h0.dtype), np.empty(shape, h0.dtype)
     back, tmp, h0c = np.zeros_like(h0), np.empty_like(h0), np.ascontiguousarray(h0)
