@@ -7,6 +7,9 @@ Contenders, interleaved in rotating order (ratios are medians of per-round ratio
 * chainrule, one parameter at a time: the same, with the grouping switched off, which shows
   what it saves;
 * chainrule compiled (numpy): the grouped step recorded once by ``cr.compile`` and replayed;
+* chainrule compiled (numba), when numba is installed: the step as one generated function whose
+  update is the rule's own lines (SGD, Adam, AdamW; other rules step themselves after it), called
+  once per step, and its ``epoch`` call over 64 batches, per step;
 * PyTorch eager: the same net and rule from ``torch.optim`` with its defaults (same
   hyper-parameters, same initial weights and batches).
 
@@ -36,7 +39,17 @@ RULES = {
     "Adam": (optim.Adam, "Adam", {"lr": 0.001}),
     "AdamW": (optim.AdamW, "AdamW", {"lr": 0.001, "weight_decay": 0.01}),
 }
-NAMES = ("chainrule", "chainrule, one parameter at a time", "chainrule compiled (numpy)", "PyTorch eager")
+NAMES = ("chainrule", "chainrule, one parameter at a time", "chainrule compiled (numpy)", "PyTorch eager",
+         "chainrule compiled (numba)", "chainrule compiled (numba), epoch call")
+EPOCH_BATCHES = 64  # batches per epoch call of the numba contender
+
+
+def _numba_available():
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _chainrule(rule, kwargs, grouped, compiled=False):
@@ -53,7 +66,8 @@ def _chainrule(rule, kwargs, grouped, compiled=False):
         opt.step()
         return loss
 
-    return (cr.compile(step, model=model) if compiled else step), model, opt
+    backend = compiled if isinstance(compiled, str) else "numpy"
+    return (cr.compile(step, backend=backend, model=model) if compiled else step), model, opt
 
 
 def _torch(torch, name, kwargs, model):
@@ -89,16 +103,24 @@ def _rows(batch, quick):
         steps = {NAMES[0]: grouped, NAMES[1]: alone, NAMES[2]: _chainrule(rule, kwargs, True, compiled=True)[0]}
         if torch is not None:
             steps[NAMES[3]] = _torch(torch, torch_name, kwargs, model)
+        if _numba_available():
+            steps[NAMES[4]] = _chainrule(rule, kwargs, True, compiled="numba")[0]
         for f in steps.values():  # the compiled step records on its first calls
             for _ in range(3):
                 f(x, y)
         tasks = {k: (lambda f=f: _common.per_call(lambda: f(x, y), n)) for k, f in steps.items()}
+        if NAMES[4] in steps:
+            whole = steps[NAMES[4]]
+            xs, ys = np.tile(x, (EPOCH_BATCHES, 1)), np.tile(y, EPOCH_BATCHES)
+            whole.epoch(xs, ys, batch)
+            per = max(1, n // EPOCH_BATCHES)
+            tasks[NAMES[5]] = lambda: _common.per_call(lambda: whole.epoch(xs, ys, batch), per) / EPOCH_BATCHES
         tasks["update, grouped"] = lambda: _common.per_call(opt.step, n)
         tasks["update, one at a time"] = lambda: _common.per_call(opt_alone.step, n)
         t = interleaved(tasks, repeats)
         rows.append([label, batch, *[fmt_us(median(t[k])) if k in t else "-" for k in NAMES],
                      fmt_paired(t[NAMES[0]], t[NAMES[1]]), fmt_paired(t.get(NAMES[3]), t[NAMES[0]]),
-                     fmt_paired(t.get(NAMES[3]), t[NAMES[2]]),
+                     fmt_paired(t.get(NAMES[3]), t[NAMES[2]]), fmt_paired(t.get(NAMES[3]), t.get(NAMES[5])),
                      fmt_us(median(t["update, grouped"])), fmt_us(median(t["update, one at a time"]))])
     return rows
 
@@ -109,7 +131,7 @@ def run(quick=False):
     with _common.thread_limit(1):
         rows = _rows(32, quick) + ([] if quick else _rows(1, quick))
     headers = ["rule", "batch", *[f"{k} µs/step" for k in NAMES], "grouped / one at a time",
-               "PyTorch / chainrule", "PyTorch / compiled", "update alone, grouped µs",
+               "PyTorch / chainrule", "PyTorch / compiled", "PyTorch / numba epoch", "update alone, grouped µs",
                "update alone, one at a time µs"]
     lines = [f"## Optimisers: one training step of the {'-'.join(map(str, SIZES))} MLP (1 thread)", ""]
     lines += md_table(headers, rows)

@@ -26,27 +26,158 @@ def test_three_compiled_epochs_equal_the_eager_ones(opt_name, dtype):
     check_compiled_epochs(lambda dt: (_net(dt), (6,)), opt_name, dtype, backend="numba", epochs=3, scale_row=3)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_plain_sgd_updates_inside_the_kernel_as_its_own_step_would(dtype, monkeypatch):
-    """w <- w - g * lr runs in the generated function; a new lr is read at every call, and weight decay
-    switched on later sends the step back to the optimiser."""
+#: optimisers whose step runs inside the kernel, with every option their lines branch on (RMSProp at its usual lr
+#: of 1e-3: at 1e-2 with momentum its near sign-sized steps make an epoch's weights move apart from the kernel's
+#: last-ulp differences in exp and tanh, whoever makes the update).
+FUSED_RULES = {
+    "sgd": lambda ps: optim.SGD(ps, lr=0.1),
+    "sgd-momentum": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9),
+    "sgd-nesterov": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    "sgd-damped-decayed": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.5, dampening=0.3, weight_decay=1e-2),
+    "adagrad": lambda ps: optim.Adagrad(ps, lr=0.05, lr_decay=0.01, weight_decay=1e-2, initial_accumulator_value=0.1),
+    "rmsprop": lambda ps: optim.RMSProp(ps, lr=1e-3),
+    "rmsprop-momentum": lambda ps: optim.RMSProp(ps, lr=1e-3, momentum=0.9),
+    "rmsprop-centred-momentum-decayed": lambda ps: optim.RMSProp(ps, lr=1e-3, alpha=0.9, momentum=0.5, centered=True,
+                                                                 weight_decay=1e-2),
+    "adam": lambda ps: optim.Adam(ps, lr=0.01),
+    "adam-coupled-decay": lambda ps: optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), weight_decay=1e-2),
+    "adamw": lambda ps: optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+}
+
+
+def _pair(dtype, rule):
+    """An eager and a compiled training step on two copies of the net, with their optimisers."""
     models = [_net(dtype), _net(dtype)]
-    opts = [optim.SGD(m.parameters(), lr=0.1) for m in models]
+    opts = [FUSED_RULES[rule](m.parameters()) if isinstance(rule, str) else rule(m.parameters()) for m in models]
     eager, compiled = _train_step(models[0], opts[0]), cr.compile(_train_step(models[1], opts[1]), backend="numba")
+    return models, opts, eager, compiled
+
+
+def _count_steps(opt, monkeypatch):
+    """A list that grows by one at every call of the optimiser's own step."""
+    calls = []
+    own = type(opt).step
+    monkeypatch.setattr(opt, "step", lambda: calls.append(1) or own(opt))
+    return calls
+
+
+def _same(models, opts, dtype, exact):
+    tol = TOL[dtype]
+    check = np.testing.assert_array_equal if exact else (lambda b, a: np.testing.assert_allclose(b, a, rtol=tol, atol=tol))
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        check(b.data, a.data)
+    for sa, sb in zip(opts[0].state, opts[1].state):
+        assert sb.keys() == sa.keys() and sb["step"] == sa["step"]
+        for name in opts[0]._state_names():
+            check(sb[name], sa[name])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rule", sorted(FUSED_RULES))
+def test_the_optimisers_step_runs_inside_the_kernel(rule, dtype, monkeypatch):
+    """Each rule's update, written out in the generated function, trains exactly as the compiled step whose
+    optimiser steps itself (step by step and over whole epochs, with a new lr), and as eager training; the
+    optimiser's own step is never called."""
+    models, opts, eager, compiled = _pair(dtype, rule)
+    mine = _net(dtype)
+    self_opt = FUSED_RULES[rule](mine.parameters())
+    self_opt.__class__ = type("Own", (type(self_opt),), {})   # a subclass: the kernel leaves its step to it
+    itself = cr.compile(_train_step(mine, self_opt), backend="numba")
+    X, Y = _data((6,), dtype, n=90)
+    for _ in range(2):  # recordings of both batch shapes (16 and 10 rows)
+        _epoch(eager, X, Y), _epoch(compiled, X, Y), _epoch(itself, X, Y)
+    calls = _count_steps(opts[1], monkeypatch)
+    order = np.random.default_rng(7).permutation(90)
+    for _ in range(2):
+        eager_losses = _epoch(eager, X[order], Y[order])
+        losses = [float(v) for v in compiled.epoch(X, Y, 16, order)]
+        np.testing.assert_array_equal(losses, [float(v) for v in itself.epoch(X, Y, 16, order)])
+        np.testing.assert_allclose(losses, eager_losses, rtol=TOL[dtype], atol=TOL[dtype])
+    for lr in (1.0, 0.5):   # step by step, the lr read at every call
+        for o in (*opts, self_opt):
+            o.lr *= lr
+        np.testing.assert_array_equal(_epoch(compiled, X, Y), _epoch(itself, X, Y))
+        _epoch(eager, X, Y)
+    assert calls == []
+    assert opts[1].state[0]["step"] == 6 * 6
+    _same([mine, models[1]], [self_opt, opts[1]], dtype, exact=True)
+    _same(models, opts, dtype, exact=False)
+
+
+def _update_alone(replay):
+    """The generated update lines of a replay as a function of their own: ``f(*params, *grads, *states, upd, coef)``."""
+    import numba
+
+    update = replay.update
+    ws, gs = [f"v{k}" for k in update.slots], [f"g{k}" for k in update.slots]
+    text = "\n".join([f"def f({', '.join(ws + gs + update.arg_names)}, upd, coef):"]
+                     + ["    " + line for line in update.lines] + ["    return 0"])
+    scope = {"np": np}
+    exec(text, scope)  # noqa: S102 - the library's own generated lines
+    return numba.njit(error_model="numpy")(scope["f"])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rule", sorted(FUSED_RULES))
+def test_the_generated_update_gives_the_optimisers_bits(rule, dtype):
+    """On the same gradients, the kernel's update lines and scalars give the optimiser's own step to the
+    last bit (weights and state), over steps whose bias corrections and first-step rules differ."""
+    models, opts, _, compiled = _pair(dtype, rule)
+    X, Y = _data((6,), dtype)
+    compiled(X[:16], Y[:16]), compiled(X[:16], Y[:16])
+    f, update = _update_alone(compiled._ready(X[:16], Y[:16])), compiled._ready(X[:16], Y[:16]).update
+    own, mine = opts[0], opts[1]
+    rng = np.random.default_rng(5)
+    for p, q in zip(models[0].parameters(), models[1].parameters()):   # where the recordings left the copy
+        p.data[...] = q.data
+    own.state = mine.state = None   # fresh states: the steps from the first on (momentum's buffer starts as g)
+    for _ in range(4):
+        grads = [(rng.standard_normal(p.shape) * 10.0 ** rng.integers(-3, 2)).astype(dtype) for p in update.params]
+        for i, g in zip(update.indices, grads):
+            own.params[i].grad = g.copy()
+        own.step()
+        states, scalars = update.arrays(1)
+        f(*[p.data for p in update.params], *grads, *states, True, scalars[0])
+        update.advance(1)
+    _same(models, opts, dtype, exact=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_hyper_parameters_the_lines_were_not_written_for_send_the_step_back_to_the_optimiser(dtype, monkeypatch):
+    """Momentum switched on after recording plain SGD needs a buffer the kernel was not given: the optimiser
+    steps itself (per batch, in an epoch too) and the numbers stay the eager ones; weight decay stays inside."""
+    models, opts, eager, compiled = _pair(dtype, "sgd")
     X, Y = _data((6,), dtype)
     for _ in range(2):  # recordings of both batch shapes
         _epoch(eager, X, Y), _epoch(compiled, X, Y)
-    stepped = []
-    monkeypatch.setattr(opts[1], "step", lambda: stepped.append(1) or optim.SGD.step(opts[1]))
-    for lr, decay in ((0.1, 0.0), (0.03, 0.0), (0.03, 1e-3)):
-        for o in opts:
-            o.lr, o.weight_decay = lr, decay
-        eager_losses, comp_losses = _epoch(eager, X, Y), _epoch(compiled, X, Y)
-        assert len(stepped) == (4 if decay else 0)  # 4 batches an epoch
-        np.testing.assert_allclose(comp_losses, eager_losses, rtol=TOL[dtype], atol=TOL[dtype])
-    for a, b in zip(models[0].parameters(), models[1].parameters()):
-        np.testing.assert_allclose(b.data, a.data, rtol=TOL[dtype], atol=TOL[dtype])
-    assert [st["step"] for st in opts[1].state] == [st["step"] for st in opts[0].state] == [20] * 7
+    calls = _count_steps(opts[1], monkeypatch)
+    for o in opts:
+        o.weight_decay = 1e-3
+    _epoch(eager, X, Y), compiled.epoch(X, Y, 16)
+    assert calls == []
+    for o in opts:
+        o.momentum = 0.9
+        o._allocate()   # (a rule's state arrays are made on its first step; a new one needs them now)
+        for st in o.state:
+            st["step"] = 8
+    _epoch(eager, X, Y), compiled.epoch(X, Y, 16)
+    assert len(calls) == 4
+    _same(models, opts, dtype, exact=False)
+
+
+class _OwnSGD(optim.SGD):
+    """A subclass may change the rule, so the kernel leaves its step to it."""
+
+
+def test_a_rule_without_lines_is_stepped_by_the_optimiser_and_an_epoch_goes_batch_by_batch(monkeypatch):
+    models, opts, eager, compiled = _pair("float64", lambda ps: _OwnSGD(ps, lr=0.1, momentum=0.9))
+    X, Y = _data((6,), "float64", n=64)
+    calls = _count_steps(opts[1], monkeypatch)
+    for _ in range(2):
+        losses, eager_losses = [float(v) for v in compiled.epoch(X, Y, 16)], _epoch(eager, X, Y)
+        np.testing.assert_allclose(losses, eager_losses, rtol=1e-12)
+    assert len(calls) == 8 and "upd" not in compiled._ready(X[:16], Y[:16]).source
+    _same(models, opts, "float64", exact=False)
 
 
 def test_fit_with_the_numba_backend_gives_the_eager_weights_and_history():
@@ -60,6 +191,30 @@ def test_fit_with_the_numba_backend_gives_the_eager_weights_and_history():
     (m1, h1), (m2, h2) = runs
     np.testing.assert_allclose(h2["loss"], h1["loss"], rtol=1e-5)
     assert h2["accuracy"] == h1["accuracy"]
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("metrics", [None, ["accuracy"]])
+def test_fit_runs_each_epochs_full_batches_in_one_call(metrics):
+    """fit's step returns (loss, penalty, output): the epoch call stacks the loss and, for metrics, the
+    outputs, so after the recordings only the smaller last batch of an epoch is replayed on its own."""
+    X, Y = _data((6,), "float32", n=90)
+    runs = []
+    for compile_ in (False, "numba"):
+        model = _net("float32")
+        opt = optim.Adam(model.parameters(), lr=0.01)
+        h = cr.fit(model, "cross_entropy", opt, (X, Y), epochs=4, batch_size=20, seed=1, verbose=0,
+                   metrics=metrics, compile=compile_)
+        runs.append((model, h, opt))
+    (m1, h1, _), (m2, h2, opt) = runs
+    (step,) = opt._compiled_steps.values()
+    # epoch 1: 20 rows recorded twice, then one call for batches 3 and 4, 10 rows recorded; 2: one call, 10 rows
+    # recorded again; 3 and 4: one call and the last batch replayed (batch by batch: 2 + 4 + 5 + 5 replays)
+    assert step.stats["replays"] == 2 and step.stats["recordings"] == 4
+    np.testing.assert_allclose(h2["loss"], h1["loss"], rtol=1e-5)
+    if metrics:
+        assert h2["accuracy"] == h1["accuracy"]
     for a, b in zip(m1.parameters(), m2.parameters()):
         np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
 

@@ -17,7 +17,9 @@ through a backend, without creating Tensors or graph Nodes:
   pass written out as one function of loops and BLAS products and compiled by
   Numba's ``njit``, called once per step (dense nets: linear, relu, tanh,
   sigmoid, softmax cross-entropy, the mean squared error's element-wise ops
-  and totals; :mod:`.compile_numba`).
+  and totals; :mod:`.compile_numba`), with the optimiser's update inside it
+  (:mod:`.compile_numba_optim`); :meth:`Compiled.epoch` runs a whole epoch's
+  full batches in one call.
 
 Guards. A tape is kept per *key*: the shapes and dtypes of the arguments, the
 grad mode and the train/eval flags of the ``model`` given to :func:`compile`;

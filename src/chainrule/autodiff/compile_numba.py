@@ -5,12 +5,13 @@ The numpy backend still makes one NumPy call per array operation, one to three
 ops and its backward pass out as the source of a single function of plain loops
 and BLAS products (``np.dot`` inside ``njit`` calls the BLAS through SciPy),
 compiles it with Numba once (a few seconds, 3-5 s on a slow 2-core machine,
-then kept for every tape with the same ops), and calls it once per step. ``zero_grad`` and the optimiser's
-``step`` run as in eager mode, so every optimiser works and updates the same
-numbers; plain SGD (no momentum, no weight decay), whose own step is two NumPy
-calls per parameter, instead updates inside the generated function after the
-backward pass, ``w <- w - (g * lr)`` in the parameters' dtype as
-``optim.SGD.step`` computes it, bit for bit.
+then kept for every tape with the same ops), and calls it once per step. ``zero_grad`` runs as in
+eager mode. The update of SGD, Adagrad, RMSProp, Adam and AdamW runs inside the
+generated function after the backward pass, as lines that repeat the rule's
+NumPy operations element by element (:mod:`.compile_numba_optim`), so it gives
+the optimiser's numbers bit for bit; any other optimiser steps itself after the
+call. ``Compiled.epoch`` runs an epoch's full batches in one call of a second
+generated function that loops over them.
 
 Each op the backend can lower has an entry in :data:`~.compile_numba_ops.LOWERINGS`:
 a forward and a VJP that return source lines for the op's slots. A tape with any other op, or
@@ -39,9 +40,9 @@ from __future__ import annotations
 import numpy as np
 
 from .compile_numba_ops import LOWERINGS
+from .compile_numba_optim import UPDATES, FusedUpdate
 from .compile_numpy import _needed, _output, _zero
 from .ops.nn import _label_error
-from ..optim.rules import SGD
 from .tape import Const
 from .tensor import Tensor
 
@@ -179,15 +180,15 @@ def _compile(text, kernel=None):
     return fn
 
 
-def _plain_sgd(tape, leaves, at):
-    """``(optimizer, [(slot, tensor)])`` when the step's one optimiser step can run inside the kernel, else None.
+def _fused_update(tape, leaves, at, src):
+    """A :class:`FusedUpdate` when the step's one optimiser step can run inside the kernel, else None.
 
-    That needs plain ``optim.SGD`` itself, stepping after the backward, over parameters that a
-    ``zero_grad`` before the ops cleared (so the kernel's gradients are all of ``.grad``), all of
-    one dtype. Whether it is plain (momentum and weight decay 0) is decided at every call.
+    That needs an optimiser of a class in :data:`UPDATES`, stepping after the backward, over parameters
+    that a ``zero_grad`` before the ops cleared (so the kernel's gradients are all of ``.grad``), all of
+    one dtype. Whether its hyper-parameters still fit the generated lines is decided at every call.
     """
     steps = [(i, ev[1]) for i, ev in enumerate(tape.events) if ev[0] == "step"]
-    if len(steps) != 1 or type(steps[0][1]) is not SGD or at is None or steps[0][0] < at:
+    if len(steps) != 1 or type(steps[0][1]) not in UPDATES or at is None or steps[0][0] < at:
         return None
     opt = steps[0][1]
     zeroed = {id(t) for i, ev in enumerate(tape.events[:at]) if ev[0] == "zero" for t in ev[1]}
@@ -195,61 +196,75 @@ def _plain_sgd(tape, leaves, at):
     updated = [(k, t) for k, t in leaves if id(t) in mine]
     if not updated or not mine <= zeroed or len({tape.dtypes[k] for k, _ in updated}) != 1:
         return None
-    return opt, updated
+    return FusedUpdate(opt, updated, src)
 
 
-def _sgd_lines(src, updated):
-    """Lines applying ``w <- w - g * lr`` to every updated parameter, when the kernel's ``upd`` flag says so."""
-    lines = ["if upd:"]
-    for k, _ in updated:
-        lines += [f"    fw{k}, fg{k} = {src.v(k)}.reshape({src.v(k)}.size), {src.g(k)}.reshape({src.g(k)}.size)",
-                  f"    for q in range(fw{k}.size):", f"        fw{k}[q] -= fg{k}[q] * lr"]
-    return lines
+def _output_slots(spec):
+    """The slots in a step's output structure, or None when a constant in it is an array (which
+    :func:`~.compile._per_step` would split as if it were stacked)."""
+    if isinstance(spec, Const):
+        return None if isinstance(spec.value, np.ndarray) else []
+    if isinstance(spec, (tuple, list, dict)):
+        parts = [_output_slots(s) for s in (spec.values() if isinstance(spec, dict) else spec)]
+        return None if any(p is None for p in parts) else [k for p in parts for k in p]
+    return [spec]
 
 
-def _is_plain(opt, tensors):
-    """True when SGD's own step would be its plain ``w -= g * lr`` on these arrays, in place."""
-    return (not opt.momentum and not opt.weight_decay and opt.state is not None
-            and all(t.data.flags.c_contiguous and t.data.flags.writeable for t in tensors))
-
-
-def _epoch_shape(tape, src, at):
-    """True when a whole epoch of ``tape`` can run in one call: the step is ``zero_grad``, the ops, one
-    backward, then the one SGD step; it takes two array inputs and returns its scalar loss."""
+def _epoch_outputs(tape, src, at):
+    """The output slots when a whole epoch of ``tape`` can run in one call, else None: the step is the ops
+    and ``zero_grad`` (in either order: the ops read no gradient), one backward, then the one optimiser
+    step; it takes two array inputs and returns values the kernel computes (and constants)."""
     kinds = [ev[0] for ev in tape.events]
     ops = [i for i, kind in enumerate(kinds) if kind == "op"]
-    return (kinds.count("backward") == 1 and kinds.count("step") == 1 and kinds[-1] == "step" and ops
-            and all(kind != "zero" or i < ops[0] for i, kind in enumerate(kinds)) and at is not None
-            and len(tape.inputs) == 2 and all(k is not None and k in src.live for k in tape.inputs)
-            and isinstance(tape.output, int) and tape.shapes[tape.output] == () and tape.output in src.vals)
+    slots = _output_slots(tape.output)
+    back = kinds.index("backward") if "backward" in kinds else -1
+    if not (kinds.count("backward") == 1 and kinds.count("step") == 1 and kinds[-1] == "step" and ops
+            and all(kind != "zero" or i < back for i, kind in enumerate(kinds)) and at is not None
+            and len(tape.inputs) == 2 and all(k is not None and k in src.live for k in tape.inputs)):
+        return None
+    return list(dict.fromkeys(slots)) if slots and all(k in src.vals for k in slots) else None
 
 
-def _epoch_text(src, inputs, output):
-    """The source of ``epoch``: the step's generated ``kernel`` once per leading index of the stacked inputs."""
+def _epoch_text(src, inputs, outputs, update):
+    """The source of ``epoch``: the step's generated ``kernel`` once per leading index of the stacked inputs,
+    each output written into row ``s`` of its stacked array."""
     stacked = {f"v{k}": f"b{j}" for j, k in enumerate(inputs)}
-    rest = [f"v{k}" for k in src.live if f"v{k}" not in stacked] + list(src.fixed) + ["upd", "lr"]
-    call = [f"{stacked[f'v{k}']}[s]" if f"v{k}" in stacked else f"v{k}" for k in src.live] + list(src.fixed)
+    rest = [f"v{k}" for k in src.live if f"v{k}" not in stacked] + list(src.fixed) + update.arg_names
+    call = [stacked.get(f"v{k}", f"v{k}") + ("[s]" if f"v{k}" in stacked else "") for k in src.live]
+    call += list(src.fixed) + update.arg_names + ["upd", "coefs[s]"]
+    results = [f"r{j}" for j in range(len(outputs))]
+    keep = [f"        r{j}[s] = v{k}" + ("[0]" if src.tape.shapes[k] == () else "") for j, k in enumerate(outputs)]
     return "\n".join([
-        f"def epoch({', '.join(list(stacked.values()) + rest)}, losses, failed):",
+        f"def epoch({', '.join(list(stacked.values()) + rest + ['upd', 'coefs'] + results)}, failed):",
         "    for s in range(b0.shape[0]):",
-        f"        status = kernel({', '.join(call)}, upd, lr)",
+        f"        status = kernel({', '.join(call)})",
         "        if status:",
         "            failed[0] = s",
-        "            return status",
-        f"        losses[s] = v{output}[0]",
+        "            return status", *keep,
         "    return 0"]) + "\n"
 
 
-def _epoch(tape, src, text, kernel, replay, state):
-    """``epoch(batches, tail=None)`` for the replay of a plain-SGD step: the full batches in one call.
+def _stack(spec, outs):
+    """Outputs of one step each, as the output structure ``spec`` with every slot's values stacked."""
+    if isinstance(spec, Const):
+        return spec.value
+    if isinstance(spec, (tuple, list)):
+        return type(spec)(_stack(s, [o[i] for o in outs]) for i, s in enumerate(spec))
+    if isinstance(spec, dict):
+        return {k: _stack(v, [o[k] for o in outs]) for k, v in spec.items()}
+    return np.array(outs)
 
-    Its result is the losses stacked (with a tail: and None, as the jax backend's epoch returns when
-    it cannot fuse the tail); when SGD is not plain at the call, each batch is replayed in turn.
+
+def _epoch(tape, src, text, kernel, replay, state):
+    """``epoch(batches, tail=None)`` for the replay of a training step: the full batches in one call.
+
+    Its result is the step's outputs stacked (with a tail: and None, as the jax backend's epoch returns
+    when it cannot fuse the tail); when the optimiser's step cannot run in the kernel at the call,
+    each batch is replayed in turn.
     """
-    opt, params, dtype, store, leaf_slots, vals = state
-    inputs, output = list(tape.inputs), tape.output
-    etext = _epoch_text(src, inputs, output)
-    fn = _compile(etext, (text, kernel))
+    update, store, leaf_slots, vals, outputs = state
+    inputs = list(tape.inputs)
+    fn = _compile(_epoch_text(src, inputs, outputs, update), (text, kernel))
     zeros = [_zero(ev[1]) for ev in tape.events if ev[0] == "zero"]
     rest = [k for k in src.live if k not in inputs]
     fixed = list(src.fixed.values())
@@ -257,27 +272,28 @@ def _epoch(tape, src, text, kernel, replay, state):
     def epoch(batches, tail=None):
         stacked = [np.ascontiguousarray(b.data if isinstance(b, Tensor) else b) for b in batches]
         steps = len(stacked[0])
-        if not _is_plain(opt, params):
-            losses = np.array([replay([b[i] for b in stacked]) for i in range(steps)])
-        else:
-            for f in zeros:
-                f()
-            for _, t, buf in store:
-                if t.grad is buf:
-                    t.grad = buf.copy()
-            for k, t in leaf_slots:
-                vals[k] = np.ascontiguousarray(t.data)
-            losses, failed = np.empty(steps, tape.dtypes[output]), np.zeros(1, np.int64)
-            status = fn(*stacked, *[vals[k] for k in rest], *fixed, True, dtype(opt.lr), losses, failed)
-            if status:
-                e, k = src.errors[status - 1], src.errors[status - 1].slot_attrs["labels"]
-                raise _label_error(vals[e.args[0]], stacked[inputs.index(k)][failed[0]] if k in inputs else vals[k])
-            for _, t, buf in store:
-                t.grad = buf if t.grad is None else t.grad + buf
-            for p, st in zip(opt.params, opt.state):
-                if p.grad is not None:
-                    st["step"] += steps
-        return losses if tail is None else (losses, None)
+        made = update.arrays(steps)
+        if made is None:
+            result = _stack(tape.output, [replay([b[i] for b in stacked]) for i in range(steps)])
+            return result if tail is None else (result, None)
+        for f in zeros:
+            f()
+        for _, t, buf in store:
+            if t.grad is buf:
+                t.grad = buf.copy()
+        for k, t in leaf_slots:
+            vals[k] = np.ascontiguousarray(t.data)
+        results = {k: np.empty((steps, *tape.shapes[k]), tape.dtypes[k]) for k in outputs}
+        failed = np.zeros(1, np.int64)
+        status = fn(*stacked, *[vals[k] for k in rest], *fixed, *made[0], True, made[1], *results.values(), failed)
+        if status:
+            e, k = src.errors[status - 1], src.errors[status - 1].slot_attrs["labels"]
+            raise _label_error(vals[e.args[0]], stacked[inputs.index(k)][failed[0]] if k in inputs else vals[k])
+        for _, t, buf in store:
+            t.grad = buf if t.grad is None else t.grad + buf
+        update.advance(steps)
+        result = _output(tape.output, results)  # (a copy of each, as a replay's outputs are)
+        return result if tail is None else (result, None)
 
     return epoch
 
@@ -285,10 +301,10 @@ def _epoch(tape, src, text, kernel, replay, state):
 def build(tape):
     """A replay function ``replay(args) -> outputs`` for ``tape``, running its ops and backward in one njit call."""
     src, body, leaves, at = _plan(tape)
-    sgd = _plain_sgd(tape, leaves, at)
-    if sgd is not None:
-        body += _sgd_lines(src, sgd[1])
-    text = src.source(body, ("upd", "lr") if sgd is not None else ())
+    update = _fused_update(tape, leaves, at, src)
+    if update is not None:
+        body += update.lines
+    text = src.source(body, (*update.arg_names, "upd", "coef") if update is not None else ())
     fn = _compile(text)
     store = [(k, t, src.grads[k]) for k, t in leaves]
     live, fixed = list(src.live), list(src.fixed.values())
@@ -296,19 +312,17 @@ def build(tape):
     for k, buf in src.vals.items():
         vals[k] = buf
 
-    fused = [False]   # whether this call's kernel applied the plain SGD step
-    opt, updated = sgd if sgd is not None else (None, ())
-    dtype = tape.dtypes[updated[0][0]].type if updated else None
-    params = [t for _, t in updated]
+    fused = [False]   # whether this call's kernel made the optimiser's step
     extra = []
 
     def run():
         for _, t, buf in store:  # an accumulating .grad must not be our buffer, which this call overwrites
             if t.grad is buf:
                 t.grad = buf.copy()
-        if opt is not None:
-            fused[0] = _is_plain(opt, params)
-            extra[:] = (fused[0], dtype(opt.lr))  # lr in the weights' dtype, as NumPy scales g by a Python float
+        if update is not None:
+            made = update.arrays(1)
+            fused[0] = made is not None
+            extra[:] = update.idle if made is None else [*made[0], True, made[1][0]]
         status = fn(*[vals[k] for k in live], *fixed, *extra)
         if status:
             e = src.errors[status - 1]
@@ -316,19 +330,17 @@ def build(tape):
         for _, t, buf in store:
             t.grad = buf if t.grad is None else t.grad + buf
 
-    def sgd_step():  # the optimiser's bookkeeping for an update the kernel made, else its own step
+    def step():  # the optimiser's bookkeeping for an update the kernel made, else its own step
         if not fused[0]:
-            return opt.step()
-        for p, st in zip(opt.params, opt.state):
-            if p.grad is not None:
-                st["step"] += 1
+            return update.opt.step()
+        update.advance(1)
 
     prog = []
     for i, event in enumerate(tape.events):
         if event[0] == "zero":
             prog.append(_zero(event[1]))
         elif event[0] == "step":
-            prog.append(sgd_step if event[1] is opt else event[1].step)
+            prog.append(step if update is not None and event[1] is update.opt else event[1].step)
         if i == at:
             prog.append(run)
     inputs = [(k, i) for i, k in enumerate(tape.inputs) if k is not None]
@@ -344,7 +356,8 @@ def build(tape):
             f()
         return _output(output, vals)
 
-    if sgd is not None and _epoch_shape(tape, src, at):
-        replay.epoch = _epoch(tape, src, text, fn, replay, (opt, params, dtype, store, leaf_slots, vals))
-    replay.source = text  # the generated function, for inspection
+    outputs = _epoch_outputs(tape, src, at) if update is not None else None
+    if outputs is not None:
+        replay.epoch = _epoch(tape, src, text, fn, replay, (update, store, leaf_slots, vals, outputs))
+    replay.source, replay.update = text, update  # the generated function and its update, for inspection
     return replay
