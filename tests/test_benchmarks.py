@@ -1,5 +1,6 @@
 """The benchmark yardstick computes the same training step as chainrule, and the suite runs."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -55,6 +56,10 @@ def test_optimiser_benchmark_smoke_run():
     assert p.returncode == 0, p.stderr[-2000:]
     rows = [line for line in p.stdout.splitlines() if line.startswith("| ") and " | 32 | " in line]
     assert [r.split(" | ")[0] for r in rows] == ["| SGD momentum 0.9", "| Adagrad", "| RMSProp", "| Adam", "| AdamW"]
+    header = next(line for line in p.stdout.splitlines() if line.startswith("| rule"))
+    column = header.split(" | ").index("chainrule compiled (numba), epoch call µs/step")
+    numba = importlib.util.find_spec("numba") is not None
+    assert all((r.split(" | ")[column] != "-") == numba for r in rows)   # measured exactly when numba is there
 
 
 def _bench_common():
