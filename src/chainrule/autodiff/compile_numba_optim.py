@@ -18,8 +18,8 @@ Example:
     >>> from chainrule import optim
     >>> import chainrule as cr
     >>> opt = optim.Adam([cr.zeros(2, requires_grad=True)], lr=0.1)
-    >>> UPDATES[optim.Adam].scalars(opt, [1, 2], np.float64)[:, 6].round(4)   # lr / (1 - 0.9^t)
-    array([1.    , 0.5263])
+    >>> [round(row[6], 4) for row in UPDATES[optim.Adam].scalars(opt, [1, 2])]   # lr / (1 - 0.9^t)
+    [1.0, 0.5263]
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ MAX_STATES = 3
 
 
 class _Update:
-    """One rule's update: ``states(opt)`` (its state arrays' names), ``scalars(opt, steps, dtype)`` (one row of
-    scalars per step count, the counts after the step) and ``lines(names)`` (the element update, for the
+    """One rule's update: ``states(opt)`` (its state arrays' names), ``scalars(opt, steps)`` (one tuple of
+    Python floats per step count, the counts after the step) and ``lines(names)`` (the element update, for the
     state arrays ``names``)."""
 
     __slots__ = ("states", "scalars", "lines")
@@ -52,23 +52,19 @@ class _Update:
         return self.states(opt) == names
 
 
-def _rows(constants, per_step, steps, dtype):
-    """``(len(steps), n)`` scalars: the constants repeated, then one column per function of the step count."""
-    out = np.empty((len(steps), len(constants) + len(per_step)), dtype)
-    out[:, :len(constants)] = np.array(constants, dtype)
-    for j, f in enumerate(per_step):
-        out[:, len(constants) + j] = np.array([f(t) for t in steps], dtype)
-    return out
+def _rows(constants, per_step, steps):
+    """One tuple of Python floats per step count: the constants, then each function of the step count."""
+    return [(*constants, *(f(t) for f in per_step)) for t in steps]
 
 
 def _sgd_states(opt):
     return ("momentum_buffer",) if opt.momentum else ()
 
 
-def _sgd_scalars(opt, steps, dtype):
+def _sgd_scalars(opt, steps):
     # k0 lr, k1 momentum, k2 1 - dampening, k3 weight decay, k4 Nesterov, k5 first step (the buffer starts as g)
     return _rows((opt.lr, opt.momentum, 1.0 - opt.dampening, opt.weight_decay, float(opt.nesterov)),
-                 (lambda t: float(t == 1),), steps, dtype)
+                 (lambda t: float(t == 1),), steps)
 
 
 _SGD_LINES = [
@@ -92,21 +88,19 @@ def _adam_states(opt):
     return ("exp_avg", "exp_avg_sq")
 
 
-def _adam_scalars(opt, steps, dtype):
+def _adam_scalars(opt, steps):
     # k0 b1, k1 1 - b1, k2 b2, k3 1 - b2, k4 eps, k5 coupled weight decay, k6 lr / (1 - b1^t), k7 sqrt(1 - b2^t)
     b1, b2 = opt.betas
     lr = opt.lr
     return _rows((b1, 1.0 - b1, b2, 1.0 - b2, opt.eps, opt.weight_decay),
-                 (lambda t: lr / (1.0 - b1**t), lambda t: math.sqrt(1.0 - b2**t)), steps, dtype)
+                 (lambda t: lr / (1.0 - b1**t), lambda t: math.sqrt(1.0 - b2**t)), steps)
 
 
-def _adamw_scalars(opt, steps, dtype):
+def _adamw_scalars(opt, steps):
     # as Adam's, with no coupled decay, and k8 the decoupled factor 1 - lr wd (k9 1 when there is one)
-    rows = _adam_scalars(opt, steps, dtype)
-    rows[:, 5] = 0
     wd = opt.weight_decay
-    extra = np.array([1.0 - opt.lr * wd, float(wd != 0)], dtype)
-    return np.concatenate([rows, np.broadcast_to(extra, (len(rows), 2))], axis=1)
+    extra = (1.0 - opt.lr * wd, float(wd != 0))
+    return [row[:5] + (0.0,) + row[6:] + extra for row in _adam_scalars(opt, steps)]
 
 
 _ADAM_LINES = [
@@ -119,10 +113,10 @@ _ADAM_LINES = [
 ]
 
 
-def _adagrad_scalars(opt, steps, dtype):
+def _adagrad_scalars(opt, steps):
     # k0 eps, k1 coupled weight decay, k2 lr / (1 + (t - 1) lr_decay)
     lr, decay = opt.lr, opt.lr_decay
-    return _rows((opt.eps, opt.weight_decay), (lambda t: lr / (1.0 + (t - 1) * decay),), steps, dtype)
+    return _rows((opt.eps, opt.weight_decay), (lambda t: lr / (1.0 + (t - 1) * decay),), steps)
 
 
 _ADAGRAD_LINES = [
@@ -141,9 +135,9 @@ def _rmsprop_states(opt):
     return ("square_avg",) + (("grad_avg",) if opt.centered else ()) + (("momentum_buffer",) if opt.momentum else ())
 
 
-def _rmsprop_scalars(opt, steps, dtype):
+def _rmsprop_scalars(opt, steps):
     # k0 lr, k1 alpha, k2 1 - alpha, k3 eps, k4 coupled weight decay, k5 momentum
-    return _rows((opt.lr, opt.alpha, 1.0 - opt.alpha, opt.eps, opt.weight_decay, opt.momentum), (), steps, dtype)
+    return _rows((opt.lr, opt.alpha, 1.0 - opt.alpha, opt.eps, opt.weight_decay, opt.momentum), (), steps)
 
 
 def _rmsprop_lines(names):
@@ -193,12 +187,13 @@ class FusedUpdate:
         self.indices = [where[id(t)] for t in self.params]
         self.names = self.rule.states(opt)   # the state arrays the lines are written for
         self.dtype = source.tape.dtypes[self.slots[0]].type
-        self.width = self.rule.scalars(opt, [1], self.dtype).shape[1]
+        self.width = len(self.rule.scalars(opt, [1])[0])
         self.arg_names = [f"o{j}_{i}" for j in range(len(self.slots)) for i in range(len(self.names))]
         # Arguments of a call whose update the optimiser makes itself: of the types of the real ones.
         grads = [source.grads[k] for k in self.slots for _ in self.names]
         self.idle = [*grads, False, np.zeros((len(self.slots), self.width), self.dtype)]
         self.lines = self._lines(source)
+        self._checked = []   # the parameter and state arrays last found writable, C-contiguous and of the dtype
 
     def _lines(self, source):
         lines = ["if upd:"]
@@ -216,16 +211,21 @@ class FusedUpdate:
         """``(state arrays, scalars of shape (steps, parameters, n))`` for the next ``steps`` steps, or None
         when the optimiser's hyper-parameters or arrays are no longer those the lines were written for."""
         opt = self.opt
-        if not self.rule.ready(opt, self.names) or not all(_writable(t.data) for t in self.params):
+        if not self.rule.ready(opt, self.names):
             return None
         if opt.state is None:
             opt._allocate()
         states = [opt.state[i][name] for i in self.indices for name in self.names]
-        if not all(_writable(a) and a.dtype == self.dtype for a in states):
-            return None
+        arrays = [t.data for t in self.params] + states
+        if len(arrays) != len(self._checked) or any(a is not b for a, b in zip(arrays, self._checked)):
+            # Arrays are checked when they are new (a step on the hot path re-checks nothing).
+            if not all(_writable(a) and a.dtype == self.dtype for a in arrays):
+                return None
+            self._checked = arrays
         firsts = [opt.state[i]["step"] for i in self.indices]
-        made = {t0: self.rule.scalars(opt, range(t0 + 1, t0 + 1 + steps), self.dtype) for t0 in set(firsts)}
-        return states, np.stack([made[t0] for t0 in firsts], axis=1)
+        made = {t0: self.rule.scalars(opt, range(t0 + 1, t0 + 1 + steps)) for t0 in set(firsts)}
+        # One conversion of Python floats to the dtype for the whole table (a few µs a call, on the hot path).
+        return states, np.array([[made[t0][s] for t0 in firsts] for s in range(steps)], self.dtype)
 
     def advance(self, steps):
         """Count ``steps`` steps of every parameter the kernel updated, as the optimiser's own step would."""
