@@ -307,3 +307,131 @@ def test_jax_backend_refuses_what_it_cannot_lower():
     twice(np.ones(1, np.float32))
     with pytest.raises(ValueError, match="supports a forward pass, optionally followed by one backward"):
         twice(np.ones(1, np.float32))
+
+
+# ---------------------------------------------------------------- batch norm's statistics
+def _bn_net(kind):
+    if kind == "1d":
+        return nn.Sequential(nn.Linear(6, 8, seed=0), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 4, seed=1)), (6,)
+    return nn.Sequential(nn.Conv2d(1, 3, 3, padding=1, seed=0), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(3 * 6 * 6, 4, seed=1)), (1, 6, 6)
+
+
+@pytest.mark.parametrize("kind", ["1d", "2d"])
+def test_batch_norm_running_statistics_are_updated_by_every_replay(kind):
+    runs = []
+    for compiled in (False, True):
+        model, shape = _bn_net(kind)
+        step = _train_step(model, optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
+        step = cr.compile(step, model=model) if compiled else step
+        X, Y = _data(shape, "float32", n=64)
+        for _ in range(2):
+            _epoch(step, X, Y)  # 4 batches of 16 per epoch: 6 of the 8 steps are replays
+        runs.append((model, step))
+    (eager, _), (comp, step) = runs
+    assert step.stats["replays"] == 6
+    bn_e, bn_c = eager[1], comp[1]
+    assert int(bn_c.num_batches_tracked) == int(bn_e.num_batches_tracked) == 8
+    # The same in-place NumPy updates on the same batch statistics: the same bits.
+    np.testing.assert_array_equal(bn_c.running_mean, bn_e.running_mean)
+    np.testing.assert_array_equal(bn_c.running_var, bn_e.running_var)
+    for a, b in zip(eager.parameters(), comp.parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["jax", "numba"])
+def test_backends_that_cannot_replay_statistics_updates_say_so(backend):
+    pytest.importorskip(backend, reason=f"the {backend} backend needs the optional extra chainrule[{backend}]")
+    model, shape = _bn_net("1d")
+    step = cr.compile(_train_step(model, optim.SGD(model.parameters(), lr=0.05)), backend=backend, model=model)
+    X, Y = _data(shape, "float32", n=16)
+    step(X, Y)
+    with pytest.raises(ValueError, match=rf"compile\(backend='{backend}'\) cannot replay in-place updates of arrays "
+                                         r"that are not parameters \(batch norm's running statistics\)"):
+        step(X, Y)
+
+
+def test_a_side_effect_whose_constants_change_between_recordings_is_refused():
+    from chainrule.autodiff.tape import side_effect
+
+    total, calls = np.zeros(1), []
+
+    def add(target, value, scale):
+        target += scale * value
+
+    def step(x):
+        calls.append(1)
+        side_effect(add, total, cr.tensor(x).sum(), scale=float(len(calls)))  # a constant that changes per call
+        return None
+
+    f = cr.compile(step)
+    f(np.ones(2))
+    with pytest.raises(ValueError, match=r"event 1 \(an in-place update such as batch norm's statistics\) differs"):
+        f(np.ones(2))
+
+
+# ---------------------------------------------------------------- plain SGD on one flat gradient array
+class _SelfSGD(optim.SGD):
+    """SGD whose class is not SGD itself: the replay calls its step (the rule as eager mode runs it)."""
+
+
+def _sgd_runs(opt_cls, X, Y, epochs=3, **kw):
+    model, _ = _mlp("float32", dropout=False)
+    opt = opt_cls(model.parameters(), lr=0.05, **kw)
+    step = cr.compile(_train_step(model, opt), model=model)
+    losses = [_epoch(step, X, Y) for _ in range(epochs)]
+    return model, opt, step, losses
+
+
+def test_plain_sgd_replays_as_one_multiply_with_the_bits_of_its_own_step():
+    X, Y = _data((6,), "float32")
+    m1, o1, s1, l1 = _sgd_runs(optim.SGD, X, Y)
+    m2, o2, s2, l2 = _sgd_runs(_SelfSGD, X, Y)
+    assert s1.stats["replays"] >= 4 and l1 == l2
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.grad, b.grad)
+    assert [st["step"] for st in o1.state] == [st["step"] for st in o2.state] == [12] * 6
+    # The last step (the 12-row batch) was a replay: its gradients sit in one array, which is what
+    # lets the update run once on all of them.
+    grads = [p.grad for p in m1.parameters()]
+    assert all(g.base is not None and g.base is grads[0].base for g in grads)
+
+
+def test_the_flat_sgd_update_follows_lr_changes_and_falls_back_when_the_rule_changes():
+    X, Y = _data((6,), "float32")
+    runs = []
+    for cls in (optim.SGD, _SelfSGD):
+        model, opt, step, _ = _sgd_runs(cls, X, Y, epochs=1)
+        opt.lr = 0.01
+        _epoch(step, X, Y)
+        opt.momentum = 0.9  # not plain any more: the replay must run the rule with its momentum buffer
+        _epoch(step, X, Y)
+        runs.append(model)
+    for a, b in zip(*(m.parameters() for m in runs)):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_a_parameter_the_step_does_not_reach_is_updated_as_eager_mode_does():
+    X, Y = _data((6,), "float32")
+    runs = []
+    for compiled in (False, True):
+        model, _ = _mlp("float32", dropout=False)
+        extra = cr.tensor(np.ones(3, np.float32), requires_grad=True)
+        opt = optim.SGD([*model.parameters(), extra], lr=0.05)
+
+        def step(x, y, model=model, extra=extra, opt=opt):
+            model.zero_grad()  # only the model's gradients: extra's comes from outside the tape
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            extra.grad = np.full(3, 0.5, np.float32)
+            opt.step()
+            return loss
+
+        f = cr.compile(step, model=model) if compiled else step
+        _epoch(f, X, Y)
+        runs.append((model, extra))
+    (m1, e1), (m2, e2) = runs
+    np.testing.assert_array_equal(e2.data, e1.data)
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)

@@ -75,6 +75,28 @@ def test_twenty_steps_match_torch(ours, theirs, kwargs):
     np.testing.assert_allclose(_ours(ours, kwargs, 20), _theirs(theirs, kwargs, 20), rtol=0, atol=1e-6)
 
 
+def test_momentum_switched_on_mid_run_matches_torch():
+    """torch.optim.SGD starts the momentum buffer at the first step that has momentum; so must we."""
+    paths = []
+    for lib in (cr, torch):
+        w, v = lib.tensor(W_START, requires_grad=True), lib.tensor(V_START, requires_grad=True)
+        opt = (optim.SGD if lib is cr else torch.optim.SGD)([w, v], lr=0.05)
+        path = []
+        for t in range(8):
+            if t == 3:
+                if lib is cr:
+                    opt.momentum = 0.9
+                else:
+                    opt.param_groups[0]["momentum"] = 0.9
+            opt.zero_grad()
+            _loss(lib, w, v).backward()
+            opt.step()
+            path.append(np.concatenate([np.array(w.data).ravel(), np.array(v.data)]) if lib is cr else
+                        np.concatenate([w.detach().numpy().ravel(), v.detach().numpy()]))
+        paths.append(np.array(path))
+    np.testing.assert_allclose(paths[0], paths[1], rtol=0, atol=1e-6)
+
+
 def _lrs(make_ours, make_theirs, metrics=None, steps=30):
     ours = make_ours(optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.5))
     theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)

@@ -8,8 +8,9 @@ step. Later calls with inputs of the same shapes and dtypes replay that tape
 through a backend, without creating Tensors or graph Nodes:
 
 * ``"numpy"`` (default): the registry's kernels on arrays, with preallocated
-  ``out=`` buffers for the hot ops (linear, relu, softmax cross-entropy) and the
-  optimiser's own in-place update (:mod:`.compile_numpy`);
+  ``out=`` buffers for the hot ops (linear, relu, softmax cross-entropy), the
+  parameters' gradients in one flat array per dtype, and the optimiser's own
+  in-place update (plain SGD as one multiply over that array) (:mod:`.compile_numpy`);
 * ``"jax"`` (optional extra ``chainrule[jax]``): the tape lowered to
   ``jax.numpy`` inside ``jit``; :meth:`Compiled.epoch` runs a whole epoch's
   batches as one ``lax.scan`` (:mod:`.compile_jax`);
@@ -32,8 +33,11 @@ in place), the key records again. Random ops (dropout) draw fresh numbers at
 every replay from the same generator, so a replay gives exactly the eager run.
 
 What is not replayed: Python side effects of the step other than chainrule
-ops, ``backward``, ``zero_grad`` and ``Optimizer.step`` (printing, counters,
-learning-rate changes made *inside* the step) happen only while recording.
+ops, ``backward``, ``zero_grad``, ``Optimizer.step`` and updates made through
+:func:`~chainrule.autodiff.tape.side_effect` (batch norm's running statistics and
+its batch count use it; the numpy backend replays them, the others refuse such a
+step) happen only while recording: printing, counters, learning-rate changes made
+*inside* the step.
 Gradients of the captured tensors are written into buffers that every replay
 reuses; returned tensors come back as NumPy arrays (copies).
 
@@ -114,6 +118,11 @@ def _event_diff(i, ea, eb):
         return None
     if ea[0] == "backward":
         return None if ea[1] == eb[1] and _same(ea[2], eb[2]) else f"backward {i} starts elsewhere"
+    if ea[0] == "effect":
+        same = ea[1] is eb[1] and ea[2] is eb[2] and len(ea[3]) == len(eb[3]) and all(
+            _ref_same(x, y) for x, y in zip(ea[3], eb[3])) and ea[4].keys() == eb[4].keys() and all(
+            _same(ea[4][k], eb[4][k]) for k in ea[4])
+        return None if same else f"event {i} (an in-place update such as batch norm's statistics) differs"
     same = all(x is y for x, y in zip(ea[1], eb[1])) and len(ea[1]) == len(eb[1]) if ea[0] == "zero" \
         else ea[1] is eb[1]
     return None if same else f"event {i} ({ea[0]}) acts on different objects"

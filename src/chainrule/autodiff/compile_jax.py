@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile_jax_recurrent import RECURRENT_LOWERINGS
-from .tape import Const
+from .tape import NO_EFFECTS, Const
 from ..optim.rules import SGD, Adam, AdamW
 
 __all__ = ["build", "LOWERINGS", "UPDATES"]
@@ -133,6 +133,8 @@ UPDATES = {SGD: _sgd, Adam: _adam, AdamW: _adam}
 def _plan(tape):
     """``(root, optimizer)`` of a training tape, ``(None, None)`` for inference; else ValueError."""
     kinds = [ev[0] for ev in tape.events if ev[0] != "zero"]
+    if "effect" in kinds:
+        raise ValueError(NO_EFFECTS.format("jax"))
     ops = sum(1 for k in kinds if k == "op")
     if kinds == ["op"] * ops:
         return None, None

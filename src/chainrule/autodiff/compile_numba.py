@@ -43,7 +43,7 @@ from .compile_numba_ops import LOWERINGS
 from .compile_numba_optim import UPDATES, FusedUpdate
 from .compile_numpy import _needed, _output, _zero
 from .ops.nn import _label_error
-from .tape import Const
+from .tape import NO_EFFECTS, Const
 from .tensor import Tensor
 
 __all__ = ["build", "LOWERINGS", "Unsupported"]
@@ -114,6 +114,8 @@ def _plan(tape):
     """
     ops = [i for i, ev in enumerate(tape.events) if ev[0] == "op"]
     backs = [i for i, ev in enumerate(tape.events) if ev[0] == "backward"]
+    if any(ev[0] == "effect" for ev in tape.events):
+        raise Unsupported(NO_EFFECTS.format("numba"))
     if len(backs) > 1 or (backs and ops and ops[-1] > backs[0]):
         raise Unsupported("compile(backend='numba'): the step must run all its ops, then at most one backward; "
                           "use backend='numpy' for this step")

@@ -182,16 +182,36 @@ def _generic_forward(e, vals, ctxs):
 
 
 class _Grads:
-    """The backward plan's state: one gradient per slot, and which slots own a reusable buffer."""
+    """The backward plan's state: one gradient per slot, and which slots own a reusable buffer.
 
-    def __init__(self, tape):
+    ``homes`` maps each captured tensor's slot to its gradient buffer: a view of one flat array per
+    dtype, so an update can run on all the gradients of a dtype as one array.
+    """
+
+    def __init__(self, tape, leaves):
         self.tape = tape
         self.g = [None] * tape.n_slots
         self.owned = set()  # slots whose gradient buffer is ours, so later contributions add in place
         self.planned = set()
+        self.homes, self.starts = {}, {}
+        sizes = {}
+        for k, _ in leaves:
+            sizes[tape.dtypes[k]] = sizes.get(tape.dtypes[k], 0) + int(np.prod(tape.shapes[k], dtype=np.int64))
+        self.flat = {dt: np.empty(n, dt) for dt, n in sizes.items()}
+        start = dict.fromkeys(sizes, 0)
+        for k, _ in leaves:
+            dt, n = tape.dtypes[k], int(np.prod(tape.shapes[k], dtype=np.int64))
+            self.homes[k] = self.flat[dt][start[dt]:start[dt] + n].reshape(tape.shapes[k])
+            self.starts[k] = start[dt]
+            start[dt] += n
 
     def buffer(self, k):
         return np.empty(self.tape.shapes[k], self.tape.dtypes[k])
+
+    def home(self, k):
+        """Slot ``k``'s own gradient buffer: its view of the flat array if it is a captured tensor's."""
+        h = self.homes.get(k)
+        return self.buffer(k) if h is None else h
 
     def contribute(self, k, kernel):
         """``(dest, finish)`` for one contribution to slot ``k``: where a kernel writes, and what follows.
@@ -202,7 +222,7 @@ class _Grads:
         first = k not in self.planned
         self.planned.add(k)
         if kernel and first:
-            grads[k] = self.buffer(k)
+            grads[k] = self.home(k)
             self.owned.add(k)
             return grads[k], None
         owned = k in self.owned
@@ -234,16 +254,17 @@ def _needed(tape, root, upto):
 
 
 def _backward(tape, root, seed, upto, vals, ctxs, kernels):
-    """Closures for one ``backward`` event: seed, one per node, store into captured tensors."""
-    grads = _Grads(tape)
+    """Closures for one ``backward`` event (seed, one per node, store into captured tensors) and its
+    :class:`_Grads`, whose ``homes`` hold the captured tensors' gradients after it."""
     order, need = _needed(tape, root, upto)
     seed = np.ones(tape.shapes[root], tape.dtypes[root]) if seed is None else seed.astype(tape.dtypes[root])
     leaves = [(k, t) for k, t in tape.leaves.items() if k in need and t.requires_grad]
+    grads = _Grads(tape, leaves)
     grads.planned.add(root)
     prog = [lambda: grads.g.__setitem__(root, seed)]
     for e in order:
         prog.append(_node_step(e, grads, vals, ctxs, kernels.get(e.out)))
-    store = [(k, t, grads.g[k] if k in grads.owned else grads.buffer(k)) for k, t in leaves]
+    store = [(k, t, grads.g[k] if k in grads.owned else grads.home(k)) for k, t in leaves]
 
     def protect():  # an accumulating .grad must not be our buffer, which this pass overwrites
         for _, t, buf in store:
@@ -260,7 +281,8 @@ def _backward(tape, root, seed, upto, vals, ctxs, kernels):
             else:
                 t.grad = t.grad + g[k]
 
-    return [protect, *prog, finish]
+    grads.by_tensor = {id(t): (grads.homes[k], grads.starts[k]) for k, t in leaves}
+    return [protect, *prog, finish], grads
 
 
 def _node_step(e, grads, vals, ctxs, kernel):
@@ -293,6 +315,48 @@ def _node_step(e, grads, vals, ctxs, kernel):
     return generic_step
 
 
+def _optimizer_step(opt, grads):
+    """The optimiser's step; for plain SGD on gradients that all sit in one flat array, one
+    multiply over that array and one in-place subtract per parameter (the bits of ``SGD.step``)."""
+    from ..optim.rules import SGD  # the optimisers import the engine, so not at module level
+
+    homes = grads.by_tensor if grads is not None else {}
+    flats = grads.flat if grads is not None else {}
+    if type(opt) is not SGD or len(flats) != 1 or not any(id(p) in homes for p in opt.params):
+        return opt.step
+    G = next(iter(flats.values()))
+    T = np.empty_like(G)
+    placed = [homes.get(id(p), (None, 0)) for p in opt.params]
+    pairs = [(p, home) for p, (home, _) in zip(opt.params, placed)]
+    # Each parameter's slice of lr * G, where its gradient sits in G.
+    scaled = [None if h is None else T[i:i + h.size].reshape(h.shape) for h, i in placed]
+    n = len(pairs)
+
+    def sgd_step():
+        params, state = opt.params, opt.state
+        if opt.momentum or opt.weight_decay or state is None or len(params) != n:
+            return opt.step()
+        for p, (q, home) in zip(params, pairs):
+            if p is not q or p.grad is not home:  # a gradient from elsewhere (no zero_grad before backward)
+                return opt.step()
+        np.multiply(G, opt.lr, out=T)
+        for (p, home), st, t in zip(pairs, state, scaled):
+            if home is not None:
+                st["step"] += 1
+                p.data -= t
+
+    return sgd_step
+
+
+def _effect(event, vals):
+    _, apply, target, refs, params = event
+
+    def effect():
+        apply(target, *[r.value if type(r) is Const else vals[r] for r in refs], **params)
+
+    return effect
+
+
 def _zero(tensors):
     def zero():
         for t in tensors:
@@ -312,7 +376,7 @@ def _output(spec, vals):
 
 def build(tape):
     """A replay function ``replay(args) -> outputs`` for ``tape``."""
-    vals, ctxs, kernels, prog = [None] * tape.n_slots, {}, {}, []
+    vals, ctxs, kernels, prog, grads = [None] * tape.n_slots, {}, {}, [], None
     for i, event in enumerate(tape.events):
         kind = event[0]
         if kind == "op":
@@ -324,11 +388,14 @@ def build(tape):
             prog.append(made[0] if made is not None else _generic_forward(e, vals, ctxs))
         elif kind == "backward":
             upto = sum(1 for ev in tape.events[:i] if ev[0] == "op")
-            prog.extend(_backward(tape, event[1], event[2], upto, vals, ctxs, kernels))
+            steps, grads = _backward(tape, event[1], event[2], upto, vals, ctxs, kernels)
+            prog.extend(steps)
         elif kind == "zero":
             prog.append(_zero(event[1]))
+        elif kind == "effect":
+            prog.append(_effect(event, vals))
         else:
-            prog.append(event[1].step)
+            prog.append(_optimizer_step(event[1], grads))
     inputs = [(k, i) for i, k in enumerate(tape.inputs) if k is not None]
     leaves, output = list(tape.leaves.items()), tape.output
 

@@ -22,6 +22,7 @@ import numpy as np
 from .functions import concatenate, dispatch, einsum, lift, where
 from .methods import constant_like, value_of
 from .ops.conv import as_pair
+from .tape import side_effect
 
 __all__ = [
     "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "layer_norm", "batch_norm", "embedding",
@@ -290,6 +291,15 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     return out if bias is None else out + bias
 
 
+def _blend(target, value, momentum, count):
+    """``target <- (1 - m) target + m value`` in place; with ``count``, value's unbiased form (x n/(n-1))."""
+    target *= 1 - momentum
+    if count is None:
+        target += momentum * value.reshape(-1)
+    else:
+        target += momentum * value.reshape(-1) * count / (count - 1)
+
+
 def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Batch normalisation over axis 1 (channels) of (N, C) or (N, C, ...) inputs.
 
@@ -318,12 +328,9 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
         mean = x.mean(axis=axes, keepdims=True)
         centred = x - mean
         var = (centred * centred).mean(axis=axes, keepdims=True)
-        if training and running_mean is not None:
-            m = float(momentum)
-            running_mean *= 1 - m
-            running_mean += m * value_of(mean).reshape(-1)
-            running_var *= 1 - m
-            running_var += m * value_of(var).reshape(-1) * count / (count - 1)
+        if training and running_mean is not None:  # (recorded, so a compiled step updates them too)
+            side_effect(_blend, running_mean, mean, momentum=float(momentum), count=None)
+            side_effect(_blend, running_var, var, momentum=float(momentum), count=count)
     else:
         centred = x - np.asarray(running_mean, dtype=value_of(x).dtype).reshape(view)
         var = np.asarray(running_var, dtype=value_of(x).dtype).reshape(view)

@@ -21,7 +21,11 @@ import numpy as np
 from .engine import GRAD_MODE
 from .tensor import Tensor
 
-__all__ = ["Const", "Entry", "Tape", "Recorder", "record"]
+__all__ = ["Const", "Entry", "Tape", "Recorder", "record", "side_effect"]
+
+#: What a backend that cannot replay :func:`side_effect` events says (format with its name).
+NO_EFFECTS = ("compile(backend='{}') cannot replay in-place updates of arrays that are not parameters (batch norm's "
+              "running statistics); use backend='numpy' for this step")
 
 
 class Const:
@@ -50,7 +54,8 @@ class Tape:
     """What one call of a step did, with every array named by a slot number.
 
     ``events`` lists, in order, ``("op", entry)``, ``("backward", root_slot, seed)``,
-    ``("zero", tensors)`` and ``("step", optimizer)``; ``leaves`` maps slots to the captured
+    ``("zero", tensors)``, ``("step", optimizer)`` and ``("effect", apply, target, refs, params)``
+    (see :func:`side_effect`); ``leaves`` maps slots to the captured
     tensors (read live at each replay), ``inputs`` gives the slot of each argument.
     """
 
@@ -129,6 +134,9 @@ class Recorder:
     def on_step(self, optimizer):
         self.tape.events.append(("step", optimizer))
 
+    def on_effect(self, apply, target, values, params):
+        self.tape.events.append(("effect", apply, target, tuple(self._ref(v) for v in values), params))
+
     def on_branch(self):
         raise ValueError("compile: the step branches on a tensor's value (bool(tensor)) while it is recorded, so "
                          "a replay would always take the recorded branch; decide outside the step or run it eagerly")
@@ -144,6 +152,31 @@ class Recorder:
             return {k: self._out(v) for k, v in r.items()}
         k = self._slot_of.get(id(r)) if isinstance(r, (Tensor, np.ndarray)) else None
         return Const(r) if k is None else k
+
+
+def side_effect(apply, target, *values, **params):
+    """Run ``apply(target, *arrays, **params)`` now, and at every replay of a step being recorded.
+
+    For in-place updates of arrays that are not parameters, such as batch norm's running
+    statistics: a compiled step replays ops, not Python code, so an update made in plain NumPy
+    would happen only while the step is recorded. ``values`` are Tensors (or arrays) whose
+    values ``apply`` reads; ``params`` are constants (numbers), compared between recordings.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> count = np.zeros((), np.int64)
+        >>> def bump(target): target += 1
+        >>> def step(x):
+        ...     side_effect(bump, count)
+        ...     return (cr.tensor(x) * 2).sum()
+        >>> f = cr.compile(step)
+        >>> for _ in range(4): _ = f(np.ones(2, np.float32))
+        >>> int(count), f.stats["replays"]
+        (4, 2)
+    """
+    apply(target, *[v.data if isinstance(v, Tensor) else v for v in values], **params)
+    if GRAD_MODE.recorder is not None:
+        GRAD_MODE.recorder.on_effect(apply, target, values, params)
 
 
 def _is_array(a):

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..autodiff import functions_nn as _nn
 from ..autodiff.ops.conv import as_pair
+from ..autodiff.tape import side_effect
 from .._core import as_generator, check, seed_config
 from .conv import _json
 from .init import get_initializer, init_config
@@ -169,6 +170,10 @@ class LayerNorm(Module):
                 "bias": self._bias, "dtype": self._dtype}
 
 
+def _count(counter):
+    counter += 1
+
+
 class _BatchNorm(Module):
     """Batch normalisation over channels (axis 1) with running statistics kept as buffers.
 
@@ -202,7 +207,7 @@ class _BatchNorm(Module):
                              f"dimensions (channels on axis 1), got {ndim}")
         use_batch = self.training or self.running_mean is None
         if self.training and self.running_mean is not None:
-            self.num_batches_tracked += 1
+            side_effect(_count, self.num_batches_tracked)  # (recorded: a compiled step counts too)
         return _nn.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                               training=use_batch, momentum=self.momentum, eps=self.eps)
 

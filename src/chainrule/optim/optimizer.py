@@ -159,7 +159,7 @@ class Optimizer:
         self._solo = [i for i in range(len(self.params)) if i not in grouped]
         for grp in self._groups:  # a group's state is one array per name; its parameters' state are views
             grp.state = {name: np.full(grp.total, self._state_fill(name), grp.dtype) for name in self._state_names()}
-        self.state = []
+        self.state, self._names = [], self._state_names()
         for i, p in enumerate(self.params):
             fits = p.size <= CHUNK  # larger parameters are updated a slice at a time
             bufs = [b[: p.size].reshape(p.shape) if fits else b for b in scratch[p.dtype]]
@@ -171,6 +171,27 @@ class Optimizer:
                     st[name] = np.full(p.shape, self._state_fill(name), dtype=p.dtype)
             self.state.append(st)
         self._link_groups()
+
+    def _ensure_state(self):
+        """Allocate the state on the first step, and later add the arrays of a hyper-parameter switched
+        on since (momentum set after some steps), filled as at the start, so the rule carries on from there."""
+        if self.state is None:
+            self._allocate()
+            return
+        names = self._state_names()
+        if names == getattr(self, "_names", names):
+            return
+        for grp in self._groups:
+            for name in names:
+                if name not in grp.state:
+                    grp.state[name] = np.full(grp.total, self._state_fill(name), grp.dtype)
+        for i in self._solo:
+            p, st = self.params[i], self.state[i]
+            for name in names:
+                if name not in st:
+                    st[name] = np.full(p.shape, self._state_fill(name), dtype=p.dtype)
+        self._link_groups()
+        self._names = names
 
     def _link_groups(self):
         """Make each grouped parameter's state arrays views of its group's, and drop the work arrays
@@ -218,8 +239,7 @@ class Optimizer:
         """Update every parameter that has a gradient, in place."""
         if GRAD_MODE.recorder is not None:  # a compiled step replays this call
             GRAD_MODE.recorder.on_step(self)
-        if self.state is None:
-            self._allocate()
+        self._ensure_state()
         for grp in self._groups:
             if not self._update_group(grp):
                 self._update_each(grp.indices)
@@ -315,6 +335,8 @@ class Optimizer:
         written as safetensors with ``meta`` as its JSON metadata.
         """
         meta = {"type": OPTIMIZERS.name_of(type(self)), "hyper": self._hyper(), "n_params": len(self.params)}
+        if self.state is not None:
+            self._ensure_state()
         meta["steps"] = [st["step"] for st in self.state] if self.state else [0] * len(self.params)
         arrays = {}
         for i, st in enumerate(self.state or ()):
