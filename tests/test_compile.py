@@ -435,3 +435,37 @@ def test_a_parameter_the_step_does_not_reach_is_updated_as_eager_mode_does():
     np.testing.assert_array_equal(e2.data, e1.data)
     for a, b in zip(m1.parameters(), m2.parameters()):
         np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("read", [float, int, lambda t: t.item(), lambda t: t.tolist()],
+                         ids=["float", "int", "item", "tolist"])
+def test_reading_a_value_while_recording_is_refused(read):
+    w = cr.tensor(np.ones(1), requires_grad=True, dtype="float64")
+
+    def step(x):
+        y = (w * x).sum()
+        return y * read(y) if not isinstance(read(y), list) else y  # the value would become a constant
+
+    with pytest.raises(ValueError, match=r"compile: the step reads a tensor's value"):
+        cr.compile(step)(np.ones(1))
+
+
+def test_bce_targets_are_replayed_not_baked_in():
+    """Two recordings on all-zero targets agree, so only ops on the target keep later batches right."""
+    X = np.random.default_rng(0).standard_normal((32, 3))
+    y = np.r_[np.zeros((16, 1)), np.ones((16, 1))]
+    runs = []
+    for compiled in (False, True):
+        model = nn.Sequential(nn.Linear(3, 1, seed=0, dtype="float64"), nn.Sigmoid())
+        opt = optim.SGD(model.parameters(), lr=0.5)
+
+        def step(x, t, model=model, opt=opt):
+            opt.zero_grad()
+            loss = nn.functional.binary_cross_entropy(model(x), t)
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = cr.compile(step) if compiled else step
+        runs.append([float(f(X[i:i + 4], y[i:i + 4])) for i in range(0, 32, 4)])
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-12)

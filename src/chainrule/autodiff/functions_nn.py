@@ -329,8 +329,8 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
         centred = x - mean
         var = (centred * centred).mean(axis=axes, keepdims=True)
         if training and running_mean is not None:  # (recorded, so a compiled step updates them too)
-            side_effect(_blend, running_mean, mean, momentum=float(momentum), count=None)
-            side_effect(_blend, running_var, var, momentum=float(momentum), count=count)
+            side_effect(_blend, running_mean, value_of(mean), momentum=float(momentum), count=None)
+            side_effect(_blend, running_var, value_of(var), momentum=float(momentum), count=count)
     else:
         centred = x - np.asarray(running_mean, dtype=value_of(x).dtype).reshape(view)
         var = np.asarray(running_var, dtype=value_of(x).dtype).reshape(view)

@@ -137,9 +137,9 @@ class Recorder:
     def on_effect(self, apply, target, values, params):
         self.tape.events.append(("effect", apply, target, tuple(self._ref(v) for v in values), params))
 
-    def on_branch(self):
-        raise ValueError("compile: the step branches on a tensor's value (bool(tensor)) while it is recorded, so "
-                         "a replay would always take the recorded branch; decide outside the step or run it eagerly")
+    def on_branch(self, what="branches on a tensor's value (bool(tensor))"):
+        raise ValueError(f"compile: the step {what} while it is recorded, so a replay would reuse what it "
+                         "saw then; decide outside the step or run it eagerly")
 
     def finish(self, result):
         self.tape.output = self._out(result)

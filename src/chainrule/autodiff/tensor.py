@@ -129,6 +129,8 @@ class Tensor(OpsMixin):
     # conversion ------------------------------------------------------------
     def item(self):
         """The single value of a one-element tensor, as a Python number."""
+        if GRAD_MODE.recorder is not None:
+            GRAD_MODE.recorder.on_branch("reads a tensor's value (float(), int(), item())")
         if self.data.size != 1:
             raise ValueError(f"item(): tensor has {self.data.size} elements, expected exactly 1")
         return self.data.item()
@@ -138,6 +140,8 @@ class Tensor(OpsMixin):
         return self.data
 
     def tolist(self):
+        if GRAD_MODE.recorder is not None:
+            GRAD_MODE.recorder.on_branch("reads a tensor's values (tolist())")
         return self.data.tolist()
 
     def __float__(self):

@@ -69,6 +69,9 @@ class LossSpec:
         trainable: whether ``chainrule train`` and the scikit-learn estimators can train with it
             (they build plain MLPs with linear outputs and encode classes as indices 0..k-1).
         default: this is the loss those use for its task when none is named.
+        replayable: its arithmetic on the target goes through chainrule ops (no NumPy value computed
+            from the target), so a recorded step replays it correctly on new targets;
+            ``fit(compile="auto")`` compiles only with such a loss.
 
     Example:
         >>> LOSSES["bce_with_logits"].spec.threshold, LOSSES["cross_entropy"].spec.activation
@@ -83,6 +86,7 @@ class LossSpec:
     metrics: tuple = ("mse", "mae", "r2")
     trainable: bool = False
     default: bool = False
+    replayable: bool = True
 
     def __post_init__(self):
         for kind in self.targets:
@@ -221,7 +225,10 @@ def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
     t = _target("binary_cross_entropy", probs, target)
     _check_values("binary_cross_entropy", array_of(t), lambda v: (v >= 0) & (v <= 1), "values in [0, 1]")
     p = _ops.clip(probs, eps, 1.0 - eps)
-    return _reduce(-(_ops.log(p) * t + _ops.log(1 - p) * (1 - t)), reduction)
+    # log(1-p) (1-t) as log(1-p) - log(1-p) t: the target enters ops only, never NumPy arithmetic,
+    # so a compiled step replays it on new targets (exact for 0/1 targets).
+    q = _ops.log(1 - p)
+    return _reduce(-(_ops.log(p) * t + (q - q * t)), reduction)
 
 
 @register_loss("bce_with_logits", LossSpec(("binary",), outputs="binary", activation="sigmoid", threshold=0.0, trainable=True, **_CLASSIFY))
@@ -237,7 +244,8 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean", pos_weigh
     if pos_weight is None:
         return _reduce(softplus(logits) - logits * t, reduction)
     pw = np.asarray(array_of(pos_weight), dtype=array_of(logits).dtype)
-    return _reduce(logits * (1 - t) + softplus(-logits) * (1 + (pw - 1) * t), reduction)
+    sp = softplus(-logits)  # (the target only inside ops, as in binary_cross_entropy)
+    return _reduce((logits - logits * t) + (sp + (sp * t) * (pw - 1)), reduction)
 
 
 @register_loss("cross_entropy", LossSpec(("indices", "one_hot"), outputs="classes", activation="softmax", trainable=True, default=True,
@@ -285,7 +293,7 @@ def cross_entropy(logits, target, reduction="mean", weight=None, ignore_index=-1
 
 
 # nll takes log-probabilities (a log_softmax output) and class indices: scores only, no probability head.
-register_loss("nll", LossSpec(("indices",), outputs="classes", **_CLASSIFY))(nll_loss)
+register_loss("nll", LossSpec(("indices",), outputs="classes", replayable=False, **_CLASSIFY))(nll_loss)
 
 
 @register_loss("hinge", LossSpec(("signs",), outputs="binary", threshold=0.0, **_CLASSIFY))
@@ -295,7 +303,8 @@ def hinge_loss(scores, target, reduction="mean", margin=1.0):
     return _reduce(_ops.relu(margin - scores * y), reduction)
 
 
-@register_loss("multiclass_hinge", LossSpec(("indices",), outputs="classes", trainable=True, **_CLASSIFY))
+@register_loss("multiclass_hinge", LossSpec(("indices",), outputs="classes", trainable=True, replayable=False,
+                                            **_CLASSIFY))
 def multiclass_hinge_loss(scores, labels, reduction="mean", margin=1.0):
     """Multi-class SVM loss (Weston & Watkins; cs231n): sum over j != y of max(0, s_j - s_y + margin).
 
