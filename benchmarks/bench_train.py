@@ -29,7 +29,7 @@ import numpy as np
 
 import _common
 from _common import fmt_paired, interleaved, md_table, median, per_call
-from contenders import LOOP_NAME, ChainruleContender, make_all
+from contenders import EAGER_FIT_NAME, LOOP_NAME, ChainruleContender, make_all
 from reference_numpy import he_uniform
 
 # Learning rate per batch size: at batch 1 and lr 0.05 SGD is chaotic enough that
@@ -37,9 +37,9 @@ from reference_numpy import he_uniform
 # within two epochs; at these rates all contenders stay in lockstep (|Δw| ~ 1e-6).
 DIGITS = {"name": "digits", "sizes": (64, 128, 64, 10), "lr": {1: 0.01, 32: 0.05, 256: 0.1}}
 BIG = {"name": "big", "sizes": (784, 512, 512, 10), "lr": {128: 0.01}}
-ORDER = ("NumPy (hand)", "chainrule", LOOP_NAME, "chainrule compiled (numpy)", "chainrule compiled (numba)",
+ORDER = ("NumPy (hand)", "chainrule", EAGER_FIT_NAME, LOOP_NAME, "chainrule compiled (numpy)", "chainrule compiled (numba)",
          "chainrule compiled (jax)", "JAX scan", "JAX jitted step", "PyTorch", "scikit-learn")
-WHICH = ("numpy", "chainrule", "chainrule-loop", "chainrule-numpy", "chainrule-numba", "chainrule-jax", "jax-scan",
+WHICH = ("numpy", "chainrule", "chainrule-eager-fit", "chainrule-loop", "chainrule-numpy", "chainrule-numba", "chainrule-jax", "jax-scan",
          "jax-step", "torch", "sklearn")
 # compile in their first epochs
 JITTED = ("chainrule compiled (numba)", "chainrule compiled (jax)", "JAX scan", "JAX jitted step")
@@ -125,7 +125,7 @@ def _row(label, batch, threads, n, res):
     t = {k: median(v) for k, v in times.items()}
     rate = [f"{n / t[k]:,.0f}" if k in t else "-" for k in ORDER]
     ref, cr = ORDER[0], "chainrule"
-    pairs = [(cr, ref), (LOOP_NAME, ref), ("chainrule compiled (numpy)", ref), ("chainrule compiled (numba)", ref),
+    pairs = [(cr, ref), (EAGER_FIT_NAME, ref), (LOOP_NAME, ref), ("chainrule compiled (numpy)", ref), ("chainrule compiled (numba)", ref),
              ("JAX scan", ref),
              ("chainrule compiled (jax)", "JAX scan"), ("JAX jitted step", ref), ("PyTorch", cr),
              ("scikit-learn", cr)]
@@ -139,7 +139,7 @@ def _row(label, batch, threads, n, res):
 
 
 HEADERS = ["workload", "batch", "BLAS threads", *[f"{k} samples/s" for k in ORDER],
-           "chainrule / NumPy", "own loop / NumPy", "compiled numpy / NumPy", "compiled numba / NumPy", "JAX scan / NumPy",
+           "chainrule / NumPy", "fit eager / NumPy", "own loop / NumPy", "compiled numpy / NumPy", "compiled numba / NumPy", "JAX scan / NumPy",
            "compiled jax / JAX scan", "JAX step / NumPy", "PyTorch / chainrule", "sklearn / chainrule",
            "train acc (all)", "max |Δw| vs NumPy", "compile s (jitted)"]
 
@@ -172,8 +172,10 @@ def run(quick=False, threads=None, which=WHICH):
               "the hand-written reference; PyTorch / chainrule > 1 means chainrule is faster. "
               "Each is the median over epochs of the two contenders' ratio within one interleaved round "
               "(both saw the machine at the same speed), with the middle half of the rounds in brackets. "
-              f"'{LOOP_NAME}' is the same nn/optim model driven by a hand-written loop instead of fit "
-              "(measured only when fit exists).",
+              "'chainrule' is fit with its default compile='auto' (the step recorded, then replayed; each "
+              f"epoch's first batch per shape is recorded again to check the tape); '{EAGER_FIT_NAME}' is "
+              f"fit(compile=False); '{LOOP_NAME}' is the same nn/optim model driven by a hand-written loop "
+              "instead of fit (measured only when fit exists).",
               "", "Code paths measured:", ""]
     lines += [f"- {name}: {paths[name]}" for name in ORDER if name in paths]
     lines += [f"- skipped {s}" for s in sorted(skipped)]

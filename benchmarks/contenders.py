@@ -183,6 +183,7 @@ def _load(param, value):
 
 
 LOOP_NAME = "chainrule (own loop)"
+EAGER_FIT_NAME = "chainrule fit eager"
 
 
 def fit_available():
@@ -195,8 +196,8 @@ class ChainruleContender(_Contender):
 
     name = "chainrule"
 
-    def __init__(self, weights, biases, lr, prefer_api=True, use_fit=True, compile=False):
-        self.compile = compile
+    def __init__(self, weights, biases, lr, prefer_api=True, use_fit=True, compile=False, eager_fit=False):
+        self.compile, self.eager_fit = compile, eager_fit
         self.net = None
         reason = "chainrule.nn/optim not available"
         if prefer_api:
@@ -211,14 +212,18 @@ class ChainruleContender(_Contender):
         self.fit, fit_name = _usable_fit() if use_fit and isinstance(self.net, _ApiNet) else (None, "")
         if not use_fit:
             self.name = LOOP_NAME
+        if eager_fit:
+            self.name = EAGER_FIT_NAME
         if compile:
             self.name = f"chainrule compiled ({compile})"
         if self.fit is not None:
             # One call per epoch charges fit's per-call set-up and our copy of the epoch's rows
             # to every epoch; the report states both.
             self.path += f" via {fit_name} (one call per epoch on the epoch's rows, copied in the shared order)"
-            if compile:
+            if compile or eager_fit:
                 self.path += f", compile={compile!r}"
+            else:
+                self.path += ", compile='auto' (fit's default: the step recorded, then replayed)"
 
     def train_epoch(self, x, y, perm, batch_size):
         net = self.net
@@ -258,7 +263,7 @@ class ChainruleContender(_Contender):
         return self._step
 
     def _compile_arg(self):
-        return {"compile": self.compile} if self.compile else {}
+        return {"compile": self.compile} if self.compile or self.eager_fit else {}
 
     def snapshot(self):
         """Copies of the weights, for :meth:`restore` (warm-up epochs that must leave no trace)."""
@@ -499,6 +504,8 @@ def make_all(weights, biases, lr, n_classes, which=None):
             out.append(ChainruleContender(weights, biases, lr))
         elif key == "chainrule-loop":
             out.append(ChainruleContender(weights, biases, lr, use_fit=False))
+        elif key == "chainrule-eager-fit":
+            out.append(ChainruleContender(weights, biases, lr, eager_fit=True))
         elif key == "torch":
             torch = _common.torch_or_none()
             if torch is None:

@@ -183,12 +183,15 @@ class _Modes:
 
 
 class _Slot:
-    """One key's state: its recordings so far, then its replay function."""
+    """One key's state: its recordings so far, then its replay function and the tape it replays.
 
-    __slots__ = ("tapes", "replay", "leaf_arrays")
+    ``recheck`` set: the next call records once more and compares (see :meth:`Compiled.recheck`).
+    """
+
+    __slots__ = ("tapes", "replay", "leaf_arrays", "tape", "recheck")
 
     def __init__(self):
-        self.tapes, self.replay, self.leaf_arrays = [], None, ()
+        self.tapes, self.replay, self.leaf_arrays, self.tape, self.recheck = [], None, (), None, False
 
 
 class Compiled:
@@ -197,15 +200,27 @@ class Compiled:
     Attributes:
         backend: the backend's name.
         stats: ``{"recordings": n, "replays": n, "keys": n}`` so far.
+        eager_reason: with ``fallback``, None while the step is compiled; else the sentence
+            saying why every later call runs the step eagerly.
     """
 
-    def __init__(self, fn, backend="numpy", model=None):
+    def __init__(self, fn, backend="numpy", model=None, fallback=False):
         if not callable(fn):
             raise TypeError(f"compile: expected a callable step, got {type(fn).__name__}")
         self.fn, self.backend, self._build = fn, backend, BACKENDS[backend]
         self._modes = _Modes(model)
         self._slots = {}
         self.stats = {"recordings": 0, "replays": 0, "keys": 0}
+        self.fallback, self.eager_reason = bool(fallback), None
+
+    def recheck(self):
+        """Make each key's next call record the step once more and compare it with the replayed tape.
+
+        Equal: replays go on (that call ran eagerly). Different (a constant the step reads changed,
+        such as a dropout rate set between epochs): the key records afresh.
+        """
+        for slot in self._slots.values():
+            slot.recheck = slot.replay is not None
 
     def _slot(self, args):
         key = (tuple(_arg_key(a) for a in args), GRAD_MODE.enabled, self._modes.key())
@@ -218,22 +233,53 @@ class Compiled:
     def __call__(self, *args, **kwargs):
         if kwargs:
             raise TypeError("compile: pass the step's inputs positionally (keyword arguments are not part of the key)")
+        if self.eager_reason is not None:
+            return self.fn(*args)
         slot = self._slot(args)
-        if slot.replay is not None and all(t.data is d for t, d in slot.leaf_arrays):
+        if slot.replay is not None and not slot.recheck and all(t.data is d for t, d in slot.leaf_arrays):
             self.stats["replays"] += 1
             return slot.replay(args)
-        if slot.replay is not None:  # a captured tensor's array was replaced: its buffers are stale
+        if slot.replay is not None and not slot.recheck:  # a captured tensor's array was replaced: stale buffers
             slot.tapes, slot.replay = [], None
-        tape, result = record(self.fn, args, kwargs)
+        try:
+            tape, result = record(self.fn, args, kwargs)
+        except Exception as exc:
+            if not self.fallback:
+                raise
+            # Recording stopped part-way (a branch on a tensor's value, say): run the step eagerly now
+            # and from now on; an error of the step itself is raised again by that run.
+            self._give_up(exc)
+            return self.fn(*args)
         self.stats["recordings"] += 1
+        try:
+            self._compare(slot, tape)
+        except ValueError as exc:
+            if not self.fallback:
+                raise
+            self._give_up(exc)  # the step ran eagerly while it was recorded: its result stands
+        return result
+
+    def _compare(self, slot, tape):
+        """Check a new recording against the key's last one (or its replayed tape) and build when two agree."""
+        if slot.recheck:
+            slot.recheck = False
+            try:
+                check_same(slot.tape, tape)
+                return
+            except ValueError:  # something the step reads changed: record this key afresh
+                slot.tapes, slot.replay = [tape], None
+                return
         if slot.tapes:
             check_same(slot.tapes[-1], tape)
         slot.tapes.append(tape)
         if len(slot.tapes) >= _RECORDINGS_BEFORE_REPLAY:
             slot.replay = self._build(tape)
             slot.leaf_arrays = tuple((t, t.data) for t in tape.leaves.values())
-            slot.tapes = []
-        return result
+            slot.tapes, slot.tape = [], tape
+
+    def _give_up(self, exc):
+        self.eager_reason = f"the step runs eagerly: {exc}"
+        self._slots.clear()
 
     def epoch(self, X, Y, batch_size, order=None):
         """Run the step ``step(X[b], Y[b])`` on every batch b of one epoch; returns the outputs per batch.
@@ -275,8 +321,10 @@ class Compiled:
 
     def _ready(self, *args):
         """The replay function for ``args``' key if it is recorded and still valid, else None."""
+        if self.eager_reason is not None:
+            return None
         slot = self._slot(args)
-        if slot.replay is not None and all(t.data is d for t, d in slot.leaf_arrays):
+        if slot.replay is not None and not slot.recheck and all(t.data is d for t, d in slot.leaf_arrays):
             return slot.replay
         return None
 

@@ -43,6 +43,9 @@ class TrainContext:
             self.history.stop_reason = reason
 
 
+_PACKAGE = __name__.split(".")[0] + "."  # the callbacks defined in this package
+
+
 class Callback:
     """Base class: override the hooks you need; all default to doing nothing.
 
@@ -70,6 +73,17 @@ class Callback:
     wants_batches = False
     #: True for callbacks that print or write files: in data-parallel training only rank 0 runs them.
     root_only = False
+    #: True if the callback changes nothing that a recorded training step holds as a constant (layer
+    #: settings such as a dropout rate, Python numbers a forward reads); changing weights in place or
+    #: the learning rate is fine. ``fit(compile="auto")`` trains eagerly beside a batch callback that
+    #: is not, and checks the recorded step again after each epoch of an epoch callback that is not.
+    #: Every built-in callback is; a subclass defined elsewhere is not until it says so.
+    replay_safe = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "replay_safe" not in cls.__dict__ and not cls.__module__.startswith(_PACKAGE):
+            cls.replay_safe = False
 
     def on_train_begin(self, ctx):
         pass

@@ -80,6 +80,9 @@ def _join(prefix, name):
     return f"{prefix}.{name}" if prefix else name
 
 
+_PACKAGE = __name__.split(".")[0] + "."  # the layers defined in this package
+
+
 class Module:
     """Base class of layers and models: override ``forward``; call the module to run it.
 
@@ -90,6 +93,16 @@ class Module:
 
     training = True
     mode_changes = 0  # counts train()/eval() calls on any module
+    #: True when ``forward`` does nothing but chainrule ops (no printing, counters or NumPy arithmetic
+    #: on its inputs), so ``fit(compile="auto")`` may record it once and replay it. Every built-in
+    #: layer is; a subclass defined elsewhere that writes its own ``forward`` is not until it says so.
+    replayable = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__ and "replayable" not in cls.__dict__ and \
+                not cls.__module__.startswith(_PACKAGE):
+            cls.replayable = False
 
     def __init__(self):
         self.training = True

@@ -211,6 +211,13 @@ class Optimizer:
             flat = self._flat[grp.dtype] = [np.empty(n, grp.dtype) for _ in range(3)]
         grp.bind(flat)
 
+    def __getstate__(self):
+        """For ``copy.deepcopy`` and pickling: without the compiled training steps ``fit`` keeps here
+        (closures over this optimiser's buffers; a copy records its own)."""
+        state = dict(self.__dict__)
+        state.pop("_compiled_steps", None)
+        return state
+
     def __setstate__(self, state):
         """After ``copy.deepcopy`` or unpickling: copies of views are arrays of their own, so link the
         parameters' state to their groups' again."""

@@ -52,7 +52,7 @@ def _resolve_seed(seed, checkpoint_dir, resume):
 
 def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epochs=10, batch_size=None,
         shuffle=True, metrics=None, callbacks=None, seed=None, checkpoint_dir=None, resume=False,
-        regularization=None, verbose=1, distributed=None, on_nonfinite="warn", compile=False):
+        regularization=None, verbose=1, distributed=None, on_nonfinite="warn", compile="auto"):
     """Train ``model`` by mini-batch gradient descent and return its :class:`~chainrule.train.history.History`.
 
     Args:
@@ -87,9 +87,14 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
             training over the MPI ranks this process was started with (``mpiexec -n N``); each
             global batch of ``batch_size`` rows is split across the ranks and gives the same
             weights as one process with that batch size.
-        compile: True (or a backend name, "numpy", "jax" or "numba") records the training step once per
-            batch shape and replays it without building graphs (:func:`chainrule.compile`);
-            the weights after an epoch equal the eager ones.
+        compile: "auto" (default) records the training step once per batch shape and replays it
+            without building graphs (:func:`chainrule.compile`, numpy backend), checks at each
+            epoch's start that the step still records the same tape, and runs the step eagerly
+            whenever it cannot be replayed (data-dependent control flow, per-step class indices,
+            ``distributed``); the weights after an epoch equal the eager ones (to float rounding:
+            the replay's products are NumPy's ``dot`` where eager mode may fuse layers). True or
+            a backend name ("numpy", "jax", "numba") compiles and raises instead of falling back;
+            False trains eagerly, building a graph per step.
 
     Shapes:
         X (n, features); y (n,) class indices or labels of any kind (text labels are

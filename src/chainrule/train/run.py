@@ -18,6 +18,8 @@ from ..callbacks import TrainContext, make_callbacks
 from ..callbacks.files import ProgressBar
 from ..data import split_indices
 from ..io.bundle import require_safetensors
+from ..nn.losses import LOSSES
+from ..nn.module import Module
 from . import checkpoint as _ckpt
 from .evaluation import _evaluate_prepared, _scores
 from .setup import (
@@ -55,7 +57,7 @@ def _make_step(model, loss_fn, optimizer, penalty, compile=False, keep_out=True)
     (:func:`chainrule.compile`); the output is returned only when ``keep_out`` (metrics need it).
     """
     zero, update = optimizer.zero_grad, optimizer.step
-    if compile:
+    if compile:  # "auto": the numpy backend, and the eager step whenever the step cannot be replayed
         def recorded(xb, yb):
             out = model(xb)
             loss = loss_fn(out, yb)
@@ -65,7 +67,7 @@ def _make_step(model, loss_fn, optimizer, penalty, compile=False, keep_out=True)
             update()
             return loss, 0.0 if pen is None else pen, out if keep_out else None
 
-        return Compiled(recorded, "numpy" if compile is True else compile, model)
+        return Compiled(recorded, "numpy" if compile in (True, "auto") else compile, model, fallback=compile == "auto")
     if penalty is None:
         def step(xb, yb):
             out = model(xb)
@@ -106,6 +108,21 @@ def _divergence(model, params, loss, epoch, lr):
     return f"training diverged: {what} in epoch {epoch + 1}; lower the learning rate{rate} or check the data"
 
 
+def _replayable(model, loss, regularization, callbacks, parallel):
+    """Whether ``fit(compile="auto")`` may record and replay the step: only built-in parts (or parts that
+    say they are replayable) run in it, nothing changes the model between batches, and no other process
+    takes part."""
+    if isinstance(loss, str):
+        name = loss
+    else:
+        name = getattr(loss, "function", None) if isinstance(loss, Module) else LOSSES.name_of(loss)
+    ok_loss = name in LOSSES and LOSSES[name].spec.replayable and (
+        not isinstance(loss, Module) or type(loss).replayable)
+    return (parallel is None and ok_loss and not callable(regularization)
+            and all(type(m).replayable for m in model.modules())
+            and not any(cb.wants_batches and not cb.replay_safe for cb in callbacks))
+
+
 def _compiled_step(model, loss_fn, optimizer, penalty, compile, keep_out):
     """fit's compiled step, kept on the optimiser so that later fit calls replay instead of re-recording."""
     key = (id(model), loss_fn, compile, keep_out)
@@ -131,8 +148,10 @@ class _Run:
             self.callbacks, verbose = [cb for cb in self.callbacks if not cb.root_only], 0
         if verbose and not any(isinstance(cb, ProgressBar) for cb in self.callbacks):
             self.callbacks.append(ProgressBar(verbose))
-        if compile is not False and compile is not True and compile not in BACKENDS:
+        if compile is not False and compile is not True and compile != "auto" and compile not in BACKENDS:
             BACKENDS[compile]  # raises the one-sentence error listing the backends
+        if compile == "auto" and not _replayable(model, loss, regularization, self.callbacks, parallel):
+            compile = False
         if parallel is not None and compile:
             raise ValueError("fit: compile and distributed cannot be combined yet; pass one of them")
         self.compile = compile
@@ -160,6 +179,8 @@ class _Run:
         self.X = prepare_inputs(self.model, X)
         self.targets = prepare_targets(self.model, self.loss_fn, self.loss_name, self.X, y)
         if self.targets.loss is not self.loss_fn:  # per-step class indices: the loss sees steps as rows
+            if self.compile == "auto":
+                self.compile = False
             if self.compile:  # the labels are reshaped per batch, which a recorded step cannot replay
                 raise ValueError("fit: compile cannot replay a loss over per-step class indices (n, time) yet; "
                                  "train this sequence model with compile=False")
@@ -197,6 +218,7 @@ class _Run:
     def run(self):
         ctx = self.ctx
         self.model.train()
+        self._first_epoch = ctx.epoch  # (a resumed run starts later)
         for cb in self.callbacks:
             cb.on_train_begin(ctx)
         batch_cbs = [cb for cb in self.callbacks if cb.wants_batches]
@@ -217,6 +239,9 @@ class _Run:
         for cb in self.callbacks:
             cb.on_epoch_begin(ctx, epoch)
         lr, start = getattr(self.optimizer, "lr", None), time.perf_counter()
+        # The step may read what changed since its tape was made: before this call, or in a callback.
+        if self.compile == "auto" and (epoch == self._first_epoch or not all(cb.replay_safe for cb in self.callbacks)):
+            self.step.recheck()
         logs = self._train_pass(batch_cbs)
         if self.val is not None:
             Xv, tv = self.val
