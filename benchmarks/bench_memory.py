@@ -31,7 +31,7 @@ import tracemalloc
 import _common
 from _common import md_table
 
-CONTENDERS = ("numpy", "chainrule", "torch", "sklearn")
+CONTENDERS = ("numpy", "chainrule", "chainrule-eager-fit", "torch", "sklearn")
 WORKLOADS = {"digits": 32, "big": 128}  # workload -> batch size
 
 

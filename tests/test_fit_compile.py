@@ -53,9 +53,9 @@ def test_the_default_step_is_replayed_after_two_recordings_per_batch_shape():
     # twice before it replays (the 10-row one in epochs 1 and 2): no callback could change the step.
     assert step.eager_reason is None
     assert step.stats["recordings"] == 4 and step.stats["replays"] == 14
-    # A second fit call checks the tape once per shape first (the model may have changed in between).
+    # A second fit call on the unchanged model replays at once (its layers' settings are compared).
     cr.fit(model, "cross_entropy", opt, _data(), epochs=1, batch_size=16, verbose=0)
-    assert step.stats["recordings"] == 6 and step.stats["replays"] == 18
+    assert step.stats["recordings"] == 4 and step.stats["replays"] == 20
 
 
 class _Branchy(nn.Module):
@@ -102,6 +102,21 @@ def test_a_constant_changed_between_epochs_is_seen_by_the_next_epoch():
     hs = [_fit(m, mode, callbacks=[_Halve()])[0] for m, mode in runs]
     np.testing.assert_allclose(hs[1]["loss"], hs[0]["loss"], rtol=1e-5)
     _same_weights(runs[0][0], runs[1][0], 1e-5)
+
+
+def test_a_setting_changed_between_fit_calls_is_seen():
+    runs = []
+    for mode in (False, "auto"):
+        model = _Scaled()
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)  # one optimiser: fit keeps its compiled step there
+        fits = [cr.fit(model, "cross_entropy", opt, _data(), epochs=2, batch_size=16, seed=2, verbose=0, compile=mode)]
+        model.scale = 0.3
+        fits.append(cr.fit(model, "cross_entropy", opt, _data(), epochs=2, batch_size=16, seed=2, verbose=0,
+                           compile=mode))
+        runs.append((model, [h["loss"] for h in fits]))
+    (m1, l1), (m2, l2) = runs
+    np.testing.assert_allclose(l2, l1, rtol=1e-5)
+    _same_weights(m1, m2, 1e-5)
 
 
 class _Shrink(Callback):
@@ -194,3 +209,18 @@ def test_bce_replays_on_targets_unlike_those_it_was_recorded_on():
     assert _steps(opt) > 20
     np.testing.assert_allclose(h2["loss"], h1["loss"], rtol=1e-6)
     _same_weights(m1, m2, 1e-6)
+
+
+def test_a_large_net_trains_eagerly_by_default():
+    from chainrule.train.run import AUTO_COMPILE_LIMIT
+
+    X = np.random.default_rng(0).standard_normal((40, 600)).astype(np.float32)
+    y = np.arange(40) % 3
+    big = nn.Sequential(nn.Linear(600, 450, seed=0), nn.ReLU(), nn.Linear(450, 3, seed=1))
+    assert sum(p.size for p in big.parameters()) > AUTO_COMPILE_LIMIT
+    opt = cr.optim.SGD(big.parameters(), lr=0.01)
+    cr.fit(big, "cross_entropy", opt, (X, y), epochs=2, batch_size=8, verbose=0)
+    assert _steps(opt) == 0
+    opt = cr.optim.SGD(big.parameters(), lr=0.01)
+    cr.fit(big, "cross_entropy", opt, (X, y), epochs=2, batch_size=8, verbose=0, compile=True)
+    assert _steps(opt) > 0  # asked for, it compiles

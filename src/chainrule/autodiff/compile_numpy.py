@@ -318,11 +318,13 @@ def _node_step(e, grads, vals, ctxs, kernel):
 def _optimizer_step(opt, grads):
     """The optimiser's step; for plain SGD on gradients that all sit in one flat array, one
     multiply over that array and one in-place subtract per parameter (the bits of ``SGD.step``)."""
-    from ..optim.rules import SGD  # the optimisers import the engine, so not at module level
+    from ..optim.optimizer import FLAT_TOTAL  # the optimisers import the engine, so not at module level
+    from ..optim.rules import SGD
 
     homes = grads.by_tensor if grads is not None else {}
     flats = grads.flat if grads is not None else {}
-    if type(opt) is not SGD or len(flats) != 1 or not any(id(p) in homes for p in opt.params):
+    if type(opt) is not SGD or len(flats) != 1 or not any(id(p) in homes for p in opt.params) \
+            or next(iter(flats.values())).size > FLAT_TOTAL:  # large nets: the step's own small scratch, no copy of G
         return opt.step
     G = next(iter(flats.values()))
     T = np.empty_like(G)

@@ -73,10 +73,10 @@ class Callback:
     wants_batches = False
     #: True for callbacks that print or write files: in data-parallel training only rank 0 runs them.
     root_only = False
-    #: True if the callback changes nothing that a recorded training step holds as a constant (layer
-    #: settings such as a dropout rate, Python numbers a forward reads); changing weights in place or
-    #: the learning rate is fine. ``fit(compile="auto")`` trains eagerly beside a batch callback that
-    #: is not, and checks the recorded step again after each epoch of an epoch callback that is not.
+    #: True if ``on_batch_end`` changes nothing that a recorded training step holds as a constant
+    #: (layer settings such as a dropout rate, Python numbers a forward reads); changing weights in
+    #: place or the learning rate is fine. ``fit(compile="auto")`` trains eagerly beside a batch
+    #: callback that is not (changes made between epochs are found by comparing the layers' settings).
     #: Every built-in callback is; a subclass defined elsewhere is not until it says so.
     replay_safe = True
 

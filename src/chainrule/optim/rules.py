@@ -73,8 +73,10 @@ class SGD(Optimizer):
 
     def step(self):
         """Update every parameter that has a gradient, in place."""
-        if self.momentum or self.weight_decay or GRAD_MODE.recorder is not None:
+        if self.momentum or self.weight_decay:
             return super().step()
+        if GRAD_MODE.recorder is not None:  # a compiled step replays this call
+            GRAD_MODE.recorder.on_step(self)
         if self.state is None:
             self._allocate()
         # Plain w <- w - lr g skips the per-rule calls, about a tenth of a small net's step.

@@ -87,11 +87,13 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
             training over the MPI ranks this process was started with (``mpiexec -n N``); each
             global batch of ``batch_size`` rows is split across the ranks and gives the same
             weights as one process with that batch size.
-        compile: "auto" (default) records the training step once per batch shape and replays it
-            without building graphs (:func:`chainrule.compile`, numpy backend), checks at each
-            epoch's start that the step still records the same tape, and runs the step eagerly
-            whenever it cannot be replayed (data-dependent control flow, per-step class indices,
-            ``distributed``); the weights after an epoch equal the eager ones (to float rounding:
+        compile: "auto" (default), for a net of at most 2^18 parameter elements
+            (:data:`chainrule.train.run.AUTO_COMPILE_LIMIT`), records the training step once per batch shape and replays it
+            without building graphs (:func:`chainrule.compile`, numpy backend), records it again
+            when a layer or setting changed (between calls or in a callback), and runs the step
+            eagerly wherever a replay may not be faithful (own modules, losses or penalties not
+            declared replayable, a batch callback that is not ``replay_safe``, per-step class
+            indices, ``distributed``) or recording fails (a branch on a value); the weights after an epoch equal the eager ones (to float rounding:
             the replay's products are NumPy's ``dot`` where eager mode may fuse layers). True or
             a backend name ("numpy", "jax", "numba") compiles and raises instead of falling back;
             False trains eagerly, building a graph per step.
