@@ -166,9 +166,10 @@ def side_effect(apply, target, *values, **params):
         >>> import numpy as np, chainrule as cr
         >>> count = np.zeros((), np.int64)
         >>> def bump(target): target += 1
+        >>> w = cr.tensor([2.0, 3.0])
         >>> def step(x):
         ...     side_effect(bump, count)
-        ...     return (cr.tensor(x) * 2).sum()
+        ...     return (w * x).sum()
         >>> f = cr.compile(step)
         >>> for _ in range(4): _ = f(np.ones(2, np.float32))
         >>> int(count), f.stats["replays"]
