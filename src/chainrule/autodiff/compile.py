@@ -194,6 +194,11 @@ class _Slot:
         self.tapes, self.replay, self.leaf_arrays, self.tape, self.recheck = [], None, (), None, False
 
 
+def _live(slot):
+    """Whether ``slot``'s replay may run now: built, not due for a recheck, captured arrays unchanged."""
+    return slot.replay is not None and not slot.recheck and all(t.data is d for t, d in slot.leaf_arrays)
+
+
 class Compiled:
     """A step function compiled by :func:`compile`; call it like the original.
 
@@ -236,7 +241,7 @@ class Compiled:
         if self.eager_reason is not None:
             return self.fn(*args)
         slot = self._slot(args)
-        if slot.replay is not None and not slot.recheck and all(t.data is d for t, d in slot.leaf_arrays):
+        if _live(slot):
             self.stats["replays"] += 1
             return slot.replay(args)
         if slot.replay is not None and not slot.recheck:  # a captured tensor's array was replaced: stale buffers
@@ -265,10 +270,9 @@ class Compiled:
             slot.recheck = False
             try:
                 check_same(slot.tape, tape)
-                return
             except ValueError:  # something the step reads changed: record this key afresh
                 slot.tapes, slot.replay = [tape], None
-                return
+            return
         if slot.tapes:
             check_same(slot.tapes[-1], tape)
         slot.tapes.append(tape)
@@ -324,9 +328,7 @@ class Compiled:
         if self.eager_reason is not None:
             return None
         slot = self._slot(args)
-        if slot.replay is not None and not slot.recheck and all(t.data is d for t, d in slot.leaf_arrays):
-            return slot.replay
-        return None
+        return slot.replay if _live(slot) else None
 
     def __repr__(self):
         return f"Compiled({getattr(self.fn, '__name__', 'step')}, backend={self.backend!r})"

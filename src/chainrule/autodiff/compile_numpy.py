@@ -204,6 +204,7 @@ class _Grads:
             self.homes[k] = self.flat[dt][start[dt]:start[dt] + n].reshape(tape.shapes[k])
             self.starts[k] = start[dt]
             start[dt] += n
+        self.by_tensor = {id(t): (self.homes[k], self.starts[k]) for k, t in leaves}  # for the optimiser's step
 
     def buffer(self, k):
         return np.empty(self.tape.shapes[k], self.tape.dtypes[k])
@@ -281,7 +282,6 @@ def _backward(tape, root, seed, upto, vals, ctxs, kernels):
             else:
                 t.grad = t.grad + g[k]
 
-    grads.by_tensor = {id(t): (grads.homes[k], grads.starts[k]) for k, t in leaves}
     return [protect, *prog, finish], grads
 
 
