@@ -398,6 +398,46 @@ def test_plain_sgd_replays_as_one_multiply_with_the_bits_of_its_own_step():
     assert all(g.base is not None and g.base is grads[0].base for g in grads)
 
 
+def test_the_tapes_of_each_batch_shape_share_one_set_of_gradient_buffers():
+    X, Y = _data((6,), "float32")  # 60 rows: batches of 16 and a last one of 12, both replayed by epoch 3
+    model, opt, step, _ = _sgd_runs(optim.SGD, X, Y)
+    assert step.stats["keys"] == 2 and all(slot.replay is not None for slot in step._slots.values())
+    step(X[:16], Y[:16])
+    full = [p.grad for p in model.parameters()]
+    step(X[:12], Y[:12])
+    last = [p.grad for p in model.parameters()]
+    assert all(a is b for a, b in zip(full, last))  # the same views of the same flat array
+    assert len(step._shared) == 1
+
+
+@pytest.mark.parametrize("zero_rows", [None, 16], ids=["never-zeroed", "zeroed-on-full-batches"])
+def test_gradients_accumulated_across_batch_shapes_equal_eager_ones(zero_rows):
+    # Zeroed on full batches only: the last batch's tape adds to the gradient that the full batches'
+    # tape left in the buffers both share, so it must copy it out before its backward overwrites them.
+    X, Y = _data((6,), "float32")
+    runs = []
+    for compiled in (False, True):
+        model, _ = _mlp("float32", dropout=False)
+        opt = optim.SGD(model.parameters(), lr=0.01)
+
+        def step(x, y, model=model, opt=opt):  # .grad sums the batches since the last zero_grad
+            if len(x) == zero_rows:
+                opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = cr.compile(step, model=model) if compiled else step
+        for _ in range(4):
+            _epoch(f, X, Y)
+        runs.append(model)
+    assert f.stats["replays"] >= 8
+    for a, b in zip(*(m.parameters() for m in runs)):
+        np.testing.assert_allclose(b.grad, a.grad, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-5, atol=1e-6)
+
+
 def test_the_flat_sgd_update_follows_lr_changes_and_falls_back_when_the_rule_changes():
     X, Y = _data((6,), "float32")
     runs = []

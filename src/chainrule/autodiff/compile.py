@@ -157,7 +157,7 @@ def _arg_key(a):
     if isinstance(a, Tensor):
         a = a.data
     if isinstance(a, np.ndarray):
-        return (a.shape, a.dtype.str)
+        return (a.shape, a.dtype)  # (the dtype itself: hashable, and cheaper to read than its .str)
     try:
         hash(a)
     except TypeError:
@@ -214,7 +214,7 @@ class Compiled:
             raise TypeError(f"compile: expected a callable step, got {type(fn).__name__}")
         self.fn, self.backend, self._build = fn, backend, BACKENDS[backend]
         self._modes = _Modes(model)
-        self._slots = {}
+        self._slots, self._shared = {}, {}  # _shared: what a backend's replays of this step may share
         self.stats = {"recordings": 0, "replays": 0, "keys": 0}
         self.fallback, self.eager_reason = bool(fallback), None
 
@@ -228,7 +228,7 @@ class Compiled:
             slot.recheck = slot.replay is not None
 
     def _slot(self, args):
-        key = (tuple(_arg_key(a) for a in args), GRAD_MODE.enabled, self._modes.key())
+        key = (tuple([_arg_key(a) for a in args]), GRAD_MODE.enabled, self._modes.key())
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = _Slot()
@@ -246,6 +246,7 @@ class Compiled:
             return slot.replay(args)
         if slot.replay is not None and not slot.recheck:  # a captured tensor's array was replaced: stale buffers
             slot.tapes, slot.replay = [], None
+            self._shared.clear()  # (replays built already keep theirs)
         try:
             tape, result = record(self.fn, args, kwargs)
         except Exception as exc:
@@ -277,13 +278,14 @@ class Compiled:
             check_same(slot.tapes[-1], tape)
         slot.tapes.append(tape)
         if len(slot.tapes) >= _RECORDINGS_BEFORE_REPLAY:
-            slot.replay = self._build(tape)
+            slot.replay = self._build(tape, self._shared)
             slot.leaf_arrays = tuple((t, t.data) for t in tape.leaves.values())
             slot.tapes, slot.tape = [], tape
 
     def _give_up(self, exc):
         self.eager_reason = f"the step runs eagerly: {exc}"
         self._slots.clear()
+        self._shared.clear()
 
     def epoch(self, X, Y, batch_size, order=None):
         """Run the step ``step(X[b], Y[b])`` on every batch b of one epoch; returns the outputs per batch.
@@ -295,15 +297,20 @@ class Compiled:
         n = len(X) if order is None else len(order)  # an order may pick a subset of the rows
         full = n - n % batch_size
         outs, start = [], 0
+        probe = True  # until a full batch's replay is ready: whether it can run the rest as one scan
         while start < n:
             stop = min(start + batch_size, n)
             idx = slice(start, stop) if order is None else order[start:stop]
-            scan = getattr(self._ready(X[idx], Y[idx]), "epoch", None) if stop <= full else None
-            if scan is not None and full - start > batch_size:
-                done, start = self._scan_from(scan, X, Y, batch_size, order, start, full, n)
-                outs.extend(done)
-                continue
-            outs.append(self(X[idx], Y[idx]))
+            xb, yb = X[idx], Y[idx]
+            if probe and stop <= full:
+                ready = self._ready(xb, yb)
+                scan = getattr(ready, "epoch", None)
+                if scan is not None and full - start > batch_size:
+                    done, start = self._scan_from(scan, X, Y, batch_size, order, start, full, n)
+                    outs.extend(done)
+                    continue
+                probe = ready is None  # a ready replay without a scan runs step by step (a few µs a step saved)
+            outs.append(self(xb, yb))
             start = stop
         return outs
 
@@ -372,19 +379,19 @@ def compile(fn=None, *, backend="numpy", model=None):  # noqa: A001 - the name u
     return Compiled(fn, backend, model)
 
 
-def _numpy_backend(tape):
+def _numpy_backend(tape, shared=None):
     from .compile_numpy import build
 
-    return build(tape)
+    return build(tape, shared)
 
 
-def _jax_backend(tape):
+def _jax_backend(tape, shared=None):
     from .compile_jax import build  # jax is imported only here
 
     return build(tape)
 
 
-def _numba_backend(tape):
+def _numba_backend(tape, shared=None):
     from .compile_numba import build  # numba is imported only when a kernel is first compiled
 
     return build(tape)

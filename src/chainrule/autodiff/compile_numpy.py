@@ -181,29 +181,54 @@ def _generic_forward(e, vals, ctxs):
     return forward
 
 
+class _Homes:
+    """The captured tensors' gradient buffers: views of one flat array per dtype, so an update can run
+    on all the gradients of a dtype as one array; ``scaled`` is the SGD step's scratch of the same size.
+
+    One step's tapes (one per batch shape) capture the same tensors, so they share one ``_Homes``
+    (see :func:`build`'s ``shared``): a smaller last batch costs no second set of gradient buffers,
+    and a ``.grad`` left by one tape is recognised as a buffer by the others.
+    """
+
+    def __init__(self, shapes, dtypes):
+        sizes = {}
+        for shape, dt in zip(shapes, dtypes):
+            sizes[dt] = sizes.get(dt, 0) + int(np.prod(shape, dtype=np.int64))
+        self.flat = {dt: np.empty(n, dt) for dt, n in sizes.items()}
+        self.views, self.starts, self.scaled = [], [], {}
+        start = dict.fromkeys(sizes, 0)
+        for shape, dt in zip(shapes, dtypes):
+            n = int(np.prod(shape, dtype=np.int64))
+            self.views.append(self.flat[dt][start[dt]:start[dt] + n].reshape(shape))
+            self.starts.append(start[dt])
+            start[dt] += n
+
+    @staticmethod
+    def shared(tape, leaves, shared):
+        """The ``_Homes`` of ``leaves`` (slot, tensor) from ``shared`` (a dict kept by the caller), made if new."""
+        shapes, dtypes = [tape.shapes[k] for k, _ in leaves], [np.dtype(tape.dtypes[k]) for k, _ in leaves]
+        key = tuple((id(t), tuple(sh), dt) for (_, t), sh, dt in zip(leaves, shapes, dtypes))
+        homes = shared.get(key)
+        if homes is None:
+            homes = shared[key] = _Homes(shapes, dtypes)
+        return homes
+
+
 class _Grads:
     """The backward plan's state: one gradient per slot, and which slots own a reusable buffer.
 
-    ``homes`` maps each captured tensor's slot to its gradient buffer: a view of one flat array per
-    dtype, so an update can run on all the gradients of a dtype as one array.
+    ``homes`` maps each captured tensor's slot to its gradient buffer (a :class:`_Homes` view).
     """
 
-    def __init__(self, tape, leaves):
+    def __init__(self, tape, leaves, shared):
         self.tape = tape
         self.g = [None] * tape.n_slots
         self.owned = set()  # slots whose gradient buffer is ours, so later contributions add in place
         self.planned = set()
-        self.homes, self.starts = {}, {}
-        sizes = {}
-        for k, _ in leaves:
-            sizes[tape.dtypes[k]] = sizes.get(tape.dtypes[k], 0) + int(np.prod(tape.shapes[k], dtype=np.int64))
-        self.flat = {dt: np.empty(n, dt) for dt, n in sizes.items()}
-        start = dict.fromkeys(sizes, 0)
-        for k, _ in leaves:
-            dt, n = tape.dtypes[k], int(np.prod(tape.shapes[k], dtype=np.int64))
-            self.homes[k] = self.flat[dt][start[dt]:start[dt] + n].reshape(tape.shapes[k])
-            self.starts[k] = start[dt]
-            start[dt] += n
+        self.store = _Homes.shared(tape, leaves, shared)
+        self.flat = self.store.flat
+        self.homes = {k: v for (k, _), v in zip(leaves, self.store.views)}
+        self.starts = {k: i for (k, _), i in zip(leaves, self.store.starts)}
         self.by_tensor = {id(t): (self.homes[k], self.starts[k]) for k, t in leaves}  # for the optimiser's step
 
     def buffer(self, k):
@@ -254,13 +279,13 @@ def _needed(tape, root, upto):
     return order, need
 
 
-def _backward(tape, root, seed, upto, vals, ctxs, kernels):
+def _backward(tape, root, seed, upto, vals, ctxs, kernels, shared):
     """Closures for one ``backward`` event (seed, one per node, store into captured tensors) and its
     :class:`_Grads`, whose ``homes`` hold the captured tensors' gradients after it."""
     order, need = _needed(tape, root, upto)
     seed = np.ones(tape.shapes[root], tape.dtypes[root]) if seed is None else seed.astype(tape.dtypes[root])
     leaves = [(k, t) for k, t in tape.leaves.items() if k in need and t.requires_grad]
-    grads = _Grads(tape, leaves)
+    grads = _Grads(tape, leaves, shared)
     grads.planned.add(root)
     prog = [lambda: grads.g.__setitem__(root, seed)]
     for e in order:
@@ -327,7 +352,9 @@ def _optimizer_step(opt, grads):
             or next(iter(flats.values())).size > FLAT_TOTAL:  # large nets: the step's own small scratch, no copy of G
         return opt.step
     G = next(iter(flats.values()))
-    T = np.empty_like(G)
+    T = grads.store.scaled.get(G.dtype)
+    if T is None:  # shared by the step's tapes, like G
+        T = grads.store.scaled[G.dtype] = np.empty_like(G)
     placed = [homes.get(id(p), (None, 0)) for p in opt.params]
     pairs = [(p, home) for p, (home, _) in zip(opt.params, placed)]
     # Each parameter's slice of lr * G, where its gradient sits in G.
@@ -376,8 +403,13 @@ def _output(spec, vals):
     return np.array(vals[spec])  # a copy: the slot's buffer is overwritten by the next replay
 
 
-def build(tape):
-    """A replay function ``replay(args) -> outputs`` for ``tape``."""
+def build(tape, shared=None):
+    """A replay function ``replay(args) -> outputs`` for ``tape``.
+
+    ``shared``: a dict the caller keeps for all the tapes of one step (one per batch shape); their
+    gradient buffers for the same captured tensors are then one set (see :class:`_Homes`).
+    """
+    shared = {} if shared is None else shared
     vals, ctxs, kernels, prog, grads = [None] * tape.n_slots, {}, {}, [], None
     for i, event in enumerate(tape.events):
         kind = event[0]
@@ -390,7 +422,7 @@ def build(tape):
             prog.append(made[0] if made is not None else _generic_forward(e, vals, ctxs))
         elif kind == "backward":
             upto = sum(1 for ev in tape.events[:i] if ev[0] == "op")
-            steps, grads = _backward(tape, event[1], event[2], upto, vals, ctxs, kernels)
+            steps, grads = _backward(tape, event[1], event[2], upto, vals, ctxs, kernels, shared)
             prog.extend(steps)
         elif kind == "zero":
             prog.append(_zero(event[1]))
