@@ -11,6 +11,7 @@ from chainrule import nn, optim, restarts, train
 from chainrule.callbacks import Callback
 from chainrule.data import Dataset
 from chainrule.train import evaluate, fit, predict
+from chainrule.train.setup import prepare_inputs
 
 
 def blobs(n=200, seed=0, d=2):
@@ -276,6 +277,16 @@ def test_bad_data(data, make, error, words):
     with pytest.raises(error) as e:
         fit(net(), "cross_entropy", "sgd", make(*data), epochs=1, verbose=0)
     assert words in str(e.value)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_one_bad_value_among_huge_finite_ones_is_found(bad):
+    # Finite values near float32's limit overflow the screening sum: the exact search decides.
+    X = np.full((6, 2), 3e38, np.float32)
+    assert prepare_inputs(net(), X) is not None  # all finite: accepted, although their sum is inf
+    X[4, 1] = bad
+    with pytest.raises(ValueError, match=r"X contains nan or inf \(first in row 4\)"):
+        prepare_inputs(net(), X)
 
 
 def test_loss_shape_mismatch_is_explained(data):

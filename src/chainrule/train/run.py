@@ -178,6 +178,7 @@ class _Run:
         self.compile = compile
         self._build_step()
         self.checkpoint_dir, self.settings, self._params = None, None, None
+        self._seed, self._rng = None, None
         self.on_nonfinite = check_choice("on_nonfinite", on_nonfinite, ("warn", "raise"))
 
     def _build_step(self):
@@ -214,11 +215,20 @@ class _Run:
             Xv, yv = as_pair(val, "val")
             Xv = prepare_inputs(self.model, Xv, "val X")
             self.val = (Xv, prepare_targets(self.model, self.loss_fn, self.loss_name, Xv, yv, "val y"))
-        self.rng = as_generator(seed)
+        # The Generator is made when the run first needs it: an unshuffled run without checkpoints
+        # never does, and making one is a good part of fit's fixed cost per call.
+        self._seed, self._rng = seed, None
         # The data's fingerprint is added by restore(): only checkpoints need it.
         self.settings = {"seed": seed, "batch_size": self.batch_size, "shuffle": self.shuffle}
         steps = -(-len(self.X) // self.batch_size)
         self.ctx = TrainContext(self.model, self.optimizer, self.epochs, steps, self.val is not None)
+
+    @property
+    def rng(self):
+        """The run's Generator (shuffling; saved in checkpoints)."""
+        if self._rng is None:
+            self._rng = as_generator(self._seed)
+        return self._rng
 
     def restore(self, checkpoint_dir, resume):
         require_safetensors()  # fail now, not after the first epoch's work

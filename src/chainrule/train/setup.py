@@ -137,10 +137,11 @@ def prepare_inputs(model, X, name="X"):
     if X.ndim < 2 or len(X) == 0:
         raise ValueError(f"{name} must have shape (n, features) with n >= 1, got shape {X.shape}")
     X = np.ascontiguousarray(X, dtype=model_dtype(model))
-    # A float64 sum is finite when every entry is (float32 data cannot overflow it),
-    # and costs no temporary the size of X; the exact search runs only on failure.
-    with np.errstate(over="ignore"):
-        total = X.sum(dtype=np.float64)
+    # The sum is finite when every entry is, and costs no temporary the size of X (in X's own dtype: half
+    # the time of a float64 sum); the exact search runs only when it is not, which huge finite values
+    # can also cause.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(X, axis=None)
     if not np.isfinite(total):
         bad = np.flatnonzero(~np.isfinite(X).reshape(len(X), -1).all(axis=1))
         if bad.size:  # (huge finite float64 values can overflow the sum alone)
