@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, register, tangent_sum
+from . import call, mm, register, tangent_sum
 from .elementwise import _sigmoid, relu_values
 from .recurrent import graph_vjp
 
@@ -73,7 +73,7 @@ def _forward(x, *params, acts):
             w, b = params[2 * i], params[2 * i + 1]
             if w.ndim != 2:
                 raise ValueError
-            h = h @ w.T
+            h = mm(h, w.T)
             if b is not None:
                 h += b
             fn = NONLINEARITIES[act][0]
@@ -101,12 +101,12 @@ def _vjp(g, ctx, needs):
             else:
                 g = g * slope(hs[i + 1])
         if needs[1 + 2 * i]:
-            grads[1 + 2 * i] = g.T @ hs[i]
+            grads[1 + 2 * i] = mm(g.T, hs[i])
         if needs[2 + 2 * i]:
             grads[2 + 2 * i] = np.add.reduce(g, axis=0)
         if 2 * i < first_needed:  # nothing below this layer needs a gradient
             break
-        g, owned = g @ params[2 * i], True
+        g, owned = mm(g, params[2 * i]), True
     if needs[0]:
         grads[0] = g.reshape(*lead, g.shape[-1]) if len(lead) != 1 else g
     return tuple(grads)

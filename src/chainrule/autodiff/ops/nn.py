@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, register, sum_to, tangent_sum
+from . import call, mm, register, sum_to, tangent_sum
 from .reduce import _keep_graph, _norm_axis, reduce_axes, reduce_last
 
 
@@ -81,7 +81,7 @@ def _linear_forward(x, w, b=None):
             f"linear: input of shape {x.shape} does not match weight of shape {w.shape} "
             f"(expected (..., {w.shape[-1] if w.ndim else '?'}))"
         )
-    out = x @ w.T
+    out = mm(x, w.T)
     if b is not None:
         out += b
     return out, (x, w)
@@ -89,13 +89,13 @@ def _linear_forward(x, w, b=None):
 
 def _linear_vjp(g, ctx, needs):
     x, w = ctx
-    gx = (g @ w) if needs[0] else None
+    gx = mm(g, w) if needs[0] else None
     gw = gb = None
     if g.ndim != 2:  # fold leading batch axes so the weight gradient is one product
         g = g.reshape(-1, g.shape[-1])
         x = x.reshape(-1, x.shape[-1])
     if needs[1]:
-        gw = g.T @ x
+        gw = mm(g.T, x)
     if len(needs) > 2 and needs[2]:
         gb = np.add.reduce(g, axis=0)
     return gx, gw, gb
