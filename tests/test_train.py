@@ -289,6 +289,17 @@ def test_one_bad_value_among_huge_finite_ones_is_found(bad):
         prepare_inputs(net(), X)
 
 
+@pytest.mark.parametrize("bad, finite", [(None, True), (np.inf, False), (np.nan, False)])
+def test_the_weights_finiteness_screen_is_exact_next_to_huge_values(bad, finite):
+    from chainrule.train.run import _finite
+
+    w = np.full(50, 3e38, np.float32)  # their sum overflows although each entry is finite
+    if bad is not None:
+        w[17] = bad
+    assert _finite(w) is finite
+    assert _finite(np.zeros(3)) and not _finite(np.array([1.0, -np.inf]))
+
+
 def test_loss_shape_mismatch_is_explained(data):
     X, y = data
     with pytest.raises(ValueError, match=r"loss 'mse' cannot compare the model's outputs of shape \(2,\)"):

@@ -91,13 +91,22 @@ def _make_step(model, loss_fn, optimizer, penalty, compile=False, keep_out=True)
     return step_with_penalty
 
 
+def _finite(a):
+    """Whether every entry of ``a`` is finite: a sum in its own dtype screens (no temporary the size of
+    ``a``); only a sum that is not finite, which huge finite entries can also give, is looked into."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(a, axis=None)):
+            return True
+    return bool(np.isfinite(a).all())
+
+
 def _divergence(model, params, loss, epoch, lr):
     """The sentence for a run whose loss or weights stopped being finite in ``epoch``, or None.
 
     ``params`` are the model's parameters (listed once per run); names are looked up only on failure.
     """
     if math.isfinite(loss):
-        bad = next((p for p in params if p.data.dtype.kind == "f" and not np.isfinite(p.data).all()), None)
+        bad = next((p for p in params if p.data.dtype.kind == "f" and not _finite(p.data)), None)
         if bad is None:
             return None
         name = next((n for n, p in model.named_parameters() if p is bad), "?")
