@@ -9,7 +9,8 @@ through a backend, without creating Tensors or graph Nodes:
 
 * ``"numpy"`` (default): the registry's kernels on arrays, with preallocated
   ``out=`` buffers for the hot ops (linear, relu, softmax cross-entropy), the
-  parameters' gradients in one flat array per dtype, and the optimiser's own
+  parameters' gradients in one flat array per dtype (shared by the step's tapes for
+  each batch shape), and the optimiser's own
   in-place update (plain SGD as one multiply over that array) (:mod:`.compile_numpy`);
 * ``"jax"`` (optional extra ``chainrule[jax]``): the tape lowered to
   ``jax.numpy`` inside ``jit``; :meth:`Compiled.epoch` runs a whole epoch's
