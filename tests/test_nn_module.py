@@ -40,6 +40,20 @@ def test_modules_are_found_once_and_in_order():
     assert [type(m).__name__ for m in net.children()] == ["Linear", "Tanh", "Linear", "ModuleList"]
 
 
+class _Count(int):
+    """An int subclass: not a plain type to the walk, and still holds nothing."""
+
+
+def test_modules_are_found_beside_plain_values_in_mixed_containers():
+    net = nn.Module()
+    net.sizes, net.options, net.flag, net.count = [2, 3], {"p": 0.5, "name": "x"}, True, _Count(3)
+    net.mixed = (4, [nn.Linear(2, 2, seed=0), "tanh"], {"k": 1, "head": nn.Linear(2, 1, seed=1)})
+    net.empty, net.array = [], np.zeros(3)
+    assert [n for n, _ in net.named_parameters()] == ["mixed.1.0.weight", "mixed.1.0.bias",
+                                                      "mixed.2.head.weight", "mixed.2.head.bias"]
+    assert [n for n, _ in net.named_modules()] == ["", "mixed.1.0", "mixed.2.head"]
+
+
 def test_shared_parameter_counts_once_and_cycles_terminate():
     lin = nn.Linear(2, 2, seed=0)
     seq = nn.Sequential(lin, nn.ReLU(), lin)

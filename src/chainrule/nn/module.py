@@ -76,6 +76,12 @@ def _flatten(prefix, value):
             yield from _flatten(f"{prefix}.{key}", item)
 
 
+def _all_plain(value):
+    """True for a list, tuple or dict of plain values only (a layer's sizes or options): nothing to walk into."""
+    items = value.values() if isinstance(value, dict) else value
+    return all(type(item) in _PLAIN for item in items)
+
+
 def _join(prefix, name):
     return f"{prefix}.{name}" if prefix else name
 
@@ -120,9 +126,11 @@ class Module:
         """(name, Parameter or Module) held by this module itself, in attribute order."""
         out = []
         for name, value in vars(self).items():
+            if type(value) in _PLAIN:  # sizes, flags, names: most attributes, skipped by one set lookup
+                continue
             if isinstance(value, _OWN):
                 out.append((name, value))
-            elif isinstance(value, _CONTAINERS) and value:
+            elif isinstance(value, _CONTAINERS) and value and not _all_plain(value):
                 out.extend(_flatten(name, value))
         return out
 
@@ -407,6 +415,8 @@ def evaluating(model):
 # What a module's attributes may hold that traversal must look into.
 _OWN = (Parameter, Module)
 _CONTAINERS = (list, tuple, dict)
+#: Types that can never hold a Parameter or Module (exact types: a subclass of int may).
+_PLAIN = frozenset({int, float, str, bool, bytes, complex, type(None), np.float32, np.float64, np.int64})
 _HELD = _OWN + _CONTAINERS
 
 
