@@ -293,6 +293,47 @@ def test_an_epoch_over_a_subset_order_runs_only_those_rows():
     assert step.stats["recordings"] + step.stats["replays"] == 3
 
 
+def test_an_epoch_looks_up_the_full_batches_key_once_and_equals_calls_batch_by_batch(monkeypatch):
+    X, Y = _data((6,), "float32", n=70)  # batches of 16 x 4 and a last one of 6
+    order = np.random.default_rng(1).permutation(70)
+    runs = []
+    for by_epoch in (False, True):
+        model = nn.Sequential(nn.Linear(6, 8, seed=0), nn.ReLU(), nn.Linear(8, 4, seed=1))
+        step = cr.compile(_train_step(model, optim.SGD(model.parameters(), lr=0.1)))
+        losses = []
+        for _ in range(3):  # two epochs record, the third replays every batch
+            if by_epoch:
+                losses += [float(v) for v in step.epoch(X, Y, 16, order)]
+            else:
+                losses += [float(step(X[order[i:i + 16]], Y[order[i:i + 16]])) for i in range(0, 70, 16)]
+        runs.append((losses, [p.data.copy() for p in model.parameters()], dict(step.stats)))
+    assert runs[1][0] == runs[0][0] and runs[1][2] == runs[0][2]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(b, a)
+    lookups = []
+    real = type(step)._slot
+    monkeypatch.setattr(type(step), "_slot", lambda self, args: lookups.append(1) or real(self, args))
+    step.epoch(X, Y, 16, order)
+    assert len(lookups) == 2  # the full batches' key once, the last batch's once
+    assert step.stats["replays"] == runs[1][2]["replays"] + 5
+
+
+def test_an_epoch_after_a_weight_array_is_replaced_records_again_and_trains_from_it():
+    X, Y = _data((6,), "float32", n=64)
+    models = [nn.Sequential(nn.Linear(6, 4, seed=0)) for _ in range(2)]
+    steps = [_train_step(m, optim.SGD(m.parameters(), lr=0.1)) for m in models]
+    compiled = cr.compile(steps[1])
+    for _ in range(2):
+        _epoch(steps[0], X, Y), compiled.epoch(X, Y, 16)
+    recorded = compiled.stats["recordings"]
+    for m in models:  # a new array: the replay's captured one is stale
+        m[0].weight.data = np.full_like(m[0].weight.data, 0.5)
+    _epoch(steps[0], X, Y), compiled.epoch(X, Y, 16)
+    assert compiled.stats["recordings"] > recorded
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-6, atol=1e-7)
+
+
 def test_jax_backend_refuses_what_it_cannot_lower():
     pytest.importorskip("jax", reason="the jax backend needs the optional extra chainrule[jax]")
     model = nn.Sequential(nn.Linear(6, 4, seed=0), nn.Dropout(0.5, seed=0))

@@ -304,16 +304,37 @@ class Compiled:
             idx = slice(start, stop) if order is None else order[start:stop]
             xb, yb = X[idx], Y[idx]
             if probe and stop <= full:
-                ready = self._ready(xb, yb)
-                scan = getattr(ready, "epoch", None)
+                slot = self._ready_slot(xb, yb)
+                scan = None if slot is None else getattr(slot.replay, "epoch", None)
                 if scan is not None and full - start > batch_size:
                     done, start = self._scan_from(scan, X, Y, batch_size, order, start, full, n)
                     outs.extend(done)
                     continue
-                probe = ready is None  # a ready replay without a scan runs step by step (a few µs a step saved)
+                if slot is not None:  # no scan: the full batches step by step, all through this key's replay
+                    probe = False
+                    done, start = self._replay_from(slot, X, Y, batch_size, order, start, full)
+                    outs.extend(done)
+                    continue
             outs.append(self(xb, yb))
             start = stop
         return outs
+
+    def _replay_from(self, slot, X, Y, batch_size, order, start, full):
+        """The full batches from ``start`` by ``slot``'s replay, called directly: ``(outputs, where the
+        epoch goes on)``.
+
+        Every full batch has the same key (shapes, dtypes, grad mode, train/eval flags: nothing but
+        the replay runs in between), so it is looked up once, not per batch (a few µs a step). Only
+        a captured array being replaced can end a replay's validity here; the loop then hands the
+        rest back to ``__call__``.
+        """
+        replay, leaves, outs = slot.replay, slot.leaf_arrays, []
+        while start < full and all(t.data is d for t, d in leaves):
+            idx = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+            outs.append(replay((X[idx], Y[idx])))
+            start += batch_size
+        self.stats["replays"] += len(outs)
+        return outs, start
 
     def _scan_from(self, scan, X, Y, batch_size, order, start, full, n):
         """The full batches from ``start`` as one scan, with the smaller last batch in the same call when
@@ -333,10 +354,15 @@ class Compiled:
 
     def _ready(self, *args):
         """The replay function for ``args``' key if it is recorded and still valid, else None."""
+        slot = self._ready_slot(*args)
+        return None if slot is None else slot.replay
+
+    def _ready_slot(self, *args):
+        """The slot of ``args``' key if its replay is recorded and still valid, else None."""
         if self.eager_reason is not None:
             return None
         slot = self._slot(args)
-        return slot.replay if _live(slot) else None
+        return slot if _live(slot) else None
 
     def __repr__(self):
         return f"Compiled({getattr(self.fn, '__name__', 'step')}, backend={self.backend!r})"
