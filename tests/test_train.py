@@ -291,13 +291,16 @@ def test_one_bad_value_among_huge_finite_ones_is_found(bad):
 
 @pytest.mark.parametrize("bad, finite", [(None, True), (np.inf, False), (np.nan, False)])
 def test_the_weights_finiteness_screen_is_exact_next_to_huge_values(bad, finite):
-    from chainrule.train.run import _finite
+    from chainrule.nn import Parameter
+    from chainrule.train.run import _first_nonfinite
 
-    w = np.full(50, 3e38, np.float32)  # their sum overflows although each entry is finite
+    huge = np.full(50, 3e38, np.float32)  # their sum overflows although each entry is finite
     if bad is not None:
-        w[17] = bad
-    assert _finite(w) is finite
-    assert _finite(np.zeros(3)) and not _finite(np.array([1.0, -np.inf]))
+        huge[17] = bad
+    params = [Parameter(np.zeros(3)), Parameter(huge), Parameter(np.array([1.0, -np.inf]))]
+    assert _first_nonfinite(params[:2]) is (None if finite else params[1])
+    assert _first_nonfinite(params) is params[1 if not finite else 2]  # the first bad one, in order
+    assert _first_nonfinite(params[:1]) is None and _first_nonfinite([]) is None
 
 
 def test_loss_shape_mismatch_is_explained(data):

@@ -91,13 +91,20 @@ def _make_step(model, loss_fn, optimizer, penalty, compile=False, keep_out=True)
     return step_with_penalty
 
 
-def _finite(a):
-    """Whether every entry of ``a`` is finite: a sum in its own dtype screens (no temporary the size of
-    ``a``); only a sum that is not finite, which huge finite entries can also give, is looked into."""
+def _first_nonfinite(params):
+    """The first of ``params`` with an entry that is not finite, or None.
+
+    A sum in each array's own dtype screens (no temporary the size of the array); only a sum that
+    is not finite, which huge finite entries can also give, is looked into. One ``errstate`` for
+    all of them: entering it costs more than a small layer's sum.
+    """
+    suspects = []
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(a, axis=None)):
-            return True
-    return bool(np.isfinite(a).all())
+        for p in params:
+            a = p.data
+            if a.dtype.kind == "f" and not math.isfinite(np.add.reduce(a, axis=None)):
+                suspects.append(p)
+    return next((p for p in suspects if not np.isfinite(p.data).all()), None)
 
 
 def _divergence(model, params, loss, epoch, lr):
@@ -106,7 +113,7 @@ def _divergence(model, params, loss, epoch, lr):
     ``params`` are the model's parameters (listed once per run); names are looked up only on failure.
     """
     if math.isfinite(loss):
-        bad = next((p for p in params if p.data.dtype.kind == "f" and not _finite(p.data)), None)
+        bad = _first_nonfinite(params)
         if bad is None:
             return None
         name = next((n for n, p in model.named_parameters() if p is bad), "?")
