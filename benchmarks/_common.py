@@ -4,7 +4,7 @@ Timings on a small shared machine are noisy, so every measurement here is
 interleaved (each repeat runs every contender once, in a rotating order) and
 summarised by the median. Nothing in this module changes BLAS environment
 variables; thread counts are limited at run time through threadpoolctl and
-``torch.set_num_threads``.
+``torch.set_num_threads``, and XLA's through ``XLA_FLAGS`` (see :func:`jax_or_none`).
 """
 
 from __future__ import annotations
@@ -174,13 +174,33 @@ def importable(name):
     return True
 
 
+#: XLA's CPU flags for one thread, set by :func:`jax_or_none` when only 1-thread settings are measured.
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
 def jax_or_none():
-    """The jax module (CPU, float32), or None when it cannot be imported."""
+    """The jax module (CPU, float32), or None when it cannot be imported.
+
+    With ``BENCH_THREADS=1`` (and no ``XLA_FLAGS`` of the user's), XLA is held to one thread like
+    BLAS: its own thread pool otherwise gives JAX the second core that NumPy, PyTorch and the
+    chainrule backends are not given, and makes its timings swing with whatever else runs. XLA
+    reads the flags when its CPU client starts, on first use, so this must precede any jax call.
+    """
+    if bench_threads() == (1,):
+        os.environ.setdefault("XLA_FLAGS", XLA_ONE_THREAD)
     try:
         import jax
     except Exception:
         return None
     return jax
+
+
+def xla_threads_note():
+    """A line for the report saying how many threads XLA was given."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if flags == XLA_ONE_THREAD:
+        return "- XLA (JAX): held to 1 thread like BLAS (XLA_FLAGS=" + XLA_ONE_THREAD + ")"
+    return f"- XLA (JAX): its default thread pool{' with XLA_FLAGS=' + flags if flags else ''} (measure with BENCH_THREADS=1 to hold it to 1 thread)"
 
 
 @contextlib.contextmanager

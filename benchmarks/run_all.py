@@ -80,6 +80,8 @@ def header(quick, modules):
              "", f"- {when}, chainrule {chainrule.__version__} at commit {_git_commit()}",
              f"- sections: {', '.join(modules)}"]
     lines += _common.blas_report()
+    if _common.jax_or_none() is not None:
+        lines.append(_common.xla_threads_note())
     lines += ["- Method: contenders interleaved in rotating order, medians of repeats (ratios in the training, "
               "optimiser and nets sections: medians of per-round ratios); with 2 BLAS "
               f"threads a {_common.SETTLE:.2f} s untimed pause before each contender lets the previous "

@@ -85,3 +85,21 @@ def test_paired_ratio_cancels_a_machine_that_changes_speed_between_rounds():
     assert _common.fmt_paired(None, a) == "-" and _common.paired_ratio(a, []) is None
     with pytest.raises(ValueError, match="same rounds, got 2 and 1"):
         _common.paired_ratio([1.0, 2.0], [1.0])
+
+
+@pytest.mark.parametrize("threads, user_flags, expected", [
+    ("1", None, "one"), ("1,2", None, None), ("2", None, None), ("1", "--xla_dump_to=/tmp/x", "--xla_dump_to=/tmp/x"),
+])
+def test_xla_is_held_to_one_thread_exactly_when_only_one_thread_is_measured(monkeypatch, threads, user_flags, expected):
+    _common = _bench_common()
+    monkeypatch.setenv("BENCH_THREADS", threads)
+    if user_flags is None:
+        monkeypatch.delenv("XLA_FLAGS", raising=False)
+    else:
+        monkeypatch.setenv("XLA_FLAGS", user_flags)  # a user's own flags are never replaced
+    _common.jax_or_none()
+    expected = _common.XLA_ONE_THREAD if expected == "one" else expected
+    assert os.environ.get("XLA_FLAGS") == expected
+    note = _common.xla_threads_note()
+    assert ("held to 1 thread" in note) == (expected == _common.XLA_ONE_THREAD)
+    assert user_flags is None or user_flags in note
