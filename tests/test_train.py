@@ -268,6 +268,8 @@ def test_optimizer_for_another_model_is_refused(data):
     (lambda X, y: (X[:, :1], y), ValueError, "X has 1 features per row but the model expects 2"),
     (lambda X, y: (np.where(np.arange(200)[:, None] == 5, np.nan, X), y), ValueError, "X contains nan or inf (first in row 5)"),
     (lambda X, y: (X, y + 1), ValueError, "y holds class label 2, but the model has 2 outputs (labels 0..1)"),
+    (lambda X, y: (X, y - 3), ValueError, "y holds class label -3, but the model has 2 outputs (labels 0..1)"),
+    (lambda X, y: (X, np.where(np.arange(200) == 7, 9, y - 1)), ValueError, "y holds class label 9, but"),  # both ends bad
     # text labels are classes now (fit encodes them, see test_train_classify); text 2-D rows are not
     (lambda X, y: (X, np.stack([y.astype(str)] * 2, axis=1)), ValueError, "must be 1-D class labels"),
     (lambda X, y: (X[:, 0], y), ValueError, "X must have shape (n, features)"),

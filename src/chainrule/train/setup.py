@@ -214,8 +214,9 @@ def _index_targets(y, width, name):
     y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
     if y.ndim != 1:
         raise ValueError(f"{name} must hold one class index per row, got shape {y.shape}")
-    if y.min() < 0 or y.max() >= width:
-        bad = int(y.max() if y.max() >= width else y.min())
+    low, high = (np.minimum.reduce(y), np.maximum.reduce(y)) if y.size else (0, 0)  # one pass each, no wrappers
+    if low < 0 or high >= width:
+        bad = int(high if high >= width else low)
         raise ValueError(f"{name} holds class label {bad}, but the model has {width} outputs (labels 0..{width - 1})")
     return y.astype(np.int64, copy=False)
 
