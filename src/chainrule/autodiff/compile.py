@@ -293,7 +293,21 @@ class Compiled:
 
         Batches are ``order[i:i + batch_size]`` (or consecutive rows when ``order`` is None).
         With the "jax" backend the full batches run as one ``lax.scan`` once their tape is
-        recorded; otherwise, and for a smaller last batch, the step is called batch by batch.
+        recorded; otherwise, and for a smaller last batch, the step is called batch by batch
+        (once the full batches' replay is ready, it is called directly, without a key lookup
+        per batch).
+
+        Example:
+            >>> import numpy as np, chainrule as cr
+            >>> from chainrule import nn, optim
+            >>> model = nn.Sequential(nn.Linear(3, 2, seed=0)); opt = optim.SGD(model.parameters(), lr=0.1)
+            >>> def step(x, y):
+            ...     opt.zero_grad(); loss = nn.functional.cross_entropy(model(x), y); loss.backward(); opt.step()
+            ...     return loss
+            >>> compiled = cr.compile(step, model=model)
+            >>> X, Y = np.ones((10, 3), np.float32), np.arange(10) % 2
+            >>> [len(compiled.epoch(X, Y, 4)) for _ in range(3)], compiled.stats["replays"]
+            ([3, 3, 3], 5)
         """
         n = len(X) if order is None else len(order)  # an order may pick a subset of the rows
         full = n - n % batch_size
