@@ -550,3 +550,81 @@ def test_bce_targets_are_replayed_not_baked_in():
         f = cr.compile(step) if compiled else step
         runs.append([float(f(X[i:i + 4], y[i:i + 4])) for i in range(0, 32, 4)])
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-12)
+
+
+def _relu_graphs():
+    """Steps on a pre-activation ``h`` whose buffer the ReLU reading it may or may not overwrite."""
+    def plain(h, w2):  # linear -> relu -> linear: the ReLU runs in place
+        return cr.linear(cr.relu(h), w2)
+
+    def read_twice(h, w2):  # the pre-activation is read again after the ReLU
+        return cr.linear(cr.relu(h) + h, w2)
+
+    def relu_read_twice(h, w2):  # the ReLU's output feeds two products: its gradient is a sum
+        r = cr.relu(h)
+        return cr.linear(r, w2) + cr.linear(r * 2.0, w2)
+
+    def relu_of_relu(h, w2):  # only the first ReLU may work in place (a ReLU's VJP reads its output)
+        return cr.linear(cr.relu(cr.relu(h)) - 0.1, w2)
+
+    return {"plain": plain, "read_twice": read_twice, "relu_read_twice": relu_read_twice, "relu_of_relu": relu_of_relu}
+
+
+def _relu_step(graph, w1, w2, opt, returns_pre_activation):
+    def step(x, y):
+        opt.zero_grad()
+        h = cr.linear(x, w1)
+        loss = F.cross_entropy(graph(h, w2), y)
+        loss.backward()
+        opt.step()
+        return (loss, h) if returns_pre_activation else loss  # a step output must survive the ReLU
+    return step
+
+
+@pytest.mark.parametrize("name", list(_relu_graphs()))
+@pytest.mark.parametrize("returns_pre_activation", [False, True])
+def test_a_relu_in_place_on_its_linear_output_gives_the_eager_values_and_gradients(name, returns_pre_activation):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((8, 5)), rng.integers(0, 3, 8)
+    w_start = rng.standard_normal((6, 5)), rng.standard_normal((3, 6))
+    runs = []
+    for compiled in (False, True):
+        w1, w2 = (cr.tensor(w.copy(), requires_grad=True) for w in w_start)
+        step = _relu_step(_relu_graphs()[name], w1, w2, optim.SGD([w1, w2], lr=0.1), returns_pre_activation)
+        step = cr.compile(step) if compiled else step
+        outs = [step(X, Y) for _ in range(4)]  # the last two are replays
+        hs = [np.asarray(getattr(o[1], "data", o[1])) for o in outs] if returns_pre_activation else []
+        runs.append(([w1.data.copy(), w2.data.copy(), w1.grad.copy(), w2.grad.copy()], hs))
+    assert step.stats["replays"] == 2
+    for a, b in zip(runs[0][0] + runs[0][1], runs[1][0] + runs[1][1]):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+    assert all((h < 0).any() for h in runs[1][1])  # the pre-activation, not the ReLU's output
+
+
+@pytest.mark.parametrize("name, returns_pre_activation, in_place", [
+    ("plain", False, [True]), ("plain", True, [False]), ("read_twice", False, [False]),
+    ("relu_read_twice", False, [True]), ("relu_of_relu", False, [True, False])])
+def test_a_relu_shares_its_input_buffer_exactly_when_nothing_else_reads_it(name, returns_pre_activation, in_place):
+    from chainrule.autodiff.compile_numpy import build
+    from chainrule.autodiff.tape import record
+
+    w1, w2 = cr.tensor(np.ones((6, 5)), requires_grad=True), cr.tensor(np.ones((3, 6)), requires_grad=True)
+    step = _relu_step(_relu_graphs()[name], w1, w2, optim.SGD([w1, w2], lr=0.1), returns_pre_activation)
+    tape, _ = record(step, (np.ones((4, 5)), np.zeros(4, np.int64)), {})
+    vals = build(tape).buffers
+    relus = [e for e in tape.entries if e.op.name == "relu"]
+    assert [vals[e.out] is vals[e.args[0]] for e in relus] == in_place
+
+
+def test_the_replayed_mlp_keeps_one_buffer_per_layer_for_linear_and_relu():
+    from chainrule.autodiff.compile_numpy import build
+    from chainrule.autodiff.tape import record
+
+    model = nn.Sequential(nn.Linear(5, 8, seed=0), nn.ReLU(), nn.Linear(8, 3, seed=1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    tape, _ = record(_train_step(model, opt), (np.ones((4, 5), np.float32), np.zeros(4, np.int64)), {})
+    ops = {e.op.name: e for e in tape.entries}
+    lin, relu = tape.entries[0], ops["relu"]
+    vals = build(tape).buffers
+    assert vals[relu.out] is vals[lin.out]  # in place: the pre-activation is read by nothing else
+    assert vals[tape.entries[2].out] is not vals[relu.out]

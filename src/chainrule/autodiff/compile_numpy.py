@@ -43,10 +43,12 @@ from .tensor import Tensor
 
 __all__ = ["build", "KERNELS"]
 
-#: op name -> ``builder(entry, vals) -> (forward, vjp) | None``. ``forward()`` writes the op's
-#: output into its own buffer (``vals[entry.out]``); ``vjp(g, dests)`` writes the gradient of
-#: input i into ``dests[i]`` (an array of that input's shape, or None when it is not needed).
-#: A builder returns None when the entry's shapes or dtypes are outside what it handles.
+#: op name -> ``builder(entry, vals, shapes, dtypes, spare) -> (forward, vjp) | None``. ``forward()``
+#: writes the op's output into its own buffer (``vals[entry.out]``); ``vjp(g, dests)`` writes the
+#: gradient of input i into ``dests[i]`` (an array of that input's shape, or None when it is not
+#: needed). ``spare`` holds the slots whose buffer nothing reads after this entry (see
+#: :func:`_spare_slots`): a builder may write its output there. A builder returns None when the
+#: entry's shapes or dtypes are outside what it handles.
 KERNELS = {}
 
 
@@ -66,7 +68,7 @@ def _slots(entry, n):
 
 
 @_kernel("linear")
-def _linear(e, vals, shapes, dtypes):
+def _linear(e, vals, shapes, dtypes, spare):
     args = _slots(e, 3) or _slots(e, 2)
     if args is None or len(shapes[args[0]]) != 2 or any(dtypes[a] != e.dtype for a in args):
         return None
@@ -92,12 +94,14 @@ def _linear(e, vals, shapes, dtypes):
 
 
 @_kernel("relu")
-def _relu(e, vals, shapes, dtypes):
+def _relu(e, vals, shapes, dtypes, spare):
     args = _slots(e, 1)
     if args is None or dtypes[args[0]] != e.dtype:
         return None
     x = args[0]
-    out = vals[e.out] = np.empty(e.shape, e.dtype)
+    # In place when nothing else reads the input (a linear layer's output: its own VJP does not),
+    # as the hand-written step does: one activation buffer per layer instead of two.
+    out = vals[e.out] = vals[x] if x in spare else np.empty(e.shape, e.dtype)
     mask = np.empty(e.shape, bool)
     # Against an array of zeros, not the scalar 0: NumPy's SIMD path, the same bits (see relu_values).
     zero = zero_operand(tuple(e.shape), np.dtype(e.dtype))
@@ -112,13 +116,14 @@ def _relu(e, vals, shapes, dtypes):
         # The eager rule g * (out > 0), so a NaN output passes no gradient here either. A bool
         # mask is ~1.6x faster than np.sign(out) as a float mask at 256 x 128.
         np.greater(out, 0, out=mask)
-        np.multiply(g, mask, out=dests[0])
+        np.multiply(g, mask, out=dests[0])  # (element-wise: dests[0] may be g itself)
 
-    return forward, vjp
+    # In place, the input's gradient may also take the output gradient's buffer (see _node_step).
+    return (forward, vjp, 0) if x in spare else (forward, vjp)
 
 
 @_kernel("softmax_cross_entropy")
-def _sce(e, vals, shapes, dtypes):
+def _sce(e, vals, shapes, dtypes, spare):
     args = _slots(e, 1)
     labels = e.slot_attrs.get("labels")
     reduction = e.attrs.get("reduction", "mean")
@@ -240,6 +245,16 @@ class _Grads:
         h = self.homes.get(k)
         return self.buffer(k) if h is None else h
 
+    def share(self, k, o):
+        """Slot ``k``'s gradient buffer is slot ``o``'s, if ``o`` owns one that only the VJP about to
+        write ``k``'s reads, and ``k`` gets no other contribution (an element-wise in-place op)."""
+        if o not in self.owned or k in self.planned:
+            return None
+        self.planned.add(k)
+        self.owned.add(k)
+        self.g[k] = self.g[o]
+        return self.g[k]
+
     def contribute(self, k, kernel):
         """``(dest, finish)`` for one contribution to slot ``k``: where a kernel writes, and what follows.
 
@@ -316,7 +331,10 @@ def _node_step(e, grads, vals, ctxs, kernel):
     wanted = [i for i, (a, n) in enumerate(zip(e.args, needs)) if n and not isinstance(a, Const)]
     if kernel is not None:
         vjp = kernel[1]
-        plan = [(i, *grads.contribute(e.args[i], True)) for i in wanted]
+        shared = kernel[2] if len(kernel) > 2 else None  # an in-place op: that input's gradient may reuse o's
+        buf = grads.share(e.args[shared], o) if shared in wanted else None
+        plan = [(i, buf, None) if i == shared and buf is not None else (i, *grads.contribute(e.args[i], True))
+                for i in wanted]
         dests = [None] * len(e.args)
         for i, dest, _ in plan:
             dests[i] = dest
@@ -404,6 +422,45 @@ def _output(spec, vals):
     return np.array(vals[spec])  # a copy: the slot's buffer is overwritten by the next replay
 
 
+def _read_once(tape):
+    """Slots that exactly one op argument reads and nothing else does (no other op, attribute, output,
+    ``backward`` root or side effect)."""
+    reads = {}
+
+    def note(slot):
+        if not isinstance(slot, Const):
+            reads[slot] = reads.get(slot, 0) + 1
+
+    for e in tape.entries:
+        for a in (*e.args, *e.slot_attrs.values()):
+            note(a)
+    for event in tape.events:
+        if event[0] == "backward":
+            note(event[1])
+            note(event[1])  # (counted twice: never spare)
+        elif event[0] == "effect":
+            for r in event[3]:
+                note(r)
+                note(r)
+    for slot in _out_slots(tape.output):
+        reads[slot] = 2
+    return {k for k, n in reads.items() if n == 1}
+
+
+def _out_slots(spec):
+    if isinstance(spec, Const) or spec is None:
+        return []
+    if isinstance(spec, (tuple, list)):
+        return [k for s in spec for k in _out_slots(s)]
+    if isinstance(spec, dict):
+        return [k for s in spec.values() for k in _out_slots(s)]
+    return [spec]
+
+
+#: Ops whose kernel's VJP does not read the op's own output, so a later op may overwrite it in place.
+_OUTPUT_UNREAD = frozenset({"linear"})
+
+
 def build(tape, shared=None):
     """A replay function ``replay(args) -> outputs`` for ``tape``.
 
@@ -412,14 +469,17 @@ def build(tape, shared=None):
     """
     shared = {} if shared is None else shared
     vals, ctxs, kernels, prog, grads = [None] * tape.n_slots, {}, {}, [], None
+    once, spare = _read_once(tape), set()  # spare: kernel outputs that only their one reader needs
     for i, event in enumerate(tape.events):
         kind = event[0]
         if kind == "op":
             e = event[1]
             builder = KERNELS.get(e.op.name)
-            made = builder(e, vals, tape.shapes, tape.dtypes) if builder is not None else None
+            made = builder(e, vals, tape.shapes, tape.dtypes, spare) if builder is not None else None
             if made is not None:
                 kernels[e.out] = made
+                if e.op.name in _OUTPUT_UNREAD and e.out in once:
+                    spare.add(e.out)
             prog.append(made[0] if made is not None else _generic_forward(e, vals, ctxs))
         elif kind == "backward":
             upto = sum(1 for ev in tape.events[:i] if ev[0] == "op")
@@ -445,4 +505,5 @@ def build(tape, shared=None):
         return _output(output, vals)
 
     replay.program = prog  # the closures in order, for inspection
+    replay.buffers = vals  # each slot's array (kernel outputs: their buffers), for inspection
     return replay
