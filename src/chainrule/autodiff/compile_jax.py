@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile_jax_recurrent import RECURRENT_LOWERINGS
-from .tape import NO_EFFECTS, Const
+from .tape import NO_EFFECTS, Const, output_slots
 from ..optim.rules import SGD, Adam, AdamW
 
 __all__ = ["build", "LOWERINGS", "UPDATES"]
@@ -185,18 +185,6 @@ def _gather(spec, env, np_out):
     return np.array(env[spec]) if np_out else env[spec]
 
 
-def _out_slots(spec, found):
-    if isinstance(spec, (tuple, list)):
-        for s in spec:
-            _out_slots(s, found)
-    elif isinstance(spec, dict):
-        for s in spec.values():
-            _out_slots(s, found)
-    elif not isinstance(spec, Const):
-        found.append(spec)
-    return found
-
-
 class JaxStep:
     """A tape as jitted jax functions: ``__call__(args)`` for one step, :meth:`epoch` for a scan."""
 
@@ -208,7 +196,7 @@ class JaxStep:
         leaves = tape.leaves
         self.train = [k for k, t in leaves.items() if t.requires_grad and self.root is not None]
         self.fixed = [k for k in leaves if k not in self.train]
-        self.outs = _out_slots(tape.output, [])
+        self.outs = output_slots(tape.output)
         if self.opt is not None and self.opt.state is None:
             self.opt._allocate()
         index = {id(p): i for i, p in enumerate(self.opt.params)} if self.opt is not None else {}

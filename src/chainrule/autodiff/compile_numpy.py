@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tape import Const
+from .tape import Const, output_slots
 from .engine import unbroadcast
 from .ops.elementwise import relu_values, zero_operand
 from .ops.nn import _label_error
@@ -442,19 +442,9 @@ def _read_once(tape):
             for r in event[3]:
                 note(r)
                 note(r)
-    for slot in _out_slots(tape.output):
+    for slot in output_slots(tape.output):
         reads[slot] = 2
     return {k for k, n in reads.items() if n == 1}
-
-
-def _out_slots(spec):
-    if isinstance(spec, Const) or spec is None:
-        return []
-    if isinstance(spec, (tuple, list)):
-        return [k for s in spec for k in _out_slots(s)]
-    if isinstance(spec, dict):
-        return [k for s in spec.values() for k in _out_slots(s)]
-    return [spec]
 
 
 #: Ops whose kernel's VJP does not read the op's own output, so a later op may overwrite it in place.

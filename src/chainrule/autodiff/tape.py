@@ -21,7 +21,7 @@ import numpy as np
 from .engine import GRAD_MODE
 from .tensor import Tensor
 
-__all__ = ["Const", "Entry", "Tape", "Recorder", "record", "side_effect"]
+__all__ = ["Const", "Entry", "Tape", "Recorder", "record", "side_effect", "output_slots"]
 
 #: What a backend that cannot replay :func:`side_effect` events says (format with its name).
 NO_EFFECTS = ("compile(backend='{}') cannot replay in-place updates of arrays that are not parameters (batch norm's "
@@ -38,6 +38,22 @@ class Const:
 
     def __repr__(self):
         return f"Const({type(self.value).__name__})"
+
+
+def output_slots(spec):
+    """The slots in a tape's ``output`` spec (nested tuples, lists and dicts of slots and Consts), in order.
+
+    Example:
+        >>> output_slots((3, Const(None), {"a": 5, "b": [7]}))
+        [3, 5, 7]
+    """
+    if isinstance(spec, Const) or spec is None:
+        return []
+    if isinstance(spec, (tuple, list)):
+        return [k for s in spec for k in output_slots(s)]
+    if isinstance(spec, dict):
+        return [k for s in spec.values() for k in output_slots(s)]
+    return [spec]
 
 
 class Entry:
