@@ -12,8 +12,9 @@ Sections (``--only`` picks some; the default is all):
 * ``numba``: a whole epoch in one ``njit`` function, the best case of a Numba backend
   (:mod:`numba_experiment`);
 * ``accuracy``: seconds to train the networks the tests check for accuracy
-  (:mod:`bench_time_to_accuracy`); ``loop``: fit's loop vs the engine step
-  vs hand NumPy (:mod:`bench_fit_loop`, also part of ``ops``);
+  (:mod:`bench_time_to_accuracy`); ``loop``: ``fit`` called once for several epochs, as
+  users call it, and the same step in a hand-written loop, vs hand NumPy at batch 1, 32 and 256
+  (:mod:`bench_fit_loop`, also part of ``ops``);
 * ``memory`` and ``profile`` alone, for convenience;
 * ``higher``: what gradients of gradients cost (:mod:`bench_higher`);
 * ``optim``: one training step with each optimiser against PyTorch, and what updating small
