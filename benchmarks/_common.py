@@ -203,6 +203,17 @@ def xla_threads_note():
     return f"- XLA (JAX): its default thread pool{' with XLA_FLAGS=' + flags if flags else ''} (measure with BENCH_THREADS=1 to hold it to 1 thread)"
 
 
+def _load_numba_blas():
+    """Load the BLAS that Numba's compiled products call (SciPy's, through ``scipy.linalg.cython_blas``).
+
+    threadpoolctl limits only the libraries loaded when the limit is set, and Numba loads this one
+    at its first compiled product, after the limit: the numba contenders then ran their products
+    on 2 threads while every other contender had 1.
+    """
+    if importable("numba") and importable("scipy"):
+        import scipy.linalg.cython_blas  # noqa: F401 - loaded for threadpoolctl to see it
+
+
 @contextlib.contextmanager
 def thread_limit(n):
     """Limit BLAS/OpenMP pools (threadpoolctl) and torch's intra-op pool to ``n`` threads.
@@ -213,6 +224,7 @@ def thread_limit(n):
     if n is None:
         yield
         return
+    _load_numba_blas()
     torch = sys.modules.get("torch")
     old = torch.get_num_threads() if torch is not None else None
     if torch is not None:

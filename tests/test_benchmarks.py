@@ -103,3 +103,21 @@ def test_xla_is_held_to_one_thread_exactly_when_only_one_thread_is_measured(monk
     note = _common.xla_threads_note()
     assert ("held to 1 thread" in note) == (expected == _common.XLA_ONE_THREAD)
     assert user_flags is None or user_flags in note
+
+
+def test_the_thread_limit_also_holds_the_blas_that_numbas_products_call():
+    pytest.importorskip("numba", reason="the numba contenders need the optional extra chainrule[numba]")
+    pytest.importorskip("scipy", reason="numba's products call SciPy's BLAS")
+    pytest.importorskip("threadpoolctl", reason="the benchmarks limit threads with threadpoolctl")
+    code = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "import _common\n"
+        "from threadpoolctl import threadpool_info\n"
+        "with _common.thread_limit(1):\n"
+        "    import scipy.linalg.cython_blas  # what numba loads at its first compiled product\n"
+        "    print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))\n"
+    ) % BENCH
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.strip() == "[1]"
