@@ -151,7 +151,7 @@ def _plan(quick):
     if quick:
         return [(DIGITS, xd[:600], yd[:600], 1, 1), (DIGITS, xd, yd, 32, 2), (DIGITS, xd, yd, 256, 3),
                 (BIG, xb, yb, 128, 1)]
-    return [(DIGITS, xd, yd, 1, 5), (DIGITS, xd, yd, 32, 15), (DIGITS, xd, yd, 256, 25),
+    return [(DIGITS, xd, yd, 1, 9), (DIGITS, xd, yd, 32, 15), (DIGITS, xd, yd, 256, 25),
             (BIG, xb, yb, 128, 7)]
 
 
