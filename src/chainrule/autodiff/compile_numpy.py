@@ -46,9 +46,10 @@ __all__ = ["build", "KERNELS"]
 #: op name -> ``builder(entry, vals, shapes, dtypes, spare) -> (forward, vjp) | None``. ``forward()``
 #: writes the op's output into its own buffer (``vals[entry.out]``); ``vjp(g, dests)`` writes the
 #: gradient of input i into ``dests[i]`` (an array of that input's shape, or None when it is not
-#: needed). ``spare`` holds the slots whose buffer nothing reads after this entry (see
-#: :func:`_spare_slots`): a builder may write its output there. A builder returns None when the
-#: entry's shapes or dtypes are outside what it handles.
+#: needed). ``spare`` holds the slots whose buffer nothing reads after this entry (kernel outputs
+#: that :func:`_read_once` finds read by one op argument only, see :func:`build`): a builder may
+#: write its output there. A builder returns None when the entry's shapes or dtypes are outside
+#: what it handles.
 KERNELS = {}
 
 
@@ -331,9 +332,9 @@ def _node_step(e, grads, vals, ctxs, kernel):
     wanted = [i for i, (a, n) in enumerate(zip(e.args, needs)) if n and not isinstance(a, Const)]
     if kernel is not None:
         vjp = kernel[1]
-        shared = kernel[2] if len(kernel) > 2 else None  # an in-place op: that input's gradient may reuse o's
-        buf = grads.share(e.args[shared], o) if shared in wanted else None
-        plan = [(i, buf, None) if i == shared and buf is not None else (i, *grads.contribute(e.args[i], True))
+        in_place = kernel[2] if len(kernel) > 2 else None  # that input's gradient may reuse o's buffer
+        buf = grads.share(e.args[in_place], o) if in_place in wanted else None
+        plan = [(i, buf, None) if i == in_place and buf is not None else (i, *grads.contribute(e.args[i], True))
                 for i in wanted]
         dests = [None] * len(e.args)
         for i, dest, _ in plan:
