@@ -628,3 +628,29 @@ def test_the_replayed_mlp_keeps_one_buffer_per_layer_for_linear_and_relu():
     vals = build(tape).buffers
     assert vals[relu.out] is vals[lin.out]  # in place: the pre-activation is read by nothing else
     assert vals[tape.entries[2].out] is not vals[relu.out]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_replay_returns_the_steps_nested_outputs_as_copies(backend):
+    if backend == "numba":
+        pytest.importorskip("numba", reason="the numba backend needs the optional extra chainrule[numba]")
+    model = nn.Sequential(nn.Linear(5, 3, seed=0))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        out = model(x)
+        loss = F.cross_entropy(out, y)
+        loss.backward()
+        opt.step()
+        return {"loss": loss, "parts": [out, 3, None], "pair": (loss, "tag")}
+
+    compiled = cr.compile(step, backend=backend)
+    rng = np.random.default_rng(0)
+    results = [compiled(rng.standard_normal((4, 5)).astype(np.float32), np.arange(4) % 3) for _ in range(4)]
+    assert compiled.stats["replays"] == 2
+    last, before = results[-1], results[-2]
+    assert set(last) == {"loss", "parts", "pair"} and isinstance(last["parts"], list) and isinstance(last["pair"], tuple)
+    assert last["parts"][1:] == [3, None] and last["pair"][1] == "tag"
+    assert last["parts"][0].shape == (4, 3) and float(last["pair"][0]) == float(last["loss"])
+    assert not np.array_equal(before["parts"][0], last["parts"][0])  # the earlier result was a copy, not the buffer

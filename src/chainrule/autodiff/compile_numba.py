@@ -41,7 +41,7 @@ import numpy as np
 
 from .compile_numba_ops import LOWERINGS
 from .compile_numba_optim import UPDATES, FusedUpdate
-from .compile_numpy import _needed, _output, _zero
+from .compile_numpy import _needed, _outputter, _zero
 from .ops.nn import _label_error
 from .tape import NO_EFFECTS, Const
 from .tensor import Tensor
@@ -270,6 +270,7 @@ def _epoch(tape, src, text, kernel, replay, state):
     zeros = [_zero(ev[1]) for ev in tape.events if ev[0] == "zero"]
     rest = [k for k in src.live if k not in inputs]
     fixed = list(src.fixed.values())
+    result_of = _outputter(tape.output)
 
     def epoch(batches, tail=None):
         stacked = [np.ascontiguousarray(b.data if isinstance(b, Tensor) else b) for b in batches]
@@ -294,7 +295,7 @@ def _epoch(tape, src, text, kernel, replay, state):
         for _, t, buf in store:
             t.grad = buf if t.grad is None else t.grad + buf
         update.advance(steps)
-        result = _output(tape.output, results)  # (a copy of each, as a replay's outputs are)
+        result = result_of(results)  # (a copy of each, as a replay's outputs are)
         return result if tail is None else (result, None)
 
     return epoch
@@ -346,7 +347,7 @@ def build(tape):
         if i == at:
             prog.append(run)
     inputs = [(k, i) for i, k in enumerate(tape.inputs) if k is not None]
-    leaf_slots, output = list(tape.leaves.items()), tape.output
+    leaf_slots, result_of = list(tape.leaves.items()), _outputter(tape.output)
 
     def replay(args):
         for k, i in inputs:
@@ -356,7 +357,7 @@ def build(tape):
             vals[k] = np.ascontiguousarray(t.data)
         for f in prog:
             f()
-        return _output(output, vals)
+        return result_of(vals)
 
     outputs = _epoch_outputs(tape, src, at) if update is not None else None
     if outputs is not None:
