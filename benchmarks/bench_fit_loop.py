@@ -52,25 +52,26 @@ def rounds_for(X, y, batch, rounds):
     ce, rng = nn.functional.cross_entropy, np.random.default_rng(0)
     times = {"hand": [], "own loop": [], "fit": [], "fit's loop": []}
 
-    def run_hand():
+    def timed_epochs(name, step):
+        """EPOCHS shuffled epochs of ``step(xb, yb)`` per batch, as seconds per step under ``name``."""
         t = time.perf_counter()
         for _ in range(EPOCHS):
             perm = rng.permutation(n)
             for i in range(0, n, batch):
                 idx = perm[i:i + batch]
-                hand.step(X[idx], y[idx])
-        times["hand"].append((time.perf_counter() - t) / (EPOCHS * steps))
+                step(X[idx], y[idx])
+        times[name].append((time.perf_counter() - t) / (EPOCHS * steps))
+
+    def loop_step(xb, yb):
+        loop_opt.zero_grad()
+        ce(loop_model(xb), yb).backward()
+        loop_opt.step()
+
+    def run_hand():
+        timed_epochs("hand", hand.step)
 
     def run_loop():
-        t = time.perf_counter()
-        for _ in range(EPOCHS):
-            perm = rng.permutation(n)
-            for i in range(0, n, batch):
-                idx = perm[i:i + batch]
-                loop_opt.zero_grad()
-                ce(loop_model(X[idx]), y[idx]).backward()
-                loop_opt.step()
-        times["own loop"].append((time.perf_counter() - t) / (EPOCHS * steps))
+        timed_epochs("own loop", loop_step)
 
     def run_fit():
         t = time.perf_counter()

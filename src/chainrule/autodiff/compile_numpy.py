@@ -447,17 +447,13 @@ def _read_once(tape):
     for e in tape.entries:
         for a in (*e.args, *e.slot_attrs.values()):
             note(a)
+    kept = [*output_slots(tape.output)]  # read outside the ops: never spare
     for event in tape.events:
         if event[0] == "backward":
-            note(event[1])
-            note(event[1])  # (counted twice: never spare)
+            kept.append(event[1])
         elif event[0] == "effect":
-            for r in event[3]:
-                note(r)
-                note(r)
-    for slot in output_slots(tape.output):
-        reads[slot] = 2
-    return {k for k, n in reads.items() if n == 1}
+            kept.extend(r for r in event[3] if not isinstance(r, Const))
+    return {k for k, n in reads.items() if n == 1}.difference(kept)
 
 
 #: Ops whose kernel's VJP does not read the op's own output, so a later op may overwrite it in place.
