@@ -168,15 +168,19 @@ def test_compiled_steps_and_traced_export_see_each_layer():
     assert seen and all(op == "linear" for op in seen)  # recorded steps run the layers one by one
 
 
-@pytest.mark.parametrize("shapes", [((1, 5), (5, 3)), ((7, 5), (5, 3)), ((2, 4, 5), (5, 3)), ((5,), (5, 3)),
-                                    ((0, 5), (5, 3))], ids=["one-row", "matrix", "batched", "vector", "empty"])
+@pytest.mark.parametrize("shapes", [((1, 5), (5, 3)), ((7, 5), (5, 3)), ((2, 4, 5), (5, 3)), ((2, 3, 4, 5), (5, 3)),
+                                    ((5,), (5, 3)), ((0, 5), (5, 3)), ((3, 0, 5), (5, 3))],
+                         ids=["one-row", "matrix", "batched", "batched-4d", "vector", "empty", "empty-batched"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
 def test_the_products_of_dense_layers_equal_matmul(shapes, dtype):
     from chainrule.autodiff.ops import mm
 
     rng = np.random.default_rng(0)
     a, b = (rng.integers(-3, 4, s).astype(dtype) for s in shapes)
-    for left, right in ((a, b), (a, np.asfortranarray(b)), (a, b.T.copy().T)):
+    pairs = [(a, b), (a, np.asfortranarray(b)), (a, b.T.copy().T)]
+    if a.ndim > 2:  # a batch whose rows cannot be folded into one matrix without a copy
+        pairs.append((np.ascontiguousarray(a.swapaxes(0, 1)).swapaxes(0, 1), b))
+    for left, right in pairs:
         got = mm(left, right)
         assert got.dtype == (left @ right).dtype and got.shape == (left @ right).shape
         np.testing.assert_array_equal(got, left @ right)  # small integers: exact in every dtype

@@ -171,28 +171,43 @@ def test_weight_gradient_adds_up_over_time_steps():
     np.testing.assert_allclose(layer.weight_hh_l0.grad, cell.weight_hh.grad, atol=1e-12)
 
 
-@pytest.mark.parametrize("kind, folded", [("RNN", True), ("LSTM", True), ("GRU", False)])
-@pytest.mark.parametrize("num_layers", [1, 2])
-def test_recurrent_bias_joins_the_input_projection_where_it_is_added_unchanged(kind, folded, num_layers, monkeypatch):
-    """RNN and LSTM add b_hh to the projections once, not once per step; the two bias gradients stay separate arrays."""
-    from chainrule.nn import _rnn_rules
+# kind -> (where b_ih + b_hh is added, bias arguments of the projection, of the sequence op)
+_BIAS_PLACES = {"RNN": ("projection", 1, 0), "LSTM": ("sequence", 0, 1), "GRU": ("split", 1, 1)}
 
-    seen = []
-    real = _rnn_rules.dispatch
+
+@pytest.mark.parametrize("kind", sorted(_BIAS_PLACES))
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_recurrent_biases_are_added_once_where_the_rule_places_them(kind, num_layers, monkeypatch):
+    """RNN adds b_ih + b_hh to the projections, LSTM hands it to lstm_seq's per-step pass, GRU keeps them apart.
+
+    Either way no bias is added twice; the two bias gradients stay separate arrays.
+    """
+    from chainrule.nn import _rnn_rules, recurrent
+
+    place, projection_biases, sequence_biases = _BIAS_PLACES[kind]
+    seen, projected = [], []
+    real_dispatch, real_linear = _rnn_rules.dispatch, recurrent._linear
 
     def spy(op, *args, **kwargs):
         if op.endswith("_seq"):
             seen.append((op, len(args)))
-        return real(op, *args, **kwargs)
+        return real_dispatch(op, *args, **kwargs)
+
+    def linear_spy(*args):
+        projected.append(len(args) - 2)
+        return real_linear(*args)
 
     monkeypatch.setattr(_rnn_rules, "dispatch", spy)
+    monkeypatch.setattr(recurrent, "_linear", linear_spy)
     layer = getattr(nn, kind)(3, 4, seed=0, dtype=np.float64, num_layers=num_layers)
+    assert layer._bias_place == place
     x = np.random.default_rng(0).standard_normal((2, 5, 3))
     layer(x).sum().backward()
     state_args = 2 if kind == "LSTM" else 1
-    assert seen == [(f"{kind.lower()}_seq", 2 + state_args + (0 if folded else 1))] * num_layers
+    assert seen == [(f"{kind.lower()}_seq", 2 + state_args + sequence_biases)] * num_layers
+    assert projected == [projection_biases] * num_layers
     b_ih, b_hh = layer.bias_ih_l0, layer.bias_hh_l0
-    if folded:  # both receive the sum of the projections' gradient
+    if place != "split":  # both receive the same sum of the pre-activations' gradient
         np.testing.assert_array_equal(b_ih.grad, b_hh.grad)
     before = b_hh.grad.copy()
     b_ih.grad += 1.0   # an in-place change to one gradient never reaches the other

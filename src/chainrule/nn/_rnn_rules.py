@@ -20,7 +20,7 @@ from ..autodiff.tensor import dispatch
 
 # A cell's step takes ``xw = x @ weight_ih.T + bias_ih`` already computed (the step math itself is in
 # chainrule.autodiff.ops.recurrent). A sequence layer's ``_run`` hands the projections of all T steps
-# (from ``_project``, with b_hh inside them when the rule ``_folds_bias``), time-major, to one
+# (from ``_project``; the rule's ``_bias_place`` says where its two biases are added), time-major, to one
 # whole-sequence op (rnn_seq, lstm_seq, gru_seq): one graph node per sequence.
 
 
@@ -30,7 +30,9 @@ class _ElmanRule:
     """``h' = act(xw + h @ W_hh.T + b_hh)``: one hidden state and a chosen nonlinearity."""
 
     _gates = 1
-    _folds_bias = True   # b_hh is added unchanged at every step: the sequence layer folds it into b_ih
+    # b_hh is added unchanged at every step, so b_ih + b_hh goes into the projection: the tanh kernel
+    # reads xw + b_hh as one array anyway (see ``_project`` for the three places).
+    _bias_place = "projection"
 
     def _step(self, xw, h):
         _, w_hh, _, b_hh = self._weights()
@@ -49,7 +51,9 @@ class _LSTMRule:
     """The LSTM update on a state pair (h, c); sequence layers emit h."""
 
     _gates = 4
-    _folds_bias = True
+    # b_ih + b_hh goes to lstm_seq, whose fused gate pass adds a bias at every step in cache: adding it
+    # to the (T, N, 4H) projections instead is a pass over memory that no longer fits in L2.
+    _bias_place = "sequence"
 
     def _unpack_state(self, state, batch, like):
         if state is None:
@@ -83,7 +87,7 @@ class _GRURule:
     """The GRU update on one hidden state."""
 
     _gates = 3
-    _folds_bias = False  # b_hh's n block is scaled by the reset gate, so it is added per step
+    _bias_place = "split"  # b_hh's n block is scaled by the reset gate, so it is added per step, apart
 
     def _step(self, xw, h):
         _, w_hh, _, b_hh = self._weights()
