@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, mm, register, tangent_sum
+from . import call, register, tangent_sum
 from .elementwise import _sigmoid, relu_values
 from .recurrent import graph_vjp
 
@@ -62,6 +62,19 @@ def _check(name, x, params, acts):
         shape = (*shape[:-1], w.shape[0])
 
 
+#: acts tuple -> (activations, derivatives): looked up once per call instead of once per layer.
+_RULES = {}
+
+
+def _rules(acts):
+    rules = _RULES.get(acts)
+    if rules is None:
+        rules = (tuple(NONLINEARITIES[a][0] for a in acts), tuple(NONLINEARITIES[a][1] for a in acts))
+        if len(_RULES) < 256:  # a few nets' worth; an unbounded variety of chains is not cached
+            _RULES[acts] = rules
+    return rules
+
+
 def _forward(x, *params, acts):
     if len(params) != 2 * len(acts) or x.ndim == 0:
         _check("dense_chain", x, params, acts)
@@ -69,14 +82,14 @@ def _forward(x, *params, acts):
     h = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
     hs = [h]  # every layer's input, then the output: what the derivatives need
     try:  # the arguments are checked only when a layer fails: the check costs as much as a small layer
-        for i, act in enumerate(acts):
+        fns = _rules(acts)[0]
+        for i, fn in enumerate(fns):
             w, b = params[2 * i], params[2 * i + 1]
             if w.ndim != 2:
                 raise ValueError
-            h = mm(h, w.T)
+            h = np.dot(h, w.T)  # both 2-D: np.dot is mm's fast path, without its call
             if b is not None:
                 h += b
-            fn = NONLINEARITIES[act][0]
             if fn is not None:
                 h = fn(h)
             hs.append(h)
@@ -91,22 +104,24 @@ def _vjp(g, ctx, needs):
     hs, params, acts, lead = ctx["hs"], ctx["params"], ctx["attrs"]["acts"], ctx["lead"]
     g = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
     grads = [None] * len(needs)
-    first_needed = next((i for i, need in enumerate(needs) if need), len(needs))
+    first_needed = needs.index(True) if True in needs else len(needs)
     owned = False  # the incoming gradient is the caller's; products made here may be changed in place
+    slopes = _rules(acts)[1]
+    dot = np.dot  # every operand here is 2-D (the forward folded the input's leading axes)
     for i in range(len(acts) - 1, -1, -1):
-        slope = NONLINEARITIES[acts[i]][1]
+        slope = slopes[i]
         if slope is not None:
             if owned:
                 g *= slope(hs[i + 1])
             else:
                 g = g * slope(hs[i + 1])
         if needs[1 + 2 * i]:
-            grads[1 + 2 * i] = mm(g.T, hs[i])
+            grads[1 + 2 * i] = dot(g.T, hs[i])
         if needs[2 + 2 * i]:
             grads[2 + 2 * i] = np.add.reduce(g, axis=0)
         if 2 * i < first_needed:  # nothing below this layer needs a gradient
             break
-        g, owned = mm(g, params[2 * i]), True
+        g, owned = dot(g, params[2 * i]), True
     if needs[0]:
         grads[0] = g.reshape(*lead, g.shape[-1]) if len(lead) != 1 else g
     return tuple(grads)
