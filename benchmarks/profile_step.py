@@ -30,7 +30,7 @@ import numpy as np
 
 import _common
 import chainrule as cr
-from _common import fmt_us, interleaved, md_table, median, per_call
+from _common import fmt_paired, fmt_us, interleaved, md_table, median, per_call
 from contenders import ChainruleContender
 from reference_numpy import NumpyMLP, he_uniform
 
@@ -92,20 +92,26 @@ def _setup():
 
 
 def decomposition(x, y, hand, kern, chain, n, repeats):
-    """Markdown lines: whole-step medians and the differences between them."""
+    """Markdown lines: whole-step times, ratios to the hand-written step and the differences between them."""
     tasks = {"hand": lambda: per_call(lambda: hand.step(x, y), n),
              "kernels": lambda: per_call(lambda: kern.step(x, y), n),
              "chainrule": lambda: per_call(lambda: chain.net.step(x, y), n)}
-    # Best of the repeats, not the median: noise only ever adds time, and a
-    # difference of two noisy medians can come out negative.
-    t = {k: min(v) for k, v in interleaved(tasks, repeats).items()}
+    # Many short rounds, and medians over them: within one round every contender saw the machine at
+    # the same speed, so per-round ratios and differences cancel its drift, which best-of-repeats
+    # values taken minutes apart did not (a drifting machine gave "kernels only" 1.37x in one run
+    # and 1.13-1.19x in others).
+    times = interleaved(tasks, repeats)
+    t = {k: median(v) for k, v in times.items()}
+
+    def diff(a, b):
+        return median([x - y for x, y in zip(times[a], times[b])])
+
     rows = [["hand-written NumPy step (reference)", fmt_us(t["hand"]), "1.00x"],
             ["registry kernels only (op.forward/op.vjp on arrays + SGD)", fmt_us(t["kernels"]),
-             f"{t['kernels'] / t['hand']:.2f}x"],
-            [f"chainrule step ({chain.path})", fmt_us(t["chainrule"]), f"{t['chainrule'] / t['hand']:.2f}x"],
-            ["= kernel formulas beyond hand NumPy", fmt_us(t["kernels"] - t["hand"]), ""],
-            ["= engine bookkeeping (Tensor, Node, dispatch, backward walk)",
-             fmt_us(t["chainrule"] - t["kernels"]), ""]]
+             fmt_paired(times["kernels"], times["hand"])],
+            [f"chainrule step ({chain.path})", fmt_us(t["chainrule"]), fmt_paired(times["chainrule"], times["hand"])],
+            ["= kernel formulas beyond hand NumPy", fmt_us(diff("kernels", "hand")), ""],
+            ["= engine bookkeeping (Tensor, Node, dispatch, backward walk)", fmt_us(diff("chainrule", "kernels")), ""]]
     return md_table(["what", "µs / step", "vs hand NumPy"], rows), t
 
 
@@ -240,7 +246,7 @@ def run(quick=False):
         x, y, hand, kern, chain = _setup()
         for f in (hand.step, kern.step, chain.net.step):
             f(x, y)
-        dec, _ = decomposition(x, y, hand, kern, chain, n // 4, repeats)
+        dec, _ = decomposition(x, y, hand, kern, chain, n // 20, 4 * repeats)
         ph = phases(x, y, kern, chain, n)
         pc = pieces(x, y, chain, n // 2, repeats)
         top, cats = cprofile_tables(x, y, chain, n // 2)
