@@ -172,8 +172,10 @@ def run(quick=False, threads=None, which=WHICH):
               "the hand-written reference; PyTorch / chainrule > 1 means chainrule is faster. "
               "Each is the median over epochs of the two contenders' ratio within one interleaved round "
               "(both saw the machine at the same speed), with the middle half of the rounds in brackets. "
-              "'chainrule' is fit with its default compile='auto' (the step recorded, then replayed; each "
-              f"epoch's first batch per shape is recorded again to check the tape); '{EAGER_FIT_NAME}' is "
+              "'chainrule' is fit with its default compile='auto' (each batch shape's step recorded twice, "
+              "the tapes compared, then replayed; a later fit call records again only for a new batch shape, "
+              "as the epoch's smaller last batch is in the first two timed epochs, or a changed layer or "
+              f"setting); '{EAGER_FIT_NAME}' is "
               f"fit(compile=False); '{LOOP_NAME}' is the same nn/optim model driven by a hand-written loop "
               "instead of fit (measured only when fit exists).",
               "", "Code paths measured:", ""]
