@@ -145,6 +145,23 @@ def test_bad_chain_arguments_are_one_sentence():
         call("dense_chain", np.ones((1, 2)), np.ones((2, 2)), None, acts=("gelu",))
     with pytest.raises(ValueError, match=r"a weight and a bias .* for each of the 2 activations, got 2 arrays"):
         call("dense_chain", np.ones((1, 2)), np.ones((2, 2)), None, acts=("relu", "relu"))
+    with pytest.raises(ValueError, match=r"activation 'gelu' is not one of"):
+        call("dense_chain", np.ones((1, 2)), np.ones((2, 2)), None, acts=["gelu"])
+
+
+def test_a_chain_takes_its_activations_as_a_list_too():
+    from chainrule.autodiff.ops import call
+
+    x, w = cr.tensor(np.array([[1.0, -2.0]]), requires_grad=True), cr.tensor(np.eye(2), requires_grad=True)
+    results = []
+    for acts in (("relu",), ["relu"]):
+        x.grad = w.grad = None
+        out = call("dense_chain", x, w, None, acts=acts)
+        out.sum().backward()
+        results.append((out.data.copy(), x.grad.copy(), w.grad.copy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(results[0][0], [[1.0, 0.0]])
 
 
 def test_compiled_steps_and_traced_export_see_each_layer():

@@ -118,7 +118,8 @@ def call(name, *args, **attrs):
 
 def mm(a, b):
     """``a @ b``; through ``np.dot`` when both are 2-D, the same BLAS product with less cost per call
-    than ``np.matmul`` (at one row, 1.5 instead of 3.4 µs: it takes BLAS's matrix-vector path).
+    than ``np.matmul`` (at one row, 1.5 instead of 3.4 µs: it takes BLAS's matrix-vector path), and
+    a C-contiguous batch ``(..., k)`` times a matrix as one 2-D product of all its rows.
 
     Example:
         >>> mm(np.ones((1, 3)), np.ones((3, 2)))

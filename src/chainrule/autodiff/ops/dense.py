@@ -67,6 +67,8 @@ _RULES = {}
 
 
 def _rules(acts):
+    if type(acts) is not tuple:  # a list from a direct call: the table's keys are tuples
+        acts = tuple(acts)
     rules = _RULES.get(acts)
     if rules is None:
         rules = (tuple(NONLINEARITIES[a][0] for a in acts), tuple(NONLINEARITIES[a][1] for a in acts))
