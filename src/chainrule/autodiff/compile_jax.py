@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile_jax_recurrent import RECURRENT_LOWERINGS
-from .tape import NO_EFFECTS, Const, output_slots
+from .tape import NO_EFFECTS, Const, output_slots, result_builder
 from ..optim.rules import SGD, Adam, AdamW
 
 __all__ = ["build", "LOWERINGS", "UPDATES"]
@@ -175,16 +175,6 @@ def _lowered(tape, jnp):
     return run
 
 
-def _gather(spec, env, np_out):
-    if isinstance(spec, Const):
-        return spec.value
-    if isinstance(spec, (tuple, list)):
-        return type(spec)(_gather(s, env, np_out) for s in spec)
-    if isinstance(spec, dict):
-        return {k: _gather(v, env, np_out) for k, v in spec.items()}
-    return np.array(env[spec]) if np_out else env[spec]
-
-
 class JaxStep:
     """A tape as jitted jax functions: ``__call__(args)`` for one step, :meth:`epoch` for a scan."""
 
@@ -197,6 +187,7 @@ class JaxStep:
         self.train = [k for k, t in leaves.items() if t.requires_grad and self.root is not None]
         self.fixed = [k for k in leaves if k not in self.train]
         self.outs = output_slots(tape.output)
+        self.result_of = result_builder(tape.output)  # the step's result from {slot: value}, copied
         if self.opt is not None and self.opt.state is None:
             self.opt._allocate()
         index = {id(p): i for i, p in enumerate(self.opt.params)} if self.opt is not None else {}
@@ -284,7 +275,7 @@ class JaxStep:
             lr, t = self._hyper()
             train, state, grads, outs = self._step(train, state, fixed, inputs, lr, t)
             self._write(train, state, grads, 1)
-        return _gather(self.tape.output, dict(zip(self.outs, outs)), True)
+        return self.result_of(dict(zip(self.outs, outs)))
 
     def epoch(self, batches, tail=None):
         """Run one step per leading index of ``batches`` (a list of stacked inputs) in one scan.
@@ -306,10 +297,10 @@ class JaxStep:
             train, state, grads, outs, tail_outs = fused(train, state, fixed, batches, [np.asarray(a) for a in tail[1]],
                                                          lr, t)
         self._write(train, state, grads, len(batches[0]) + (fused is not None))
-        outs = _gather(self.tape.output, dict(zip(self.outs, outs)), True)
+        outs = self.result_of(dict(zip(self.outs, outs)))
         if tail is None:
             return outs
-        return outs, None if fused is None else _gather(tail[0].tape.output, dict(zip(tail[0].outs, tail_outs)), True)
+        return outs, None if fused is None else tail[0].result_of(dict(zip(tail[0].outs, tail_outs)))
 
     def _fused(self, other):
         """One jitted function: this step's scan over all batches, then ``other``'s step; None if they differ.

@@ -41,9 +41,9 @@ import numpy as np
 
 from .compile_numba_ops import LOWERINGS
 from .compile_numba_optim import UPDATES, FusedUpdate
-from .compile_numpy import _needed, _outputter, _zero
+from .compile_numpy import _needed, _zero
 from .ops.nn import _label_error
-from .tape import NO_EFFECTS, Const
+from .tape import NO_EFFECTS, Const, result_builder
 from .tensor import Tensor
 
 __all__ = ["build", "LOWERINGS", "Unsupported"]
@@ -270,7 +270,7 @@ def _epoch(tape, src, text, kernel, replay, state):
     zeros = [_zero(ev[1]) for ev in tape.events if ev[0] == "zero"]
     rest = [k for k in src.live if k not in inputs]
     fixed = list(src.fixed.values())
-    result_of = _outputter(tape.output)
+    result_of = result_builder(tape.output)
 
     def epoch(batches, tail=None):
         stacked = [np.ascontiguousarray(b.data if isinstance(b, Tensor) else b) for b in batches]
@@ -347,7 +347,7 @@ def build(tape):
         if i == at:
             prog.append(run)
     inputs = [(k, i) for i, k in enumerate(tape.inputs) if k is not None]
-    leaf_slots, result_of = list(tape.leaves.items()), _outputter(tape.output)
+    leaf_slots, result_of = list(tape.leaves.items()), result_builder(tape.output)
 
     def replay(args):
         for k, i in inputs:

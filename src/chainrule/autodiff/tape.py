@@ -21,7 +21,7 @@ import numpy as np
 from .engine import GRAD_MODE
 from .tensor import Tensor
 
-__all__ = ["Const", "Entry", "Tape", "Recorder", "record", "side_effect", "output_slots"]
+__all__ = ["Const", "Entry", "Tape", "Recorder", "record", "side_effect", "output_slots", "result_builder"]
 
 #: What a backend that cannot replay :func:`side_effect` events says (format with its name).
 NO_EFFECTS = ("compile(backend='{}') cannot replay in-place updates of arrays that are not parameters (batch norm's "
@@ -54,6 +54,33 @@ def output_slots(spec):
     if isinstance(spec, dict):
         return [k for s in spec.values() for k in output_slots(s)]
     return [spec]
+
+
+def result_builder(spec):
+    """``result(values)``: a step's result rebuilt from its slots' values as the ``output`` spec describes.
+
+    Every backend builds it once per tape, not per call (walking the spec cost about 2 µs a step, a
+    tenth of a batch-1 step's bookkeeping). ``values`` is indexed by slot (a list or a dict); each
+    slot's value is copied into a new array, since a replay overwrites its buffers.
+
+    Example:
+        >>> build = result_builder((0, Const("tag"), {"b": [1]}))
+        >>> build([np.ones(1), np.zeros(2)])
+        (array([1.]), 'tag', {'b': [array([0., 0.])]})
+    """
+    if isinstance(spec, Const):
+        value = spec.value
+        return lambda values: value
+    if isinstance(spec, (tuple, list, dict)):
+        keys = list(spec) if isinstance(spec, dict) else None
+        parts = [result_builder(s) for s in (spec.values() if keys is not None else spec)]
+        if keys is not None:
+            return lambda values: {k: f(values) for k, f in zip(keys, parts)}
+        kind = type(spec)
+        if kind is tuple:
+            return lambda values: tuple([f(values) for f in parts])
+        return lambda values: kind([f(values) for f in parts])
+    return lambda values: np.array(values[spec])
 
 
 class Entry:
