@@ -187,6 +187,11 @@ BAD_INPUTS = [
      r"multiclass_hinge_loss: label 5 is not allowed; expected class indices 0..2"),
     (lambda: F.multiclass_hinge_loss(Z23, [0.0, 1.0]), r"labels must be integers of shape \(2,\), got float64"),
     (lambda: F.mse_loss(Z2, Z2, reduction="avg"), r"unknown reduction 'avg'; expected one of: mean, none, sum"),
+    # one class: the softmax is 1, the loss and its gradient 0 for any logits and labels
+    (lambda: F.cross_entropy(cr.zeros(4, 1), [0, 0, 0, 0]), r"logits of shape \(4, 1\) have 1 class"),
+    (lambda: F.cross_entropy(cr.zeros(4, 1), np.ones((4, 1))), r"logits of shape \(4, 1\) have 1 class"),
+    (lambda: F.cross_entropy(cr.zeros(2, 1, 5), np.zeros((2, 5), int)), r"logits of shape \(2, 1, 5\) have 1 class"),
+    (lambda: F.cross_entropy(cr.zeros(1), 0), r"logits of shape \(1,\) have 1 class"),
     (lambda: nn.Loss("l2"), r"unknown loss 'l2'; expected one of: bce, "),
 ]
 

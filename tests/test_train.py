@@ -270,6 +270,9 @@ def test_optimizer_for_another_model_is_refused(data):
     (lambda X, y: (X, y + 1), ValueError, "y holds class label 2, but the model has 2 outputs (labels 0..1)"),
     (lambda X, y: (X, y - 3), ValueError, "y holds class label -3, but the model has 2 outputs (labels 0..1)"),
     (lambda X, y: (X, np.where(np.arange(200) == 7, 9, y - 1)), ValueError, "y holds class label 9, but"),  # both ends bad
+    (lambda X, y: (X, np.where(np.arange(200) == 3, 0.5, y)), ValueError,
+     "y holds 0.5 in row 3, which is not a class label: loss 'cross_entropy' over 2 outputs takes class labels 0..1"),
+    (lambda X, y: (X, y + 1.0), ValueError, "y holds class label 2, but the model has 2 outputs (labels 0..1)"),
     # text labels are classes now (fit encodes them, see test_train_classify); text 2-D rows are not
     (lambda X, y: (X, np.stack([y.astype(str)] * 2, axis=1)), ValueError, "must be 1-D class labels"),
     (lambda X, y: (X[:, 0], y), ValueError, "X must have shape (n, features)"),
@@ -279,6 +282,26 @@ def test_bad_data(data, make, error, words):
     with pytest.raises(error) as e:
         fit(net(), "cross_entropy", "sgd", make(*data), epochs=1, verbose=0)
     assert words in str(e.value)
+
+
+def test_whole_number_float_labels_train_as_the_integer_labels_they_spell(data):
+    # np.loadtxt and many CSV readers give 0.0, 1.0, ...: the same classes, the same run
+    X, y = data
+    a, b = net(), net()
+    ha = fit(a, "cross_entropy", "sgd", (X, y), epochs=2, metrics=["accuracy"], seed=0, verbose=0)
+    hb = fit(b, "cross_entropy", "sgd", (X, y.astype(np.float32)), epochs=2, metrics=["accuracy"], seed=0, verbose=0)
+    assert ha["loss"] == hb["loss"] and ha["accuracy"] == hb["accuracy"]
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll", "multiclass_hinge"])
+@pytest.mark.parametrize("labels", [np.int64, np.float64])
+def test_a_loss_over_classes_refuses_a_model_with_one_output(data, loss, labels):
+    # its softmax (or margin sum) over one class is constant: training would silently learn nothing
+    X, y = data
+    with pytest.raises(ValueError, match=f"loss '{loss}' needs one model output per class, but the model has 1 output"):
+        fit(net(k=1), loss, "sgd", (X, (y * 0).astype(labels)), epochs=1, verbose=0)
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])

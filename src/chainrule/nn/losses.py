@@ -268,7 +268,12 @@ def cross_entropy(logits, target, reduction="mean", weight=None, ignore_index=-1
         True
     """
     t = np.asarray(array_of(target))
-    plain = weight is None and not label_smoothing and array_of(logits).ndim == 2
+    shape = array_of(logits).shape
+    if len(shape) > 1 and shape[1] == 1 or shape == (1,):
+        raise ValueError(f"cross_entropy: logits of shape {shape} have 1 class, whose softmax is 1 for any logit, so "
+                         "the loss is 0 and its gradient too; give the model one output per class, or use "
+                         "binary_cross_entropy_with_logits on one output for two classes")
+    plain = weight is None and not label_smoothing and len(shape) == 2
     if t.dtype.kind in "iu":
         if plain and ignore_index < 0:
             # The hot path: the fused op rejects negative labels itself, so a label equal to a

@@ -99,9 +99,10 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
             False trains eagerly, building a graph per step.
 
     Shapes:
-        X (n, features); y (n,) class indices or labels of any kind (text labels are
-        encoded and kept as ``model.classes_``) for "cross_entropy", else the output's
-        shape ((n,) is accepted for a single output; (n, time, features) for a sequence).
+        X (n, features); y (n,) class indices (integers, or whole-number floats such as
+        ``np.loadtxt`` gives) or text labels (encoded and kept as ``model.classes_``) for
+        "cross_entropy", whose model needs one output per class; else the output's shape
+        ((n,) is accepted for a single output; (n, time, features) for a sequence).
 
     Raises:
         ValueError / TypeError: one sentence naming a bad argument or mismatched data.

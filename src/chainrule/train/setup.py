@@ -221,6 +221,28 @@ def _index_targets(y, width, name):
     return y.astype(np.int64, copy=False)
 
 
+def _check_class_outputs(loss_name, spec, out):
+    """Refuse a loss over classes on a model with one output per row: its softmax is 1 whatever the
+    input, so the loss is a constant and training would silently learn nothing."""
+    classes = out.shape[-1] if out.ndim >= 2 else 1
+    if spec.outputs == "classes" and classes == 1:
+        raise ValueError(f"loss {loss_name!r} needs one model output per class, but the model has 1 output per row "
+                         "(a softmax over one class is 1 for every input, so the loss would never change); give "
+                         "the last layer one output per class, or use 'bce_with_logits' with one output for two classes")
+
+
+def _whole_labels(y, loss_name, width, name):
+    """Float class labels that are whole numbers, as int64; anything else raises naming the first other value."""
+    flat = y.reshape(-1)
+    whole = flat == np.floor(flat)
+    if not whole.all():
+        row = int(np.argmin(whole))
+        raise ValueError(f"{name} holds {float(flat[row])!r} in row {row}, which is not a class label: loss {loss_name!r} "
+                         f"over {width} outputs takes class labels 0..{width - 1}, or {width} columns of class "
+                         "probabilities per row")
+    return y.astype(np.int64)
+
+
 def prepare_targets(model, loss_fn, loss_name, X, y, name="y"):
     """Targets shaped and typed for the loss (checked once on two rows), plus metric labels."""
     y = np.asarray(y)
@@ -234,12 +256,16 @@ def prepare_targets(model, loss_fn, loss_name, X, y, name="y"):
     out = probe.data
     width = out.shape[1] if out.ndim == 2 else 1
     one_column = y.ndim == 1 or y.shape[1] == 1
+    spec = spec_of(loss_name)
+    _check_class_outputs(loss_name, spec, out)
+    if y.dtype.kind == "f" and one_column and width > 1 and spec.takes("indices"):
+        y = _whole_labels(y, loss_name, width, name)  # 0.0, 1.0, ... as read from a text file
     if (y.dtype.kind in "biu" and out.ndim >= 3 and y.shape[1:] == out.shape[1:-1] and out.shape[-1] > 1
-            and spec_of(loss_name).takes("indices")):
+            and spec.takes("indices")):
         # Sequence outputs (n, time, classes) with one class index per step (a callable loss gets them as given).
         loss_fn = loss_fn if isinstance(loss_fn, PerStep) else PerStep(loss_fn)
         values = _index_targets(y.reshape(-1), out.shape[-1], name).reshape(y.shape)
-    elif y.dtype.kind in "biu" and one_column and (width > 1 or spec_of(loss_name).takes("indices")):
+    elif y.dtype.kind in "biu" and one_column and (width > 1 or spec.takes("indices")):
         # Integer labels against several outputs are class indices, whatever the loss is called.
         values = _index_targets(y, width, name)
     else:
