@@ -1,6 +1,7 @@
 """fit / evaluate / predict / fit_restarts: behaviour, logs, dtypes and one-sentence errors."""
 
 import doctest
+import re
 import warnings
 
 import numpy as np
@@ -302,6 +303,38 @@ def test_a_loss_over_classes_refuses_a_model_with_one_output(data, loss, labels)
     X, y = data
     with pytest.raises(ValueError, match=f"loss '{loss}' needs one model output per class, but the model has 1 output"):
         fit(net(k=1), loss, "sgd", (X, (y * 0).astype(labels)), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("columns, row, words", [
+    (lambda y: np.stack([y, y], axis=1), 0, "is [1.0, 1.0], not class probabilities"),  # a label column twice
+    (lambda y: np.eye(2)[y] * 2, 0, "is [0.0, 2.0], not class probabilities"),          # scores, not a distribution
+    (lambda y: np.where(np.arange(200)[:, None] == 4, [[1.5, -0.5]], np.eye(2)[y]), 4, "is [1.5, -0.5]"),  # sums to 1
+])
+def test_cross_entropy_takes_label_columns_only_as_class_distributions(data, columns, row, words):
+    X, y = data
+    y = np.where(np.arange(200) == 0, 1, y)  # row 0 is class 1
+    with pytest.raises(ValueError, match=re.escape(f"y row {row} {words}")):
+        fit(net(), "cross_entropy", "sgd", (X, columns(y)), epochs=1, verbose=0)
+    soft = np.eye(2)[y] * 0.8 + 0.1  # smoothed one-hot rows: accepted
+    assert len(fit(net(), "cross_entropy", "sgd", (X, soft), epochs=1, verbose=0)) == 1
+
+
+@pytest.mark.parametrize("loss", ["bce_with_logits", "hinge"])
+def test_a_one_score_loss_refuses_a_model_with_several_outputs_for_one_label_column(data, loss):
+    X, y = data
+    with pytest.raises(ValueError, match=f"loss '{loss}' scores two classes with one output per row, but the model has 2"):
+        fit(net(k=2), loss, "sgd", (X, y if loss != "hinge" else 2 * y - 1), epochs=1, verbose=0)
+
+
+def test_training_labels_of_a_single_class_are_reported(data):
+    X, y = data
+    with pytest.warns(RuntimeWarning, match=r"y holds one class only \(label 1\) of the model's 2"):
+        fit(net(), "cross_entropy", "sgd", (X, np.ones_like(y)), epochs=1, verbose=0)
+    m = net()
+    fit(m, "cross_entropy", "sgd", (X, y), epochs=1, verbose=0)
+    with warnings.catch_warnings():  # a test set of one class is not suspicious
+        warnings.simplefilter("error")
+        cr.evaluate(m, "cross_entropy", (X[y == 1], y[y == 1]))
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])

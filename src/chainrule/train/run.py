@@ -215,7 +215,7 @@ class _Run:
         if validation_split is not None:
             (X, y), val = _split_validation(X, y, validation_split, seed)
         self.X = prepare_inputs(self.model, X)
-        self.targets = prepare_targets(self.model, self.loss_fn, self.loss_name, self.X, y)
+        self.targets = prepare_targets(self.model, self.loss_fn, self.loss_name, self.X, y, training=True)
         if self.targets.loss is not self.loss_fn:  # per-step class indices: the loss sees steps as rows
             if self.compile == "auto":
                 self.compile = False

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numbers
 
+import warnings
+
 import numpy as np
 
 from ..autodiff.engine import no_grad
@@ -243,8 +245,23 @@ def _whole_labels(y, loss_name, width, name):
     return y.astype(np.int64)
 
 
-def prepare_targets(model, loss_fn, loss_name, X, y, name="y"):
-    """Targets shaped and typed for the loss (checked once on two rows), plus metric labels."""
+def _check_distributions(values, loss_name, name):
+    """Rows of class probabilities (one-hot or soft labels) must be >= 0 and sum to 1: anything else
+    (two label columns, multi-hot rows, scores) would train on a wrong loss without an error."""
+    sums = np.add.reduce(values, axis=1)
+    bad = (np.abs(sums - 1) > 1e-3) | (np.minimum.reduce(values, axis=1) < 0)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"{name} row {row} is {values[row].tolist()!r}, not class probabilities: loss {loss_name!r} "
+                         f"takes {values.shape[1]} columns per row only as a distribution over the classes (>= 0, "
+                         "summing to 1, e.g. one-hot), else one class label per row")
+
+
+def prepare_targets(model, loss_fn, loss_name, X, y, name="y", training=False):
+    """Targets shaped and typed for the loss (checked once on two rows), plus metric labels.
+
+    ``training``: warn when the labels hold a single class (a test set may; a training set should not).
+    """
     y = np.asarray(y)
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} rows but {name} has {len(y)}; they must match")
@@ -258,6 +275,10 @@ def prepare_targets(model, loss_fn, loss_name, X, y, name="y"):
     one_column = y.ndim == 1 or y.shape[1] == 1
     spec = spec_of(loss_name)
     _check_class_outputs(loss_name, spec, out)
+    if spec.outputs == "binary" and width > 1 and one_column and out.ndim == 2:
+        raise ValueError(f"loss {loss_name!r} scores two classes with one output per row, but the model has {width} "
+                         f"outputs and {name} one column; give the model one output, or use 'cross_entropy' with one "
+                         "output per class (several 0/1 columns in y, one per output, are a multi-label task)")
     if y.dtype.kind == "f" and one_column and width > 1 and spec.takes("indices"):
         y = _whole_labels(y, loss_name, width, name)  # 0.0, 1.0, ... as read from a text file
     if (y.dtype.kind in "biu" and out.ndim >= 3 and y.shape[1:] == out.shape[1:-1] and out.shape[-1] > 1
@@ -271,6 +292,14 @@ def prepare_targets(model, loss_fn, loss_name, X, y, name="y"):
     else:
         values = y[:, None] if (y.ndim == 1 and out.ndim == 2 and width == 1) else y
         values = np.ascontiguousarray(values, dtype=out.dtype)
+        if spec.outputs == "classes" and values.ndim == 2 and values.shape[1] == width:
+            _check_distributions(values, loss_name, name)
+    if training and values.ndim == 1 and values.dtype.kind in "iu" and width > 1 and len(values) > 1:
+        low = np.minimum.reduce(values)
+        if low == np.maximum.reduce(values):
+            warnings.warn(f"{name} holds one class only (label {int(low)}) of the model's {width}: the model can "
+                          "only learn to predict it; check that the labels were read and split right",
+                          RuntimeWarning, stacklevel=4)
     try:
         with no_grad():
             value = loss_fn(probe, values[:2])
