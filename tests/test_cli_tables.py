@@ -4,6 +4,8 @@ cells, categories, BOM and CRLF; each refusal is one line, exit code 2, and writ
 import importlib.util
 import json
 import os
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -238,6 +240,29 @@ def test_regression_pipeline_inverse_transforms_the_target(tmp_path):
         out = pipe.fit_transform(read_table(tmp_path / "t.csv"))
     assert out.y.mean() == pytest.approx(0) and out.y.std() == pytest.approx(1)
     assert pipe.inverse_transform_target(out.y).tolist() == pytest.approx([10 * i + 0.5 for i in range(6)])
+
+
+@pytest.mark.parametrize("rows, words", [
+    ([f"{i % 3},1.5,{i % 2}" for i in range(8)], "1 of 2 feature columns hold the same value in every training row, so they carry no "
+     "information: 'b' (1.5);"),
+    ([",".join(["7"] * 7 + [str((0, 1, 0, 2)[i]), str(i % 2)]) for i in range(4)], "7 of 8 feature columns hold the same value in every "
+     "training row, so they carry no information: 'a' (7), 'b' (7), 'c' (7), 'd' (7), 'e' (7) and 2 more;"),
+    ([f"{i % 3},{i % 2},{i % 2}" for i in range(8)], "column 'b' equals the target 'y' in every training row"),
+])
+def test_a_constant_feature_or_a_copy_of_the_target_is_reported(tmp_path, rows, words):
+    header = "a,b,y" if len(rows[0].split(",")) == 3 else "a,b,c,d,e,f,g,h,y"
+    (tmp_path / "t.csv").write_text(header + "\n" + "".join(r + "\n" for r in rows))
+    with pytest.warns(ColumnWarning, match=re.escape(words)):
+        TablePipeline().fit(read_table(tmp_path / "t.csv"))
+
+
+def test_informative_columns_are_not_reported(tmp_path):
+    # b differs from y in its first row only, and a varies: nothing to report
+    (tmp_path / "t.csv").write_text("a,b,y\n" + "".join(f"{i % 3 if i < 7 else 0},{i % 2 if i else 1},{i % 2}\n"
+                                                         for i in range(8)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TablePipeline().fit(read_table(tmp_path / "t.csv"))
 
 
 def test_bad_pipeline_settings_name_the_value():

@@ -54,7 +54,7 @@ IMPUTERS = {"mean": _mean, "median": _median, "most_frequent": _most_frequent, "
 
 
 class ColumnWarning(UserWarning):
-    """A column that is probably not meant as a feature (a row number or ID)."""
+    """A column that is probably not meant as a feature: a row number or ID, a constant, a copy of the target."""
 
 
 class TableData(NamedTuple):
@@ -175,6 +175,7 @@ class TablePipeline:
                                               np.float64, locate=lambda i: f"line {kept_table.lines[i]}")
         self.class_names_ = list(names) if names else None
         self._warn_ids(kept_table)
+        self._warn_uninformative(train)
         self.target_scaler_ = None
         if self.task_ == "regression" and self.scale_target:
             self.target_scaler_ = StandardScaler().fit(self._raw_target(train).astype(np.float64))
@@ -222,6 +223,30 @@ class TablePipeline:
                 warnings.warn(f"column {name!r} looks like a row number or ID (increasing unique integers) and is "
                               f"used as a feature; pass --drop {name} or --id {name} if it is not one",
                               ColumnWarning, stacklevel=3)
+
+    def _warn_uninformative(self, train):
+        """Warn about numeric features that are the same in every training row (they carry nothing; one
+        warning for all, as images have many) or equal to the target in every row (a copy of the answer
+        makes any model look perfect)."""
+        target = train.column(self.target_)
+        target = np.array(target, dtype=np.float64) if all(is_number(c) for c in target) else None
+        constant = []
+        for name in self.columns_:
+            cells = train.column(name)
+            if name in self.categories_ or len(cells) < 2 or any(_is_missing(c) for c in cells):
+                continue
+            values = np.array(cells, dtype=np.float64)
+            if np.all(values == values[0]):
+                constant.append(f"{name!r} ({cells[0]})")
+            elif target is not None and np.array_equal(values, target):
+                warnings.warn(f"column {name!r} equals the target {self.target_!r} in every training row: a copy "
+                              f"of the answer makes the model look perfect; pass --drop {name} if it is one",
+                              ColumnWarning, stacklevel=3)
+        if constant:
+            listed = ", ".join(constant[:5]) + (f" and {len(constant) - 5} more" if len(constant) > 5 else "")
+            warnings.warn(f"{len(constant)} of {len(self.columns_)} feature columns hold the same value in every "
+                          f"training row, so they carry no information: {listed}; --drop them, or ignore this "
+                          "if they vary in later data", ColumnWarning, stacklevel=3)
 
     # ------------------------------------------------------------ transforming
     def _check_fitted(self):
