@@ -19,6 +19,7 @@ import numpy as np
 
 from ..data import DATASETS, load_csv, load_dataset, load_npz
 from ..data import csv_io, npz_io
+from ..data.table import column_mismatch
 from ..data.table_read import read_table
 from ..data.targets import encode_targets
 
@@ -118,13 +119,9 @@ def _columns(path, header, features, target):
             raise ValueError(f"{path} has {len(rest)} feature columns but the model expects {len(features)}")
         return rest, t
     missing = [name for name in features if name not in header]
-    if missing:
-        raise ValueError(f"{path} lacks the feature column(s) {', '.join(missing)} the model was trained on "
-                         f"(expected {len(features)} features, got {len(rest)})")
     extra = [header[j] for j in rest if header[j] not in features]
-    if extra:
-        raise ValueError(f"{path} has column(s) the model was not trained on: {', '.join(extra)} "
-                         f"(expected {len(features)} features, got {len(rest)})")
+    if missing or extra:
+        raise ValueError(column_mismatch(path, missing, extra, len(features), len(rest)))
     return [header.index(name) for name in features], t
 
 

@@ -30,7 +30,7 @@ from .scaling import StandardScaler
 from .table_read import Table, read_table
 from .targets import encode_targets
 
-__all__ = ["TablePipeline", "TableData", "ColumnWarning", "MISSING", "IMPUTERS", "read_table"]
+__all__ = ["TablePipeline", "TableData", "ColumnWarning", "MISSING", "IMPUTERS", "column_mismatch", "read_table"]
 
 #: Cells read as missing (compared case-insensitively).
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "#n/a"})
@@ -51,6 +51,22 @@ def _most_frequent(cells):
 
 #: Imputation strategy -> statistic of a numeric column (categorical columns always take the most frequent value).
 IMPUTERS = {"mean": _mean, "median": _median, "most_frequent": _most_frequent, "drop": None}
+
+
+def column_mismatch(path, missing, extra, expected, got):
+    """The sentence for a file whose feature columns are not the model's: what lacks, what is new, or both.
+
+    Example:
+        >>> column_mismatch("new.csv", ["a"], ["x"], 3, 3)
+        'new.csv lacks the feature column(s) a the model was trained on and has x instead (renamed?) (expected 3 features, got 3)'
+    """
+    counts = f"(expected {expected} features, got {got})"
+    if missing and extra:
+        return (f"{path} lacks the feature column(s) {', '.join(missing)} the model was trained on and has "
+                f"{', '.join(extra)} instead (renamed?) {counts}")
+    if missing:
+        return f"{path} lacks the feature column(s) {', '.join(missing)} the model was trained on {counts}"
+    return f"{path} has column(s) the model was not trained on: {', '.join(extra)} {counts}"
 
 
 class ColumnWarning(UserWarning):
@@ -256,19 +272,14 @@ class TablePipeline:
     def _check_columns(self, table, with_target):
         if table.has_header:
             present = [n for n in table.header if n != self.target_ and n not in self.id and n not in self.drop]
-            counts = f"(expected {len(self.columns_)} features, got {len(present)})"
             missing = [n for n in self.columns_ if n not in table.header]
-            if missing:
-                raise ValueError(f"{table.path} lacks the feature column(s) {', '.join(missing)} the model was "
-                                 f"trained on {counts}")
+            extra = [n for n in table.header if n not in self.known_]
+            if missing or extra:
+                raise ValueError(column_mismatch(table.path, missing, extra, len(self.columns_), len(present)))
             missing = [n for n in self.id if n not in table.header]
             if missing:
                 raise ValueError(f"{table.path} lacks the ID column(s) {', '.join(missing)}, which predictions "
                                  "carry so rows can be joined back")
-            extra = [n for n in table.header if n not in self.known_]
-            if extra:
-                raise ValueError(f"{table.path} has column(s) the model was not trained on: {', '.join(extra)} "
-                                 f"{counts}")
         elif len(table.header) not in (len(self.known_), len(self.known_) - 1):
             raise ValueError(f"{table.path} has {len(table.header)} columns but the training file had "
                              f"{len(self.known_)}")
