@@ -120,15 +120,28 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     xs, ws = np.shape(value_of(x)), np.shape(value_of(weight))
     if len(xs) != 3 or len(ws) != 3:
         raise ValueError(f"conv1d: input {xs} and weight {ws}: expected input (N, C, L) and weight (F, C, K)")
-    if isinstance(padding, str):
-        pad2 = padding
-    elif isinstance(padding, (tuple, list)):
-        pad2 = (int(padding[0]), int(padding[1]), 0, 0)
-    else:
-        pad2 = (0, padding)
+    pad2, added = _conv1d_padding(padding)
+    if isinstance(groups, numbers.Integral) and groups >= 1 and xs[1] != ws[1] * groups:  # (conv2d checks groups)
+        raise ValueError(f"conv1d: input {xs} and weight {ws}: the input has {xs[1]} channels but the weight expects "
+                         f"{ws[1] * groups}")
+    span = _one(dilation, "dilation") * (ws[2] - 1) + 1
+    if added is not None and span > xs[2] + added:
+        raise ValueError(f"conv1d: input {xs} and weight {ws}: the kernel spans {span} steps but the padded input "
+                         f"has {xs[2] + added}")
     out = conv2d(lift(x).unsqueeze(2), lift(weight).unsqueeze(2), bias, stride=(1, _one(stride, "stride")),
                  padding=pad2, dilation=(1, _one(dilation, "dilation")), groups=groups)
     return out.squeeze(2)
+
+
+def _conv1d_padding(padding):
+    """conv2d's padding for a height of 1, and how many steps it adds (None for "same", which always fits)."""
+    if padding in ("same", "valid"):
+        return padding, (0 if padding == "valid" else None)
+    pair = tuple(padding) if isinstance(padding, (tuple, list)) else (padding, padding)
+    if isinstance(padding, str) or len(pair) != 2 or not all(isinstance(p, numbers.Integral) and p >= 0 for p in pair):
+        raise ValueError(f"conv1d: padding must be a non-negative int, a (left, right) pair of them, or 'same' / "
+                         f"'valid', got {padding!r}")
+    return (int(pair[0]), int(pair[1]), 0, 0), pair[0] + pair[1]
 
 
 def _one(value, name):
@@ -319,6 +332,10 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     shape = value_of(x).shape
     if len(shape) < 2:
         raise ValueError(f"batch_norm: input of shape {shape}: expected (N, C) or (N, C, ...)")
+    for name, v in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if v is not None and np.size(value_of(v)) != shape[1]:
+            raise ValueError(f"batch_norm: input of shape {shape} has {shape[1]} channels (axis 1), but {name} has "
+                             f"{np.size(value_of(v))} entries (the layer's num_features)")
     axes = (0,) + tuple(range(2, len(shape)))
     view = (1, shape[1]) + (1,) * (len(shape) - 2)
     if training or running_mean is None:
@@ -355,7 +372,8 @@ def embedding(indices, weight, padding_idx=None):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise ValueError(f"embedding: an index is outside 0..{n - 1} (the rows of the weight)")
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise ValueError(f"embedding: index {int(bad)} is outside 0..{n - 1} (the rows of the weight)")
     rows = lift(weight)[idx]
     if padding_idx is None:
         return rows
