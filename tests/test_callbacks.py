@@ -166,6 +166,21 @@ def test_csv_logger_writes_one_row_per_epoch(noisy, tmp_path):
     assert len(list(csv.DictReader(open(path)))) == 1
 
 
+def test_model_checkpoint_into_a_missing_folder_fails_before_the_first_epoch(noisy, tmp_path):
+    train, _ = noisy
+    epochs = []
+
+    class Seen(callbacks.Callback):
+        def on_epoch_end(self, ctx, epoch, logs):
+            epochs.append(epoch)
+
+    seen = Seen()
+    target = tmp_path / "typo" / "best-{epoch}.safetensors"
+    with pytest.raises(FileNotFoundError, match=f"the folder {tmp_path / 'typo'} does not exist"):
+        fit(big(), "cross_entropy", "adam", train, epochs=2, verbose=0, callbacks=[seen, ModelCheckpoint(target)])
+    assert epochs == []
+
+
 def test_model_checkpoint_saves_the_best_model(noisy, tmp_path):
     train, val = noisy
     path = tmp_path / "best.safetensors"

@@ -83,6 +83,16 @@ def test_refuses_to_overwrite_unless_asked(model, path):
     assert os.listdir(os.path.dirname(path)) == ["model.safetensors"]  # no temp files left behind
 
 
+def test_an_unwritable_target_is_named_before_anything_is_written(model, tmp_path):
+    missing = tmp_path / "no_such_folder" / "m.safetensors"
+    with pytest.raises(FileNotFoundError, match=f"cannot write {missing}: the folder {missing.parent} does not exist"):
+        io.save(model, missing)
+    with pytest.raises(IsADirectoryError, match=f"cannot write {tmp_path}: it is a folder; give a file name such as"):
+        io.save(model, tmp_path)
+    assert os.listdir(tmp_path) == []
+    assert doctest.testmod(_bundle, optionflags=doctest.ELLIPSIS).failed == 0
+
+
 def test_unserialisable_metadata_is_a_type_error(model, path):
     with pytest.raises(TypeError, match="metadata must hold only JSON types"):
         io.save(model, path, metadata={"f": object()})

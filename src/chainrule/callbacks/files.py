@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from .base import Callback, Monitor
+from ..io.bundle import check_target
 from ..io.models import save
 
 __all__ = ["ProgressBar", "CSVLogger", "ModelCheckpoint", "format_logs", "scalar_logs"]
@@ -223,6 +224,7 @@ class ModelCheckpoint(Callback):
         if self.monitor.key == "val_loss" and not ctx.has_val:
             self.monitor = Monitor("loss", "min", self.monitor.min_delta)
         fixed = "{epoch" not in self.path
+        check_target(self.path.format(epoch=1))  # a mistyped folder fails now, not after an epoch
         if fixed and os.path.exists(self.path) and not (self.overwrite or self.path in self._written):
             raise FileExistsError(f"{self.path} already exists; pass overwrite=True to ModelCheckpoint to replace it")
 

@@ -35,7 +35,7 @@ import numpy as np
 from .._core import to_jsonable
 from .limits import read_limited
 
-__all__ = ["write_bundle", "read_bundle", "read_document", "require_safetensors"]
+__all__ = ["write_bundle", "read_bundle", "read_document", "require_safetensors", "check_target"]
 
 # Largest header safetensors itself accepts; a larger length prefix means "not this format".
 MAX_HEADER = 100_000_000
@@ -91,14 +91,17 @@ def write_bundle(path, arrays, fmt, version, document, overwrite=False):
     """
     st = require_safetensors()
     path = os.fspath(path)
+    folder = check_target(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
     arrays = _contiguous(arrays)
     meta = {"format": fmt, "format_version": str(int(version)), "checksum": _checksum(arrays),
             "document": json.dumps(to_jsonable(document), allow_nan=True)}
     payload = st.save(arrays, metadata=meta)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=folder)
+    except OSError as exc:  # no permission, a read-only or special file system: name the user's path
+        raise type(exc)(f"cannot write {path}: cannot create a file in {folder} ({exc.strerror})") from None
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; a saved model should not be
         with os.fdopen(fd, "wb") as f:
@@ -109,6 +112,28 @@ def write_bundle(path, arrays, fmt, version, document, overwrite=False):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def check_target(path):
+    """The folder a file ``path`` would be written into; raises naming ``path`` when it cannot be one.
+
+    Called before the work whose result is saved (a training run), so a mistyped folder fails at
+    once instead of after the first epoch.
+
+    Example:
+        >>> check_target("/no/such/folder/model.safetensors")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: cannot write /no/such/folder/model.safetensors: the folder /no/such/folder does not exist; create it first
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name such as "
+                                f"{os.path.join(path, 'model.safetensors')}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist; create it first")
+    return folder
 
 
 def _umask():
