@@ -1,9 +1,15 @@
 """CSV loading: values, task inference, and one clear sentence for each kind of bad file."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 from chainrule.data import load_csv
+from chainrule.data.column_checks import ColumnWarning
+
+# The toy files below have a few rows of increasing integers, which the row-number check rightly flags.
+pytestmark = pytest.mark.filterwarnings("ignore::chainrule.data.column_checks.ColumnWarning")
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -160,3 +166,38 @@ def test_the_table_reader_refuses_bad_column_names_as_the_csv_reader_does(tmp_pa
     with pytest.raises(ValueError) as err:
         read_table(str(path))
     assert str(err.value) == message.format(p=path)
+
+
+def test_a_file_without_a_header_row_is_refused_unless_header_false(tmp_path):
+    # read with its first row as names, it would lose that row and name columns after its numbers
+    path = write(tmp_path, "0.5,1.5,0\n2.5,3.5,1\n4.5,0.5,1\n")
+    with pytest.raises(ValueError, match=r"the first row \(0.5,1.5,0\) holds numbers where the column names should be; "
+                                         r"pass --no-header \(header=False in Python\)"):
+        load_csv(path)
+    ds = load_csv(path, header=False)
+    assert ds.X.tolist() == [[0.5, 1.5], [2.5, 3.5], [4.5, 0.5]] and ds.feature_names == ("col0", "col1")
+
+
+def test_the_delimiter_is_sniffed_as_the_command_line_does(tmp_path):
+    ds = load_csv(write(tmp_path, "a;b;y\n0.5;1;0\n1.5;0;1\n0.25;2;0\n", "semi.csv"))
+    assert ds.X.tolist() == [[0.5, 1], [1.5, 0], [0.25, 2]] and ds.feature_names == ("a", "b")
+    with pytest.raises(ValueError, match="delimiter must be one of"):
+        load_csv(write(tmp_path, "a b\n1 2\n"), delimiter=" ")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("id,a,y\n1,0.5,0\n2,0.1,1\n3,0.7,0\n", "column 'id' looks like a row number or ID"),
+    ("a,k,y\n0.5,7,0\n0.1,7,1\n0.7,7,0\n", "1 of 2 feature columns hold the same value in every training row"),
+    ("a,c,y\n0.5,0,0\n0.1,1,1\n0.7,0,0\n", "column 'c' equals the target 'y' in every training row"),
+])
+def test_unlikely_features_are_reported_and_can_be_dropped(tmp_path, text, words):
+    path = write(tmp_path, text)
+    with pytest.warns(ColumnWarning, match=words):
+        load_csv(path)
+    name = [n for n in text.split("\n")[0].split(",") if n not in ("a", "y")][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds = load_csv(path, drop=[name])
+    assert ds.feature_names == ("a",) and ds.X[:, 0].tolist() == np.float32([0.5, 0.1, 0.7]).tolist()
+    with pytest.raises(ValueError, match="drop names 'y', which is not a feature column"):
+        load_csv(path, drop=["y"])

@@ -127,9 +127,10 @@ def _columns(path, header, features, target):
 
 def _read_csv(path, meta, with_target):
     delimiter = "\t" if path.lower().endswith(".tsv") else ","
-    header, rows, lines = csv_io._read_rows(path, csv_io.read_text(path, "CSV"), delimiter)
+    read = read_table(path, delimiter)
+    header, lines = read.header, read.lines
     cols, t = _columns(path, header, meta.feature_names, meta.target)
-    table = list(zip(*rows))
+    table = list(zip(*read.rows))
     X = np.stack([csv_io._parse_feature(path, header[j], list(table[j]), lines) for j in cols], axis=1)
     y = None
     if t is not None and with_target:

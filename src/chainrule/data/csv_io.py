@@ -7,80 +7,16 @@ would then have to be saved and replayed on every later file.
 
 from __future__ import annotations
 
-import csv
 import os
 
 import numpy as np
 
 from .._core import is_number
-from ..io.limits import read_limited
 from ._checks import check_float_dtype, check_fits_dtype
 from .dataset import Dataset
+from .column_checks import PYTHON_ADVICE, warn_unlikely_features
+from .table_read import check_column_names, read_table, read_text  # noqa: F401  (read_text: for the CLI)
 from .targets import encode_targets
-
-_SNIFF_BYTES = 8192
-
-
-def read_text(path, kind: str) -> str:
-    """Return the text of a UTF-8 file, with one-sentence errors for the usual failures.
-
-    Example:
-        >>> read_text("no/such/file.csv", "CSV")
-        Traceback (most recent call last):
-        ...
-        FileNotFoundError: CSV file not found: no/such/file.csv
-    """
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{kind} file not found: {path}")
-    if os.path.isdir(path):
-        raise ValueError(f"{path} is a folder, expected a {kind} file")
-    raw = read_limited(path, f"{kind} file")  # regular files only, size checked first
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ValueError(f"{path} is UTF-16 text; save it as UTF-8")
-    if b"\x00" in raw[:_SNIFF_BYTES]:
-        raise ValueError(f"{path} is not a text {kind} file (it contains binary data)")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"{path} is not UTF-8 text (undecodable byte at position {exc.start}); save it as UTF-8"
-        ) from None
-
-
-def _read_rows(path, text: str, delimiter: str):
-    reader = csv.reader(text.splitlines(), delimiter=delimiter, skipinitialspace=True)
-    rows, lines = [], []
-    try:
-        for record in reader:
-            # Blank lines (often a trailing newline or two) carry no data.
-            if record and any(cell.strip() for cell in record):
-                rows.append([cell.strip() for cell in record])
-                lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise ValueError(f"{path}, line {reader.line_num} cannot be read as CSV ({exc})") from None
-    if not rows:
-        raise ValueError(f"{path} is empty; expected a header row followed by data rows")
-    header, rows, lines = rows[0], rows[1:], lines[1:]
-    _check_header(path, header)
-    if not rows:
-        raise ValueError(f"{path} has a header but no data rows")
-    for row, line in zip(rows, lines):
-        if len(row) != len(header):
-            raise ValueError(f"{path}, line {line} has {len(row)} fields but the header has {len(header)}")
-    return header, rows, lines
-
-
-def check_column_names(path, header):
-    """Refuse a header with an empty or repeated column name, naming the column(s)."""
-    seen = {}
-    for position, name in enumerate(header, start=1):
-        if not name:
-            raise ValueError(f"{path}: column {position} of the header has no name")
-        if name in seen:
-            raise ValueError(
-                f"{path}: column name '{name}' appears twice in the header (columns {seen[name]} and {position})"
-            )
-        seen[name] = position
 
 
 def _check_header(path, header):
@@ -141,8 +77,9 @@ def _raw_target(path, name, cells, lines) -> np.ndarray:
     return column
 
 
-def load_csv(path, target=None, task=None, dtype=np.float32, delimiter=",", class_names=None) -> Dataset:
-    """Load a CSV file with a header row into a Dataset.
+def load_csv(path, target=None, task=None, dtype=np.float32, delimiter=None, class_names=None, header=True,
+             drop=()) -> Dataset:
+    """Load a CSV file into a Dataset.
 
     Args:
         path: the CSV file (UTF-8, a byte-order mark is fine).
@@ -151,13 +88,20 @@ def load_csv(path, target=None, task=None, dtype=np.float32, delimiter=",", clas
             text -> classification, non-integer numbers -> regression, a few
             distinct integers -> classification; otherwise you must say.
         dtype: floating dtype of ``X`` (and of ``y`` for regression).
-        delimiter: field separator.
+        delimiter: ``","``, ``";"``, ``"\\t"`` or ``"|"``; None sniffs it (a ``.tsv`` file is tab-separated).
         class_names: fixes the label of each class (e.g. the training file's
             ``class_names`` when loading a test file).
+        header: False when the first row is data (columns are then ``col0``, ``col1``, ...). A
+            first row of numbers where the names should be is refused unless this says so.
+        drop: names of columns to leave out (an ID, a row number).
 
     Returns:
-        A Dataset named after the file, ``X`` of shape ``(rows, columns - 1)``.
+        A Dataset named after the file, ``X`` of shape ``(rows, features)``.
         Classification targets become int64 labels with ``class_names``.
+
+    Warns:
+        ColumnWarning: a feature that looks like a row number, holds one value in every row, or
+        equals the target (see :mod:`.column_checks`).
 
     Raises:
         FileNotFoundError: no such file.
@@ -172,24 +116,27 @@ def load_csv(path, target=None, task=None, dtype=np.float32, delimiter=",", clas
         ((3, 2), [0, 1, 0], ('cat', 'dog'), 'classification')
     """
     dtype = check_float_dtype(dtype)
-    path = os.fspath(path)
-    header, rows, lines = _read_rows(path, read_text(path, "CSV"), delimiter)
-    t = _target_index(path, header, target)
-    columns = list(zip(*rows))
-    features = [
-        _parse_feature(path, header[j], list(columns[j]), lines) for j in range(len(header)) if j != t
-    ]
-    raw_y = _raw_target(path, header[t], list(columns[t]), lines)
-    y, task, names = encode_targets(
-        raw_y, task, f"{path}: target '{header[t]}'", dtype, class_names,
+    table = read_table(os.fspath(path), delimiter, header)
+    path, names, lines = table.path, table.header, table.lines
+    _check_header(path, names)
+    t = _target_index(path, names, target)
+    unknown = [d for d in drop if d not in names or d == names[t]]
+    if unknown:
+        raise ValueError(f"{path}: drop names {unknown[0]!r}, which is not a feature column; columns: {', '.join(names)}")
+    keep = [j for j in range(len(names)) if j != t and names[j] not in drop]
+    if not keep:
+        raise ValueError(f"{path}: no feature column is left after drop={list(drop)!r}")
+    features = [_parse_feature(path, names[j], table.column(names[j]), lines) for j in keep]
+    raw_y = _raw_target(path, names[t], table.column(names[t]), lines)
+    y, task, classes = encode_targets(
+        raw_y, task, f"{path}: target '{names[t]}'", dtype, class_names,
         locate=lambda i: f"line {lines[i]}",
     )
-    stem = os.path.splitext(os.path.basename(path))[0]
-    feature_names = [h for j, h in enumerate(header) if j != t]
+    feature_names = tuple(names[j] for j in keep)
     for name, column in zip(feature_names, features):
         check_fits_dtype(column, dtype, lambda i, name=name: f"{path}, line {lines[i]}, column '{name}'")
+    warn_unlikely_features(table, names[t], feature_names, PYTHON_ADVICE)
     return Dataset(
-        np.stack(features, axis=1).astype(dtype), y, task, name=stem,
-        feature_names=tuple(h for j, h in enumerate(header) if j != t), class_names=names,
-        description=f"loaded from {path}",
+        np.stack(features, axis=1).astype(dtype), y, task, name=os.path.splitext(os.path.basename(path))[0],
+        feature_names=feature_names, class_names=classes, description=f"loaded from {path}",
     )

@@ -19,13 +19,13 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
 
 from .._core import check_choice, is_number
 from ._checks import check_fits_dtype
+from .column_checks import CLI_ADVICE, ColumnWarning, warn_unlikely_features  # noqa: F401  (ColumnWarning: re-exported)
 from .scaling import StandardScaler
 from .table_read import Table, read_table
 from .targets import encode_targets
@@ -67,10 +67,6 @@ def column_mismatch(path, missing, extra, expected, got):
     if missing:
         return f"{path} lacks the feature column(s) {', '.join(missing)} the model was trained on {counts}"
     return f"{path} has column(s) the model was not trained on: {', '.join(extra)} {counts}"
-
-
-class ColumnWarning(UserWarning):
-    """A column that is probably not meant as a feature: a row number or ID, a constant, a copy of the target."""
 
 
 class TableData(NamedTuple):
@@ -190,8 +186,8 @@ class TablePipeline:
         _, self.task_, names = encode_targets(y_raw, self.task, f"{table.path}: target '{self.target_}'",
                                               np.float64, locate=lambda i: f"line {kept_table.lines[i]}")
         self.class_names_ = list(names) if names else None
-        self._warn_ids(kept_table)
-        self._warn_uninformative(train)
+        numeric = [n for n in self.columns_ if n not in self.categories_]
+        warn_unlikely_features(train, self.target_, numeric, CLI_ADVICE, ids_table=kept_table)
         self.target_scaler_ = None
         if self.task_ == "regression" and self.scale_target:
             self.target_scaler_ = StandardScaler().fit(self._raw_target(train).astype(np.float64))
@@ -226,43 +222,6 @@ class TablePipeline:
                     else float(_most_frequent(cells))
         self.feature_names_ = [f"{n}={c}" if n in self.categories_ else n
                                for n in self.columns_ for c in self.categories_.get(n, [None])]
-
-    def _warn_ids(self, table):
-        for name in self.columns_:
-            if name in self.categories_:
-                continue
-            cells = table.column(name)
-            if len(cells) < 3 or not all(c.lstrip("-").isdigit() for c in cells):
-                continue
-            values = np.array(cells, dtype=np.int64)
-            if np.all(np.diff(values) > 0):
-                warnings.warn(f"column {name!r} looks like a row number or ID (increasing unique integers) and is "
-                              f"used as a feature; pass --drop {name} or --id {name} if it is not one",
-                              ColumnWarning, stacklevel=3)
-
-    def _warn_uninformative(self, train):
-        """Warn about numeric features that are the same in every training row (they carry nothing; one
-        warning for all, as images have many) or equal to the target in every row (a copy of the answer
-        makes any model look perfect)."""
-        target = train.column(self.target_)
-        target = np.array(target, dtype=np.float64) if all(is_number(c) for c in target) else None
-        constant = []
-        for name in self.columns_:
-            cells = train.column(name)
-            if name in self.categories_ or len(cells) < 2 or any(_is_missing(c) for c in cells):
-                continue
-            values = np.array(cells, dtype=np.float64)
-            if np.all(values == values[0]):
-                constant.append(f"{name!r} ({cells[0]})")
-            elif target is not None and np.array_equal(values, target):
-                warnings.warn(f"column {name!r} equals the target {self.target_!r} in every training row: a copy "
-                              f"of the answer makes the model look perfect; pass --drop {name} if it is one",
-                              ColumnWarning, stacklevel=3)
-        if constant:
-            listed = ", ".join(constant[:5]) + (f" and {len(constant) - 5} more" if len(constant) > 5 else "")
-            warnings.warn(f"{len(constant)} of {len(self.columns_)} feature columns hold the same value in every "
-                          f"training row, so they carry no information: {listed}; --drop them, or ignore this "
-                          "if they vary in later data", ColumnWarning, stacklevel=3)
 
     # ------------------------------------------------------------ transforming
     def _check_fitted(self):

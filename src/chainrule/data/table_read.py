@@ -23,7 +23,7 @@ import os
 import re
 
 from .._core import is_number
-from .csv_io import check_column_names, read_text
+from ..io.limits import read_limited
 
 __all__ = ["Table", "read_table", "DELIMITERS"]
 
@@ -31,6 +31,7 @@ __all__ = ["Table", "read_table", "DELIMITERS"]
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t", "|": "|"}
 
 _SNIFF_CHARS = 16384
+_SNIFF_BYTES = 8192
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
 
 
@@ -69,6 +70,46 @@ class Table:
         keep = list(keep)
         return Table(self.path, self.header, [self.rows[i] for i in keep], [self.lines[i] for i in keep],
                      self.delimiter, self.has_header)
+
+
+def read_text(path, kind: str) -> str:
+    """Return the text of a UTF-8 file, with one-sentence errors for the usual failures.
+
+    Example:
+        >>> read_text("no/such/file.csv", "CSV")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: CSV file not found: no/such/file.csv
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{kind} file not found: {path}")
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a folder, expected a {kind} file")
+    raw = read_limited(path, f"{kind} file")  # regular files only, size checked first
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError(f"{path} is UTF-16 text; save it as UTF-8")
+    if b"\x00" in raw[:_SNIFF_BYTES]:
+        raise ValueError(f"{path} is not a text {kind} file (it contains binary data)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text (undecodable byte at position {exc.start}); save it as UTF-8"
+        ) from None
+
+
+def check_column_names(path, header):
+    """Refuse a header with an empty or repeated column name, naming the column(s)."""
+    seen = {}
+    for position, name in enumerate(header, start=1):
+        if not name:
+            raise ValueError(f"{path}: column {position} of the header has no name")
+        if name in seen:
+            raise ValueError(
+                f"{path}: column name '{name}' appears twice in the header (columns {seen[name]} and {position})"
+            )
+        seen[name] = position
+
 
 
 def resolve_delimiter(delimiter):
@@ -147,7 +188,7 @@ def read_table(path, delimiter=None, header=True):
         if _looks_like_data(rows):
             shown = delimiter.join(rows[0][:4]) + (", ..." if len(rows[0]) > 4 else "")
             raise ValueError(f"{path}: the first row ({shown}) holds numbers where the column names should be; "
-                             "pass --no-header if the file has no header row")
+                             "pass --no-header (header=False in Python) if the file has no header row")
         names, rows, lines = rows[0], rows[1:], lines[1:]
         check_column_names(path, names)
     else:
