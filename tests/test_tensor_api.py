@@ -70,6 +70,19 @@ def test_non_numeric_data_is_a_type_error(data):
         cr.tensor(data)
 
 
+@pytest.mark.parametrize("data, kwargs, error, words", [
+    ([[1, 2], [3]], {}, ValueError, "tensor data must be rectangular (nested sequences of equal lengths), got ragged"),
+    ([[1.0], [2.0, 3.0]], {"dtype": np.float32}, ValueError, "tensor data must be rectangular"),
+    (["1", "x"], {"dtype": np.float32}, ValueError,
+     "tensor data must be a float32 array, got list \"['1', 'x']\" (could not convert string to float: 'x')"),
+    ([1, 2], {"dtype": "foo"}, TypeError, "dtype 'foo' is not a NumPy dtype"),
+])
+def test_data_numpy_cannot_convert_is_named_in_one_sentence(data, kwargs, error, words):
+    with pytest.raises(error) as e:
+        cr.tensor(data, **kwargs)
+    assert words in str(e.value)
+
+
 def test_requires_grad_flag_and_name():
     t = cr.tensor([1.0], requires_grad=True, name="w")
     assert t.requires_grad is True and t.name == "w" and t.grad is None

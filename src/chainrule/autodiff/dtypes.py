@@ -24,6 +24,20 @@ def get_default_dtype():
     return _DEFAULT["dtype"]
 
 
+def _refused(data, dtype, exc):
+    """The one-sentence error for data NumPy cannot turn into a numeric array."""
+    if "inhomogeneous" in str(exc):
+        return ValueError(f"tensor data must be rectangular (nested sequences of equal lengths), got ragged "
+                          f"nesting: {str(exc).split('The detected shape was ')[-1].rstrip('.')}")
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            return TypeError(f"dtype {dtype!r} is not a NumPy dtype (such as 'float32' or np.float64)")
+    target = f"a {dtype} array" if dtype is not None else "numbers"
+    return type(exc)(f"tensor data must be {target}, got {type(data).__name__} {str(data)[:40]!r} ({exc})")
+
+
 def to_array(data, dtype=None):
     """Convert user data to a (copied) ndarray, applying the default-dtype rules.
 
@@ -34,13 +48,14 @@ def to_array(data, dtype=None):
         >>> to_array([1.0, 2.0]).dtype, to_array(np.arange(2)).dtype
         (dtype('float32'), dtype('int64'))
     """
-    if dtype is not None:
-        arr = np.array(data, dtype=dtype)
-    elif isinstance(data, np.ndarray):
+    if isinstance(data, np.ndarray) and dtype is None:
         arr = data.copy()
     else:
-        arr = np.array(data)
-        if arr.dtype.kind == "f":
+        try:
+            arr = np.array(data, dtype=dtype)
+        except (ValueError, TypeError) as exc:  # ragged nesting, text, objects: say what was expected
+            raise _refused(data, dtype, exc) from None
+        if dtype is None and arr.dtype.kind == "f":
             arr = arr.astype(_DEFAULT["dtype"])
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"tensor data must be numeric (bool, int or float), got dtype {arr.dtype}")
