@@ -34,6 +34,36 @@ def test_one_logit_gives_two_column_probabilities_and_labels():
     assert cr.predict_labels(model, X, classes=["neg", "pos"], loss="bce_with_logits").tolist() == Y.tolist()
 
 
+def test_a_probability_output_trained_with_bce_is_read_as_a_probability():
+    # the model's last layer is a sigmoid: its output is p, which a second sigmoid or a cut at 0 would misread
+    model = nn.MLP([2, 8, 1], seed=0, output_activation="sigmoid")
+    cr.fit(model, "bce", ("adam", 0.05), (X, (Y == "pos").astype(np.float64)), epochs=80, verbose=0, seed=0)
+    assert model.loss_ == "bce"
+    out = cr.predict(model, X)[:, 0]
+    assert np.allclose(cr.predict_proba(model, X), np.stack([1 - out, out], axis=1))
+    assert cr.predict_labels(model, X).tolist() == (out > 0.5).astype(int).tolist() == [0, 0, 0, 1, 1, 1]
+
+
+@pytest.mark.parametrize("loss, y, words", [
+    ("mse", X[:, 0] * 0.3, "loss 'mse', whose outputs are values of a regression"),
+    ("hinge", np.where(Y == "pos", 1.0, -1.0), "loss 'hinge', whose outputs are scores, not probabilities"),
+])
+def test_predict_proba_refuses_outputs_that_are_not_probabilities(loss, y, words):
+    model = nn.MLP([2, 4, 1], seed=0)
+    cr.fit(model, loss, "sgd", (X, y), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=f"predict_proba: the model was trained with {words}; use predict"):
+        cr.predict_proba(model, X)
+
+
+def test_classification_metrics_refuse_continuous_targets():
+    y = X[:, 0] * 0.3  # values, not classes: accuracy against a 0.5 cut would be a made-up number
+    with pytest.raises(ValueError, match="metric 'accuracy' needs class labels, but the targets are continuous"):
+        cr.fit(nn.MLP([2, 4, 1], seed=0), "mse", "sgd", (X, y), epochs=1, metrics=["accuracy"], verbose=0)
+    h = cr.fit(nn.MLP([2, 4, 1], seed=0), "mse", "sgd", (X, (Y == "pos") * 1.0), epochs=1, metrics=["accuracy"],
+               verbose=0)  # 0/1 targets with mse, as in the slides: classes
+    assert 0 <= h["accuracy"][0] <= 1
+
+
 def test_validation_labels_use_the_training_classes_and_datasets_name_them():
     model = _trained(val=(X[:2], Y[:2]))
     assert model.classes_ == ("neg", "pos")

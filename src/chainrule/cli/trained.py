@@ -243,7 +243,8 @@ class TrainedModel:
         pipeline = None if raw else info.pipeline
         # A regression trained on standardised targets maps its outputs back, as `chainrule predict` does.
         target_scaler = None if raw else info.target_scaler
-        output = {None: "raw outputs", "softmax": "class probabilities", "sigmoid": "probability of the last class"}
+        output = {None: "raw outputs", "softmax": "class probabilities", "sigmoid": "probability of the last class",
+                  "identity": "probability of the last class"}
         described = "predicted values in the target's units" if target_scaler is not None else output[head]
         metadata = {"feature_names": ",".join(info.feature_names), "output": described}
         if info.class_names:
@@ -251,8 +252,8 @@ class TrainedModel:
         if pipeline is not None:
             metadata["input_columns"] = ",".join(c for c in pipeline.columns_ if c not in pipeline.categories_)
             metadata["text_inputs"] = ",".join(c for c in pipeline.columns_ if c in pipeline.categories_)
-        export_onnx(self.model, path, overwrite=overwrite, head=head or "none", scaler=scaler,
-                    target_scaler=target_scaler, metadata=metadata, pipeline=pipeline)
+        export_onnx(self.model, path, overwrite=overwrite, head="none" if head in (None, "identity") else head,
+                    scaler=scaler, target_scaler=target_scaler, metadata=metadata, pipeline=pipeline)
         (name, dtype, shape), *_ = graph_inputs(path)
         if pipeline is None and (len(shape) != 2 or dtype not in ("float32", "float64")):  # images, sequences, ids
             return f"input '{name}' ({dtype}, shape {' x '.join(map(str, shape))}), output 'output' ({described})"

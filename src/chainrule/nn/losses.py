@@ -210,7 +210,7 @@ def mse_loss(output, target, reduction="mean", half=False):
     return _reduce(per * 0.5 if half else per, reduction)
 
 
-@register_loss("bce", LossSpec(("binary",), outputs="binary", **_CLASSIFY))
+@register_loss("bce", LossSpec(("binary",), outputs="binary", activation="identity", **_CLASSIFY))  # outputs are p
 def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
     """Binary cross-entropy -(t log p + (1 - t) log(1 - p)) on probabilities p.
 

@@ -3,8 +3,9 @@
 ``fit`` accepts class labels of any kind (``["cat", "dog", ...]``) for a
 classification loss: they are encoded as indices into their sorted distinct
 values, which are kept on the model as ``model.classes_`` (as are a
-``data.Dataset``'s ``class_names``). :func:`predict_proba` turns the outputs
-into probabilities and :func:`predict_labels` back into those labels.
+``data.Dataset``'s ``class_names``), and the loss's name as ``model.loss_``.
+:func:`predict_proba` turns the outputs into probabilities the way that loss
+reads them, and :func:`predict_labels` back into those labels.
 
 Example:
     >>> import numpy as np
@@ -24,8 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.targets import encode_classes
+from ..nn import ACTIVATIONS, LOSSES
 from .loop import predict
-from .setup import as_pair, output_threshold
+from .setup import as_pair, output_threshold, spec_of
 
 __all__ = ["encode_labels", "predict_proba", "predict_labels"]
 
@@ -54,19 +56,32 @@ def encode_labels(model, loss_name, train, val):
 
 
 def predict_proba(model, X, batch_size=None):
-    """Class probabilities ``(n, classes)``: softmax of several outputs, or ``[1 - p, p]`` of one sigmoid logit.
+    """Class probabilities ``(n, classes)``, as the loss ``fit`` trained the model with reads its outputs.
+
+    A softmax of several outputs (cross_entropy), a sigmoid of one logit (bce_with_logits) or one
+    probability as it is (bce), as ``[1 - p, p]`` for one output. A model ``fit`` did not train
+    (no ``model.loss_``) is read as logits: softmax of several outputs, sigmoid of one.
 
     Args:
-        model: a classifier trained with cross-entropy (several outputs) or bce_with_logits (one output).
+        model: a classifier.
         X: inputs (n, features).
         batch_size: rows per forward pass (default that of :func:`predict`).
+
+    Raises:
+        ValueError: the model was trained with a regression loss or a margin loss (hinge), whose
+            outputs are not probabilities.
     """
+    name = getattr(model, "loss_", None)
+    spec = spec_of(name) if name in LOSSES else None
+    if spec is not None and (spec.task != "classification" or spec.activation is None):
+        what = "values of a regression" if spec.task != "classification" else "scores, not probabilities"
+        raise ValueError(f"predict_proba: the model was trained with loss {name!r}, whose outputs are {what}; "
+                         "use predict (or predict_labels), or train with 'cross_entropy' or 'bce_with_logits'")
     out = np.asarray(predict(model, X) if batch_size is None else predict(model, X, batch_size), np.float64)
-    if out.ndim == 1 or out.shape[1] == 1:
-        p = 1.0 / (1.0 + np.exp(-out.reshape(-1)))
-        return np.stack([1 - p, p], axis=1)
-    z = np.exp(out - out.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
+    single = out.ndim == 1 or out.shape[1] == 1
+    head = spec.activation if spec is not None else ("sigmoid" if single else "softmax")
+    p = np.asarray(ACTIVATIONS[head](out.reshape(-1, 1) if single else out), np.float64)
+    return np.concatenate([1 - p, p], axis=1) if single else p
 
 
 def predict_labels(model, X, classes=None, loss=None):
@@ -77,8 +92,10 @@ def predict_labels(model, X, classes=None, loss=None):
         X: inputs (n, features).
         classes: the label of each class index (default ``model.classes_`` if set).
         loss: the training loss name, which says where a single output is split: at 0 for logits
-            (bce_with_logits, hinge; also the default) and at 0.5 for probabilities (bce, mse).
+            (bce_with_logits, hinge) and at 0.5 for probabilities (bce, mse). Default: the loss
+            ``fit`` trained the model with (``model.loss_``), else 0.
     """
+    loss = loss if loss is not None else getattr(model, "loss_", None)
     out = np.asarray(predict(model, X))
     if out.ndim == 2 and out.shape[1] > 1:
         index = np.argmax(out, axis=1)

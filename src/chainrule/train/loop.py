@@ -33,6 +33,7 @@ import secrets
 from .._core import check_seed
 from ..distributed import resolve_parallel
 from ..io.folders import FolderLock, remove_stale_temporaries
+from ..nn import LOSSES
 from ..nn.module import structure_held
 from . import checkpoint as _ckpt
 from .evaluation import EVAL_BATCH, evaluate, predict  # noqa: F401 - their old home
@@ -127,6 +128,7 @@ def fit(model, loss, optimizer, train, *, val=None, validation_split=None, epoch
         run = _Run(model, loss, optimizer, epochs, shuffle, metrics, callbacks, regularization, verbose, parallel,
                    on_nonfinite, compile)
         train, val = encode_labels(model, run.loss_name, train, val)
+        model.loss_ = run.loss_name if run.loss_name in LOSSES else None  # how predict_proba reads outputs
         if checkpoint_dir is None and resume:
             raise ValueError("resume=True needs the checkpoint_dir to resume from")
         # One run per checkpoint folder at a time (the rank that writes it holds the lock for all ranks).

@@ -326,4 +326,9 @@ def _labels(values, loss_name, width, out_ndim=2):
         return values
     if values.ndim == 2 and values.shape[1] > 1:
         return np.argmax(values, axis=1)
-    return to_labels(values, output_threshold(loss_name)) if width == 1 else None
+    if width != 1:
+        return None
+    kinds = set(np.unique(values).tolist())
+    if not (kinds <= {0.0, 1.0} or kinds <= {-1.0, 1.0}):  # continuous or counted targets: no classes to score
+        return None
+    return to_labels(values, output_threshold(loss_name))
