@@ -176,6 +176,28 @@ def test_newer_format_version_asks_for_an_upgrade(model, path):
     _one_sentence(e, path, "format version 2", "upgrade chainrule")
 
 
+def test_what_fit_learnt_about_labels_survives_a_save(path):
+    X, y = np.array([[-2.0], [-1.0], [1.0], [2.0]]), np.array(["neg", "neg", "pos", "pos"])
+    model = nn.MLP([1, 2], seed=0)
+    cr.fit(model, "cross_entropy", ("adam", 0.1), (X, y), epochs=60, verbose=0, seed=0)
+    io.save(model, path)
+    again = io.load(path)
+    assert again.classes_ == ("neg", "pos") and again.loss_ == "cross_entropy"
+    assert cr.predict_labels(again, X).tolist() == cr.predict_labels(model, X).tolist() == y.tolist()
+    np.testing.assert_array_equal(cr.predict_proba(again, X), cr.predict_proba(model, X))
+    _write_model(path, model.config(), model.state_dict())  # a file without them loads as before
+    assert not hasattr(io.load(path), "classes_")
+
+
+@pytest.mark.parametrize("facts, words", [([1], "training facts are not a JSON object"),
+                                          ({"classes": "ab"}, "lists its classes as 'ab'; expected a list of names")])
+def test_malformed_training_facts_are_one_sentence(model, path, facts, words):
+    _bundle.write_bundle(path, model.state_dict(), io.MODEL_FORMAT, io.MODEL_VERSION,
+                         {"config": model.config(), "metadata": {}, "trained": facts})
+    with pytest.raises(ValueError, match=words):
+        io.load(path)
+
+
 def _write_model(path, config, arrays):
     _bundle.write_bundle(path, arrays, io.MODEL_FORMAT, io.MODEL_VERSION, {"config": config, "metadata": {}},
                          overwrite=True)

@@ -81,10 +81,33 @@ def save(model, path, metadata=None, overwrite=False, allow_nonfinite=False):
         FileExistsError: ... already exists; pass overwrite=True to replace it
     """
     document = {"config": model.config(), "metadata": to_jsonable(metadata or {}, "metadata"),
-                "chainrule_version": __version__}
+                "chainrule_version": __version__, "trained": _trained_facts(model)}
     if not allow_nonfinite:
         _check_finite(path, model)
     write_bundle(path, model.state_dict(), MODEL_FORMAT, MODEL_VERSION, document, overwrite)
+
+
+def _trained_facts(model):
+    """What ``fit`` left on the model for predicting: its class labels and its loss's name."""
+    facts = {}
+    if getattr(model, "classes_", None) is not None:
+        facts["classes"] = [str(c) for c in model.classes_]
+    if isinstance(getattr(model, "loss_", None), str):
+        facts["loss"] = model.loss_
+    return facts
+
+
+def _restore_facts(path, model, facts):
+    """Put :func:`_trained_facts` back on a loaded model (files without them load as before)."""
+    if not isinstance(facts, dict):
+        raise ValueError(f"{path} is not a complete model file: its training facts are not a JSON object")
+    classes, loss = facts.get("classes"), facts.get("loss")
+    if classes is not None:
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            raise ValueError(f"{path} lists its classes as {str(classes)[:60]!r}; expected a list of names")
+        model.classes_ = tuple(classes)
+    if isinstance(loss, str):
+        model.loss_ = loss
 
 
 def _check_finite(path, model):
@@ -174,6 +197,7 @@ def load(path, with_metadata=False):
         model = _rebuild(path, config)
         _check_weights(path, model, arrays)
         model.load_state_dict(arrays)
+        _restore_facts(path, model, document.get("trained", {}))
     except (ArithmeticError, TypeError, KeyError, AttributeError, IndexError, MemoryError, RecursionError) as exc:
         # Whatever a hostile file provokes deeper down is still one ValueError naming the file.
         raise ValueError(f"{path} is corrupt or not a chainrule model ({type(exc).__name__}: {exc})") from None
