@@ -109,3 +109,12 @@ def test_fit_takes_sequence_targets_for_sequence_to_sequence():
 def test_text_targets_for_a_regression_loss_are_still_refused():
     with pytest.raises(TypeError, match="y must hold numbers"):
         cr.fit(nn.Linear(2, 1), "mse", "sgd", (X, Y), epochs=1, verbose=0)
+
+
+def test_text_labels_are_encoded_for_every_classification_loss():
+    # which losses take classes is a fact of each loss's entry (nll was missing from a list of names)
+    model = nn.Sequential(nn.Linear(2, 2, seed=0), nn.LogSoftmax())
+    cr.fit(model, "nll", ("adam", 0.05), (X, Y), epochs=80, verbose=0, seed=0)
+    assert model.classes_ == ("neg", "pos") and cr.predict_labels(model, X).tolist() == Y.tolist()
+    with pytest.raises(TypeError, match="y must hold numbers"):  # a regression loss takes no text
+        cr.fit(nn.MLP([2, 1], seed=0), "mse", "sgd", (X, Y), epochs=1, verbose=0)

@@ -31,10 +31,6 @@ from .setup import as_pair, output_threshold, spec_of
 
 __all__ = ["encode_labels", "predict_proba", "predict_labels"]
 
-# Losses whose targets are class labels (so text labels may be encoded for them).
-_CLASS_LOSSES = ("cross_entropy", "multiclass_hinge", "bce_with_logits", "bce", "hinge", "exponential")
-
-
 def encode_labels(model, loss_name, train, val):
     """``(train, val)`` with text labels encoded as indices; sets ``model.classes_`` when classes are known."""
     from ..data import Dataset
@@ -45,7 +41,7 @@ def encode_labels(model, loss_name, train, val):
         return train, val
     X, y = as_pair(train, "train")
     y = np.asarray(y)
-    if y.dtype.kind in "biuf" or loss_name not in _CLASS_LOSSES:
+    if y.dtype.kind in "biuf" or loss_name not in LOSSES or spec_of(loss_name).task != "classification":
         return train, val
     labels, names = encode_classes(y, "train y")
     model.classes_ = names
