@@ -184,7 +184,10 @@ def test_steps_allocate_no_new_arrays(name, kwargs):
 BAD = [
     (lambda p: optim.SGD(p, lr=-0.1), ValueError, r"lr must be > 0, got -0.1"),
     (lambda p: optim.SGD(p, lr="0.1"), ValueError, r"lr must be > 0, got '0.1'"),
-    (lambda p: optim.SGD(p, lr=0.1, momentum=-1), ValueError, r"momentum must be >= 0, got -1"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=-1), ValueError, r"momentum must be in \[0, 1\), got -1"),
+    # from 1 on the buffer never forgets a gradient: the steps grow without bound
+    (lambda p: optim.SGD(p, lr=0.1, momentum=1.0), ValueError, r"momentum must be in \[0, 1\), got 1.0"),
+    (lambda p: optim.RMSProp(p, momentum=1.5), ValueError, r"momentum must be in \[0, 1\), got 1.5"),
     (lambda p: optim.SGD(p, lr=0.1, nesterov=True), ValueError, r"nesterov=True needs momentum > 0 and dampening = 0"),
     (lambda p: optim.Adagrad(p, eps=0), ValueError, r"eps must be > 0, got 0"),
     (lambda p: optim.RMSProp(p, alpha=1.5), ValueError, r"alpha must be in \[0, 1\), got 1.5"),

@@ -41,7 +41,7 @@ class SGD(Optimizer):
     Args:
         params: Tensors or a Module.
         lr: learning rate eta > 0.
-        momentum: mu >= 0.
+        momentum: mu in [0, 1) (from 1 on, past gradients never fade and the steps grow without bound).
         dampening: in [0, 1); scales the new gradient in the buffer.
         nesterov: Nesterov's look-ahead form (needs momentum > 0, dampening 0).
         weight_decay: coupled L2 coefficient: g <- g + weight_decay w.
@@ -60,7 +60,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=0.01, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(params, lr)
-        self.momentum = check("momentum", momentum, ">=0")
+        self.momentum = check("momentum", momentum, "[0,1)")
         self.dampening = check("dampening", dampening, "[0,1)")
         self.weight_decay = check("weight_decay", weight_decay, ">=0")
         if nesterov and (momentum == 0 or dampening != 0):
@@ -183,7 +183,7 @@ class RMSProp(Optimizer):
         alpha: decay of the squared-gradient average, in [0, 1).
         eps: > 0, added after the square root.
         weight_decay: coupled L2 coefficient.
-        momentum: mu >= 0.
+        momentum: mu in [0, 1) (from 1 on, past gradients never fade and the steps grow without bound).
         centered: normalise by the variance instead of the raw second moment.
 
     Example:
@@ -202,7 +202,7 @@ class RMSProp(Optimizer):
         self.alpha = check("alpha", alpha, "[0,1)")
         self.eps = check("eps", eps, ">0")
         self.weight_decay = check("weight_decay", weight_decay, ">=0")
-        self.momentum = check("momentum", momentum, ">=0")
+        self.momentum = check("momentum", momentum, "[0,1)")
         self.centered = bool(centered)
 
     def _state_names(self):
