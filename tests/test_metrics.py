@@ -97,6 +97,14 @@ def test_r2_of_constant_target_matches_sklearn():
     assert metrics.r2(y, y + 1) == skm.r2_score(y, y + 1) == 0.0
 
 
+@pytest.mark.parametrize("metric", ["accuracy", "precision", "recall", "f1", "confusion_matrix"])
+def test_label_metrics_refuse_true_values_that_are_not_labels(metric):
+    # regression targets cut at 0.5 would score made-up classes; whole-number floats are labels
+    with pytest.raises(ValueError, match=r"y_true holds 0.2 at row 1, which is not a class label"):
+        getattr(metrics, metric)(np.array([1.0, 0.2, 0.7]), np.array([1, 0, 1]))
+    assert metrics.accuracy(np.array([1.0, 0.0, 1.0]), np.array([1, 0, 0])) == pytest.approx(2 / 3)
+
+
 def test_length_mismatch_is_one_sentence():
     with pytest.raises(ValueError, match="y_true has 3 rows but y_pred has 2"):
         metrics.accuracy([0, 1, 1], [0, 1])

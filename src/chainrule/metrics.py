@@ -141,7 +141,12 @@ def _true_labels(y):
     if y.ndim == 2 and y.shape[1] > 1:
         return np.argmax(y, axis=1)
     y = y.reshape(-1)
-    if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
+    if y.dtype.kind == "f":
+        whole = np.mod(y, 1) == 0
+        if not whole.all():  # a cut at 0.5 would make up labels for values such as regression targets
+            i = int(np.argmin(whole))
+            raise ValueError(f"y_true holds {float(y[i])!r} at row {i}, which is not a class label; label metrics "
+                             "take integers, whole-number floats or one-hot rows as y_true")
         return y.astype(np.int64)
     return to_labels(y)
 
