@@ -75,6 +75,18 @@ def test_a_failing_trial_is_reported_and_the_search_goes_on():
     assert math.isnan(r.rows[-1]["score"]) and r.best == {"hidden": [8]}
 
 
+def test_a_setting_no_trial_can_take_fails_before_any_trial():
+    with pytest.raises(ValueError, match="space sets 'dropout', which neither fit nor the default MLP takes; expected "
+                                         "settings among lr, optimizer, batch_size, epochs, l1, l2, hidden, activation"):
+        search(None, {"dropout": [0.1]}, (X, Y), epochs=1, scheduler="sequential")
+
+
+def test_a_search_whose_every_trial_failed_says_so():
+    with pytest.warns(RuntimeWarning, match="every one of the 2 trials failed; the first: lr must be > 0, got -1"):
+        r = search(None, {"lr": [-1, -2]}, (X, Y), epochs=1, scheduler="sequential")
+    assert r.best_model is None and all(math.isnan(row["score"]) for row in r.rows)
+
+
 def test_dask_cluster_gives_the_sequential_table():
     pytest.importorskip("distributed", reason="the Dask tests need the extra chainrule[dask]")
     one = search(None, SPACE, (X, Y), epochs=10, patience=3, scheduler="sequential", seed=5)

@@ -26,20 +26,24 @@ import csv
 import itertools
 import math
 import time
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 
 from .._core import Registry, as_generator, check, check_choice, check_int
-from ..nn import MLP
+from ..nn import LOSSES, MLP
+from ..nn.losses import loss_spec
 
 # train.loop imports this package (fit's distributed=), so what comes from train and
 # callbacks (which import train) is imported inside the functions that use it.
 
-__all__ = ["search", "SearchResult", "sample_space", "FIT_SETTINGS", "DISTRIBUTIONS"]
+__all__ = ["search", "SearchResult", "sample_space", "FIT_SETTINGS", "MODEL_SETTINGS", "DISTRIBUTIONS"]
 
 #: Settings that go to ``fit`` (the rest build the model).
 FIT_SETTINGS = ("lr", "optimizer", "batch_size", "epochs", "l1", "l2")
+#: The settings of the MLP built when no ``model_fn`` is given.
+MODEL_SETTINGS = ("hidden", "activation")
 
 #: Random-search distributions: name -> ``fn(rng, low, high) -> value``.
 DISTRIBUTIONS = Registry("distribution")
@@ -270,10 +274,15 @@ def search(model_fn, space, data, *, n_trials=None, method="grid", loss="cross_e
     trials = sample_space(space, n_trials, method, seed)
     check_int("epochs", epochs), check_int("patience", patience), check_int("n_workers", n_workers)
     resolve_loss(loss)  # an unknown loss name fails here, not in every trial
+    unknown = [k for k in space if model_fn is None and k not in FIT_SETTINGS + MODEL_SETTINGS]
+    if unknown:  # every trial would fail on it
+        raise ValueError(f"space sets {unknown[0]!r}, which neither fit nor the default MLP takes; expected "
+                         f"settings among {', '.join(FIT_SETTINGS + MODEL_SETTINGS)}, or pass a model_fn taking it")
     watch = Monitor(monitor)
     train, val_data = _validation(data, val, validation_split, seed)
     y = np.asarray(train[1])
-    n_out = int(y.max()) + 1 if loss in ("cross_entropy", "multiclass_hinge") else (1 if y.ndim == 1 else y.shape[1])
+    classes = isinstance(loss, str) and loss in LOSSES and loss_spec(LOSSES[loss]).outputs == "classes"
+    n_out = int(y.max()) + 1 if classes else (1 if y.ndim == 1 else y.shape[1])
     options = {"seed": int(seed), "n_out": n_out, "loss": loss, "optimizer": optimizer, "lr": lr, "epochs": epochs,
                "patience": patience, "monitor": monitor}
     executor = _executor(scheduler, n_workers)
@@ -288,6 +297,10 @@ def search(model_fn, space, data, *, n_trials=None, method="grid", loss="cross_e
                 on_result(row)
     finally:
         executor.close()
+    failed = [r for r in rows if r.get("error")]
+    if rows and len(failed) == len(rows):
+        warnings.warn(f"every one of the {len(rows)} trials failed; the first: {failed[0]['error']}", RuntimeWarning,
+                      stacklevel=2)
     rows.sort(key=lambda r: (math.isnan(r["score"]), -r["score"] if watch.higher else r["score"], r["trial"]))
     best_settings = {k: v for k, v in rows[0].items() if k in trials[0]} if best_model is not None else None
     return SearchResult(rows, best_settings, best_model, monitor)
