@@ -399,3 +399,27 @@ def test_fit_restarts_refuses_a_shared_optimizer_and_needs_validation(data):
 def test_docstring_examples_run():
     for module in (train, restarts):
         assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_a_first_layer_that_takes_sequences_or_images_is_not_judged_by_a_later_dense_one():
+    X, y = np.random.default_rng(0).normal(size=(10, 3)), np.arange(10) % 2
+    with pytest.raises(ValueError, match=r"LSTM expects input of shape \(batch, time, features\) with features = 3"):
+        fit(nn.Sequential(nn.LSTM(3, 4), nn.Linear(4, 2)), "cross_entropy", "sgd", (X, y), epochs=1, verbose=0)
+    images = np.random.default_rng(0).normal(size=(10, 8, 8, 1))  # channels last
+    cnn = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(72, 2))
+    with pytest.raises(ValueError, match=re.escape("images go channels first, (n, 1, height, width), and these look "
+                                                   "channels last: pass X.transpose(0, 3, 1, 2)")):
+        fit(cnn, "cross_entropy", "sgd", (images, y), epochs=1, verbose=0)
+    assert len(fit(cnn, "cross_entropy", "sgd", (images.transpose(0, 3, 1, 2), y), epochs=1, verbose=0)) == 1
+
+
+@pytest.mark.parametrize("compile", [False, "auto"])
+def test_a_model_that_starts_with_an_embedding_trains_on_integer_tokens(compile):
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 5, (200, 2))
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    model = nn.Sequential(nn.Embedding(5, 4, seed=0), nn.Flatten(), nn.Linear(8, 16, seed=0), nn.ReLU(),
+                          nn.Linear(16, 2, seed=0))
+    h = fit(model, "cross_entropy", ("adam", 0.05), (X, y), epochs=40, metrics=["accuracy"], compile=compile, seed=0,
+            verbose=0)
+    assert h["accuracy"][-1] == 1.0 and cr.predict_labels(model, X).tolist() == y.tolist()

@@ -121,14 +121,30 @@ def as_pair(data, name):
     raise TypeError(f"{name} must be an (X, y) pair or a chainrule.data.Dataset, got {type(data).__name__}")
 
 
+#: What a layer that takes something other than feature rows calls its input width.
+_OTHER_INPUTS = ("in_channels", "input_size", "num_embeddings")
+
+
 def _first_in_features(model):
+    """The feature count of rows the model takes, when its first layer is a dense one (else None)."""
     for module in model.modules():
+        if isinstance(module, Flatten) or any(hasattr(module, a) for a in _OTHER_INPUTS):
+            return None  # images, sequences, indices, or inputs reshaped first: only the probe forward can tell
         n = getattr(module, "in_features", None)
         if isinstance(n, numbers.Integral):
             return int(n)
-        if isinstance(module, Flatten):
-            return None  # inputs are reshaped first: only the probe forward can tell
     return None
+
+
+def _first_layer(model):
+    """The first module that says what it takes (features, channels, a sequence's features, indices), or None."""
+    return next((m for m in model.modules() if any(hasattr(m, a) for a in ("in_features",) + _OTHER_INPUTS)), None)
+
+
+def _first_channels(model):
+    """The channel count of images the model's first layer takes, or None."""
+    n = getattr(_first_layer(model), "in_channels", None)
+    return int(n) if isinstance(n, numbers.Integral) else None
 
 
 def prepare_inputs(model, X, name="X"):
@@ -138,7 +154,9 @@ def prepare_inputs(model, X, name="X"):
         raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
     if X.ndim < 2 or len(X) == 0:
         raise ValueError(f"{name} must have shape (n, features) with n >= 1, got shape {X.shape}")
-    X = np.ascontiguousarray(X, dtype=model_dtype(model))
+    # Token indices for a model that starts with an embedding stay integers; everything else becomes the model's floats.
+    indices = X.dtype.kind in "iu" and hasattr(_first_layer(model), "num_embeddings")
+    X = np.ascontiguousarray(X, dtype=np.int64 if indices else model_dtype(model))
     # The sum is finite when every entry is, and costs no temporary the size of X (in X's own dtype: half
     # the time of a float64 sum); the exact search runs only when it is not, which huge finite values
     # can also cause.
@@ -160,7 +178,12 @@ def _probe(model, X):
         try:
             return model(X[:2])
         except ValueError as exc:
-            raise ValueError(f"the model cannot take inputs of shape {X.shape[1:]} per row ({exc})") from None
+            channels = _first_channels(model)
+            hint = ""
+            if channels is not None and X.ndim == 4 and X.shape[-1] == channels != X.shape[1]:
+                hint = (f"; images go channels first, (n, {channels}, height, width), and these look channels "
+                        "last: pass X.transpose(0, 3, 1, 2)")
+            raise ValueError(f"the model cannot take inputs of shape {X.shape[1:]} per row ({exc}){hint}") from None
 
 
 class Targets:
