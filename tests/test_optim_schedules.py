@@ -98,7 +98,10 @@ def test_state_dict_type_is_checked():
 
 @pytest.mark.parametrize("make,message", [
     (lambda o: optim.StepDecay(o, step_size=0), "step_size must be a positive integer, got 0"),
-    (lambda o: optim.ExponentialDecay(o, gamma=-1), "gamma must be > 0, got -1"),
+    (lambda o: optim.ExponentialDecay(o, gamma=-1), r"gamma must be in \(0, 1\], got -1"),
+    # a decay: above 1 the rate grows every epoch until training diverges
+    (lambda o: optim.ExponentialDecay(o, gamma=2), r"gamma must be in \(0, 1\], got 2"),
+    (lambda o: optim.StepDecay(o, step_size=3, gamma=1.5), r"gamma must be in \(0, 1\], got 1.5"),
     (lambda o: optim.InverseTimeDecay(o, decay_rate=-0.5), "decay_rate must be >= 0, got -0.5"),
     (lambda o: optim.CosineAnnealing(o, t_max=2.5), "t_max must be a positive integer, got 2.5"),
     (lambda o: optim.ReduceOnPlateau(o, factor=1.0), r"factor must be in \(0, 1\), got 1.0"),
@@ -116,3 +119,16 @@ def test_schedule_needs_an_lr():
 
 def test_registry_names():
     assert sorted(optim.SCHEDULES) == ["cosine", "exponential", "inverse_time", "plateau", "step"]
+
+
+@pytest.mark.parametrize("name, options, message", [
+    ("cosine", {"T_max": 5}, "schedule 'cosine' takes t_max (required), min_lr; got 'T_max'"),
+    ("step", {"gamma": 0.5}, "schedule 'step' takes step_size (required), gamma; 'step_size' is missing"),
+    ("nope", {}, "unknown schedule 'nope'; expected one of: cosine, exponential"),
+])
+def test_a_named_schedule_checks_its_option_names_when_built(name, options, message):
+    from chainrule.callbacks import LRScheduler
+
+    with pytest.raises(ValueError) as e:  # at construction: not after fit's set-up
+        LRScheduler(name, **options)
+    assert message in str(e.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from .base import Callback, Monitor
 from ..optim import SCHEDULES, ReduceOnPlateau
 
@@ -25,6 +27,8 @@ class LRScheduler(Callback):
     """
 
     def __init__(self, schedule, monitor="val_loss", **options):
+        if isinstance(schedule, str):
+            _check_options(schedule, options)  # now, not when a run starts
         self.spec, self.schedule, self.options = schedule, schedule, options
         self.monitor = Monitor(monitor, "min")
         self._pending_state = None
@@ -52,3 +56,15 @@ class LRScheduler(Callback):
     def load_state_dict(self, state, arrays):
         # The schedule may not exist yet (built from a name in on_train_begin): apply it there.
         self._pending_state = state.get("schedule")
+
+
+def _check_options(name, options):
+    """Refuse option names the named schedule does not take, or a missing required one, in one sentence."""
+    params = list(inspect.signature(SCHEDULES[name].__init__).parameters.values())[2:]  # after self, optimizer
+    required = [p.name for p in params if p.default is inspect.Parameter.empty]
+    takes = ", ".join(p.name + (" (required)" if p.name in required else "") for p in params)
+    unknown = [k for k in options if k not in {p.name for p in params}]
+    missing = [k for k in required if k not in options]
+    if unknown or missing:
+        what = f"got {unknown[0]!r}" if unknown else f"{missing[0]!r} is missing"
+        raise ValueError(f"schedule {name!r} takes {takes}; {what}")

@@ -83,7 +83,7 @@ class StepDecay(LRSchedule):
     def __init__(self, optimizer, step_size, gamma=0.1):
         super().__init__(optimizer)
         self.step_size = check("step_size", step_size, "int>0")
-        self.gamma = check("gamma", gamma, ">0")
+        self.gamma = check("gamma", gamma, "(0,1]")  # a decay: above 1 the rate would grow until training diverges
 
     def lr_at(self, t):
         return self.base_lr * self.gamma ** (t // self.step_size)
@@ -97,7 +97,7 @@ class ExponentialDecay(LRSchedule):
 
     def __init__(self, optimizer, gamma):
         super().__init__(optimizer)
-        self.gamma = check("gamma", gamma, ">0")
+        self.gamma = check("gamma", gamma, "(0,1]")  # (see StepDecay)
 
     def lr_at(self, t):
         return self.base_lr * self.gamma**t
