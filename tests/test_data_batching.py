@@ -128,3 +128,12 @@ def test_bad_state(state, message):
 
 def test_unshuffled_loader_keeps_order():
     assert labels(DataLoader(X, Y, batch_size=6, shuffle=False)) == [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9]]
+
+
+def test_a_loader_takes_a_dataset_as_its_arrays():
+    from chainrule.data import Dataset
+
+    ds = Dataset(np.arange(10.0).reshape(5, 2), np.arange(5) % 2, "classification")
+    a = [(x.tolist(), y.tolist()) for x, y in DataLoader(ds, batch_size=2, seed=0)]
+    b = [(x.tolist(), y.tolist()) for x, y in DataLoader(ds.X, ds.y, batch_size=2, seed=0)]
+    assert a == b and len(a) == 3

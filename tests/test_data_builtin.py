@@ -257,5 +257,17 @@ def test_dataset_validation_and_helpers():
         Dataset(np.zeros((3, 2)), np.zeros(3), "regression", feature_names=("a",))
 
 
+@pytest.mark.parametrize("y, names, message", [
+    (np.array([0.0, 0.5, 1.0]), None, "a classification Dataset's y holds 0.5 at row 1; expected class labels"),
+    (np.array([0, 1, 2]), ("a", "b"), "class_names names 2 classes, but y holds label 2"),
+    (np.eye(3), ("a",), "class_names names 1 class, but y holds 3 columns"),
+])
+def test_a_classification_dataset_checks_its_labels_against_its_names(y, names, message):
+    with pytest.raises(ValueError, match=message):
+        Dataset(np.zeros((3, 2)), y, "classification", class_names=names)
+    assert Dataset(np.zeros((3, 2)), np.array([-1, 1, -1]), "classification", class_names=("-1", "1")).n_classes == 2
+    assert Dataset(np.zeros((3, 2)), np.array([0.0, 2.0, 1.0]), "classification").n_classes == 3
+
+
 def test_list_datasets_is_json_friendly():
     json.dumps(list_datasets())

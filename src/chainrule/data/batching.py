@@ -61,7 +61,7 @@ class DataLoader:
     leaves the epoch unfinished, and the next loop resumes it.
 
     Args:
-        X, y: arrays with the same number of rows (``y`` may be ``None``).
+        X, y: arrays with the same number of rows (``y`` may be ``None``), or a ``Dataset`` as ``X``.
         batch_size: rows per batch (1 to n; larger is capped at n).
         shuffle: draw a new permutation each epoch.
         seed: int seed, ``None`` or a numpy Generator (shared, not copied).
@@ -79,6 +79,8 @@ class DataLoader:
     """
 
     def __init__(self, X, y=None, batch_size=32, shuffle=True, seed=None, drop_last=False):
+        if y is None and hasattr(X, "X") and hasattr(X, "y"):  # a Dataset: its arrays
+            X, y = X.X, X.y
         self.X, self.y = check_X_y(X, y, allow_none_y=True)
         self.batch_size = check_int("batch_size", batch_size)
         self.shuffle = bool(shuffle)

@@ -50,6 +50,8 @@ class Dataset:
             )
         if self.task not in TASKS:
             raise ValueError(f"task must be 'classification' or 'regression', got {self.task!r}")
+        if self.task == "classification":
+            _check_labels(y, self.class_names)
         names = tuple(self.feature_names) or tuple(f"x{i + 1}" for i in range(X.shape[1]))
         if len(names) != X.shape[1]:
             raise ValueError(f"got {len(names)} feature names for {X.shape[1]} columns of X")
@@ -104,3 +106,20 @@ class Dataset:
             self.X[indices], self.y[indices], self.task, self.name,
             self.feature_names, self.class_names, self.description,
         )
+
+
+def _check_labels(y, class_names):
+    """A classification y holds whole-number labels (or one-hot rows) that its class names, if given, cover."""
+    if y.ndim == 1 and y.dtype.kind == "f":
+        whole = y == np.floor(y)
+        if not whole.all():
+            i = int(np.argmin(whole))
+            raise ValueError(f"a classification Dataset's y holds {float(y[i])!r} at row {i}; expected class labels "
+                             "(whole numbers such as 0, 1, 2), or task='regression'")
+    if class_names is None or y.size == 0:
+        return
+    count = y.shape[1] if y.ndim == 2 else int(np.max(y)) + 1 if np.min(y) >= 0 else None
+    if count is not None and count > len(class_names):
+        what = f"{y.shape[1]} columns" if y.ndim == 2 else f"label {count - 1}"
+        names = f"{len(class_names)} class" + ("es" if len(class_names) != 1 else "")
+        raise ValueError(f"class_names names {names}, but y holds {what}")
