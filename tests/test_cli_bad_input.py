@@ -106,6 +106,9 @@ CASES = [
     ("zero learning rate", TRAIN + ["--lr", "0"], "lr must be > 0, got 0.0"),
     ("negative learning rate", TRAIN + ["--lr", "-0.1"], "lr must be > 0, got -0.1"),
     ("zero epochs", TRAIN + ["--epochs", "0"], "epochs must be a positive integer, got 0"),
+    # every rank of --workers runs here: a typo such as 100000 would swamp the machine, so it starts none
+    ("too many local workers", TRAIN + ["--workers", "100000"],
+     "--workers 100000 would start 100000 processes on this machine's"),
     ("negative epochs", TRAIN + ["--epochs", "-3"], "epochs must be a positive integer, got -3"),
     ("zero batch size", TRAIN + ["--batch-size", "0"], "batch_size must be a positive integer, got 0"),
     ("negative batch size", TRAIN + ["--batch-size", "-8"], "batch_size must be a positive integer, got -8"),

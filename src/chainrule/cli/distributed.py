@@ -73,6 +73,10 @@ def record_rank_pid(rank):
             f.write(str(rank))
 
 
+#: --workers starts every rank on this machine; more than this many per core only thrash it.
+MAX_RANKS_PER_CORE = 8
+
+
 def relaunch(workers, argv):
     """Run this same command under ``mpiexec -n workers`` and return its exit code.
 
@@ -80,6 +84,11 @@ def relaunch(workers, argv):
     ``error:`` line naming the rank, and the exit code 2.
     """
     workers = check_int("--workers", workers)
+    cores = os.cpu_count() or 1
+    if workers > MAX_RANKS_PER_CORE * cores:  # all on this machine: a typo such as 500 would swamp it
+        raise ValueError(f"--workers {workers} would start {workers} processes on this machine's {cores} cores (at "
+                         f"most {MAX_RANKS_PER_CORE * cores} here); to spread ranks over machines, run mpiexec with "
+                         "a hostfile: mpiexec -n N -f hosts chainrule train ...")
     mpiexec = mpiexec_path()
     if mpiexec is None:
         raise ImportError("--workers needs mpiexec; install it with `pip install chainrule[mpi]` "
