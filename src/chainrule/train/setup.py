@@ -8,7 +8,6 @@ sentence naming the value and what was expected.
 from __future__ import annotations
 
 import numbers
-
 import warnings
 
 import numpy as np
@@ -246,14 +245,29 @@ def _index_targets(y, width, name):
     return y.astype(np.int64, copy=False)
 
 
-def _check_class_outputs(loss_name, spec, out):
-    """Refuse a loss over classes on a model with one output per row: its softmax is 1 whatever the
-    input, so the loss is a constant and training would silently learn nothing."""
+def _check_layout(spec, loss_name, out, one_column, name):
+    """Refuse a loss whose output layout the model's outputs cannot have: a loss over classes on one output
+    per row (its softmax is 1 whatever the input: the loss would never change, and training would learn
+    nothing), or a one-score loss on several outputs against one label column."""
     classes = out.shape[-1] if out.ndim >= 2 else 1
     if spec.outputs == "classes" and classes == 1:
         raise ValueError(f"loss {loss_name!r} needs one model output per class, but the model has 1 output per row "
                          "(a softmax over one class is 1 for every input, so the loss would never change); give "
                          "the last layer one output per class, or use 'bce_with_logits' with one output for two classes")
+    if spec.outputs == "binary" and classes > 1 and one_column and out.ndim == 2:
+        raise ValueError(f"loss {loss_name!r} scores two classes with one output per row, but the model has {classes} "
+                         f"outputs and {name} one column; give the model one output, or use 'cross_entropy' with one "
+                         "output per class (several 0/1 columns in y, one per output, are a multi-label task)")
+
+
+def _warn_one_class(values, width, name):
+    """Warn when class labels for several outputs hold a single class: the model can only learn that one."""
+    if values.ndim == 1 and values.dtype.kind in "iu" and width > 1 and len(values) > 1:
+        low = np.minimum.reduce(values)
+        if low == np.maximum.reduce(values):
+            warnings.warn(f"{name} holds one class only (label {int(low)}) of the model's {width}: the model can "
+                          "only learn to predict it; check that the labels were read and split right",
+                          RuntimeWarning, stacklevel=5)  # (the caller of fit)
 
 
 def _whole_labels(y, loss_name, width, name):
@@ -297,11 +311,7 @@ def prepare_targets(model, loss_fn, loss_name, X, y, name="y", training=False):
     width = out.shape[1] if out.ndim == 2 else 1
     one_column = y.ndim == 1 or y.shape[1] == 1
     spec = spec_of(loss_name)
-    _check_class_outputs(loss_name, spec, out)
-    if spec.outputs == "binary" and width > 1 and one_column and out.ndim == 2:
-        raise ValueError(f"loss {loss_name!r} scores two classes with one output per row, but the model has {width} "
-                         f"outputs and {name} one column; give the model one output, or use 'cross_entropy' with one "
-                         "output per class (several 0/1 columns in y, one per output, are a multi-label task)")
+    _check_layout(spec, loss_name, out, one_column, name)
     if y.dtype.kind == "f" and one_column and width > 1 and spec.takes("indices"):
         y = _whole_labels(y, loss_name, width, name)  # 0.0, 1.0, ... as read from a text file
     if (y.dtype.kind in "biu" and out.ndim >= 3 and y.shape[1:] == out.shape[1:-1] and out.shape[-1] > 1
@@ -317,12 +327,8 @@ def prepare_targets(model, loss_fn, loss_name, X, y, name="y", training=False):
         values = np.ascontiguousarray(values, dtype=out.dtype)
         if spec.outputs == "classes" and values.ndim == 2 and values.shape[1] == width:
             _check_distributions(values, loss_name, name)
-    if training and values.ndim == 1 and values.dtype.kind in "iu" and width > 1 and len(values) > 1:
-        low = np.minimum.reduce(values)
-        if low == np.maximum.reduce(values):
-            warnings.warn(f"{name} holds one class only (label {int(low)}) of the model's {width}: the model can "
-                          "only learn to predict it; check that the labels were read and split right",
-                          RuntimeWarning, stacklevel=4)
+    if training:
+        _warn_one_class(values, width, name)
     try:
         with no_grad():
             value = loss_fn(probe, values[:2])
