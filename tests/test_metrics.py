@@ -121,3 +121,11 @@ def test_registry_lists_valid_names_on_unknown():
 
 def test_docstring_examples_run():
     assert doctest.testmod(metrics, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_first_non_whole_finds_the_first_value_that_is_no_label():
+    from chainrule._core import first_non_whole
+
+    assert first_non_whole(np.array([0.0, 2.0, 0.5, 0.25])) == 2
+    assert first_non_whole(np.array([[1.0, np.inf]])) == 1 and first_non_whole(np.array([np.nan])) == 0
+    assert first_non_whole(np.array([1.0, -3.0])) is None and first_non_whole(np.arange(3)) is None

@@ -118,3 +118,14 @@ def test_text_labels_are_encoded_for_every_classification_loss():
     assert model.classes_ == ("neg", "pos") and cr.predict_labels(model, X).tolist() == Y.tolist()
     with pytest.raises(TypeError, match="y must hold numbers"):  # a regression loss takes no text
         cr.fit(nn.MLP([2, 1], seed=0), "mse", "sgd", (X, Y), epochs=1, verbose=0)
+
+
+def test_as_probabilities_reads_outputs_as_the_named_activation():
+    import doctest
+
+    from chainrule.train import classify
+
+    out = np.array([[0.0, np.log(3.0)], [1.0, 1.0]])
+    assert np.allclose(classify.as_probabilities(out, "softmax"), [[0.25, 0.75], [0.5, 0.5]])
+    assert np.allclose(classify.as_probabilities(np.array([0.2, 0.9]), "identity"), [[0.8, 0.2], [0.1, 0.9]])
+    assert doctest.testmod(classify, optionflags=doctest.ELLIPSIS).failed == 0

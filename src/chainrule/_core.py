@@ -28,7 +28,7 @@ import numbers
 import numpy as np
 
 __all__ = ["Registry", "UnknownNameError", "ArgumentError", "check", "check_int", "check_choice", "is_real", "is_number",
-           "as_generator", "check_seed", "seed_config", "to_jsonable"]
+           "first_non_whole", "as_generator", "check_seed", "seed_config", "to_jsonable"]
 
 
 class UnknownNameError(KeyError, ValueError):
@@ -119,6 +119,26 @@ def is_number(text):
     except (TypeError, ValueError):
         return False
     return True
+
+
+def first_non_whole(values):
+    """The flat index of the first entry of ``values`` that is not a whole number, or None.
+
+    Class labels may arrive as floats (0.0, 1.0, ... from a text file); anything else (0.5, nan, inf)
+    is not one.
+    Integer and bool arrays are whole throughout.
+
+    Example:
+        >>> first_non_whole(np.array([0.0, 2.0, 0.5])), first_non_whole(np.array([1.0, 3.0]))
+        (2, None)
+    """
+    values = np.asarray(values)
+    if values.dtype.kind != "f":
+        return None
+    flat = values.reshape(-1)
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(flat) & (flat == np.floor(flat))  # nan and inf are no labels either
+    return None if whole.all() else int(np.argmin(whole))
 
 
 def check(name, value, rule):

@@ -40,7 +40,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._core import Registry
+from ._core import Registry, first_non_whole
 
 __all__ = [
     "METRICS", "MetricSpec", "get_metric", "to_labels", "accuracy", "precision", "recall", "f1",
@@ -142,9 +142,8 @@ def _true_labels(y):
         return np.argmax(y, axis=1)
     y = y.reshape(-1)
     if y.dtype.kind == "f":
-        whole = np.mod(y, 1) == 0
-        if not whole.all():  # a cut at 0.5 would make up labels for values such as regression targets
-            i = int(np.argmin(whole))
+        i = first_non_whole(y)
+        if i is not None:  # a cut at 0.5 would make up labels for values such as regression targets
             raise ValueError(f"y_true holds {float(y[i])!r} at row {i}, which is not a class label; label metrics "
                              "take integers, whole-number floats or one-hot rows as y_true")
         return y.astype(np.int64)

@@ -34,8 +34,10 @@ from ..io.onnx import export_onnx, graph_inputs
 from ..data import scaler_from_dict
 from ..data.table import TablePipeline
 from ..metrics import to_labels
-from ..nn import ACTIVATIONS, LOSSES, loss_spec
+from ..nn._util import first_layer
+from ..nn import LOSSES, loss_spec
 from .._core import Registry
+from ..train.classify import as_probabilities
 from ..train.loop import predict
 from .sources import read_inputs
 from .tabular import score
@@ -112,15 +114,6 @@ def _training_penalty(training):
     return None, training.get("regularization") != {}  # {}: the default L2, strength not saved
 
 
-# What a first layer takes: rows of features (in_features), images (in_channels), sequences, indices.
-_INPUT_WIDTHS = ("in_features", "in_channels", "input_size", "num_embeddings")
-
-
-def first_layer(model):
-    """The first module (in registration order) that says what it takes, or None."""
-    return next((m for _, m in model.named_modules() if any(hasattr(m, a) for a in _INPUT_WIDTHS)), None)
-
-
 def _io_sizes(model):
     """(inputs, outputs) of a network that takes rows of features: its first layer's inputs and the last
     Linear's outputs; (None, None) when the first layer takes images, sequences or indices instead."""
@@ -186,8 +179,7 @@ class TrainedModel:
         spec = self.info.spec
         if spec is None or spec.activation is None:
             return None
-        p = np.asarray(ACTIVATIONS[spec.activation](self.outputs(X)), dtype=np.float64)
-        return np.concatenate([1 - p, p], axis=1) if p.shape[1] == 1 else p
+        return as_probabilities(self.outputs(X), spec.activation)
 
     def predict_table(self, X):
         """``(header, rows)`` of predictions: class name and probabilities, or predicted values."""

@@ -15,12 +15,11 @@ from .._core import is_number
 from ._checks import check_float_dtype, check_fits_dtype
 from .dataset import Dataset
 from .column_checks import PYTHON_ADVICE, warn_unlikely_features
-from .table_read import check_column_names, read_table, read_text  # noqa: F401  (read_text: for the CLI)
+from .table_read import read_table, read_text  # noqa: F401  (read_text: for the CLI)
 from .targets import encode_targets
 
 
 def _check_header(path, header):
-    check_column_names(path, header)
     if len(header) < 2:
         raise ValueError(f"{path} has a single column ('{header[0]}'); expected feature columns and a target column")
 

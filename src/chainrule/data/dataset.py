@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._core import first_non_whole
+
 TASKS = ("classification", "regression")
 
 
@@ -110,12 +112,10 @@ class Dataset:
 
 def _check_labels(y, class_names):
     """A classification y holds whole-number labels (or one-hot rows) that its class names, if given, cover."""
-    if y.ndim == 1 and y.dtype.kind == "f":
-        whole = y == np.floor(y)
-        if not whole.all():
-            i = int(np.argmin(whole))
-            raise ValueError(f"a classification Dataset's y holds {float(y[i])!r} at row {i}; expected class labels "
-                             "(whole numbers such as 0, 1, 2), or task='regression'")
+    i = first_non_whole(y) if y.ndim == 1 else None
+    if i is not None:
+        raise ValueError(f"a classification Dataset's y holds {float(y[i])!r} at row {i}; expected class labels "
+                         "(whole numbers such as 0, 1, 2), or task='regression'")
     if class_names is None or y.size == 0:
         return
     count = y.shape[1] if y.ndim == 2 else int(np.max(y)) + 1 if np.min(y) >= 0 else None

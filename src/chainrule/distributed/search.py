@@ -32,8 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._core import Registry, as_generator, check, check_choice, check_int
-from ..nn import LOSSES, MLP
-from ..nn.losses import loss_spec
+from ..nn import MLP
 
 # train.loop imports this package (fit's distributed=), so what comes from train and
 # callbacks (which import train) is imported inside the functions that use it.
@@ -269,7 +268,7 @@ def search(model_fn, space, data, *, n_trials=None, method="grid", loss="cross_e
         :class:`SearchResult`, rows sorted best first (failed trials last).
     """
     from ..train.history import Monitor
-    from ..train.setup import resolve_loss
+    from ..train.setup import resolve_loss, spec_of
 
     trials = sample_space(space, n_trials, method, seed)
     check_int("epochs", epochs), check_int("patience", patience), check_int("n_workers", n_workers)
@@ -281,7 +280,7 @@ def search(model_fn, space, data, *, n_trials=None, method="grid", loss="cross_e
     watch = Monitor(monitor)
     train, val_data = _validation(data, val, validation_split, seed)
     y = np.asarray(train[1])
-    classes = isinstance(loss, str) and loss in LOSSES and loss_spec(LOSSES[loss]).outputs == "classes"
+    classes = isinstance(loss, str) and spec_of(loss).outputs == "classes"
     n_out = int(y.max()) + 1 if classes else (1 if y.ndim == 1 else y.shape[1])
     options = {"seed": int(seed), "n_out": n_out, "loss": loss, "optimizer": optimizer, "lr": lr, "epochs": epochs,
                "patience": patience, "monitor": monitor}

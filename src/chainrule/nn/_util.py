@@ -11,7 +11,25 @@ import numpy as np
 
 from ..autodiff.tensor import OpsMixin
 
-__all__ = ["array_of", "check_options"]
+__all__ = ["array_of", "check_options", "first_layer", "INPUT_WIDTHS"]
+
+#: What a first layer takes: rows of features (in_features), images (in_channels), sequences, indices.
+INPUT_WIDTHS = ("in_features", "in_channels", "input_size", "num_embeddings")
+
+
+def first_layer(model, stop=()):
+    """The first module (in registration order) that says what it takes, or None.
+
+    Args:
+        model: a Module.
+        stop: module types that end the search too (returned when met first), such as Flatten.
+
+    Example:
+        >>> from chainrule import nn
+        >>> type(first_layer(nn.Sequential(nn.ReLU(), nn.Linear(3, 2)))).__name__
+        'Linear'
+    """
+    return next((m for m in model.modules() if isinstance(m, stop) or any(hasattr(m, a) for a in INPUT_WIDTHS)), None)
 
 
 def array_of(x):

@@ -29,7 +29,7 @@ from ..nn import ACTIVATIONS, LOSSES
 from .loop import predict
 from .setup import as_pair, output_threshold, spec_of
 
-__all__ = ["encode_labels", "predict_proba", "predict_labels"]
+__all__ = ["encode_labels", "predict_proba", "predict_labels", "as_probabilities"]
 
 def encode_labels(model, loss_name, train, val):
     """``(train, val)`` with text labels encoded as indices; sets ``model.classes_`` when classes are known."""
@@ -75,8 +75,21 @@ def predict_proba(model, X, batch_size=None):
                          "use predict (or predict_labels), or train with 'cross_entropy' or 'bce_with_logits'")
     out = np.asarray(predict(model, X) if batch_size is None else predict(model, X, batch_size), np.float64)
     single = out.ndim == 1 or out.shape[1] == 1
-    head = spec.activation if spec is not None else ("sigmoid" if single else "softmax")
-    p = np.asarray(ACTIVATIONS[head](out.reshape(-1, 1) if single else out), np.float64)
+    return as_probabilities(out, spec.activation if spec is not None else ("sigmoid" if single else "softmax"))
+
+
+def as_probabilities(outputs, activation):
+    """Class probabilities ``(n, classes)`` from outputs and the ``nn.ACTIVATIONS`` name that reads them.
+
+    One output per row is the probability p of the last class, returned as ``[1 - p, p]``.
+
+    Example:
+        >>> as_probabilities(np.array([[0.0], [2.0]]), "sigmoid").round(3).tolist()
+        [[0.5, 0.5], [0.119, 0.881]]
+    """
+    out = np.asarray(outputs, np.float64)
+    single = out.ndim == 1 or out.shape[1] == 1
+    p = np.asarray(ACTIVATIONS[activation](out.reshape(-1, 1) if single else out), np.float64)
     return np.concatenate([1 - p, p], axis=1) if single else p
 
 

@@ -12,11 +12,13 @@ import warnings
 
 import numpy as np
 
+from .._core import first_non_whole
 from ..autodiff.engine import no_grad
 from ..autodiff.tensor import Tensor, get_default_dtype
 from ..data import Dataset
 from ..metrics import METRICS, to_labels
 from ..nn import LOSSES, REGULARIZERS, Flatten, evaluating
+from ..nn._util import first_layer
 from ..nn.losses import UNREGISTERED, loss_spec
 from ..optim import OPTIMIZERS, Optimizer
 
@@ -120,29 +122,9 @@ def as_pair(data, name):
     raise TypeError(f"{name} must be an (X, y) pair or a chainrule.data.Dataset, got {type(data).__name__}")
 
 
-#: What a layer that takes something other than feature rows calls its input width.
-_OTHER_INPUTS = ("in_channels", "input_size", "num_embeddings")
-
-
-def _first_in_features(model):
-    """The feature count of rows the model takes, when its first layer is a dense one (else None)."""
-    for module in model.modules():
-        if isinstance(module, Flatten) or any(hasattr(module, a) for a in _OTHER_INPUTS):
-            return None  # images, sequences, indices, or inputs reshaped first: only the probe forward can tell
-        n = getattr(module, "in_features", None)
-        if isinstance(n, numbers.Integral):
-            return int(n)
-    return None
-
-
-def _first_layer(model):
-    """The first module that says what it takes (features, channels, a sequence's features, indices), or None."""
-    return next((m for m in model.modules() if any(hasattr(m, a) for a in ("in_features",) + _OTHER_INPUTS)), None)
-
-
-def _first_channels(model):
-    """The channel count of images the model's first layer takes, or None."""
-    n = getattr(_first_layer(model), "in_channels", None)
+def _width(layer, name):
+    """``layer.<name>`` as an int, or None (no layer, or a layer that takes something else)."""
+    n = getattr(layer, name, None)
     return int(n) if isinstance(n, numbers.Integral) else None
 
 
@@ -153,8 +135,10 @@ def prepare_inputs(model, X, name="X"):
         raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
     if X.ndim < 2 or len(X) == 0:
         raise ValueError(f"{name} must have shape (n, features) with n >= 1, got shape {X.shape}")
+    # A Flatten first reshapes the inputs: only the probe forward can tell what it takes.
+    first = first_layer(model, stop=Flatten)
     # Token indices for a model that starts with an embedding stay integers; everything else becomes the model's floats.
-    indices = X.dtype.kind in "iu" and hasattr(_first_layer(model), "num_embeddings")
+    indices = X.dtype.kind in "iu" and hasattr(first, "num_embeddings")
     X = np.ascontiguousarray(X, dtype=np.int64 if indices else model_dtype(model))
     # The sum is finite when every entry is, and costs no temporary the size of X (in X's own dtype: half
     # the time of a float64 sum); the exact search runs only when it is not, which huge finite values
@@ -165,7 +149,7 @@ def prepare_inputs(model, X, name="X"):
         bad = np.flatnonzero(~np.isfinite(X).reshape(len(X), -1).all(axis=1))
         if bad.size:  # (huge finite float64 values can overflow the sum alone)
             raise ValueError(f"{name} contains nan or inf (first in row {int(bad[0])}); clean or impute the data first")
-    expected = _first_in_features(model)
+    expected = _width(first, "in_features")
     if expected is not None and X.ndim == 2 and X.shape[1] != expected:
         raise ValueError(f"{name} has {X.shape[1]} features per row but the model expects {expected}")
     return X
@@ -177,7 +161,7 @@ def _probe(model, X):
         try:
             return model(X[:2])
         except ValueError as exc:
-            channels = _first_channels(model)
+            channels = _width(first_layer(model), "in_channels")
             hint = ""
             if channels is not None and X.ndim == 4 and X.shape[-1] == channels != X.shape[1]:
                 hint = (f"; images go channels first, (n, {channels}, height, width), and these look channels "
@@ -273,9 +257,8 @@ def _warn_one_class(values, width, name):
 def _whole_labels(y, loss_name, width, name):
     """Float class labels that are whole numbers, as int64; anything else raises naming the first other value."""
     flat = y.reshape(-1)
-    whole = flat == np.floor(flat)
-    if not whole.all():
-        row = int(np.argmin(whole))
+    row = first_non_whole(flat)
+    if row is not None:
         raise ValueError(f"{name} holds {float(flat[row])!r} in row {row}, which is not a class label: loss {loss_name!r} "
                          f"over {width} outputs takes class labels 0..{width - 1}, or {width} columns of class "
                          "probabilities per row")
