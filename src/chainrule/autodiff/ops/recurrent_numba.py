@@ -95,8 +95,12 @@ def tanh(x):
 
 
 # error_model="numpy": a division by zero gives inf instead of a Python exception, whose check would
-# keep the loops from being vectorised.
-_jit = njit(cache=True, error_model="numpy", nogil=True)
+# keep the loops from being vectorised. fastmath "contract" alone lets a * b + c become one fused
+# multiply-add (rounded once, so no less accurate): the polynomials in exp are chains of them, and an
+# LSTM step's gate pass took 0.73x the time with it (16.6 against 22.7 µs, batch 32, hidden 128). The
+# other fast-math flags stay off: they would let the compiler assume no NaN or inf, which these
+# functions pass through.
+_jit = njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 
 
 @_jit
