@@ -244,6 +244,26 @@ def thread_limit(n):
             torch.set_num_threads(old)
 
 
+def blas_name():
+    """NumPy's BLAS as 'openblas 0.3.31 (SkylakeX)', from threadpoolctl; 'unknown' without it."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    for info in threadpool_info():
+        if info.get("user_api") == "blas" and "numpy" in info.get("filepath", "").lower():
+            return f"{info.get('internal_api')} {info.get('version') or ''} ({info.get('architecture') or '?'})"
+    return "unknown"
+
+
+def torch_blas_name():
+    """The BLAS that PyTorch was built with (its build settings), e.g. 'mkl'; 'unknown' if it does not say."""
+    torch = sys.modules.get("torch")
+    config = torch.__config__.show() if torch is not None else ""
+    found = [part.split("=", 1)[1] for part in config.replace(",", " ").split() if part.startswith("BLAS_INFO=")]
+    return found[0] if found else "unknown"
+
+
 def blas_report():
     """Markdown lines naming the machine, the BLAS libraries and their thread pools."""
     lines = [

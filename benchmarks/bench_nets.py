@@ -219,6 +219,36 @@ def cnn_rows(quick):
     return rows
 
 
+#: (m, k, n, what): the products of one LSTM training step (hidden 128, batch 32, 32 features, T = 100).
+LSTM_PRODUCTS = ((32, 128, 512, "recurrent product, forward (each step)"),
+                 (32, 512, 128, "recurrent product, backward (each step)"),
+                 (128, 3200, 512, "recurrent weight's gradient (once per sequence)"),
+                 (3200, 32, 512, "input projection (once per sequence)"))
+
+
+def blas_rows(quick):
+    """The LSTM's matrix products through NumPy's BLAS and through PyTorch's, side by side.
+
+    Both libraries spend most of an LSTM step in these products, so the ratio of their BLAS
+    libraries at these shapes bounds what the rest of chainrule's step can win back.
+    """
+    torch = _common.torch_or_none()
+    if torch is None:
+        return []
+    rng, rows = np.random.default_rng(0), []
+    for m, k, n, what in LSTM_PRODUCTS:
+        a, b = (rng.standard_normal(s).astype(np.float32) for s in ((m, k), (k, n)))
+        out, ta, tb = np.empty((m, n), np.float32), torch.from_numpy(a), torch.from_numpy(b)
+        t_out, number = torch.empty(m, n), (20 if m * k * n > 10 ** 7 else 500) // (5 if quick else 1)
+        tasks = {"numpy": lambda: _common.per_call(lambda: np.dot(a, b, out=out), number),
+                 "torch": lambda: _common.per_call(lambda: torch.mm(ta, tb, out=t_out), number)}
+        times = interleaved(tasks, 3 if quick else 9)
+        flops = 2 * m * k * n
+        rows.append([f"{m} x {k} by {k} x {n}: {what}", *[f"{median(times[c]) * 1e6:.1f}" for c in tasks],
+                     *[f"{flops / median(times[c]) / 1e9:.0f}" for c in tasks], fmt_paired(times["numpy"], times["torch"])])
+    return rows
+
+
 NUMPY_KERNELS = "chainrule eager, NumPy kernels"
 NAMES = ("chainrule eager", NUMPY_KERNELS, "chainrule compiled (numpy)", "PyTorch eager")
 
@@ -243,7 +273,16 @@ def run(quick=False):
               "medians of per-round ratios, the middle half of the rounds in brackets. Eager chainrule runs "
               f"with the default kernels (here {cr.get_kernels()!r}: Numba's LSTM and GRU loops when numba is "
               "installed); the NumPy-kernels column is the same step with `cr.set_kernels('numpy')`.", ""]
-    return lines + md_table(headers, rows) + [""]
+    lines += md_table(headers, rows) + [""]
+    with _common.thread_limit(1):
+        blas = blas_rows(quick)
+    if blas:
+        lines += ["### The LSTM's matrix products: NumPy's BLAS against PyTorch's (1 thread, float32)", "",
+                  f"NumPy's BLAS here: {_common.blas_name()}; PyTorch's: {_common.torch_blas_name()}. Ratios are "
+                  "medians of per-round ratios (NumPy / PyTorch > 1: NumPy's BLAS is slower).", ""]
+        lines += md_table(["product", "NumPy µs", "PyTorch µs", "NumPy GFLOP/s", "PyTorch GFLOP/s",
+                           "NumPy / PyTorch"], blas) + [""]
+    return lines
 
 
 def main(argv=None):

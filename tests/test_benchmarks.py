@@ -1,5 +1,6 @@
 """The benchmark yardstick computes the same training step as chainrule, and the suite runs."""
 
+import ast
 import importlib.util
 import os
 import subprocess
@@ -121,3 +122,36 @@ def test_the_thread_limit_also_holds_the_blas_that_numbas_products_call():
                        env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.strip() == "[1]"
+
+
+def test_torch_blas_name_reads_pytorchs_build_settings(monkeypatch):
+    common = _bench_common()
+
+    class FakeConfig:
+        @staticmethod
+        def show():
+            return "PyTorch built with:\n  - Build settings: BLAS_INFO=mkl, BUILD_TYPE=Release, CXX_COMPILER=/usr/bin/c++"
+
+    fake = type("FakeTorch", (), {"__config__": FakeConfig})
+    monkeypatch.setitem(sys.modules, "torch", fake)
+    assert common.torch_blas_name() == "mkl"
+    FakeConfig.show = staticmethod(lambda: "PyTorch built with: nothing about BLAS")
+    assert common.torch_blas_name() == "unknown"
+    monkeypatch.delitem(sys.modules, "torch")
+    assert common.torch_blas_name() == "unknown"
+
+
+def test_the_lstm_products_are_timed_in_both_blas_libraries():
+    pytest.importorskip("torch", reason="the BLAS comparison needs PyTorch (pip install torch==2.13.0)")
+    code = ("import _common, bench_nets\n"
+            "with _common.thread_limit(1):\n"
+            "    rows = bench_nets.blas_rows(quick=True)\n"
+            "print(repr(rows))\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=BENCH, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    rows = ast.literal_eval(p.stdout.strip().splitlines()[-1])
+    assert [r[0].split(":")[0] for r in rows] == ["32 x 128 by 128 x 512", "32 x 512 by 512 x 128",
+                                                  "128 x 3200 by 3200 x 512", "3200 x 32 by 32 x 512"]
+    for row in rows:
+        assert all(float(v) > 0 for v in row[1:5])
+        assert row[5].split("x")[0].replace(".", "").isdigit()
