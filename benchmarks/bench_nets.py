@@ -265,6 +265,7 @@ def run(quick=False):
     _common.torch_or_none()  # imported before thread_limit, which only limits a torch already imported
     with _common.thread_limit(1):
         rows = lstm_rows(quick) + cnn_rows(quick)
+        blas = blas_rows(quick)
     headers = ["workload", *[f"{k} ms" for k in NAMES], "eager µs per time step",
                "eager / PyTorch", "eager NumPy kernels / PyTorch", "compiled / PyTorch"]
     lines = ["## Recurrent and convolutional nets vs PyTorch eager (1 thread; ms per step or per epoch)", ""]
@@ -274,8 +275,6 @@ def run(quick=False):
               f"with the default kernels (here {cr.get_kernels()!r}: Numba's LSTM and GRU loops when numba is "
               "installed); the NumPy-kernels column is the same step with `cr.set_kernels('numpy')`.", ""]
     lines += md_table(headers, rows) + [""]
-    with _common.thread_limit(1):
-        blas = blas_rows(quick)
     if blas:
         lines += ["### The LSTM's matrix products: NumPy's BLAS against PyTorch's (1 thread, float32)", "",
                   f"NumPy's BLAS here: {_common.blas_name()}; PyTorch's: {_common.torch_blas_name()}. Ratios are "

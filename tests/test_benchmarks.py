@@ -155,3 +155,16 @@ def test_the_lstm_products_are_timed_in_both_blas_libraries():
     for row in rows:
         assert all(float(v) > 0 for v in row[1:5])
         assert row[5].split("x")[0].replace(".", "").isdigit()
+
+
+def test_blas_name_picks_numpys_blas_from_threadpoolctl(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="blas_name reads threadpoolctl's report")
+    common = _bench_common()
+    pools = [{"user_api": "openmp", "internal_api": "openmp", "filepath": "/x/libgomp.so"},
+             {"user_api": "blas", "internal_api": "mkl", "version": "2024", "filepath": "/x/torch/lib/libmkl.so"},
+             {"user_api": "blas", "internal_api": "openblas", "version": "0.3.31", "architecture": "SkylakeX",
+              "filepath": "/x/numpy.libs/libscipy_openblas64_.so"}]
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: pools)
+    assert common.blas_name() == "openblas 0.3.31 (SkylakeX)"
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: pools[:2])
+    assert common.blas_name() == "unknown"
