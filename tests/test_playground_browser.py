@@ -175,3 +175,20 @@ def test_click_a_bias_to_edit_it_and_hover_a_link_to_read_it(server, page):
     link = page.evaluate("app.links[0].samples[5]")
     page.get_by_test_id("network").hover(position={"x": link[0], "y": link[1]})
     assert page.locator("#hover-text").inner_text().startswith("Weight is ")
+
+
+def test_a_diverging_run_pauses_shows_why_and_recovers_after_reset(server, page):
+    page_errors = []
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    open_page(page, server, "#problem=regression&regDataset=reg-plane&activation=relu&learningRate=10&networkShape=8,8")
+    page.get_by_test_id("play").click()
+    page.wait_for_function("document.getElementById('message').textContent.includes('training diverged')")
+    page.wait_for_function("document.getElementById('train-loss').textContent === 'n/a'")
+    assert page.evaluate("app.frame.playing") is False
+    page.get_by_test_id("learning-rate").select_option("0.03")
+    page.get_by_test_id("reset").click()
+    page.get_by_test_id("step").click()
+    page.wait_for_function("document.getElementById('epoch').textContent.endsWith('001')")
+    assert page.get_by_test_id("train-loss").inner_text() != "n/a"
+    assert page_errors == []
+    shot(page, "diverged-then-reset")

@@ -10,6 +10,7 @@
 * :func:`as_generator`: the one seed policy (an int >= 0, None for fresh
   entropy, or a ``numpy.random.Generator``, which is used as is).
 * :func:`to_jsonable`: NumPy values to plain JSON types.
+* :func:`short_repr`: a bad value as an error message shows it, at most 60 characters.
 
 Example:
     >>> table = Registry("colour")
@@ -24,11 +25,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 
 import numpy as np
 
 __all__ = ["Registry", "UnknownNameError", "ArgumentError", "check", "check_int", "check_choice", "is_real", "is_number",
-           "first_non_whole", "as_generator", "check_seed", "seed_config", "to_jsonable"]
+           "first_non_whole", "as_generator", "check_seed", "seed_config", "to_jsonable", "short_repr"]
 
 
 class UnknownNameError(KeyError, ValueError):
@@ -70,7 +72,7 @@ class Registry(dict):
 
     def __missing__(self, name):
         valid = ", ".join(sorted(self)) or "(none registered)"
-        raise UnknownNameError(f"unknown {self.kind} {name!r}; expected one of: {valid}")
+        raise UnknownNameError(f"unknown {self.kind} {short_repr(name)}; expected one of: {valid}")
 
     def register(self, obj=None, *, name=None):
         """Add ``obj`` under ``name`` (default: its ``__name__``); usable as a decorator."""
@@ -107,13 +109,20 @@ def is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+# A number as data files write one: ASCII digits, an optional exponent, nan/inf. Python's float() also
+# takes "1_000" and other scripts' digits ("١٢"), which in a data file are far likelier a mistake.
+_DECIMAL = re.compile(r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|nan|inf|infinity)\s*", re.IGNORECASE | re.ASCII)
+
+
 def is_number(text):
-    """True if the string ``text`` parses as a float.
+    """True if ``text`` is a number: a plain decimal string (or nan/inf), or a value ``float()`` takes.
 
     Example:
-        >>> is_number("1e-3"), is_number("abc")
-        (True, False)
+        >>> is_number("1e-3"), is_number("abc"), is_number("1_000"), is_number(2)
+        (True, False, False, True)
     """
+    if isinstance(text, str):
+        return _DECIMAL.fullmatch(text) is not None
     try:
         float(text)
     except (TypeError, ValueError):
@@ -141,6 +150,21 @@ def first_non_whole(values):
     return None if whole.all() else int(np.argmin(whole))
 
 
+def short_repr(value, limit=60):
+    """``repr(value)`` cut to ``limit`` characters (ending in ``...``), so a huge bad value cannot flood a message.
+
+    Example:
+        >>> short_repr("x" * 100, 12)
+        "'xxxxxxxx..."
+        >>> short_repr([1, 2])
+        '[1, 2]'
+    """
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        value = value[:limit]  # the repr of a long string is as long; cut before making it
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def check(name, value, rule):
     """``value`` unchanged, or ``ValueError("<name> must be <rule>, got <value>")``.
 
@@ -155,9 +179,9 @@ def check(name, value, rule):
     """
     test, text = _RULES[rule]
     if not is_real(value):
-        raise ArgumentError(f"{name} must be {text}, got {value!r}")
+        raise ArgumentError(f"{name} must be {text}, got {short_repr(value)}")
     if not (_finite(value) and test(value)):
-        raise ValueError(f"{name} must be {text}, got {value!r}")
+        raise ValueError(f"{name} must be {text}, got {short_repr(value)}")
     return value
 
 
@@ -186,7 +210,7 @@ def check_int(name, value, low=1, high=None, high_is=None):
         expected = f"an integer from {low} to " + (f"the {high} {high_is}" if high_is else f"{high}")
     else:
         expected = {0: "a non-negative integer", 1: "a positive integer"}.get(low, f"an integer >= {low}")
-    raise (ValueError if ok else ArgumentError)(f"{name} must be {expected}, got {value!r}")
+    raise (ValueError if ok else ArgumentError)(f"{name} must be {expected}, got {short_repr(value)}")
 
 
 def check_choice(name, value, choices):
@@ -203,7 +227,7 @@ def check_choice(name, value, choices):
     except TypeError:  # unhashable value against a set/dict
         ok = False
     if not ok:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {short_repr(value)}")
     return value
 
 
@@ -231,7 +255,7 @@ def as_generator(seed, name="seed"):
 
 def _seed_error(seed, name, expected):
     wrong_type = not isinstance(seed, numbers.Integral) or isinstance(seed, bool)
-    return (ArgumentError if wrong_type else ValueError)(f"{name} must be {expected}, got {seed!r}")
+    return (ArgumentError if wrong_type else ValueError)(f"{name} must be {expected}, got {short_repr(seed)}")
 
 
 def check_seed(seed, name="seed"):

@@ -40,7 +40,16 @@ async def _sender(ws, session, wake):
         await wake.wait()
         wake.clear()
         for message in session.take():
-            await ws.send_text(json.dumps(message, allow_nan=False, separators=(",", ":")))
+            await ws.send_text(_encode(message))
+
+
+def _encode(message):
+    """The message as JSON text; one that JSON cannot carry (nan, say) becomes an error frame, not a dead sender."""
+    try:
+        return json.dumps(message, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        kind = message.get("type") if isinstance(message, dict) else None
+        return json.dumps({"type": "error", "message": f"internal error: a {kind!r} message could not be sent ({exc})"})
 
 
 def _session_socket(app):

@@ -50,6 +50,8 @@ def _target_and_loss(trainer, index):
 def explain_point(trainer, index=0):
     """The trace of one backprop step on training point ``index`` of the trainer (nothing is changed)."""
     n = len(trainer.F_train)
+    if n == 0:
+        raise ValueError("there are no training points to explain: raise percTrainData or add points")
     if not 0 <= index < n:
         raise ValueError(f"index must be a training point from 0 to {n - 1}, got {index}")
     net = trainer.net

@@ -26,7 +26,7 @@ from .network import DTYPE
 from .points import Points, feature_matrix
 from .settings import DATASETS, REG_DATASETS
 
-__all__ = ["GRID", "grid_points", "build_frame", "metrics", "decode_grid", "to_uint8"]
+__all__ = ["GRID", "grid_points", "build_frame", "metrics", "decode_grid", "to_uint8", "finite_or_none"]
 
 GRID, HALF, THUMB = 100, 6.0, 10
 
@@ -47,8 +47,14 @@ _GRID = grid_points()
 
 
 def to_uint8(values):
-    """Values in [-1, 1] (clipped) as uint8 0..255."""
-    return np.rint((np.clip(values, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    """Values in [-1, 1] (clipped; nan as 0) as uint8 0..255."""
+    return np.rint((np.clip(np.nan_to_num(values, nan=0.0), -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+
+
+def finite_or_none(value):
+    """A float for JSON, or None (JSON null) for nan and inf, which JSON cannot carry: a diverged run's loss."""
+    value = float(value)
+    return value if np.isfinite(value) else None
 
 
 def _b64(array):
@@ -86,16 +92,25 @@ def metrics(trainer):
                     k = pts.n_classes
                     out["confusion"] = np.bincount(y * k + pred, minlength=k * k).reshape(k, k).tolist()
             else:
-                out[f"{split}_rmse"] = round(float(np.sqrt(np.mean((pred - y) ** 2))), 4)
+                out[f"{split}_rmse"] = finite_or_none(round(float(np.sqrt(np.mean((pred - y) ** 2))), 4))
     return out
 
 
 def build_frame(trainer, include_maps=True):
-    """The frame for the trainer's current state (see the module docstring for the encoding)."""
+    """The frame for the trainer's current state (see the module docstring for the encoding).
+
+    A diverged run's overflow is no warning here: its losses go out as null and its maps as 0.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _frame(trainer, include_maps)
+
+
+def _frame(trainer, include_maps):
     net, head = trainer.net, trainer.head
     train_loss, test_loss = trainer.losses()
     frame = {
-        "type": "frame", "epoch": trainer.epoch, "train_loss": train_loss, "test_loss": test_loss,
+        "type": "frame", "epoch": trainer.epoch,
+        "train_loss": finite_or_none(train_loss), "test_loss": finite_or_none(test_loss),
         "lr": float(trainer.optimizer.lr), "sizes": net.sizes, "head": head.name,
         "metrics": metrics(trainer),
         "weights": [_b64(lin.weight.data.astype(np.float32)) for lin in net.linears],

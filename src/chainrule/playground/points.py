@@ -18,6 +18,7 @@ import zlib
 
 import numpy as np
 
+from .._core import is_number
 from ..data.playground import CLASSIFY_SAMPLES, GENERATORS, HALF_WIDTH, REGRESS_SAMPLES
 
 __all__ = ["Points", "FEATURE_FUNCTIONS", "feature_matrix", "seed_number", "parse_csv",
@@ -122,59 +123,100 @@ def _label(v):
     return int(v) if isinstance(v, (np.integer, int)) else round(float(v), 4)
 
 
+_COLUMNS = ("x1", "x2", "label")
+# Header names that mean a row number or key, not a coordinate or label (pandas writes an index's as "").
+_ID_NAMES = {"", "id", "idx", "index", "row", "rownum", "no", "#", "key"}
+
+
+def _cells(line):
+    return [c.strip() for c in line.split(",")]
+
+
 def _numbers(line_no, cells):
-    try:
-        values = [float(c) for c in cells]
-    except ValueError:
-        raise ValueError(f"CSV line {line_no} must hold three numbers (x1, x2, label), got {','.join(cells)[:60]!r}") from None
-    if not all(math.isfinite(v) for v in values):
-        raise ValueError(f"CSV line {line_no} holds a value that is not finite")
+    bad = next((c for c in cells if not is_number(c)), None)
+    if bad is not None:
+        if any(ch.isdigit() for ch in bad):  # "1_000", "１２": float() would take them, a data file should not
+            hint = f"; {bad[:20]!r} is no plain decimal number (write ASCII digits, such as 1000 or -2.5e3)"
+        else:
+            hint = "; a header line must name all three columns, with no number in it" if line_no == 1 else ""
+        raise ValueError(f"CSV line {line_no} must hold three numbers (x1, x2, label), got "
+                         f"{','.join(cells)[:60]!r}{hint}")
+    values = [float(c) for c in cells]
+    for name, value, cell in zip(_COLUMNS, values, cells):
+        if not math.isfinite(value):
+            raise ValueError(f"CSV line {line_no} holds {cell[:20]!r} as {name}; every value must be a finite number")
     return values
 
 
 def parse_csv(text):
     """Own data from CSV text: rows ``x1,x2,label`` with an optional header line.
 
-    Integral labels with at most 8 distinct values make a classification set
-    (labels renumbered 0, 1, ... in sorted order); anything else is regression
-    (targets scaled into [-1, 1] when they exceed it). Coordinates beyond the
-    [-6, 6] square are scaled into it, both by the same factor.
+    A first line with no number in it is a header; a header naming a column
+    ``id``, ``index`` or ``row`` (or leaving it unnamed) is refused, since such
+    a column holds row keys, not coordinates. Integral labels with at most 8
+    distinct values make a classification set (labels renumbered 0, 1, ... in
+    sorted order); anything else is regression (targets scaled into [-1, 1]
+    when they exceed it). Coordinates beyond the [-6, 6] square are scaled into
+    it, both by the same factor.
 
     Returns:
-        ``(X, y, problem, notes)``; ``notes`` lists the rescalings done.
+        ``(X, y, problem, notes)``; ``notes`` lists the rescalings done and columns that look like row numbers.
 
     Example:
         >>> X, y, problem, notes = parse_csv("x1,x2,label\\n1,2,0\\n-1,0.5,1\\n")
         >>> X.tolist(), y.tolist(), problem
         ([[1.0, 2.0], [-1.0, 0.5]], [0, 1], 'classification')
     """
-    if not isinstance(text, str):
-        raise ValueError(f"csv must be the file's text as a string, got {type(text).__name__}")
-    if len(text.encode("utf-8")) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"the CSV file is larger than the {MAX_UPLOAD_BYTES:,}-byte limit")
-    lines = [(i + 1, line.strip()) for i, line in enumerate(text.splitlines()) if line.strip()]
-    if lines and not _is_numeric_row(lines[0][1]):
-        lines = lines[1:]  # a header
+    lines = _lines(text)
+    if lines and not any(is_number(c) for c in _cells(lines[0][1])):
+        _check_header(lines[0][0], _cells(lines[0][1]))
+        lines = lines[1:]
     if len(lines) < 2:
         raise ValueError("the CSV file needs at least 2 rows of x1,x2,label")
     if len(lines) > MAX_POINTS:
         raise ValueError(f"the CSV file has {len(lines)} rows; at most {MAX_POINTS} are allowed")
     rows = []
     for line_no, line in lines:
-        cells = [c.strip() for c in line.split(",")]
+        cells = _cells(line)
         if len(cells) != 3:
             raise ValueError(f"CSV line {line_no} must have 3 columns (x1, x2, label), got {len(cells)}")
         rows.append(_numbers(line_no, cells))
     data = np.array(rows)
-    return _own_data(data[:, :2], data[:, 2])
+    X, y, problem, notes = _own_data(data[:, :2], data[:, 2])
+    return X, y, problem, [*_row_number_notes(data), *notes]
 
 
-def _is_numeric_row(line):
+def _lines(text):
+    """The non-blank lines as ``(line number, stripped text)``, after the size and encoding checks."""
+    if not isinstance(text, str):
+        raise ValueError(f"csv must be the file's text as a string, got {type(text).__name__}")
     try:
-        [float(c) for c in line.split(",")]
-    except ValueError:
-        return False
-    return True
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate: text that was never valid Unicode
+        raise ValueError(f"the CSV text holds an invalid character at position {exc.start}; "
+                         "save the file as UTF-8") from None
+    if size > MAX_UPLOAD_BYTES:
+        raise ValueError(f"the CSV file is larger than the {MAX_UPLOAD_BYTES:,}-byte limit")
+    text = text.removeprefix("\ufeff")  # the byte-order mark some editors write is not part of the first cell
+    return [(i + 1, line.strip()) for i, line in enumerate(text.splitlines()) if line.strip()]
+
+
+def _check_header(line_no, names):
+    for name, column in zip(names, _COLUMNS):
+        if name.strip("\"'").lower() in _ID_NAMES:
+            shown = f"is named {name!r}" if name else "has no name"
+            raise ValueError(f"CSV line {line_no}: the {column} column {shown}, which marks row numbers or keys, "
+                             "not data; the playground takes three columns x1,x2,label, so remove that column")
+
+
+def _row_number_notes(data):
+    """A note for each column that holds the whole numbers 0, 1, 2, ... (or 1, 2, ...) in file order."""
+    notes = []
+    for name, column in zip(_COLUMNS, data.T):
+        if len(column) >= 10 and column[0] in (0, 1) and np.all(np.diff(column) == 1):
+            notes.append(f"the {name} column holds {column[0]:g}, {column[1]:g}, {column[2]:g}, ... in order, "
+                         "like row numbers; if it is an ID, remove it (the columns are x1,x2,label)")
+    return notes
 
 
 def _own_data(X, labels):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 
-from .._core import check_choice, check_int, is_real
+from .._core import check_choice, check_int, is_real, short_repr
 from .points import MAX_UPLOAD_BYTES
 from .settings import number_check, validate
 
@@ -49,7 +49,7 @@ def _label(name, value):
     # A class index (0-7) for classification, or a target in [-1, 1] for regression.
     if is_real(value) and math.isfinite(value) and -1 <= value <= 7:
         return value if isinstance(value, int) else float(value)
-    raise ValueError(f"{name} must be a class index 0-7 or a regression target from -1 to 1, got {value!r}")
+    raise ValueError(f"{name} must be a class index 0-7 or a regression target from -1 to 1, got {short_repr(value)}")
 
 
 def _settings(name, value):

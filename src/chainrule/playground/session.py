@@ -105,8 +105,17 @@ class Session:
 
     def _cmd_step(self):
         self.playing = False
-        self.trainer.run_epochs(1)
+        self._train(1)
         self._publish()
+
+    def _train(self, count):
+        """Train ``count`` epochs; a refusal (no points, divergence) pauses the run and still sends a frame."""
+        try:
+            self.trainer.run_epochs(count)
+        except ValueError:
+            self.playing = False
+            self._publish()
+            raise
 
     def _cmd_reset(self):
         self.trainer.reset()
@@ -206,9 +215,8 @@ class Session:
         started = time.perf_counter()
         count = max(1, int(FRAME_BUDGET / max(self._epoch_seconds, 1e-5)))
         try:
-            self.trainer.run_epochs(count)
+            self._train(count)
         except ValueError as exc:
-            self.playing = False
             self._reply({"type": "error", "message": str(exc)})
             return
         self._epoch_seconds = (time.perf_counter() - started) / count

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .._core import check_choice, check_int, is_real
+from .._core import short_repr as _short
 
 __all__ = ["Setting", "SETTINGS", "validate", "defaults", "LEARNING_RATES", "REGULARIZATION_RATES",
            "DATASETS", "REG_DATASETS", "FEATURES", "MAX_LAYERS", "MAX_NEURONS", "ACTIVATIONS"]
@@ -59,7 +60,7 @@ class Setting:
 
 def _bool(name, value):
     if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
+        raise ValueError(f"{name} must be true or false, got {_short(value)}")
     return value
 
 
@@ -82,7 +83,7 @@ def _listed(values):
             for v in values:
                 if math.isclose(value, v, rel_tol=1e-9, abs_tol=1e-12):
                     return v
-        raise ValueError(f"{name} must be one of {', '.join(map(str, values))}, got {value!r}")
+        raise ValueError(f"{name} must be one of {', '.join(map(str, values))}, got {_short(value)}")
     return check
 
 
@@ -90,7 +91,7 @@ def number_check(low, high):
     """A check for a finite real number in [low, high] (returned as float)."""
     def check(name, value):
         if not (is_real(value) and math.isfinite(value) and low <= value <= high):
-            raise ValueError(f"{name} must be a number from {low} to {high}, got {value!r}")
+            raise ValueError(f"{name} must be a number from {low} to {high}, got {_short(value)}")
         return float(value)
     return check
 
@@ -102,7 +103,7 @@ def _stepped(low, high, step):
             v = int(value)
             if low <= v <= high and (v - low) % step == 0:
                 return v
-        raise ValueError(f"{name} must be an integer from {low} to {high} in steps of {step}, got {value!r}")
+        raise ValueError(f"{name} must be an integer from {low} to {high} in steps of {step}, got {_short(value)}")
     return check
 
 
@@ -126,11 +127,6 @@ def _seed(name, value):
     if not isinstance(value, str) or not _SEED.match(value):
         raise ValueError(f"{name} must be up to 32 letters, digits, '.', '_' or '-', got {_short(value)}")
     return value
-
-
-def _short(value, limit=60):
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 _TABLE = [
@@ -169,6 +165,8 @@ _TABLE = [
 ]
 
 SETTINGS = {name: Setting(name, check, default, effect, doc) for name, check, default, effect, doc in _TABLE}
+# Controls the reference's classroom mode can hide: the settings and its buttons (playground.ts).
+HIDEABLE = frozenset(SETTINGS) | {"playButton", "stepButton", "resetButton", "numHiddenLayers"}
 MAX_SETTINGS_PER_MESSAGE = len(SETTINGS) + 64  # room for the *_hide keys
 
 
@@ -193,7 +191,10 @@ def validate(values) -> dict:
         raise ValueError(f"settings holds {len(values)} entries; at most {MAX_SETTINGS_PER_MESSAGE} are allowed")
     out = {}
     for name, value in values.items():
-        if isinstance(name, str) and name.endswith("_hide") and len(name) <= 40:
+        if isinstance(name, str) and name.endswith("_hide"):
+            if name[:-5] not in HIDEABLE:
+                raise ValueError(f"unknown setting {_short(name)}: a *_hide key must name a control, "
+                                 f"one of: {', '.join(sorted(HIDEABLE))}")
             out[name] = _bool(name, value)
             continue
         setting = SETTINGS.get(name)

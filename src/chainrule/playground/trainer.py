@@ -65,18 +65,24 @@ class Trainer:
     def apply(self, values):
         """Validate and apply settings; returns the strongest effect (``data`` > ``network`` > ``live`` > ``view``)."""
         values = validate(values)
-        trial = {**self.settings, **values}
-        if not any(trial[f] for f in FEATURES):
-            raise ValueError("at least one input feature must be on")
-        self.settings = trial
+        trial = _checked({**self.settings, **values}, values)
+        for key, table, problem in (("dataset", DATASETS, "classification"), ("regDataset", REG_DATASETS, "regression")):
+            if key in values and table[trial[key]] is None and (self.custom is None or self.custom[2] != problem):
+                raise ValueError(f"{key} {trial[key]!r} needs own data of the {problem} kind: upload a CSV or add points first")
         effects = {SETTINGS[k].effect for k in values if k in SETTINGS}
-        if "activation" in values and "layerActivations" not in values:
-            self.settings["layerActivations"] = None  # the reference's one drop-down sets every layer
-        if "data" in effects:
-            self._new_points()
-        if effects & {"data", "network"}:
-            self.reset()
-        elif "live" in effects:
+        before = dict(self.__dict__)
+        try:
+            self.settings = trial
+            if "data" in effects:
+                self._new_points()
+            if effects & {"data", "network"}:
+                self.reset()
+        except Exception:
+            # All or nothing: a refused change (say, dataset=custom without own data) leaves the session as it was.
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        if "live" in effects:
             self._set_lr(self.settings["learningRate"])
         return next((e for e in ("data", "network", "live", "view") if e in effects), "view")
 
@@ -146,6 +152,14 @@ class Trainer:
             self.schedule.base_lr = lr
 
     # training -------------------------------------------------------------
+    def _diverged(self, loss):
+        """ValueError naming the epoch when training has left the finite numbers (the loss or a weight)."""
+        s = self.settings
+        what = f"the loss is {float(loss)}" if loss is not None else "a weight is no longer a finite number"
+        return ValueError(
+            f"training diverged at epoch {self.epoch + 1} ({what}); lower learningRate (now {s['learningRate']}) "
+            f"or regularizationRate (now {s['regularizationRate']}) and press reset")
+
     def run_epochs(self, count):
         """Train ``count`` epochs (each one pass over the training points)."""
         if len(self.F_train) == 0:
@@ -153,6 +167,13 @@ class Trainer:
         order = np.arange(len(self.F_train))
         bs = self.settings["batchSize"]
         self.net.model.train()
+        # Overflow is not a warning here but a stop: the finiteness checks below end the run with a message.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._train_epochs(count, order, bs)
+        self.last_grads = [np.abs(lin.weight.grad) if lin.weight.grad is not None else np.zeros(lin.weight.shape)
+                           for lin in self.net.linears]
+
+    def _train_epochs(self, count, order, bs):
         try:
             for _ in range(count):
                 seq = np.concatenate([self.pending, order])
@@ -160,17 +181,19 @@ class Trainer:
                 for b in range(full):
                     self._step(seq[b * bs:(b + 1) * bs])
                 self.pending = seq[full * bs:]
+                if not all(np.isfinite(p.data).all() for p in self.net.model.parameters()):
+                    raise self._diverged(None)
                 self.epoch += 1
                 if self.schedule is not None:
                     self.schedule.step()
         finally:
             self.net.model.eval()
-        self.last_grads = [np.abs(lin.weight.grad) if lin.weight.grad is not None else np.zeros(lin.weight.shape)
-                           for lin in self.net.linears]
 
     def _step(self, idx):
         out = self.net.model(Tensor(self.F_train[idx]))
         loss = self.head.loss(out, self.T_train[idx])
+        if not np.isfinite(loss.data).all():
+            raise self._diverged(loss.data.ravel()[0])  # before the step: a nan gradient would spread into every weight
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
@@ -216,3 +239,18 @@ class Trainer:
             raise ValueError(f"source must be an index from 0 to {lin.in_features - 1} in layer {layer}, got {source!r}")
         lin.weight.data[node, source] = value
         self.dead[layer][node, source] = False
+
+
+def _checked(trial, values):
+    """The merged settings, after the checks that involve more than one setting."""
+    if not any(trial[f] for f in FEATURES):
+        raise ValueError("at least one input feature must be on")
+    if "activation" in values and "layerActivations" not in values:
+        trial["layerActivations"] = None  # the reference's one drop-down sets every layer
+    acts, depth = trial["layerActivations"], len(trial["networkShape"])
+    if acts is not None and len(acts) > depth:
+        if "layerActivations" in values:
+            raise ValueError(f"layerActivations has {len(acts)} entries but networkShape has {depth} hidden "
+                             f"layer{'s' if depth != 1 else ''}; give at most one activation per hidden layer")
+        trial["layerActivations"] = acts[:depth]  # a removed layer takes its activation with it
+    return trial

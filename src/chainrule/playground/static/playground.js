@@ -106,8 +106,8 @@ const HANDLERS = {
     if (app.explain && m.epoch !== app.explain.epoch) { app.explain = null; $("explain-text").style.display = "none"; }
     app.frame = m;
     $("epoch").textContent = m.epoch.toLocaleString("en-US", { minimumIntegerDigits: 6 }).replace(/^(\d{3})(\d{3})$/, "$1,$2");
-    $("train-loss").textContent = m.train_loss.toFixed(3);
-    $("test-loss").textContent = m.test_loss.toFixed(3);
+    $("train-loss").textContent = fixed(m.train_loss, 3);
+    $("test-loss").textContent = fixed(m.test_loss, 3);
     $("play").classList.toggle("playing", m.playing);
     $("play").innerHTML = m.playing ? "&#x23F8;" : "&#x25B6;";
     drawMetrics(m.metrics); drawChart(); drawHeatmap(); drawNetwork();
@@ -290,25 +290,30 @@ function drawHeatmap() {
     g.beginPath(); g.arc(px(x), py(y), 7, 0, 2 * Math.PI); g.lineWidth = 2; g.strokeStyle = "#c0392b"; g.stroke();
   }
 }
+// A number for display; the server sends null for nan and inf (a diverged run) and omits what it lacks.
+function fixed(v, digits) { return v === null || v === undefined ? "n/a" : v.toFixed(digits); }
 function drawChart() {
   const c = $("chart"), g = c.getContext("2d"), h = app.history;
   g.clearRect(0, 0, c.width, c.height);
   if (h.length < 2) return;
   const x0 = h[0][0], x1 = h[h.length - 1][0] || 1;
-  const ymax = Math.max(...h.map((r) => Math.max(r[1], r[2]))) || 1;
+  const ymax = Math.max(...h.flatMap((r) => [r[1], r[2]]).filter((v) => v !== null)) || 1;
   for (const [col, colour] of [[2, "#777"], [1, "#000"]]) {
     g.beginPath(); g.strokeStyle = colour; g.lineWidth = 1.5;
-    h.forEach((r, i) => {
+    let gap = true;  // a null loss (a diverged run) breaks the line
+    h.forEach((r) => {
+      if (r[col] === null) { gap = true; return; }
       const x = (r[0] - x0) / Math.max(1, x1 - x0) * (c.width - 2) + 1, y = c.height - 2 - r[col] / ymax * (c.height - 4);
-      if (i) g.lineTo(x, y); else g.moveTo(x, y);
+      if (gap) g.moveTo(x, y); else g.lineTo(x, y);
+      gap = false;
     });
     g.stroke();
   }
 }
 function drawMetrics(m) {
   const parts = [];
-  if (m.test_accuracy !== undefined) parts.push(`accuracy: test ${(100 * m.test_accuracy).toFixed(1)}%, train ${(100 * m.train_accuracy).toFixed(1)}%`);
-  if (m.test_rmse !== undefined) parts.push(`RMSE: test ${m.test_rmse.toFixed(3)}, train ${m.train_rmse.toFixed(3)}`);
+  if (m.test_accuracy !== undefined) parts.push(`accuracy: test ${fixed(100 * m.test_accuracy, 1)}%, train ${fixed(m.train_accuracy === undefined ? null : 100 * m.train_accuracy, 1)}%`);
+  if (m.test_rmse !== undefined) parts.push(`RMSE: test ${fixed(m.test_rmse, 3)}, train ${fixed(m.train_rmse, 3)}`);
   if (app.frame) parts.push(`lr ${+app.frame.lr.toPrecision(3)}`);
   $("metric-line").textContent = parts.join(" · ");
   const box = $("confusion");
