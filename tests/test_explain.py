@@ -87,3 +87,47 @@ def test_sequential_and_custom_loss():
 def test_refusals_are_clear(make, args, message):
     with pytest.raises(ValueError, match=message):
         explain(make(), *args)
+
+
+GOOD = dict(x=[0.05, 0.10], target=[0.01, 0.99])
+
+
+@pytest.mark.parametrize("changes, kind, message", [
+    (dict(x=[np.nan, 0.1]), ValueError, "x must hold finite numbers, got nan at position 0"),
+    (dict(target=[0.01, np.inf]), ValueError, "target must hold finite numbers, got inf at position 1"),
+    (dict(lr=0), ValueError, "lr must be > 0, got 0"),
+    (dict(lr=float("nan")), ValueError, "lr must be > 0, got nan"),
+    (dict(lr="0.5"), TypeError, "lr must be > 0, got '0.5'"),
+    (dict(lr=None), TypeError, "lr must be > 0, got None"),
+    (dict(x=["a", "b"]), TypeError, r"x must be real numbers, shape \(2,\), got \['a', 'b'\]"),
+    (dict(x=[1j, 2]), TypeError, "x must be real numbers"),
+    (dict(x=None), TypeError, "x must be real numbers, shape \\(2,\\), got None"),
+    (dict(x=[]), TypeError, "x must be real numbers"),
+    (dict(x=[[0.05], [0.10]]), ValueError, r"x must be one example, shape \(2,\), got an array of shape \(2, 1\)"),
+    (dict(target=[1.0], loss="cross_entropy"), ValueError, "target 1.0 is one float for 2 outputs: give a class index"),
+    (dict(target=[3], loss="cross_entropy"), ValueError, r"target must be a class index from 0 to 1, got \[3\]"),
+    (dict(target=[-1], loss=nn.LOSSES["cross_entropy"]), ValueError, "class index from 0 to 1"),
+    (dict(loss=5), TypeError, "loss must be None, a name from nn.LOSSES or a function"),
+    (dict(loss="msee"), ValueError, "unknown loss 'msee'; expected one of"),
+    (dict(loss=lambda o, t: 3.0), TypeError, "loss must return a scalar Tensor, got 3.0"),
+    (dict(max_weights=0), ValueError, "max_weights must be a positive integer, got 0"),
+    (dict(max_weights=2.5), TypeError, "max_weights must be a positive integer, got 2.5"),
+    (dict(update_biases="no"), TypeError, "update_biases must be True or False, got 'no'"),
+])
+def test_bad_arguments_get_one_sentence_naming_them(changes, kind, message):
+    with pytest.raises(kind, match=message):
+        explain(mazur_network(), **{**GOOD, **changes})
+
+
+def test_a_model_that_is_no_module_is_a_type_error():
+    with pytest.raises(TypeError, match="model must be an nn.MLP or an nn.Sequential .*, got str"):
+        explain("abc", [1.0], [1.0])
+
+
+def test_a_loss_by_name_is_the_registered_loss():
+    by_name = explain(mazur_network(), [0.05, 0.10], [1], loss="cross_entropy")
+    by_entry = explain(mazur_network(), [0.05, 0.10], [1], loss=nn.LOSSES["cross_entropy"])
+    assert by_name.error == by_entry.error and by_name.grads == by_entry.grads
+    mse = explain(mazur_network(), **GOOD, loss="mse")
+    # mse is the mean of the two squared errors, which for two outputs is the default 1/2 of their sum.
+    assert mse.error == pytest.approx(explain(mazur_network(), **GOOD).error) and "E = mse_loss(out" in mse.text

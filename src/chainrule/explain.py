@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._core import ArgumentError, check, check_int, short_repr
 from .nn.activations import Activation
+from .nn.losses import LOSSES, UNREGISTERED
+from .nn.module import Module
 from .nn.layers import Linear, Sequential
 from .nn.mlp import MLP
 from .autodiff.tensor import Tensor
@@ -48,6 +51,9 @@ def mazur_network(dtype=np.float64):
 
 def _stages(model):
     """The model as a list of (Linear, activation or None) pairs."""
+    if not isinstance(model, Module):
+        raise ArgumentError("model must be an nn.MLP or an nn.Sequential of Linear and activation layers, "
+                            f"got {type(model).__name__}")
     if isinstance(model, MLP):
         if model.skip is not None:
             raise ValueError("explain works on plain layer stacks; this MLP has skip-layer links")
@@ -137,12 +143,41 @@ def explainable_stages(model, max_weights=MAX_WEIGHTS):
     return stages
 
 
-def _target_array(target, loss, dtype):
+def _real_values(name, value, shape_text):
+    """``value`` as a finite real NumPy array, or one sentence naming what is wrong."""
+    v = np.asarray(value)
+    if v.dtype.kind not in "biuf" or v.size == 0:
+        raise ArgumentError(f"{name} must be real numbers, {shape_text}, got {short_repr(value)}")
+    if v.ndim > 2 or (v.ndim == 2 and v.shape[0] != 1):
+        raise ValueError(f"{name} must be one example, {shape_text}, got an array of shape {v.shape}")
+    bad = np.flatnonzero(~np.isfinite(v.astype(np.float64).ravel()))
+    if bad.size:
+        raise ValueError(f"{name} must hold finite numbers, got {float(v.ravel()[bad[0]])} at position {bad[0]}")
+    return v
+
+
+def _target_array(target, loss, dtype, n_out):
     """The target as the loss takes it: class indices stay integers (n,), everything else rows (1, n_out)."""
-    tv = np.asarray(target)
+    tv = _real_values("target", target, f"shape ({n_out},)")
+    takes_indices = loss is not None and getattr(loss, "spec", UNREGISTERED).takes("indices")
     if loss is not None and tv.dtype.kind in "iu":
+        if takes_indices and not ((tv >= 0) & (tv < n_out)).all():
+            raise ValueError(f"target must be a class index from 0 to {n_out - 1}, got {tv.ravel().tolist()}")
         return tv.reshape(-1)
+    if takes_indices and tv.size == 1 and n_out > 1:
+        raise ValueError(f"target {float(tv.ravel()[0])!r} is one float for {n_out} outputs: give a class index as an "
+                         f"integer (such as [1]) or a row of {n_out} values")
     return tv.astype(dtype).reshape(1, -1)
+
+
+def _checked_loss(loss):
+    """None, a callable, or a name looked up in ``nn.LOSSES``."""
+    if loss is None or callable(loss):
+        return loss
+    if isinstance(loss, str):
+        return LOSSES[loss]
+    raise ArgumentError(f"loss must be None, a name from nn.LOSSES or a function (output, target) -> Tensor, "
+                        f"got {short_repr(loss)}")
 
 
 def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights=MAX_WEIGHTS,
@@ -153,7 +188,7 @@ def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights
         model: an ``nn.MLP`` (no skip links) or ``nn.Sequential`` of Linear + activation layers.
         x: one input example, shape (in_features,).
         target: its target, shape (out_features,); with a ``loss``, also integer class indices, shape (1,).
-        loss: ``loss(output, target) -> scalar Tensor`` (e.g. ``nn.LOSSES["cross_entropy"]``);
+        loss: ``loss(output, target) -> scalar Tensor`` or a name in ``nn.LOSSES`` (e.g. ``"cross_entropy"``);
             default E = 1/2 sum (t - o)^2. Integer targets reach it as a NumPy array, others as a Tensor.
         lr: learning rate of the plain gradient-descent update shown at the end.
         update_biases: show bias updates too (Mazur's walk-through keeps them fixed).
@@ -173,17 +208,20 @@ def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights
         >>> round(r.penalty, 6), round(r.total - r.error, 6)  # 0.01 * (0.15^2 + 0.2^2 + ... + 0.55^2) = 0.01 * 1.13
         (0.0113, 0.0113)
     """
-    stages = explainable_stages(model, max_weights)
+    stages = explainable_stages(model, check_int("max_weights", max_weights, 1))
+    lr, loss = check("lr", lr, ">0"), _checked_loss(loss)
+    if not isinstance(update_biases, (bool, np.bool_)):
+        raise ArgumentError(f"update_biases must be True or False, got {short_repr(update_biases)}")
     dtype = stages[0][0].weight.data.dtype
-    xv = np.asarray(x, dtype=dtype).reshape(1, -1)
-    tv = _target_array(target, loss, dtype)
+    xv = _real_values("x", x, f"shape ({stages[0][0].in_features},)").astype(dtype).reshape(1, -1)
+    tv = _target_array(target, loss, dtype, stages[-1][0].out_features)
     if xv.shape[1] != stages[0][0].in_features or (tv.ndim == 2 and tv.shape[1] != stages[-1][0].out_features):
         raise ValueError(
             f"explain: x has {xv.shape[1]} values and target {tv.size}; the network expects "
             f"{stages[0][0].in_features} inputs and {stages[-1][0].out_features} outputs"
         )
     out, record = _forward(stages, Tensor(xv, dtype=dtype))
-    E = 0.5 * ((Tensor(tv) - out) ** 2).sum() if loss is None else loss(out, Tensor(tv) if tv.ndim == 2 else tv)
+    E = _error(loss, out, tv)
     for lin, _ in stages:
         for p in lin.parameters():
             p.grad = None
@@ -199,6 +237,15 @@ def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights
     _print_updates(lines, stages, wnames, steps, updated, lr, update_biases, "(E+P)" if pgrads else "E")
     _clear_grads(stages)
     return ExplainResult("\n".join(lines), values, grads, updated, float(E.item()), penalty, pgrads)
+
+
+def _error(loss, out, tv):
+    if loss is None:
+        return 0.5 * ((Tensor(tv) - out) ** 2).sum()
+    E = loss(out, Tensor(tv) if tv.ndim == 2 else tv)
+    if not isinstance(E, Tensor) or E.data.size != 1:
+        raise ArgumentError(f"loss must return a scalar Tensor, got {short_repr(E)}")
+    return E
 
 
 def _clear_grads(stages):
