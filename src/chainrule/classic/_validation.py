@@ -7,19 +7,30 @@ call without reading the source.
 
 from __future__ import annotations
 
-
 import numpy as np
+
+from .._core import ArgumentError, is_real, short_repr
+
+
+def real_values(name: str, value) -> np.ndarray:
+    """``value`` as a float64 array of any shape: real numbers (or bools) only, never text or complex.
+
+    ``np.asarray(v, dtype=float)`` alone would turn ``"1.5"`` into 1.5 and drop an imaginary part.
+    """
+    try:
+        raw = np.asarray(value)
+    except ValueError:  # ragged nesting
+        raise ValueError(f"{name} must be a rectangular array of real numbers, got {short_repr(value)}") from None
+    kind = raw.dtype.kind
+    if kind not in "biuf" and not (kind == "O" and all(is_real(v) for v in raw.flat)):
+        raise ArgumentError(f"{name} must be an array of real numbers, got {short_repr(value)}")
+    return raw.astype(np.float64)
 
 
 def as_real_array(name: str, value, ndim: int | tuple[int, ...]) -> np.ndarray:
     """Return ``value`` as a finite float64 array with an allowed ``ndim``."""
     allowed = (ndim,) if isinstance(ndim, int) else ndim
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be an array of real numbers, got {value!r}"
-        ) from None
+    array = real_values(name, value)
     if array.ndim not in allowed:
         wanted = " or ".join(f"{d}-D" for d in allowed)
         raise ValueError(

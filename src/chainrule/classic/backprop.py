@@ -24,8 +24,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .._core import check
-from ._validation import as_real_array, check_features
+from .._core import ArgumentError, check, short_repr
+from ._validation import as_real_array, check_features, real_values
 
 __all__ = ["BackpropTrace", "BackpropStep", "backprop_reference",
            "backprop_update", "sigmoid"]
@@ -38,7 +38,7 @@ def sigmoid(z):
         >>> float(sigmoid(0.0))
         0.5
     """
-    z = np.asarray(z, dtype=np.float64)
+    z = real_values("z", z)
     # exp(-|z|) never overflows, and the two branches keep full relative
     # precision in both tails (1 + tanh(z/2) would cancel for z << 0).
     e = np.exp(-np.abs(z))
@@ -197,12 +197,16 @@ def backprop_update(weights: Sequence, biases: Sequence, x, t, lr: float,
         ([[0.125]], [0.125])
     """
     lr = float(check("lr", lr, ">0"))
+    if not isinstance(update_biases, (bool, np.bool_)):
+        raise ArgumentError(f"update_biases must be True or False, got {short_repr(update_biases)}")
+    # Checked once here: a generator would be empty by the time the update below read it again.
+    weights, biases = _check_network(weights, biases)
     trace = backprop_reference(weights, biases, x, t)
     inputs = trace.activations[:-1]
-    new_weights = [np.asarray(w, dtype=np.float64) + lr * _outer_sum(d, a)
+    new_weights = [w + lr * _outer_sum(d, a)
                    for w, d, a in zip(weights, trace.deltas, inputs)]
     # A bias is the weight of a constant input 1, so its step is lr * delta.
-    new_biases = [np.array(b, dtype=np.float64) for b in biases]
+    new_biases = [b.copy() for b in biases]
     if update_biases:
         new_biases = [b + lr * _batch_sum(d) for b, d in zip(new_biases, trace.deltas)]
     return BackpropStep(new_weights, new_biases, trace)

@@ -127,9 +127,13 @@ class LinearUnit(SingleUnitModel):
             return (f"converged at epoch {epochs}: no weight moved by more than "
                     f"tol={self.tol:g}; E = {error:.6g}")
         if status == "diverged":
+            bound = _stable_alpha(Xa, self.mode)
+            if not (np.isfinite(bound) and bound > np.finfo(np.float64).tiny):  # no usable alpha in float64
+                return (f"diverged at epoch {epochs} (E became {error}): the inputs are too large to "
+                        f"train on in float64 (largest |x| = {np.abs(Xa).max():.3g}); scale them first")
             return (f"diverged at epoch {epochs} (E became {error}): "
                     f"alpha={self.alpha:g} is too large for these data; "
-                    f"try alpha below {_stable_alpha(Xa, self.mode):.3g}")
+                    f"try alpha below {bound:.3g}")
         return (f"did not converge within {self.max_epochs} epochs (E = "
                 f"{error:.6g}); raise max_epochs or alpha, or loosen tol")
 
@@ -152,6 +156,10 @@ def _stable_alpha(Xa: np.ndarray, mode: str) -> float:
     one incremental step on example d shrinks its residual iff
     alpha < 2 / |x_d|^2, so the tightest example sets the bound.
     """
-    if mode == "batch":
-        return 2.0 / np.linalg.eigvalsh(Xa.T @ Xa)[-1]
-    return 2.0 / np.max(np.sum(Xa ** 2, axis=1))
+    # Scaled by the largest |x| first, so the eigenvalues stay finite for inputs near 1e160.
+    scale = float(np.abs(Xa).max()) or 1.0
+    Xs = Xa / scale
+    with np.errstate(over="ignore", divide="ignore"):
+        if mode == "batch":
+            return 2.0 / np.linalg.eigvalsh(Xs.T @ Xs)[-1] / scale / scale
+        return 2.0 / np.max(np.sum(Xs ** 2, axis=1)) / scale / scale

@@ -18,7 +18,10 @@ from typing import Sequence
 
 import numpy as np
 
+from .._core import short_repr
 from ._validation import as_real_array, check_features, check_labels
+
+MAX_TABLE_INPUTS = 20  # 2**20 rows, 8 MB per column: far beyond any table worth reading
 
 __all__ = ["ThresholdUnit", "ThresholdLayer", "ThresholdNetwork", "truth_table"]
 
@@ -33,7 +36,7 @@ def _binary_inputs(x, n_inputs: int) -> np.ndarray:
 
 def _real_scalar(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
+        raise TypeError(f"{name} must be a real number, got {short_repr(value)}")
     if not np.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return float(value)
@@ -41,6 +44,8 @@ def _real_scalar(name: str, value) -> float:
 
 def _non_empty_list_of(name: str, items, kind: type) -> list:
     """Return ``items`` as a list, insisting on at least one and all of ``kind``."""
+    if isinstance(items, (str, bytes, kind)) or not hasattr(items, "__iter__"):
+        raise TypeError(f"{name} must be a list of {kind.__name__}s, got {short_repr(items)}")
     items = list(items)
     if not items:
         raise ValueError(f"{name} must contain at least one {kind.__name__}, got none")
@@ -179,6 +184,8 @@ class ThresholdNetwork:
 
     def __init__(self, layers: Sequence[ThresholdLayer], skip_inputs: bool = False):
         self.layers = _non_empty_list_of("layers", layers, ThresholdLayer)
+        if not isinstance(skip_inputs, (bool, np.bool_)):
+            raise TypeError(f"skip_inputs must be True or False, got {short_repr(skip_inputs)}")
         self.skip_inputs = bool(skip_inputs)
         self._check_wiring()
 
@@ -244,6 +251,12 @@ def truth_table(model) -> tuple[np.ndarray, np.ndarray]:
         >>> outputs.tolist()
         [0, 1, 1, 1]
     """
-    n = model.n_inputs
+    n = getattr(model, "n_inputs", None)
+    if not callable(model) or not isinstance(n, numbers.Integral):
+        raise TypeError("model must be a ThresholdUnit, ThresholdLayer, ThresholdNetwork or another callable "
+                        f"with an integer n_inputs, got {short_repr(model)}")
+    if n > MAX_TABLE_INPUTS:
+        raise ValueError(f"a truth table has 2**n_inputs rows; n_inputs={n} is more than the {MAX_TABLE_INPUTS} "
+                         "it lists")
     inputs = np.array(list(itertools.product((0, 1), repeat=n)), dtype=np.int64)
     return inputs, model(inputs)
