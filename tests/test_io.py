@@ -325,3 +325,18 @@ def test_random_damage_always_ends_in_a_value_error(model, path, tmp_path):
             io.load(bad)
         except ValueError as e:
             assert bad in str(e) and "\n" not in str(e)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda tmp: cr.load(5), "path must be a file name (str or os.PathLike), got 5"),
+    (lambda tmp: cr.save(nn.Linear(2, 1, seed=0), 5), "path must be a file name (str or os.PathLike), got 5"),
+    (lambda tmp: cr.save("model", tmp / "m.safetensors"), "model must be a chainrule Module, got 'model'"),
+    (lambda tmp: cr.io.save_weights([1, 2], tmp / "w.safetensors"), "model must be a chainrule Module, got [1, 2]"),
+    (lambda tmp: cr.io.load_weights(None, tmp / "w.safetensors"), "model must be a chainrule Module, got None"),
+    (lambda tmp: cr.io.read_metadata(None), "path must be a file name"),
+])
+def test_a_wrong_type_of_path_or_model_is_one_type_error(tmp_path, call, message):
+    with pytest.raises(TypeError) as info:
+        call(tmp_path)
+    assert str(info.value) == message or message in str(info.value)
+    assert not list(tmp_path.iterdir())

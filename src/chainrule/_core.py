@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import re
 
 import numpy as np
 
 __all__ = ["Registry", "UnknownNameError", "ArgumentError", "check", "check_int", "check_choice", "is_real", "is_number",
-           "first_non_whole", "as_generator", "check_seed", "seed_config", "to_jsonable", "short_repr"]
+           "first_non_whole", "as_generator", "check_seed", "seed_config", "to_jsonable", "short_repr", "as_path"]
 
 
 class UnknownNameError(KeyError, ValueError):
@@ -163,6 +164,20 @@ def short_repr(value, limit=60):
         value = value[:limit]  # the repr of a long string is as long; cut before making it
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def as_path(name, value):
+    """``value`` as a file-system path string, or ``ArgumentError`` if it is no str, bytes or os.PathLike.
+
+    Example:
+        >>> as_path("path", 5)
+        Traceback (most recent call last):
+        ...
+        chainrule._core.ArgumentError: path must be a file name (str or os.PathLike), got 5
+    """
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise ArgumentError(f"{name} must be a file name (str or os.PathLike), got {short_repr(value)}")
+    return os.fsdecode(os.fspath(value))
 
 
 def check(name, value, rule):

@@ -32,7 +32,7 @@ import tempfile
 
 import numpy as np
 
-from .._core import to_jsonable
+from .._core import as_path, to_jsonable
 from .limits import read_limited
 
 __all__ = ["write_bundle", "read_bundle", "read_document", "require_safetensors", "check_target"]
@@ -90,7 +90,7 @@ def write_bundle(path, arrays, fmt, version, document, overwrite=False):
         overwrite: replace an existing file; otherwise FileExistsError.
     """
     st = require_safetensors()
-    path = os.fspath(path)
+    path = as_path("path", path)
     folder = check_target(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
@@ -126,7 +126,7 @@ def check_target(path):
         ...
         FileNotFoundError: cannot write /no/such/folder/model.safetensors: the folder /no/such/folder does not exist; create it first
     """
-    path = os.fspath(path)
+    path = as_path("path", path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name such as "
                                 f"{os.path.join(path, 'model.safetensors')}")
@@ -157,7 +157,7 @@ def _move_into_place(tmp, path, overwrite):
 
 
 def _read_bytes(path):
-    path = os.fspath(path)
+    path = as_path("path", path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a folder, not a model file")
     if not os.path.exists(path):
@@ -242,7 +242,7 @@ def _metadata(path, header, fmt, max_version):
 
 def read_document(path, fmt, max_version):
     """The JSON document of a bundle (header only is validated; arrays are not decoded)."""
-    path = os.fspath(path)
+    path = as_path("path", path)
     raw = _read_bytes(path)
     header, data_len = _parse_header(path, raw)
     _check_entries(path, header, data_len)
@@ -258,7 +258,7 @@ def read_bundle(path, fmt, max_version):
             corrupt, wrong format, newer version, checksum mismatch).
     """
     st = require_safetensors()
-    path = os.fspath(path)
+    path = as_path("path", path)
     raw = _read_bytes(path)
     header, data_len = _parse_header(path, raw)
     _check_entries(path, header, data_len)

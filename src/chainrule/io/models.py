@@ -38,10 +38,10 @@ import os
 
 import numpy as np
 
-from .._core import to_jsonable
+from .._core import ArgumentError, as_path, short_repr, to_jsonable
 from .._version import __version__
 from .bundle import read_bundle, read_document, write_bundle
-from ..nn import from_config
+from ..nn import Module, from_config
 from .limits import LimitError, parameter_budget
 
 __all__ = ["save", "load", "read_metadata", "save_optimizer", "load_optimizer", "save_weights", "load_weights",
@@ -80,11 +80,18 @@ def save(model, path, metadata=None, overwrite=False, allow_nonfinite=False):
         ...
         FileExistsError: ... already exists; pass overwrite=True to replace it
     """
+    _check_module(model)
+    path = as_path("path", path)
     document = {"config": model.config(), "metadata": to_jsonable(metadata or {}, "metadata"),
                 "chainrule_version": __version__, "trained": _trained_facts(model)}
     if not allow_nonfinite:
         _check_finite(path, model)
     write_bundle(path, model.state_dict(), MODEL_FORMAT, MODEL_VERSION, document, overwrite)
+
+
+def _check_module(model):
+    if not isinstance(model, Module):
+        raise ArgumentError(f"model must be a chainrule Module, got {short_repr(model)}")
 
 
 def _trained_facts(model):
@@ -190,7 +197,7 @@ def load(path, with_metadata=False):
             by a newer format version, or weights that do not match the architecture.
         ImportError: safetensors is not installed.
     """
-    path = os.fspath(path)
+    path = as_path("path", path)
     try:
         arrays, document = read_bundle(path, MODEL_FORMAT, MODEL_VERSION)
         config, metadata = _model_document(path, document)
@@ -219,6 +226,7 @@ def save_weights(model, path, overwrite=False):
         >>> bool((fresh.weight.data == nn.Linear(2, 1, seed=0).weight.data).all())
         True
     """
+    _check_module(model)
     document = {"class": type(model).__name__, "chainrule_version": __version__}
     write_bundle(path, model.state_dict(), WEIGHTS_FORMAT, WEIGHTS_VERSION, document, overwrite)
 
@@ -233,7 +241,8 @@ def load_weights(model, path):
         ValueError: one sentence naming the file: a bad file, or names, shapes or dtypes
             that do not fit ``model``.
     """
-    path = os.fspath(path)
+    _check_module(model)
+    path = as_path("path", path)
     try:
         arrays, _ = read_bundle(path, WEIGHTS_FORMAT, WEIGHTS_VERSION)
     except ValueError as exc:
@@ -271,7 +280,7 @@ def load_optimizer(optimizer, path):
     Raises:
         ValueError: bad file, or a state for another rule or other parameter shapes.
     """
-    path = os.fspath(path)
+    path = as_path("path", path)
     arrays, document = read_bundle(path, OPTIMIZER_FORMAT, OPTIMIZER_VERSION)
     restore_optimizer(path, optimizer, document.get("optimizer"), arrays)
     return optimizer

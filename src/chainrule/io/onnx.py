@@ -42,7 +42,7 @@ import os
 
 import numpy as np
 
-from .._core import Registry
+from .._core import Registry, as_path
 from ..nn.activations import Activation
 from ..nn.module import LAYERS
 from ..autodiff.tensor import Tensor, get_default_dtype
@@ -378,7 +378,7 @@ def export_onnx(model, path, *, overwrite=False, **options):
         >>> export_onnx(nn.MLP([2, 4, 1], seed=0), path) == path
         True
     """
-    path = os.fspath(path)
+    path = as_path("path", path)
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite) to replace it")
     proto = to_onnx(model, **options)
