@@ -7,9 +7,15 @@ frees the figure as soon as it goes out of scope.
 
 from __future__ import annotations
 
+import math
 import os
 
-__all__ = ["require_matplotlib", "new_figure", "save_png", "CLASS_COLORS", "light"]
+import numpy as np
+
+from .._core import ArgumentError, is_real, short_repr
+
+__all__ = ["require_matplotlib", "new_figure", "save_png", "check_path", "check_flag", "check_title", "check_number",
+           "CLASS_COLORS", "light"]
 
 # Saturated colours for points and lines, one per class (colour-blind friendly order).
 CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -35,9 +41,59 @@ def new_figure(width=6.0, height=4.5, dpi=100):
     return fig
 
 
+def check_path(path, name="path"):
+    """``path`` as a str naming a PNG file, checked before any drawing so a typo costs no plotting time.
+
+    A non-path raises a TypeError; an empty name, a folder or another file type's suffix a ValueError.
+
+    Example:
+        >>> check_path(3)
+        Traceback (most recent call last):
+        ...
+        chainrule._core.ArgumentError: path must be a file name (str or os.PathLike) ending in .png, got 3
+    """
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise ArgumentError(f"{name} must be a file name (str or os.PathLike) ending in .png, got {short_repr(path)}")
+    text = os.fsdecode(os.fspath(path))
+    if not text or text.endswith(("/", os.sep)) or os.path.isdir(text):
+        raise ValueError(f"{name} must name a PNG file, got {short_repr(text)}, which is a folder; "
+                         "add a file name such as 'plot.png'")
+    suffix = os.path.splitext(text)[1]
+    if suffix and suffix.lower() != ".png":  # the bytes written are PNG whatever the name says
+        raise ValueError(f"{name} must end in .png (the plots are written as PNG), got {short_repr(text)}")
+    return text
+
+
+def check_flag(name, value):
+    """``value`` as a bool; anything but True/False (such as the truthy string "no") raises a TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{name} must be True or False, got {short_repr(value)}")
+    return bool(value)
+
+
+def check_title(title):
+    """``title`` if it is None or a str (a number or list would be drawn as its repr)."""
+    if title is not None and not isinstance(title, str):
+        raise ArgumentError(f"title must be a str or None, got {short_repr(title)}")
+    return title
+
+
+def check_number(name, value):
+    """``value`` as a finite float: a TypeError for non-numbers (and bools), a ValueError for nan and inf."""
+    if not is_real(value):
+        raise ArgumentError(f"{name} must be a finite number, got {short_repr(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {short_repr(value)}")
+    return number
+
+
 def save_png(fig, path, overwrite=True):
     """Write ``fig`` to ``path`` as PNG at the figure's own dpi (so pixel positions are predictable)."""
-    path = os.fspath(path)
+    path = check_path(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
     folder = os.path.dirname(os.path.abspath(path))
