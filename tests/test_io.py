@@ -334,6 +334,10 @@ def test_random_damage_always_ends_in_a_value_error(model, path, tmp_path):
     (lambda tmp: cr.io.save_weights([1, 2], tmp / "w.safetensors"), "model must be a chainrule Module, got [1, 2]"),
     (lambda tmp: cr.io.load_weights(None, tmp / "w.safetensors"), "model must be a chainrule Module, got None"),
     (lambda tmp: cr.io.read_metadata(None), "path must be a file name"),
+    (lambda tmp: cr.data.load_csv(5), "path must be a file name (str or os.PathLike), got 5"),
+    (lambda tmp: cr.data.load_npz(["a.npz"]), "path must be a file name (str or os.PathLike), got ['a.npz']"),
+    (lambda tmp: cr.data.load_idx(None), "path must be a file name (str or os.PathLike), got None"),
+    (lambda tmp: cr.data.load_mnist(5), "images_path must be a file name (str or os.PathLike), got 5"),
 ])
 def test_a_wrong_type_of_path_or_model_is_one_type_error(tmp_path, call, message):
     with pytest.raises(TypeError) as info:

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from .._core import is_number
+from .._core import as_path, is_number
 from ._checks import check_float_dtype, check_fits_dtype
 from .dataset import Dataset
 from .column_checks import PYTHON_ADVICE, warn_unlikely_features
@@ -115,7 +115,7 @@ def load_csv(path, target=None, task=None, dtype=np.float32, delimiter=None, cla
         ((3, 2), [0, 1, 0], ('cat', 'dog'), 'classification')
     """
     dtype = check_float_dtype(dtype)
-    table = read_table(os.fspath(path), delimiter, header)
+    table = read_table(as_path("path", path), delimiter, header)
     path, names, lines = table.path, table.header, table.lines
     _check_header(path, names)
     t = _target_index(path, names, target)

@@ -7,6 +7,7 @@ import zlib
 
 import numpy as np
 
+from .._core import as_path
 from ..io import limits
 from ._checks import check_float_dtype
 from .dataset import Dataset
@@ -81,7 +82,7 @@ def load_idx(path, expected_magic: int | None = None) -> np.ndarray:
         >>> load_idx(path, expected_magic=2049).tolist()
         [7, 8, 9]
     """
-    path = os.fspath(path)
+    path = as_path("path", path)
     raw = _read_bytes(path)
     magic, dtype, dims = _parse_header(path, raw)
     if expected_magic is not None and magic != expected_magic:
@@ -126,8 +127,8 @@ def load_mnist(images_path, labels_path=None, dtype=np.float32, normalize: bool 
         ((10000, 784), [7, 2, 1, 0, 4])
     """
     dtype = check_float_dtype(dtype)
-    images_path = os.fspath(images_path)
-    labels_path = _guess_labels_path(images_path) if labels_path is None else os.fspath(labels_path)
+    images_path = as_path("images_path", images_path)
+    labels_path = _guess_labels_path(images_path) if labels_path is None else as_path("labels_path", labels_path)
     images = load_idx(images_path, expected_magic=IMAGES_MAGIC)
     labels = load_idx(labels_path, expected_magic=LABELS_MAGIC)
     if images.ndim != 3 or labels.ndim != 1:

@@ -8,6 +8,7 @@ import zipfile
 
 import numpy as np
 
+from .._core import as_path
 from ..io import limits
 from ._checks import check_float_dtype, check_fits_dtype
 from .dataset import Dataset
@@ -123,7 +124,7 @@ def load_npz(path, x_key="X", y_key="y", task=None, dtype=np.float32, class_name
         (dtype('float32'), 'classification', ('0', '1'))
     """
     dtype = check_float_dtype(dtype)
-    path = os.fspath(path)
+    path = as_path("path", path)
     with _open_archive(path) as archive:
         X = _features(path, x_key, _get(archive, path, x_key))
         raw_y = _get(archive, path, y_key)

@@ -22,7 +22,7 @@ import csv
 import os
 import re
 
-from .._core import is_number
+from .._core import as_path, is_number
 from ..io.limits import read_limited
 
 __all__ = ["Table", "read_table", "DELIMITERS"]
@@ -178,7 +178,7 @@ def read_table(path, delimiter=None, header=True):
         ValueError: one sentence naming the file and line: empty file, numeric first row
             without ``header=False``, ragged rows, decimal commas, unnamed or repeated columns.
     """
-    path = os.fspath(path)
+    path = as_path("path", path)
     text = read_text(path, "CSV")
     delimiter = resolve_delimiter(delimiter) or _sniff(path, text)
     rows, lines = _records(path, text, delimiter)
