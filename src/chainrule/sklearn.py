@@ -25,7 +25,6 @@ Example:
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -33,35 +32,25 @@ import numpy as np
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.utils import check_random_state
-    from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+    from sklearn.utils.validation import check_is_fitted
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("chainrule.sklearn needs scikit-learn; install it with `pip install chainrule[sklearn]`") from None
 
+from . import _sklearn_checks as checks
+from ._core import short_repr
+from ._sklearn_checks import ACTIVATION_ALIASES  # noqa: F401 - importable from here, as before
 from .callbacks.stopping import EarlyStopping, StopOnPlateau
 from .data import StandardScaler, split_indices
 from .nn import ACTIVATIONS, MLP, default_loss, loss_spec
-from ._core import check
 from .optim import OPTIMIZERS
 from .train.loop import fit as _fit
 from .train.loop import predict as _forward
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
-# scikit-learn's activation names that chainrule spells differently.
-ACTIVATION_ALIASES = {"logistic": "sigmoid"}
-
 _DTYPE = np.float64  # float64 so that predictions on a subset equal those on the full batch
-
-
-def _hidden_sizes(value):
-    sizes = (value,) if isinstance(value, numbers.Integral) else value
-    ok = isinstance(sizes, (tuple, list, np.ndarray)) and all(
-        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 for n in sizes)
-    if not ok or isinstance(value, bool):
-        raise ValueError(f"hidden_layer_sizes must be a positive int or a tuple of positive ints, got {value!r}")
-    return [int(n) for n in sizes]
+# What a fit leaves on the estimator besides the public attributes ending in "_".
+_PRIVATE_STATE = ("_optimizer", "_rng", "_y_mean", "_y_scale", "_y_1d")
 
 
 def _draw_seed(rng):
@@ -93,44 +82,66 @@ class _ChainruleMLP(BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------ checks
-    def _checked_params(self):
-        """Validate the hyper-parameters (never in __init__, as scikit-learn requires)."""
-        check("learning_rate_init", self.learning_rate_init, ">0")
-        check("alpha", self.alpha, ">=0")
-        check("tol", self.tol, ">=0")
-        check("max_iter", self.max_iter, "int>0")
-        check("n_iter_no_change", self.n_iter_no_change, "int>0")
-        if self.early_stopping:
-            check("validation_fraction", self.validation_fraction, "(0,1)")
-        if self.batch_size != "auto":
-            check("batch_size", self.batch_size, "int>0")
-        activation = ACTIVATION_ALIASES.get(self.activation, self.activation)
-        ACTIVATIONS[activation]  # unknown names list the valid ones
-        OPTIMIZERS[self.solver]
-        return _hidden_sizes(self.hidden_layer_sizes), activation
+    def _checked_params(self, continues):
+        """The checked hyper-parameters (never checked in __init__, as scikit-learn requires).
+
+        ``continues``: this call trains the fitted network further, so its architecture must not have changed.
+        """
+        settings = checks.hyper_parameters(self)
+        if continues:
+            checks.unchanged_architecture(self, settings)
+        return settings
+
+    def _continues(self):
+        """True when fit trains the fitted network on rather than a new one."""
+        return checks.check_bool("warm_start", self.warm_start) and hasattr(self, "model_")
 
     def _validate_X(self, X, reset):
-        return validate_data(self, X, reset=reset, dtype=_DTYPE)
+        return checks.validated(self, X, reset=reset, dtype=_DTYPE)
 
     # ------------------------------------------------------------ training
-    def _new_network(self, n_outputs, rng):
-        hidden, activation = self._checked_params()
-        self.model_ = MLP([self.n_features_in_, *hidden, n_outputs], activation=activation,
-                          seed=_draw_seed(rng), dtype=_DTYPE)
+    def _new_network(self, n_outputs, settings):
+        self.model_ = MLP([self.n_features_in_, *settings.hidden, n_outputs], activation=settings.activation,
+                          seed=_draw_seed(settings.rng), dtype=_DTYPE)
         self._optimizer = OPTIMIZERS[self.solver](self.model_.parameters(), lr=self.learning_rate_init)
-        self._rng = rng  # later partial_fit calls keep drawing shuffling seeds from it
+        self._rng = settings.rng  # later partial_fit calls keep drawing shuffling seeds from it
         self.loss_curve_ = []
+
+    def _sync_optimizer(self):
+        """A solver or learning rate changed since the last call takes effect on the fitted network.
+
+        The same solver keeps its state (Adam's moments, say) with the new learning rate.
+        """
+        rule = OPTIMIZERS[self.solver]
+        if type(self._optimizer) is rule:
+            self._optimizer.lr = self.learning_rate_init
+        else:
+            self._optimizer = rule(self.model_.parameters(), lr=self.learning_rate_init)
+
+    def _forget(self):
+        """Drop what a failed fit left, so the estimator counts as not fitted instead of half trained."""
+        for key in [k for k in vars(self) if (k.endswith("_") and not k.startswith("__")) or k in _PRIVATE_STATE]:
+            delattr(self, key)
+
+    def _guarded(self, fresh, train, *args):
+        """``train(*args)``; if it fails on a network built for it, the estimator is left unfitted."""
+        try:
+            return train(*args)
+        except Exception:
+            if fresh:
+                self._forget()
+            raise
 
     def _batch(self, n_rows):
         return min(200 if self.batch_size == "auto" else self.batch_size, n_rows)
 
-    def _run(self, X, Y, epochs, rng, stratify=None, callbacks=None, val=None):
+    def _run(self, X, Y, epochs, rng, verbose, callbacks=None, val=None):
         """Train ``model_`` on (X, Y) for up to ``epochs`` epochs with the persistent optimiser."""
         history = _fit(
             self.model_, default_loss(self._task), self._optimizer, (X, Y), val=val, epochs=epochs,
             batch_size=self._batch(len(X)), callbacks=callbacks, seed=_draw_seed(rng),
             metrics=[self._score_metric] if val is not None else None,
-            regularization={"l2": self.alpha} if self.alpha > 0 else None, verbose=self.verbose,
+            regularization={"l2": self.alpha} if self.alpha > 0 else None, verbose=verbose,
             on_nonfinite="raise",  # as scikit-learn's MLP does, rather than return NaN probabilities
         )
         self.loss_curve_ = list(self.loss_curve_) + [float(v) for v in history["loss"]]
@@ -138,18 +149,34 @@ class _ChainruleMLP(BaseEstimator):
         self.history_ = history
         return history
 
-    def _fit_full(self, X, Y, n_outputs, stratify):
-        self._checked_params()
-        rng = check_random_state(self.random_state)
-        if not (self.warm_start and hasattr(self, "model_")):
-            self._new_network(n_outputs, rng)
+    def _partial_step(self, X, Y, n_outputs, settings, first):
+        """partial_fit's epoch: on a new network for the first call, else on the fitted one."""
+        if first:
+            self._new_network(n_outputs, settings)
+        else:
+            self._sync_optimizer()
+        self._run(X, Y, 1, self._rng, settings.verbose)
+        return self
+
+    def _fit_full(self, X, Y, n_outputs, stratify, settings, continues):
+        if continues:
+            self._sync_optimizer()
+        else:
+            self._new_network(n_outputs, settings)
         val = None
         if self.early_stopping:
-            (X, Y), val = self._split(X, Y, stratify, rng)
+            (X, Y), val = self._split(X, Y, stratify, settings.rng)
             callbacks = [EarlyStopping("val_loss", patience=self.n_iter_no_change, min_delta=self.tol)]
         else:
             callbacks = [StopOnPlateau("loss", patience=self.n_iter_no_change, min_delta=self.tol)]
-        history = self._run(X, Y, self.max_iter, rng, callbacks=callbacks, val=val)
+        history = self._run(X, Y, self.max_iter, settings.rng, settings.verbose, callbacks=callbacks, val=val)
+        self._record_scores(history)
+        if history.stop_reason is None:
+            warnings.warn(f"{type(self).__name__} stopped after max_iter={self.max_iter} epochs before the loss "
+                          "settled; raise max_iter", ConvergenceWarning, stacklevel=5)
+        return self
+
+    def _record_scores(self, history):
         # scikit-learn's MLP: best_loss_ without early stopping, validation_scores_ with it
         self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
         self.validation_scores_ = self.best_validation_score_ = None
@@ -158,10 +185,6 @@ class _ChainruleMLP(BaseEstimator):
             self.best_validation_loss_ = min(self.validation_loss_curve_)
             self.validation_scores_ = [float(v) for v in history[f"val_{self._score_metric}"]]
             self.best_validation_score_ = max(self.validation_scores_)
-        if history.stop_reason is None:
-            warnings.warn(f"{type(self).__name__} stopped after max_iter={self.max_iter} epochs before the loss "
-                          "settled; raise max_iter", ConvergenceWarning, stacklevel=3)
-        return self
 
     def _split(self, X, Y, stratify, rng):
         strat = stratify is not None and np.bincount(stratify).min() >= 2
@@ -203,16 +226,27 @@ class MLPClassifier(ClassifierMixin, _ChainruleMLP):
         solver: an ``optim.OPTIMIZERS`` name ("adam", "sgd", "rmsprop", ...).
         learning_rate_init: the optimiser's learning rate (> 0).
         alpha: L2 penalty; ``alpha * sum(w ** 2)`` over the weights is added to the mean loss.
-        batch_size: rows per step, or "auto" for ``min(200, n_samples)``.
+        batch_size: rows per step, or "auto" for 200; a size beyond the number of
+            (training) rows means full batches, as in scikit-learn.
         max_iter: maximum number of epochs.
         tol, n_iter_no_change: stop once the training loss (or, with early
             stopping, the validation loss) has not improved by ``tol`` for
             ``n_iter_no_change`` epochs in a row.
         early_stopping: hold out ``validation_fraction`` of the rows
             (stratified) and keep the weights of the best validation loss.
-        random_state: seed of initialisation, shuffling and the split.
-        warm_start: ``fit`` continues from the current weights.
-        verbose: 0 silent, 1 progress bar, 2 a line per epoch.
+        random_state: seed of initialisation, shuffling and the split: None,
+            an int from 0 to 2**32 - 1 or a ``numpy.random.RandomState``.
+        warm_start: ``fit`` trains the fitted network on from its current weights.
+            A changed ``solver`` or ``learning_rate_init`` takes effect (the same
+            solver keeps its state, e.g. Adam's moments); the layers cannot
+            change under it, so a changed ``hidden_layer_sizes`` or
+            ``activation`` raises ValueError (set ``warm_start=False`` to train a
+            new network), as do new features or labels outside ``classes_``.
+            Later ``partial_fit`` calls follow the same rules.
+        verbose: 0 silent, 1 progress bar, 2 a line per epoch (True means 1).
+
+    A fit that fails leaves the estimator unfitted, except one that trained a
+    fitted network on (warm start, later ``partial_fit`` calls), which keeps it.
 
     Attributes:
         classes_, n_features_in_, model_ (the ``nn.MLP``), n_iter_, loss_curve_,
@@ -234,37 +268,35 @@ class MLPClassifier(ClassifierMixin, _ChainruleMLP):
 
     def fit(self, X, y):
         """Train from scratch (or from the current weights with ``warm_start``) on X, y."""
-        X, y = validate_data(self, X, y, dtype=_DTYPE)
-        labels = self._encode(y, reset=not (self.warm_start and hasattr(self, "model_")))
-        return self._fit_full(X, labels, len(self.classes_), stratify=labels)
+        continues = self._continues()
+        settings = self._checked_params(continues)
+        return self._guarded(not continues, self._fit_data, X, y, settings, continues)
+
+    def _fit_data(self, X, y, settings, continues):
+        X, y = checks.validated(self, X, y, dtype=_DTYPE, reset=not continues)
+        y = checks.class_labels(y)
+        classes = self.classes_ if continues else checks.fit_classes(y)
+        labels = checks.label_indices(y, classes)
+        self.classes_ = classes
+        return self._fit_full(X, labels, len(classes), labels, settings, continues)
 
     def partial_fit(self, X, y, classes=None):
         """One epoch over X, y; the first call must list every class in ``classes``."""
         first = not hasattr(self, "model_")
+        settings = self._checked_params(continues=not first)
         if first and classes is None:
             raise ValueError("the first call to partial_fit needs classes=, the list of all class labels")
-        X, y = validate_data(self, X, y, dtype=_DTYPE, reset=first)
-        if first:
-            self.classes_ = np.unique(column_or_1d(classes))
-            self._new_network(len(self.classes_), check_random_state(self.random_state))
-        elif classes is not None and not np.array_equal(np.unique(column_or_1d(classes)), self.classes_):
-            raise ValueError(f"classes={np.asarray(classes).tolist()} differ from the classes of the first call, "
-                             f"{self.classes_.tolist()}")
-        self._run(X, self._encode(y, reset=False), 1, self._rng)
-        return self
+        return self._guarded(first, self._partial_data, X, y, classes, settings, first)
 
-    def _encode(self, y, reset):
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if reset:
-            self.classes_ = np.unique(y)
-            if len(self.classes_) < 2:
-                raise ValueError(f"y holds one class only ({self.classes_[0].item()!r}); a classifier needs at least 2")
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(f"y holds label {unknown[0].item()!r}, which is not among the classes "
-                             f"{self.classes_.tolist()}")
-        return np.searchsorted(self.classes_, y).astype(np.int64)
+    def _partial_data(self, X, y, classes, settings, first):
+        X, y = checks.validated(self, X, y, dtype=_DTYPE, reset=first)
+        known = checks.class_list(classes) if first else self.classes_
+        if not first and classes is not None and not np.array_equal(checks.class_list(classes), known):
+            raise ValueError(f"classes={short_repr(np.asarray(classes).tolist())} differ from the classes of the "
+                             f"first call, {short_repr(known.tolist())}")
+        labels = checks.label_indices(checks.class_labels(y), known)
+        self.classes_ = known
+        return self._partial_step(X, labels, len(known), settings, first)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
@@ -309,33 +341,46 @@ class MLPRegressor(RegressorMixin, _ChainruleMLP):
 
     def fit(self, X, y):
         """Train from scratch (or from the current weights with ``warm_start``) on X, y."""
-        X, y = validate_data(self, X, y, dtype=_DTYPE, multi_output=True, y_numeric=True)
-        if not (self.warm_start and hasattr(self, "model_")):
+        continues = self._continues()
+        settings = self._checked_params(continues)
+        return self._guarded(not continues, self._fit_data, X, y, settings, continues)
+
+    def _fit_data(self, X, y, settings, continues):
+        X, y = self._validate_Xy(X, y, reset=not continues)
+        if not continues:
             self._fit_scaling(y)
-        return self._fit_full(X, self._scaled(y), self._y_mean.size, stratify=None)
+        return self._fit_full(X, self._scaled(y), self._y_mean.size, None, settings, continues)
 
     def partial_fit(self, X, y):
         """One epoch over X, y (the first call fixes the target scaling from its y)."""
         first = not hasattr(self, "model_")
-        X, y = validate_data(self, X, y, dtype=_DTYPE, multi_output=True, y_numeric=True, reset=first)
+        settings = self._checked_params(continues=not first)
+        return self._guarded(first, self._partial_data, X, y, settings, first)
+
+    def _partial_data(self, X, y, settings, first):
+        X, y = self._validate_Xy(X, y, reset=first)
         if first:
             self._fit_scaling(y)
-            self._new_network(self._y_mean.size, check_random_state(self.random_state))
-        self._run(X, self._scaled(y), 1, self._rng)
-        return self
+        return self._partial_step(X, self._scaled(y), self._y_mean.size, settings, first)
+
+    def _validate_Xy(self, X, y, reset):
+        X, y = checks.validated(self, X, y, numeric_y=True, dtype=_DTYPE, multi_output=True, y_numeric=True,
+                                reset=reset)
+        return X, checks.regression_targets(y)
 
     def _fit_scaling(self, y):
         Y = y.reshape(len(y), -1)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by _scaled, naming the row
+            mean, std = Y.mean(axis=0), Y.std(axis=0)
         self._y_1d = y.ndim == 1
-        self._y_mean = Y.mean(axis=0)
-        std = Y.std(axis=0)
+        self._y_mean = mean
         self._y_scale = np.where(std > 0, std, 1.0)  # a constant column stays as it is, shifted to 0
 
     def _scaled(self, y):
         Y = y.reshape(len(y), -1)
         if Y.shape[1] != self._y_mean.size:
             raise ValueError(f"y has {Y.shape[1]} columns but the model was fitted on {self._y_mean.size}")
-        return (Y - self._y_mean) / self._y_scale
+        return checks.standardised(Y, self._y_mean, self._y_scale, self._y_1d)
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_targets) as in ``fit``."""
