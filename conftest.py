@@ -21,7 +21,7 @@ OPTIONAL = {"sklearn": "sklearn", "safetensors": "io", "matplotlib": "plot", "sy
 ABSENT = {name for name in OPTIONAL if importlib.util.find_spec(name) is None}
 
 # Modules that cannot be imported at all without their extra.
-collect_ignore = [path for path, name in {"src/chainrule/sklearn.py": "sklearn",
+collect_ignore = [path for path, name in {"src/chainrule/sklearn": "sklearn",
                                          "src/chainrule/autodiff/ops/recurrent_numba.py": "numba"}.items()
                   if name in ABSENT]
 

@@ -24,9 +24,9 @@ except ImportError:  # pragma: no cover - chainrule.sklearn, the only user, says
     # Importable all the same, so that pytest --doctest-modules can collect it without the extra.
     issparse = check_random_state = type_of_target = validate_data = None
 
-from ._core import ArgumentError, _seed_error, check, check_choice, check_int, first_non_whole, short_repr
-from .nn import ACTIVATIONS
-from .optim import OPTIMIZERS
+from .._core import ArgumentError, _seed_error, check, check_choice, check_int, first_non_whole, short_repr
+from ..nn import ACTIVATIONS
+from ..optim import OPTIMIZERS
 
 # scikit-learn's activation names that chainrule spells differently.
 ACTIVATION_ALIASES = {"logistic": "sigmoid"}

@@ -36,15 +36,15 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("chainrule.sklearn needs scikit-learn; install it with `pip install chainrule[sklearn]`") from None
 
-from . import _sklearn_checks as checks
-from ._core import short_repr
-from ._sklearn_checks import ACTIVATION_ALIASES  # noqa: F401 - importable from here, as before
-from .callbacks.stopping import EarlyStopping, StopOnPlateau
-from .data import StandardScaler, split_indices
-from .nn import ACTIVATIONS, MLP, default_loss, loss_spec
-from .optim import OPTIMIZERS
-from .train.loop import fit as _fit
-from .train.loop import predict as _forward
+from . import _checks as checks
+from .._core import short_repr
+from ._checks import ACTIVATION_ALIASES  # noqa: F401 - importable from here, as before
+from ..callbacks.stopping import EarlyStopping, StopOnPlateau
+from ..data import StandardScaler, split_indices
+from ..nn import ACTIVATIONS, MLP, default_loss, loss_spec
+from ..optim import OPTIMIZERS
+from ..train.loop import fit as _fit
+from ..train.loop import predict as _forward
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
