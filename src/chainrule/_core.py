@@ -4,7 +4,7 @@
   :class:`UnknownNameError`, a ``ValueError`` listing the valid names. Every
   table (ops, activations, losses, optimisers, initialisers, layers, data
   sets, callbacks, metrics, backends) is one.
-* :func:`check`, :func:`check_int`, :func:`check_choice`: argument checks,
+* :func:`check`, :func:`check_int`, :func:`check_choice`, :func:`check_bool`, :func:`check_real`: argument checks,
   always ``(name, value, ...)``, raising one sentence that names the argument,
   the bad value and what was expected.
 * :func:`as_generator`: the one seed policy (an int >= 0, None for fresh
@@ -31,7 +31,8 @@ import re
 import numpy as np
 
 __all__ = ["Registry", "UnknownNameError", "ArgumentError", "check", "check_int", "check_choice", "is_real", "is_number",
-           "first_non_whole", "as_generator", "check_seed", "seed_config", "to_jsonable", "short_repr", "as_path"]
+           "first_non_whole", "as_generator", "check_seed", "seed_config", "to_jsonable", "short_repr", "as_path",
+           "check_bool", "check_real"]
 
 
 class UnknownNameError(KeyError, ValueError):
@@ -198,6 +199,40 @@ def check(name, value, rule):
     if not (_finite(value) and test(value)):
         raise ValueError(f"{name} must be {text}, got {short_repr(value)}")
     return value
+
+
+def check_bool(name, value):
+    """``value`` as a bool if it is one (NumPy's too), else ``ArgumentError``.
+
+    ``bool(value)`` would turn the text "False" (or any non-empty list) into True.
+
+    Example:
+        >>> check_bool("nesterov", "False")
+        Traceback (most recent call last):
+        ...
+        chainrule._core.ArgumentError: nesterov must be True or False, got 'False'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{name} must be True or False, got {short_repr(value)}")
+    return bool(value)
+
+
+def check_real(name, value, what="a finite number"):
+    """``value`` as a float if it is a finite real number of any sign (not a bool), else one sentence saying ``what``.
+
+    Example:
+        >>> check_real("threshold", -0.5)
+        -0.5
+    """
+    if not is_real(value):
+        raise ArgumentError(f"{name} must be {what}, got {short_repr(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be {what}, got {short_repr(value)}")
+    return number
 
 
 def _finite(value):

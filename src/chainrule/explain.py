@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import ArgumentError, check, check_int, short_repr
+from ._core import ArgumentError, check, check_bool, check_int, short_repr
 from .nn.activations import Activation
 from .nn.losses import LOSSES, UNREGISTERED
 from .nn.module import Module
@@ -210,8 +210,7 @@ def explain(model, x, target, loss=None, lr=0.5, update_biases=True, max_weights
     """
     stages = explainable_stages(model, check_int("max_weights", max_weights, 1))
     lr, loss = check("lr", lr, ">0"), _checked_loss(loss)
-    if not isinstance(update_biases, (bool, np.bool_)):
-        raise ArgumentError(f"update_biases must be True or False, got {short_repr(update_biases)}")
+    check_bool("update_biases", update_biases)
     dtype = stages[0][0].weight.data.dtype
     xv = _real_values("x", x, f"shape ({stages[0][0].in_features},)").astype(dtype).reshape(1, -1)
     tv = _target_array(target, loss, dtype, stages[-1][0].out_features)

@@ -24,7 +24,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .._core import ArgumentError, check, short_repr
+from .._core import check, check_bool
 from ._validation import as_real_array, check_features, real_values
 
 __all__ = ["BackpropTrace", "BackpropStep", "backprop_reference",
@@ -197,8 +197,7 @@ def backprop_update(weights: Sequence, biases: Sequence, x, t, lr: float,
         ([[0.125]], [0.125])
     """
     lr = float(check("lr", lr, ">0"))
-    if not isinstance(update_biases, (bool, np.bool_)):
-        raise ArgumentError(f"update_biases must be True or False, got {short_repr(update_biases)}")
+    check_bool("update_biases", update_biases)
     # Checked once here: a generator would be empty by the time the update below read it again.
     weights, biases = _check_network(weights, biases)
     trace = backprop_reference(weights, biases, x, t)

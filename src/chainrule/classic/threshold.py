@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .._core import short_repr
+from .._core import check_bool, short_repr
 from ._validation import as_real_array, check_features, check_labels
 
 MAX_TABLE_INPUTS = 20  # 2**20 rows, 8 MB per column: far beyond any table worth reading
@@ -184,9 +184,7 @@ class ThresholdNetwork:
 
     def __init__(self, layers: Sequence[ThresholdLayer], skip_inputs: bool = False):
         self.layers = _non_empty_list_of("layers", layers, ThresholdLayer)
-        if not isinstance(skip_inputs, (bool, np.bool_)):
-            raise TypeError(f"skip_inputs must be True or False, got {short_repr(skip_inputs)}")
-        self.skip_inputs = bool(skip_inputs)
+        self.skip_inputs = check_bool("skip_inputs", skip_inputs)
         self._check_wiring()
 
     def _check_wiring(self) -> None:

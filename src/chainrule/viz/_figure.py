@@ -7,15 +7,11 @@ frees the figure as soon as it goes out of scope.
 
 from __future__ import annotations
 
-import math
 import os
 
-import numpy as np
+from .._core import ArgumentError, short_repr
 
-from .._core import ArgumentError, is_real, short_repr
-
-__all__ = ["require_matplotlib", "new_figure", "save_png", "check_path", "check_flag", "check_title", "check_number",
-           "CLASS_COLORS", "light"]
+__all__ = ["require_matplotlib", "new_figure", "save_png", "check_path", "check_title", "CLASS_COLORS", "light"]
 
 # Saturated colours for points and lines, one per class (colour-blind friendly order).
 CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -64,31 +60,11 @@ def check_path(path, name="path"):
     return text
 
 
-def check_flag(name, value):
-    """``value`` as a bool; anything but True/False (such as the truthy string "no") raises a TypeError."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ArgumentError(f"{name} must be True or False, got {short_repr(value)}")
-    return bool(value)
-
-
 def check_title(title):
     """``title`` if it is None or a str (a number or list would be drawn as its repr)."""
     if title is not None and not isinstance(title, str):
         raise ArgumentError(f"title must be a str or None, got {short_repr(title)}")
     return title
-
-
-def check_number(name, value):
-    """``value`` as a finite float: a TypeError for non-numbers (and bools), a ValueError for nan and inf."""
-    if not is_real(value):
-        raise ArgumentError(f"{name} must be a finite number, got {short_repr(value)}")
-    try:
-        number = float(value)
-    except OverflowError:  # an int beyond float range
-        number = math.inf
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {short_repr(value)}")
-    return number
 
 
 def save_png(fig, path, overwrite=True):

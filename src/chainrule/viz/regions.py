@@ -24,11 +24,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._core import ArgumentError, check, check_int, first_non_whole, short_repr
+from .._core import ArgumentError, check, check_bool, check_int, check_real, first_non_whole, short_repr
 from ..metrics import to_labels
 from ..nn import Module
 from ..nn._util import first_layer as input_layer
-from ._figure import CLASS_COLORS, check_flag, check_number, check_path, check_title, light, new_figure, save_png
+from ._figure import CLASS_COLORS, check_path, check_title, light, new_figure, save_png
 
 __all__ = ["plot_decision_regions", "plot_hyperplanes", "RegionPlot", "first_layer", "hyperplane_segments"]
 
@@ -144,7 +144,7 @@ def _check_threshold(threshold, n_outputs):
     """``threshold`` as a float, or None; a multi-output model picks its largest score and takes none."""
     if threshold is None:
         return None
-    threshold = check_number("threshold", threshold)
+    threshold = check_real("threshold", threshold)
     if n_outputs > 1:
         raise ValueError(f"threshold applies to a model with one output, but this model has {n_outputs} "
                          "(each point gets the class of its largest score); leave threshold=None")
@@ -224,7 +224,7 @@ def first_layer(model):
 def _check_box(name, lim):
     """``lim`` as a ``(low, high)`` pair of finite floats with low < high."""
     try:
-        low, high = (check_number(name, v) for v in lim)
+        low, high = (check_real(name, v) for v in lim)
     except (TypeError, ValueError):
         raise ArgumentError(f"{name} must be a pair (low, high) of finite numbers, got {short_repr(lim)}") from None
     if not low < high:
@@ -339,7 +339,7 @@ def plot_decision_regions(model, X, y, path, resolution=200, margin=0.1, hyperpl
     """
     path, title = check_path(path), check_title(title)
     resolution = check_int("resolution", resolution, 1, MAX_RESOLUTION)
-    hyperplanes = check_flag("hyperplanes", hyperplanes)
+    hyperplanes = check_bool("hyperplanes", hyperplanes)
     X, y, class_names, threshold, xlim, ylim = _check_inputs(model, X, y, class_names, threshold, margin)
     units = first_layer(model) if hyperplanes else None  # before the grid, so a bad model fails fast
     cx, cy, labels = _grid_labels(model, xlim, ylim, resolution, threshold)
@@ -370,7 +370,7 @@ def plot_hyperplanes(model, X, y, path, margin=0.1, regions=True, class_names=No
     Raises:
         TypeError, ValueError: as :func:`plot_decision_regions`.
     """
-    if check_flag("regions", regions):
+    if check_bool("regions", regions):
         return plot_decision_regions(model, X, y, path, margin=margin, hyperplanes=True, class_names=class_names,
                                      threshold=threshold, title=check_title(title) or "first-layer hyperplanes")
     path, title = check_path(path), check_title(title)
