@@ -10,7 +10,15 @@ accept labels or raw scores for ``y_pred``:
   logits);
 * a float array with k > 1 columns holds class scores: the label is the arg-max.
 
-``y_true`` may be integer labels, 0/1 floats or one-hot rows.
+``y_true`` may be integer labels 0, 1, 2, ..., whole-number floats or one-hot rows.
+
+Bad input raises one sentence naming ``y_true`` or ``y_pred`` rather than scoring
+something made up: text or complex values, mismatched lengths, negative labels,
+soft (non one-hot) ``y_true`` rows, nan scores, or one score per row (which gives
+labels 0 and 1 only) against labels of more classes. The regression metrics
+refuse non-finite ``y_true``; a nan in ``y_pred`` (a diverged model) gives nan.
+:func:`to_labels` alone keeps nan scores (arg-max's pick, or 0), so a diverged
+run's outputs can still be turned into labels.
 
 Sequence outputs (n, time, k), as a recurrent net with a per-step head gives,
 count every time step as one sample: they are flattened to (n * time, k)
@@ -40,7 +48,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._core import Registry, first_non_whole
+from ._core import ArgumentError, Registry, check_int, first_non_whole, is_real, short_repr
+from ._core import check_real
 
 __all__ = [
     "METRICS", "MetricSpec", "get_metric", "to_labels", "accuracy", "precision", "recall", "f1",
@@ -74,19 +83,34 @@ def get_metric(name) -> MetricSpec:
         True
     """
     if not isinstance(name, str):
-        raise TypeError(f"a metric is named by a string, got {name!r}")
+        raise ArgumentError(f"a metric is named by a string, got {short_repr(name)}")
     return METRICS[name]
 
 
 def _as_array(a, what):
-    a = _array(a)
+    a = _array(a, what)
     if a.ndim == 0 or a.ndim > 2:
         raise ValueError(f"{what} must be 1-D or 2-D with one row per sample, got shape {a.shape}")
+    if a.ndim == 2 and a.shape[1] == 0:
+        raise ValueError(f"{what} must have at least one column, got shape {a.shape}")
     return a
 
 
-def _array(a):
-    return np.asarray(a.data if hasattr(a, "data") and not isinstance(a, np.ndarray) else a)
+def _array(a, name="y"):
+    """``a`` (array, list, Tensor) as a NumPy array of real numbers (bools too), else one sentence naming it.
+
+    Text would be compared as text (or fail inside NumPy), and complex values ordered by their real part.
+    """
+    raw = a.data if hasattr(a, "data") and not isinstance(a, np.ndarray) else a
+    try:
+        arr = np.asarray(raw)
+    except ValueError:  # ragged nesting
+        raise ValueError(f"{name} must be a rectangular array, got {short_repr(a)}") from None
+    if arr.dtype.kind == "O" and arr.ndim and all(is_real(v) for v in arr.flat):
+        arr = arr.astype(np.float64)  # a list mixing ints, floats and NumPy scalars
+    if arr.dtype.kind not in "biuf":
+        raise ArgumentError(f"{name} must be an array of real numbers, got {short_repr(a)}")
+    return arr
 
 
 def steps_as_rows(y_true, y_pred):
@@ -101,7 +125,7 @@ def steps_as_rows(y_true, y_pred):
         >>> t.shape, p.shape
         ((6,), (6, 4))
     """
-    t, p = _array(y_true), _array(y_pred)
+    t, p = _array(y_true, "y_true"), _array(y_pred, "y_pred")
     if max(t.ndim, p.ndim) <= 2:
         return t, p
     if t.shape == p.shape:
@@ -126,7 +150,11 @@ def to_labels(y, threshold=0.5):
         >>> to_labels(np.array([[0.2], [0.8]])).tolist(), to_labels(np.array([[1, 0], [0, 1]])).tolist()
         ([0, 1], [0, 1])
     """
-    y = _as_array(y, "y")
+    return _to_labels(_as_array(y, "y"), threshold)
+
+
+def _to_labels(y, threshold):
+    threshold = check_real("threshold", threshold)  # nan would silently label every row 0
     if y.ndim == 2 and y.shape[1] > 1:
         return np.argmax(y, axis=1)
     y = y.reshape(-1)
@@ -137,30 +165,63 @@ def to_labels(y, threshold=0.5):
 
 def _true_labels(y):
     """Labels from ``y_true``: integer labels, one-hot rows, or float labels (0., 1., 2., ...)."""
-    y = _as_array(y, "y_true")
     if y.ndim == 2 and y.shape[1] > 1:
-        return np.argmax(y, axis=1)
+        return _one_hot_labels(y)
     y = y.reshape(-1)
     if y.dtype.kind == "f":
         i = first_non_whole(y)
         if i is not None:  # a cut at 0.5 would make up labels for values such as regression targets
             raise ValueError(f"y_true holds {float(y[i])!r} at row {i}, which is not a class label; label metrics "
                              "take integers, whole-number floats or one-hot rows as y_true")
-        return y.astype(np.int64)
-    return to_labels(y)
+    return y.astype(np.int64)
+
+
+def _one_hot_labels(y):
+    """The class of each one-hot row; soft rows (probabilities) would be scored as their arg-max, so refused."""
+    ones = y == 1
+    bad = ~(ones | (y == 0)).all(axis=1) | (ones.sum(axis=1) != 1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"y_true row {i} is {short_repr(y[i].tolist())}, which is not one-hot; give y_true as "
+                         "class labels or rows of 0s with a single 1")
+    return np.argmax(y, axis=1)
 
 
 def _label_pair(y_true, y_pred, threshold):
     t, p = steps_as_rows(y_true, y_pred)
-    t, p = _true_labels(t), to_labels(p, threshold)
+    t, p = _as_array(t, "y_true"), _as_array(p, "y_pred")
     if len(t) != len(p):
         raise ValueError(f"y_true has {len(t)} rows but y_pred has {len(p)}; they must match")
-    return t, p
+    if not len(t):
+        raise ValueError("y_true and y_pred are empty; a metric needs at least one row")
+    _check_scores(t, p)
+    t_lab, p_lab = _true_labels(t), _to_labels(p, threshold)
+    for name, labels in (("y_true", t_lab), ("y_pred", p_lab)):
+        if labels.min() < 0:
+            i = int(np.argmin(labels))
+            raise ValueError(f"{name} holds label {labels[i]} at row {i}; class labels are 0, 1, 2, ...")
+    single = p.dtype.kind == "f" and (p.ndim == 1 or p.shape[1] == 1)
+    if single and t_lab.max() > 1:  # a cut gives 0 or 1: float labels 0., 1., 2. would lose class 2
+        raise ValueError(f"y_pred holds one score per row, which gives labels 0 and 1 only, but y_true holds "
+                         f"label {t_lab.max()}; give y_pred as integer labels or one score column per class")
+    return t_lab, p_lab
+
+
+def _check_scores(t, p):
+    """Refuse nan scores (arg-max or a cut would pick a class for them) and one-hot/score widths apart."""
+    if p.dtype.kind == "f":
+        nan = np.isnan(p)
+        if nan.any():
+            i = int(np.argwhere(nan)[0][0])
+            raise ValueError(f"y_pred holds nan at row {i}; scores must be numbers (a diverged model gives nan)")
+    if t.ndim == 2 and p.ndim == 2 and t.shape[1] > 1 and p.shape[1] > 1 and t.shape[1] != p.shape[1]:
+        raise ValueError(f"y_true has {t.shape[1]} one-hot columns but y_pred has {p.shape[1]} class columns; "
+                         "they must match")
 
 
 def _n_classes(t, p, num_classes):
     if num_classes is not None:
-        return int(num_classes)
+        return check_int("num_classes", num_classes, 1)  # int() would take 2.5 as 2 and "3" as 3
     return int(max(t.max(initial=-1), p.max(initial=-1)) + 1)
 
 
@@ -178,8 +239,11 @@ def confusion_matrix(y_true, y_pred, num_classes=None, threshold=0.5):
     """
     t, p = _label_pair(y_true, y_pred, threshold)
     k = _n_classes(t, p, num_classes)
-    if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= k):
-        raise ValueError(f"labels must lie in 0..{k - 1} for num_classes={k}")
+    for name, labels in (("y_true", t), ("y_pred", p)):
+        if labels.max() >= k:
+            i = int(np.argmax(labels))
+            raise ValueError(f"{name} holds label {labels[i]} at row {i}, but num_classes={k} allows labels "
+                             f"0..{k - 1}")
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
 
 
@@ -194,7 +258,7 @@ def accuracy(y_true, y_pred, threshold=0.5):
         0.75
     """
     t, p = _label_pair(y_true, y_pred, threshold)
-    return float(np.mean(t == p)) if len(t) else float("nan")
+    return float(np.mean(t == p))
 
 
 def _ratio(num, den):
@@ -243,6 +307,12 @@ def _value_pair(y_true, y_pred):
     t, p = _as_array(t, "y_true"), _as_array(p, "y_pred")
     if len(t) != len(p):
         raise ValueError(f"y_true has {len(t)} rows but y_pred has {len(p)}; they must match")
+    if not len(t):
+        raise ValueError("y_true and y_pred are empty; a metric needs at least one row")
+    bad = ~np.isfinite(t) if t.dtype.kind == "f" else None
+    if bad is not None and bad.any():  # nan targets would score nan, or (r2) a made-up 0
+        i = int(np.argwhere(bad)[0][0])
+        raise ValueError(f"y_true holds {t[bad].flat[0]} at row {i}; targets must be finite numbers")
     # (n,) targets against an (n, 1) output column: compare as columns, not an (n, n) broadcast.
     if t.ndim == 1 and p.ndim == 2 and p.shape[1] == 1:
         p = p[:, 0]
@@ -302,6 +372,8 @@ def r2(y_true, y_pred):
     t2, p2 = t.reshape(len(t), -1), p.reshape(len(p), -1)
     ss_res = ((t2 - p2) ** 2).sum(axis=0)
     ss_tot = ((t2 - t2.mean(axis=0)) ** 2).sum(axis=0)
+    if np.isnan(ss_res).any():  # nan predictions (a diverged model); a constant column would score 0 below
+        return float("nan")
     score = np.where(ss_res == 0, 1.0, 0.0)
     np.subtract(1.0, ss_res / np.where(ss_tot > 0, ss_tot, 1.0), out=score, where=ss_tot > 0)
     return float(score.mean())

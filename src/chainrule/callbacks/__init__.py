@@ -13,7 +13,9 @@ an object, a name (``"early_stopping"``) or a dict
 
 from __future__ import annotations
 
-from .._core import Registry
+import inspect
+
+from .._core import ArgumentError, Registry, short_repr
 from .base import Callback, Monitor, TrainContext
 from .files import CSVLogger, ModelCheckpoint, ProgressBar
 from .gradients import GradientNorms, gradient_norms
@@ -44,12 +46,13 @@ def _one_callback(spec):
     elif isinstance(spec, dict) and isinstance(spec.get("name"), str):
         name, options = spec["name"], {k: v for k, v in spec.items() if k != "name"}
     else:
-        raise TypeError(f"a callback must be a Callback, a name or a dict with a 'name', got {spec!r}")
+        raise ArgumentError(f"a callback must be a Callback, a name or a dict with a 'name', got {short_repr(spec)}")
     cls = CALLBACKS[name]
-    try:
-        return cls(**options)
+    try:  # option names first: a bad option value then raises the callback's own sentence, unchanged
+        inspect.signature(cls).bind(**options)
     except TypeError as exc:
-        raise ValueError(f"callback {name!r} could not be built from {options!r} ({exc})") from None
+        raise ValueError(f"callback {name!r} could not be built from {short_repr(options)} ({exc})") from None
+    return cls(**options)
 
 
 def make_callbacks(specs):
@@ -63,4 +66,6 @@ def make_callbacks(specs):
         return []
     if isinstance(specs, (Callback, str, dict)):
         specs = [specs]
+    if not hasattr(specs, "__iter__"):
+        raise ArgumentError(f"callbacks must be a Callback, a name, a dict or a list of them, got {short_repr(specs)}")
     return [_one_callback(s) for s in specs]

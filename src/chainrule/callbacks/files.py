@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import math
+import numbers
 import os
 import sys
 
 import numpy as np
 
+from .._core import ArgumentError, is_real, short_repr
+from .._core import check_bool
 from .base import Callback, Monitor
 from ..io.bundle import check_target
 from ..io.models import save
@@ -82,9 +85,13 @@ class ProgressBar(Callback):
     root_only = True
 
     def __init__(self, verbose=1, stream=None):
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-        self.verbose, self.stream = verbose, stream
+        whole = is_real(verbose) and isinstance(verbose, numbers.Integral)  # True == 1 and 1.0 == 1 are no levels
+        if not whole or verbose not in (0, 1, 2):
+            raise (ValueError if whole else ArgumentError)(f"verbose must be 0, 1 or 2, got {short_repr(verbose)}")
+        if stream is not None and not callable(getattr(stream, "write", None)):
+            raise ArgumentError(f"stream must be a file-like object with a write method, such as sys.stdout, "
+                                f"got {short_repr(stream)}")
+        self.verbose, self.stream = int(verbose), stream
         self.wants_batches, self.bar, self.run_bar = False, None, None
 
     def on_train_begin(self, ctx):
@@ -158,10 +165,11 @@ class CSVLogger(Callback):
     root_only = True
 
     def __init__(self, path, overwrite=False):
-        self.path, self.overwrite = os.fspath(path), bool(overwrite)
+        self.path, self.overwrite = _file_path(path), check_bool("overwrite", overwrite)
         self._own, self._columns = False, None
 
     def on_train_begin(self, ctx):
+        check_target(self.path)  # a mistyped folder fails now, not after an epoch
         if os.path.exists(self.path) and not (self._own or self.overwrite):
             raise FileExistsError(f"{self.path} already exists; pass overwrite=True to CSVLogger to replace it")
         self._columns = None
@@ -211,9 +219,10 @@ class ModelCheckpoint(Callback):
     root_only = True
 
     def __init__(self, path, monitor="val_loss", mode="auto", save_best_only=True, overwrite=False):
-        self.path, self.monitor = os.fspath(path), Monitor(monitor, mode)
+        self.path, self.monitor = _file_path(path, template=True), Monitor(monitor, mode)
         self._requested = self.monitor
-        self.save_best_only, self.overwrite = bool(save_best_only), bool(overwrite)
+        self.save_best_only = check_bool("save_best_only", save_best_only)
+        self.overwrite = check_bool("overwrite", overwrite)
         self.best, self._written = None, []  # files it wrote stay its own across runs
 
     def on_train_begin(self, ctx):
@@ -246,3 +255,19 @@ class ModelCheckpoint(Callback):
 
     def load_state_dict(self, state, arrays):
         self.best, self._written = state.get("best"), list(state.get("written", []))
+
+
+def _file_path(path, template=False):
+    """``path`` as a non-empty str; with ``template``, one whose only placeholder is ``{epoch}``."""
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise ArgumentError(f"path must be a file name (a str or os.PathLike), got {short_repr(path)}")
+    path = os.fspath(path)
+    if not path:
+        raise ValueError("path must be a file name, got ''")
+    if template:
+        try:  # now, not when the first epoch's file is named
+            path.format(epoch=1)
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("path may hold no placeholder but {epoch} (write other braces as {{ and }}), "
+                             f"got {short_repr(path)}") from None
+    return path

@@ -27,6 +27,8 @@ import math
 
 import numpy as np
 
+from .._core import ArgumentError, short_repr
+from .._core import check_bool
 from .base import Callback
 
 __all__ = ["GradientNorms", "gradient_norms"]
@@ -50,6 +52,9 @@ def gradient_norms(model, weights_only=False):
         >>> gradient_norms(net)                      # weight grad (2, 2, 2), bias grad 2
         {'': 4.0}
     """
+    if not callable(getattr(model, "named_parameters", None)):
+        raise ArgumentError(f"model must be a Module (with named_parameters), got {short_repr(model)}")
+    weights_only = check_bool("weights_only", weights_only)
     squares = {}
     for name, p in model.named_parameters():
         layer, _, leaf = name.rpartition(".")
@@ -75,9 +80,7 @@ class GradientNorms(Callback):
     wants_batches = True
 
     def __init__(self, weights_only=False):
-        if not isinstance(weights_only, bool):
-            raise TypeError(f"weights_only must be True or False, got {weights_only!r}")
-        self.weights_only = weights_only
+        self.weights_only = check_bool("weights_only", weights_only)
         self.norms, self.initial, self.epochs = {}, {}, []
         self._sums, self._count = {}, 0
 

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 from .._core import check
+from .._core import check_bool, check_real
 from .base import Callback, Monitor
 
 __all__ = ["EarlyStopping", "StopOnThreshold", "StopOnPlateau"]
@@ -46,7 +47,7 @@ class EarlyStopping(Callback):
     def __init__(self, monitor="val_loss", patience=5, min_delta=0.0, mode="auto", restore_best=True):
         self.monitor = Monitor(monitor, mode, min_delta)
         self.patience = check("patience", patience, "int>0")
-        self.restore_best = bool(restore_best)
+        self.restore_best = check_bool("restore_best", restore_best)
         self._reset()
 
     def _reset(self):
@@ -103,7 +104,8 @@ class StopOnThreshold(Callback):
 
     def __init__(self, threshold, monitor="loss", mode="auto"):
         self.monitor = Monitor(monitor, mode)
-        self.threshold = float(threshold)
+        # nan would never be reached (training runs on, silently); float() would read the text "0.1"
+        self.threshold = check_real("threshold", threshold)
 
     def on_epoch_end(self, ctx, epoch, logs):
         value = self.monitor.value(logs, type(self).__name__)

@@ -26,9 +26,11 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .._core import Registry, check
+from .._core import ArgumentError, Registry, check, is_real, short_repr
 from ..autodiff.engine import GRAD_MODE
 from ..autodiff.tensor import Tensor
 
@@ -94,20 +96,58 @@ class _Group:
         self.views = [(P[lo:hi].reshape(shape), G[lo:hi].reshape(shape)) for (lo, hi), shape in zip(self.spans, self.shapes)]
 
 
+_PARAMS = "params must be an iterable of Tensors or a Module"
+
+
 def _param_list(params):
+    """The parameters as a list, read once (a generator can be passed), each a distinct float Tensor."""
+    if isinstance(params, Tensor):  # iterating one gives its rows: new Tensors, not the parameter
+        raise ArgumentError(f"{_PARAMS}, got a single Tensor of shape {params.shape}; pass [tensor]")
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
+    if isinstance(params, (str, bytes, dict)) or not hasattr(params, "__iter__"):
+        # a dict would give its keys (torch-style parameter groups are not supported)
+        raise ArgumentError(f"{_PARAMS}, got {short_repr(params)}")
     params = list(params)
     if not params:
         raise ValueError("the optimizer got an empty parameter list")
     seen = set()
     for i, p in enumerate(params):
         if not isinstance(p, Tensor) or p.dtype.kind != "f":
-            raise TypeError(f"parameter {i} must be a floating-point Tensor, got {type(p).__name__}")
+            got = f"a Tensor of dtype {p.dtype}" if isinstance(p, Tensor) else type(p).__name__
+            raise ArgumentError(f"parameter {i} must be a floating-point Tensor, got {got}")
         if id(p) in seen:
             raise ValueError(f"parameter {i} appears more than once in the parameter list")
         seen.add(id(p))
     return params
+
+
+def check_step_lr(opt):
+    """``opt.lr``, checked when a step uses it: a schedule or user code may have set it since ``__init__``.
+
+    0 is allowed (a warm-up's first step, a cosine schedule's last, a frozen run); a negative rate
+    would climb the loss and nan would make every weight nan.
+    """
+    lr = opt.lr
+    if type(lr) is float and 0.0 <= lr < math.inf:  # the usual case, without the generic check's isinstance calls
+        return lr
+    try:
+        return check("lr", lr, ">=0")
+    except ValueError:  # ArgumentError is one too
+        kind = ValueError if is_real(lr) else ArgumentError
+    raise kind(f"lr must be >= 0 when {type(opt).__name__} steps, got {short_repr(lr)}; it was changed after the "
+               "optimizer was built (by a schedule or by hand)")
+
+
+def check_grad_shape(i, g, p):
+    """Refuse a gradient that does not broadcast to its parameter (one that does is applied broadcast)."""
+    try:
+        ok = np.broadcast_shapes(g.shape, p.shape) == p.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"parameter {i} has shape {p.shape}, but its gradient has shape {g.shape}, "
+                         "which does not broadcast to it")
 
 
 class Optimizer:
@@ -244,6 +284,7 @@ class Optimizer:
 
     def step(self):
         """Update every parameter that has a gradient, in place."""
+        check_step_lr(self)
         if GRAD_MODE.recorder is not None:  # a compiled step replays this call
             GRAD_MODE.recorder.on_step(self)
         self._ensure_state()
@@ -259,9 +300,11 @@ class Optimizer:
             g = p.grad
             if g is None:
                 continue
+            data = p.data
+            if g.shape != data.shape:
+                check_grad_shape(i, g, data)
             st = state[i]
             st["step"] += 1
-            data = p.data
             if data.size <= CHUNK:
                 self._update(data, g, st)
             else:
@@ -306,6 +349,8 @@ class Optimizer:
             self._update_in_slices(flat, g, st)
             np.copyto(p, flat)
             return
+        if g.shape != p.shape:  # a broadcast gradient: its slices must line up with the parameter's
+            g = np.broadcast_to(g, p.shape)
         pf, gf = p.reshape(-1), np.ascontiguousarray(g).reshape(-1)
         flat = {k: v.reshape(-1) for k, v in st.items() if isinstance(v, np.ndarray) and not k.startswith("_tmp")}
         for start in range(0, pf.size, CHUNK):
@@ -353,7 +398,7 @@ class Optimizer:
 
     def load_state_dict(self, state):
         """Restore hyper-parameters, step counts and state arrays saved by :meth:`state_dict`."""
-        meta, arrays = state["meta"], state["arrays"]
+        meta, arrays = _saved_parts(state)
         name = OPTIMIZERS.name_of(type(self))
         if meta.get("type") != name:
             raise ValueError(f"state was saved by optimizer {meta.get('type')!r}, not {name!r}")
@@ -365,7 +410,10 @@ class Optimizer:
         for i, (p, st) in enumerate(zip(self.params, self.state)):
             st["step"] = int(meta["steps"][i])
             for sname in self._state_names() if st["step"] else ():
-                arr = np.asarray(arrays[f"{i}.{sname}"])
+                key = f"{i}.{sname}"
+                if key not in arrays:
+                    raise ValueError(f"state has no array {key!r}, which optimizer {name!r} keeps")
+                arr = np.asarray(arrays[key])
                 if arr.shape != p.shape:
                     raise ValueError(f"state array {i}.{sname} has shape {arr.shape}, expected {p.shape}")
                 np.copyto(st[sname], arr, casting="same_kind")
@@ -373,3 +421,18 @@ class Optimizer:
     def __repr__(self):
         hyper = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
         return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
+
+
+_META_KEYS = ("type", "hyper", "n_params", "steps")
+
+
+def _saved_parts(state):
+    """``(meta, arrays)`` of a :meth:`Optimizer.state_dict` result, or one sentence saying what is missing."""
+    ok = isinstance(state, dict) and isinstance(state.get("meta"), dict) and isinstance(state.get("arrays"), dict)
+    if not ok:
+        raise ArgumentError("state must be what Optimizer.state_dict() returns, a dict with 'meta' and 'arrays', "
+                            f"got {short_repr(state)}")
+    missing = [k for k in _META_KEYS if k not in state["meta"]]
+    if missing:
+        raise ValueError(f"state['meta'] has no {missing[0]!r}; it must be what Optimizer.state_dict() returns")
+    return state["meta"], state["arrays"]

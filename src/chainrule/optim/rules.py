@@ -13,16 +13,21 @@ import math
 
 import numpy as np
 
-from .._core import check
+from .._core import ArgumentError, check, short_repr
 from ..autodiff.engine import GRAD_MODE
-from .optimizer import OPTIMIZERS, Optimizer, elementwise
+from .._core import check_bool
+from .optimizer import OPTIMIZERS, Optimizer, check_grad_shape, check_step_lr, elementwise
 
 __all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AdamW"]
 
 
 def _check_betas(betas):
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    if isinstance(betas, np.ndarray) and betas.ndim == 1:
+        betas = betas.tolist()
+    if not isinstance(betas, (tuple, list)):  # a set has no order; a generator would be read up
+        raise ArgumentError(f"betas must be a pair (beta1, beta2), got {short_repr(betas)}")
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {short_repr(betas)}")
     check("betas[0]", betas[0], "[0,1)")
     check("betas[1]", betas[1], "[0,1)")
     return tuple(float(b) for b in betas)
@@ -63,10 +68,10 @@ class SGD(Optimizer):
         self.momentum = check("momentum", momentum, "[0,1)")
         self.dampening = check("dampening", dampening, "[0,1)")
         self.weight_decay = check("weight_decay", weight_decay, ">=0")
-        if nesterov and (momentum == 0 or dampening != 0):
+        self.nesterov = check_bool("nesterov", nesterov)
+        if self.nesterov and (momentum == 0 or dampening != 0):
             raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, got momentum={momentum}, "
                              f"dampening={dampening}")
-        self.nesterov = bool(nesterov)
 
     def _state_names(self):
         return ("momentum_buffer",) if self.momentum else ()
@@ -75,18 +80,20 @@ class SGD(Optimizer):
         """Update every parameter that has a gradient, in place."""
         if self.momentum or self.weight_decay:
             return super().step()
+        lr = check_step_lr(self)
         if GRAD_MODE.recorder is not None:  # a compiled step replays this call
             GRAD_MODE.recorder.on_step(self)
         if self.state is None:
             self._allocate()
         # Plain w <- w - lr g skips the per-rule calls, about a tenth of a small net's step.
-        lr = self.lr
-        for p, st in zip(self.params, self.state):
+        for i, (p, st) in enumerate(zip(self.params, self.state)):
             g = p.grad
             if g is None:
                 continue
-            st["step"] += 1
             data, tmp = p.data, st["_tmp"]
+            if g.shape != data.shape:
+                check_grad_shape(i, g, data)
+            st["step"] += 1
             if tmp.shape != data.shape:  # a large parameter: the scratch buffer is one slice long
                 self._update_in_slices(data, g, st)
             else:
@@ -203,7 +210,7 @@ class RMSProp(Optimizer):
         self.eps = check("eps", eps, ">0")
         self.weight_decay = check("weight_decay", weight_decay, ">=0")
         self.momentum = check("momentum", momentum, "[0,1)")
-        self.centered = bool(centered)
+        self.centered = check_bool("centered", centered)
 
     def _state_names(self):
         return ("square_avg",) + (("grad_avg",) if self.centered else ()) + (

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import math
 
-from .._core import Registry, check, check_choice
+import numpy as np
+
+from .._core import ArgumentError, Registry, check, check_choice, is_real, short_repr
+from .._core import check_bool
 
 __all__ = ["LRSchedule", "StepDecay", "ExponentialDecay", "InverseTimeDecay", "CosineAnnealing",
            "ReduceOnPlateau", "SCHEDULES"]
@@ -39,8 +42,16 @@ class LRSchedule:
         if not hasattr(optimizer, "lr"):
             raise TypeError(f"a schedule needs an optimizer with an lr attribute, got {type(optimizer).__name__}")
         self.optimizer = optimizer
-        self.base_lr = optimizer.lr
+        # Every lr the schedule sets is a multiple of this one, so nan or a negative rate here would spread.
+        self.base_lr = check("optimizer.lr", optimizer.lr, ">=0")
         self.t = 0
+
+    def _check_min_lr(self, min_lr):
+        """``min_lr`` >= 0 and at most the starting lr (above it, a decay would raise the rate)."""
+        check("min_lr", min_lr, ">=0")
+        if min_lr > self.base_lr:
+            raise ValueError(f"min_lr must be at most the optimizer's lr {self.base_lr:g}, got {short_repr(min_lr)}")
+        return min_lr
 
     @property
     def lr(self):
@@ -64,8 +75,13 @@ class LRSchedule:
     def load_state_dict(self, state):
         """Restore counters and settings, and the optimiser's lr, from :meth:`state_dict` output."""
         name = SCHEDULES.name_of(type(self))
+        if not isinstance(state, dict):
+            raise ArgumentError(f"state must be the dict a schedule's state_dict() returns, got {short_repr(state)}")
         if state.get("type") != name:
             raise ValueError(f"state was saved by schedule {state.get('type')!r}, not {name!r}")
+        missing = [k for k in self.STATE + ("lr",) if k not in state]
+        if missing:
+            raise ValueError(f"state has no {missing[0]!r}, which a {name!r} schedule saves")
         for k in self.STATE:
             setattr(self, k, state[k])
         self.optimizer.lr = state["lr"]
@@ -113,7 +129,7 @@ class InverseTimeDecay(LRSchedule):
         super().__init__(optimizer)
         self.decay_rate = check("decay_rate", decay_rate, ">=0")
         self.decay_steps = check("decay_steps", decay_steps, "int>0")
-        self.staircase = bool(staircase)
+        self.staircase = check_bool("staircase", staircase)
 
     def lr_at(self, t):
         k = t // self.decay_steps if self.staircase else t / self.decay_steps
@@ -125,7 +141,8 @@ class CosineAnnealing(LRSchedule):
     """Cosine annealing (Loshchilov & Hutter, 2017, SGDR) without restarts.
 
     lr = min_lr + (base_lr - min_lr) (1 + cos(pi t / t_max)) / 2 for t <= t_max,
-    then it stays at ``min_lr``.
+    then it stays at ``min_lr`` (at most the optimiser's lr). With ``min_lr=0``, steps after
+    ``t_max`` change nothing; ``fit``'s ``LRScheduler`` warns when that leaves epochs untrained.
     """
 
     STATE = LRSchedule.STATE + ("t_max", "min_lr")
@@ -133,7 +150,7 @@ class CosineAnnealing(LRSchedule):
     def __init__(self, optimizer, t_max, min_lr=0.0):
         super().__init__(optimizer)
         self.t_max = check("t_max", t_max, "int>0")
-        self.min_lr = check("min_lr", min_lr, ">=0")
+        self.min_lr = self._check_min_lr(min_lr)
 
     def lr_at(self, t):
         t = min(t, self.t_max)
@@ -164,7 +181,7 @@ class ReduceOnPlateau(LRSchedule):
         threshold: minimum relative (or absolute) improvement, >= 0.
         threshold_mode: "rel" or "abs".
         cooldown: epochs to wait after a cut (int >= 0).
-        min_lr: lower bound (>= 0).
+        min_lr: lower bound (>= 0, at most the optimiser's lr).
     """
 
     STATE = LRSchedule.STATE + ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown",
@@ -179,16 +196,14 @@ class ReduceOnPlateau(LRSchedule):
         self.patience = check("patience", patience, "int>=0")
         self.threshold = check("threshold", threshold, ">=0")
         self.cooldown = check("cooldown", cooldown, "int>=0")
-        self.min_lr = check("min_lr", min_lr, ">=0")
+        self.min_lr = self._check_min_lr(min_lr)
         self.best = None
         self.bad_epochs = 0
         self.cooldown_left = 0
 
     def step(self, metric=None):
         """Record this epoch's metric; cut lr if it has not improved for more than ``patience`` epochs."""
-        if metric is None:
-            raise ValueError("ReduceOnPlateau.step needs the monitored metric, e.g. sched.step(val_loss)")
-        metric = float(metric)
+        metric = _metric_value(metric)
         self.t += 1
         improved = _IMPROVED[self.mode, self.threshold_mode]
         if self.best is None or improved(metric, self.best, self.threshold):
@@ -202,3 +217,14 @@ class ReduceOnPlateau(LRSchedule):
             self.optimizer.lr = max(self.optimizer.lr * self.factor, self.min_lr)
             self.cooldown_left, self.bad_epochs = self.cooldown, 0
         return self.optimizer.lr
+
+
+def _metric_value(metric):
+    """The monitored value as a float: a real number or a 0-d array (nan counts as no improvement)."""
+    if metric is None:
+        raise ValueError("ReduceOnPlateau.step needs the monitored metric, as in sched.step(val_loss)")
+    if isinstance(metric, np.ndarray) and metric.shape == () and metric.dtype.kind in "iuf":
+        metric = metric.item()
+    if not is_real(metric):  # float() would read the text "0.5" or fail on a list with its own words
+        raise ArgumentError(f"metric must be a real number such as the validation loss, got {short_repr(metric)}")
+    return float(metric)
