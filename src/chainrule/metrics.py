@@ -48,8 +48,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._core import ArgumentError, Registry, check_int, first_non_whole, is_real, short_repr
-from ._core import check_real
+from ._core import ArgumentError, Registry, check_int, check_real, first_non_whole, is_real, short_repr
 
 __all__ = [
     "METRICS", "MetricSpec", "get_metric", "to_labels", "accuracy", "precision", "recall", "f1",

@@ -10,8 +10,7 @@ import sys
 
 import numpy as np
 
-from .._core import ArgumentError, is_real, short_repr
-from .._core import check_bool
+from .._core import ArgumentError, check_bool, is_real, short_repr
 from .base import Callback, Monitor
 from ..io.bundle import check_target
 from ..io.models import save

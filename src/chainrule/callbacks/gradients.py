@@ -27,8 +27,7 @@ import math
 
 import numpy as np
 
-from .._core import ArgumentError, short_repr
-from .._core import check_bool
+from .._core import ArgumentError, check_bool, short_repr
 from .base import Callback
 
 __all__ = ["GradientNorms", "gradient_norms"]

@@ -21,8 +21,7 @@ Example:
 
 from __future__ import annotations
 
-from .._core import check
-from .._core import check_bool, check_real
+from .._core import check, check_bool, check_real
 from .base import Callback, Monitor
 
 __all__ = ["EarlyStopping", "StopOnThreshold", "StopOnPlateau"]

@@ -13,9 +13,8 @@ import math
 
 import numpy as np
 
-from .._core import ArgumentError, check, short_repr
+from .._core import ArgumentError, check, check_bool, short_repr
 from ..autodiff.engine import GRAD_MODE
-from .._core import check_bool
 from .optimizer import OPTIMIZERS, Optimizer, check_grad_shape, check_step_lr, elementwise
 
 __all__ = ["SGD", "Adagrad", "RMSProp", "Adam", "AdamW"]

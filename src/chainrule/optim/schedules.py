@@ -20,8 +20,7 @@ import math
 
 import numpy as np
 
-from .._core import ArgumentError, Registry, check, check_choice, is_real, short_repr
-from .._core import check_bool
+from .._core import ArgumentError, Registry, check, check_bool, check_choice, is_real, short_repr
 
 __all__ = ["LRSchedule", "StepDecay", "ExponentialDecay", "InverseTimeDecay", "CosineAnnealing",
            "ReduceOnPlateau", "SCHEDULES"]
