@@ -32,7 +32,7 @@ import numpy as np
 
 __all__ = ["Registry", "UnknownNameError", "ArgumentError", "check", "check_int", "check_choice", "is_real", "is_number",
            "first_non_whole", "as_generator", "check_seed", "seed_config", "to_jsonable", "short_repr", "as_path",
-           "check_bool", "check_real"]
+           "check_bool", "check_real", "real_array"]
 
 
 class UnknownNameError(KeyError, ValueError):
@@ -233,6 +233,26 @@ def check_real(name, value, what="a finite number"):
     if not math.isfinite(number):
         raise ValueError(f"{name} must be {what}, got {short_repr(value)}")
     return number
+
+
+def real_array(name, value, array):
+    """``array`` (``np.asarray(value)``) if it holds real numbers or bools, an object array of them as float64.
+
+    Anything else (text, complex, None) raises ``ArgumentError`` showing ``value``: ``astype(float)`` would read
+    "1.5" as 1.5 and drop an imaginary part without a word.
+
+    Example:
+        >>> real_array("x", ["1", "2"], np.asarray(["1", "2"]))
+        Traceback (most recent call last):
+        ...
+        chainrule._core.ArgumentError: x must be an array of real numbers, got ['1', '2']
+    """
+    kind = array.dtype.kind
+    if kind == "O" and array.ndim and all(is_real(v) for v in array.flat):
+        return array.astype(np.float64)  # a list mixing ints, floats and NumPy scalars
+    if kind not in "biuf":
+        raise ArgumentError(f"{name} must be an array of real numbers, got {short_repr(value)}")
+    return array
 
 
 def _finite(value):

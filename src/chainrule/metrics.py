@@ -48,7 +48,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._core import ArgumentError, Registry, check_int, check_real, first_non_whole, is_real, short_repr
+from ._core import ArgumentError, Registry, check_int, check_real, first_non_whole, real_array, short_repr
 
 __all__ = [
     "METRICS", "MetricSpec", "get_metric", "to_labels", "accuracy", "precision", "recall", "f1",
@@ -105,11 +105,7 @@ def _array(a, name="y"):
         arr = np.asarray(raw)
     except ValueError:  # ragged nesting
         raise ValueError(f"{name} must be a rectangular array, got {short_repr(a)}") from None
-    if arr.dtype.kind == "O" and arr.ndim and all(is_real(v) for v in arr.flat):
-        arr = arr.astype(np.float64)  # a list mixing ints, floats and NumPy scalars
-    if arr.dtype.kind not in "biuf":
-        raise ArgumentError(f"{name} must be an array of real numbers, got {short_repr(a)}")
-    return arr
+    return real_array(name, a, arr)
 
 
 def steps_as_rows(y_true, y_pred):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import ArgumentError, is_real, short_repr
+from .._core import real_array, short_repr
 
 
 def real_values(name: str, value) -> np.ndarray:
@@ -21,10 +21,7 @@ def real_values(name: str, value) -> np.ndarray:
         raw = np.asarray(value)
     except ValueError:  # ragged nesting
         raise ValueError(f"{name} must be a rectangular array of real numbers, got {short_repr(value)}") from None
-    kind = raw.dtype.kind
-    if kind not in "biuf" and not (kind == "O" and all(is_real(v) for v in raw.flat)):
-        raise ArgumentError(f"{name} must be an array of real numbers, got {short_repr(value)}")
-    return raw.astype(np.float64)
+    return real_array(name, value, raw).astype(np.float64)
 
 
 def as_real_array(name: str, value, ndim: int | tuple[int, ...]) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from .._core import ArgumentError, short_repr
+from .._core import ArgumentError, as_path, short_repr
 
 __all__ = ["require_matplotlib", "new_figure", "save_png", "check_path", "check_title", "CLASS_COLORS", "light"]
 
@@ -46,11 +46,9 @@ def check_path(path, name="path"):
         >>> check_path(3)
         Traceback (most recent call last):
         ...
-        chainrule._core.ArgumentError: path must be a file name (str or os.PathLike) ending in .png, got 3
+        chainrule._core.ArgumentError: path must be a file name (str or os.PathLike), got 3
     """
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise ArgumentError(f"{name} must be a file name (str or os.PathLike) ending in .png, got {short_repr(path)}")
-    text = os.fsdecode(os.fspath(path))
+    text = as_path(name, path)
     if not text or text.endswith(("/", os.sep)) or os.path.isdir(text):
         raise ValueError(f"{name} must name a PNG file, got {short_repr(text)}, which is a folder; "
                          "add a file name such as 'plot.png'")
