@@ -30,6 +30,8 @@ FILES = {
     "empty_target.csv": "a,b,kind\n1,2,x\n3,4,\n5,6,y\n",
     "new_class.csv": "a,b,c,kind\n1,2,3,x\n1,2,3,z\n",
     "nan_rows.csv": "a,b,c\n1,2,3\n1,2,nan\n",
+    # finite, but so large that the network's sums overflow
+    "huge_rows.csv": "a,b,c\n1,2,3\n3.3e38,-3.3e38,-1.6e38\n",
 }
 
 
@@ -170,6 +172,7 @@ CASES = [
     ("class unknown to the model", ["evaluate", MODEL, "new_class.csv"],
      "holds 'z' on line 3, which is not one of the classes x, y"),
     ("nan in prediction data", ["predict", MODEL, "nan_rows.csv"], "line 3, column 'c' holds 'nan'"),
+    ("output overflows", ["predict", MODEL, "huge_rows.csv"], "the model's output for input row 2 overflowed to inf or nan"),
     # explain
     ("explain a model without --x", ["explain", MODEL], "explain MODEL needs --x and --target"),
     ("explain with a bad number", ["explain", "--x", "0.1,abc"], "--x must be comma-separated numbers"),

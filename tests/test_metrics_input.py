@@ -105,5 +105,12 @@ def test_good_inputs_still_score():
     assert metrics.mse([1, 2, 3], [1, 2, 4]) == pytest.approx(1 / 3)
     assert metrics.r2(cr.tensor([1.0, 2.0]), cr.tensor([[1.0], [2.0]])) == 1.0
     assert metrics.mse([1.0, 2.0], [1.0, np.inf]) == np.inf
-    # a diverged run's outputs still become labels (the fit loop scores them before it stops)
-    assert metrics.to_labels(np.array([[np.nan], [0.8]])).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("scores", [np.array([[np.nan], [0.8]]), np.array([[0.2, 0.8], [0.1, np.nan]])],
+                         ids=["one score", "class scores"])
+def test_to_labels_refuses_nan_scores(scores):
+    # a cut labels nan 0 and arg-max picks the nan's column: both made-up classes
+    row = int(np.argwhere(np.isnan(scores))[0][0])
+    with pytest.raises(ValueError, match=f"y holds nan at row {row}; scores must be numbers"):
+        metrics.to_labels(scores)

@@ -1,6 +1,7 @@
 """fit / evaluate / predict / fit_restarts: behaviour, logs, dtypes and one-sentence errors."""
 
 import doctest
+import math
 import re
 import warnings
 
@@ -216,6 +217,28 @@ def test_diverging_loss_stops_with_a_warning(data):
             warnings.simplefilter("ignore", category=RuntimeWarning, append=True)
             h = fit(nn.MLP([2, 8, 1], seed=0), "mse", ("sgd", 1e6), (X * 1e3, y * 1e3), epochs=50, verbose=0)
     assert len(h) < 50 and "lower the learning rate" in h.stop_reason
+
+
+def test_a_diverged_epoch_scores_nan_not_made_up_labels(data):
+    # arg-max of nan outputs used to report an accuracy (and per-class values) for a model that predicts nothing
+    X, y = data
+    with pytest.warns(RuntimeWarning, match="training diverged"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=RuntimeWarning, append=True)
+            h = fit(nn.MLP([2, 8, 2], seed=0), "cross_entropy", ("sgd", 1e30), (X * 1e30, y), val=(X * 1e30, y), epochs=3,
+                    metrics=["accuracy", "recall", "confusion_matrix"], verbose=0)
+    last = h.last()
+    assert math.isnan(last["accuracy"]) and math.isnan(last["val_accuracy"])
+    assert np.isnan(last["val_recall"]).all() and last["val_recall"].shape == (2,)
+    assert np.isnan(last["val_confusion_matrix"]).all() and last["val_confusion_matrix"].shape == (2, 2)
+
+
+def test_rows_beyond_float32_are_named_not_called_inf():
+    model = nn.Linear(2, 1, seed=0)
+    with pytest.raises(ValueError, match=r"X row 1 holds values beyond the float32 range of the model"):
+        predict(model, np.array([[1.0, 2.0], [1e39, 0.0]]))
+    with pytest.raises(ValueError, match=r"X contains nan or inf \(first in row 0\)"):
+        predict(model, np.array([[np.inf, 2.0]]))
 
 
 def test_verbose_lines_when_not_a_terminal(data, capsys):

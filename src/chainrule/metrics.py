@@ -17,8 +17,8 @@ something made up: text or complex values, mismatched lengths, negative labels,
 soft (non one-hot) ``y_true`` rows, nan scores, or one score per row (which gives
 labels 0 and 1 only) against labels of more classes. The regression metrics
 refuse non-finite ``y_true``; a nan in ``y_pred`` (a diverged model) gives nan.
-:func:`to_labels` alone keeps nan scores (arg-max's pick, or 0), so a diverged
-run's outputs can still be turned into labels.
+:func:`to_labels` refuses nan scores too: a nan has no class, and arg-max or a cut
+would make one up.
 
 Sequence outputs (n, time, k), as a recurrent net with a per-step head gives,
 count every time step as one sample: they are flattened to (n * time, k)
@@ -145,11 +145,13 @@ def to_labels(y, threshold=0.5):
         >>> to_labels(np.array([[0.2], [0.8]])).tolist(), to_labels(np.array([[1, 0], [0, 1]])).tolist()
         ([0, 1], [0, 1])
     """
-    return _to_labels(_as_array(y, "y"), threshold)
+    return _to_labels(_as_array(y, "y"), threshold, "y")
 
 
-def _to_labels(y, threshold):
+def _to_labels(y, threshold, name):
     threshold = check_real("threshold", threshold)  # nan would silently label every row 0
+    if y.dtype.kind == "f":
+        _refuse_nan(y, name)
     if y.ndim == 2 and y.shape[1] > 1:
         return np.argmax(y, axis=1)
     y = y.reshape(-1)
@@ -189,8 +191,8 @@ def _label_pair(y_true, y_pred, threshold):
         raise ValueError(f"y_true has {len(t)} rows but y_pred has {len(p)}; they must match")
     if not len(t):
         raise ValueError("y_true and y_pred are empty; a metric needs at least one row")
-    _check_scores(t, p)
-    t_lab, p_lab = _true_labels(t), _to_labels(p, threshold)
+    _check_widths(t, p)
+    t_lab, p_lab = _true_labels(t), _to_labels(p, threshold, "y_pred")
     for name, labels in (("y_true", t_lab), ("y_pred", p_lab)):
         if labels.min() < 0:
             i = int(np.argmin(labels))
@@ -202,13 +204,16 @@ def _label_pair(y_true, y_pred, threshold):
     return t_lab, p_lab
 
 
-def _check_scores(t, p):
-    """Refuse nan scores (arg-max or a cut would pick a class for them) and one-hot/score widths apart."""
-    if p.dtype.kind == "f":
-        nan = np.isnan(p)
-        if nan.any():
-            i = int(np.argwhere(nan)[0][0])
-            raise ValueError(f"y_pred holds nan at row {i}; scores must be numbers (a diverged model gives nan)")
+def _refuse_nan(scores, name):
+    """Refuse nan scores: arg-max or a cut would pick a class for them."""
+    nan = np.isnan(scores)
+    if nan.any():
+        i = int(np.argwhere(nan)[0][0])
+        raise ValueError(f"{name} holds nan at row {i}; scores must be numbers (a diverged model gives nan)")
+
+
+def _check_widths(t, p):
+    """Refuse one-hot and score widths that differ."""
     if t.ndim == 2 and p.ndim == 2 and t.shape[1] > 1 and p.shape[1] > 1 and t.shape[1] != p.shape[1]:
         raise ValueError(f"y_true has {t.shape[1]} one-hot columns but y_pred has {p.shape[1]} class columns; "
                          "they must match")

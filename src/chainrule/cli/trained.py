@@ -170,8 +170,18 @@ class TrainedModel:
         return X if self.info.scaler is None else self.info.scaler.transform(X)
 
     def outputs(self, X):
-        """The network's raw outputs on raw feature rows (scaled as at training time)."""
-        return predict(self.model, self._prepared(X))
+        """The network's raw outputs on raw feature rows (scaled as at training time).
+
+        Raises:
+            ValueError: a row's output overflowed to inf or nan (a made-up class or value otherwise).
+        """
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, by row, as one sentence
+            out = predict(self.model, self._prepared(X))
+        bad = ~np.isfinite(out).reshape(len(out), -1).all(axis=1)
+        if bad.any():
+            raise ValueError(f"the model's output for input row {int(np.argmax(bad)) + 1} overflowed to inf or nan; "
+                             "that row's values are far larger than the training data's")
+        return out
 
     # ------------------------------------------------------------ predictions
     def probabilities(self, X):

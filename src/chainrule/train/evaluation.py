@@ -36,15 +36,20 @@ def _scores(specs, outputs, targets, loss_name):
     # Sequences (n, time, k): every step counts as one sample, so both sides become rows once.
     values, rows = steps_as_rows(targets.values, outputs)
     width = rows.shape[1] if rows.ndim == 2 else 1
+    # A diverged model's nan outputs have no classes: its label metrics are nan, and fit then says it diverged.
+    diverged = rows.dtype.kind == "f" and np.isnan(rows).any()
     for name, spec in specs:
         if spec.kind == "labels":
             if targets.labels is None:
                 raise ValueError(f"metric {name!r} needs class labels, but the targets are continuous values")
             if pred is None:
                 labels = steps_as_rows(targets.labels, outputs)[0]
-                pred = to_labels(rows, output_threshold(loss_name))
+                pred = labels if diverged else to_labels(rows, output_threshold(loss_name))
             extra = {"num_classes": max(width, 2)} if spec.per_class else {}
-            logs[name] = spec.fn(labels, pred, **extra)
+            value = spec.fn(labels, pred, **extra)
+            if diverged:  # the value of labels against themselves gives only the shape: every entry is nan
+                value = np.full(np.shape(value), np.nan) if np.ndim(value) else float("nan")
+            logs[name] = value
         else:
             logs[name] = spec.fn(values, rows)
     return logs

@@ -139,7 +139,9 @@ def prepare_inputs(model, X, name="X"):
     first = first_layer(model, stop=Flatten)
     # Token indices for a model that starts with an embedding stay integers; everything else becomes the model's floats.
     indices = X.dtype.kind in "iu" and hasattr(first, "num_embeddings")
-    X = np.ascontiguousarray(X, dtype=np.int64 if indices else model_dtype(model))
+    given = X
+    with np.errstate(over="ignore"):  # a float64 beyond float32's range becomes inf: reported below, by row
+        X = np.ascontiguousarray(X, dtype=np.int64 if indices else model_dtype(model))
     # The sum is finite when every entry is, and costs no temporary the size of X (in X's own dtype: half
     # the time of a float64 sum); the exact search runs only when it is not, which huge finite values
     # can also cause.
@@ -148,7 +150,11 @@ def prepare_inputs(model, X, name="X"):
     if not np.isfinite(total):
         bad = np.flatnonzero(~np.isfinite(X).reshape(len(X), -1).all(axis=1))
         if bad.size:  # (huge finite float64 values can overflow the sum alone)
-            raise ValueError(f"{name} contains nan or inf (first in row {int(bad[0])}); clean or impute the data first")
+            row = int(bad[0])
+            if np.isfinite(given[row]).all():
+                raise ValueError(f"{name} row {row} holds values beyond the {X.dtype} range of the model (largest "
+                                 f"{np.finfo(X.dtype).max:.6e}); rescale the data or use a float64 model")
+            raise ValueError(f"{name} contains nan or inf (first in row {row}); clean or impute the data first")
     expected = _width(first, "in_features")
     if expected is not None and X.ndim == 2 and X.shape[1] != expected:
         raise ValueError(f"{name} has {X.shape[1]} features per row but the model expects {expected}")
