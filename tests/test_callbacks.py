@@ -166,6 +166,26 @@ def test_csv_logger_writes_one_row_per_epoch(noisy, tmp_path):
     assert len(list(csv.DictReader(open(path)))) == 1
 
 
+def test_csv_logger_keeps_a_column_first_logged_after_epoch_one(noisy, tmp_path):
+    # the header used to be fixed by the first epoch, so a later column's values were dropped
+    class LateValue(Callback):
+        def on_epoch_end(self, ctx, epoch, logs):
+            if epoch >= 1:
+                logs["late"] = 10.0 * epoch
+                logs["per_class"] = np.array([1.0, 2.0])
+            if epoch == 2:
+                logs["note"] = "halved"
+
+    path = tmp_path / "log.csv"
+    fit(big(), "cross_entropy", "adam", noisy[0], epochs=4, verbose=0, callbacks=[LateValue(), CSVLogger(path)])
+    rows = list(csv.DictReader(open(path)))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
+    assert [r["late"] for r in rows] == ["", "10.0", "20.0", "30.0"]
+    assert [r["per_class_1"] for r in rows] == ["", "2.0", "2.0", "2.0"]
+    assert [r["note"] for r in rows] == ["", "", "halved", ""]
+    assert all(r["loss"] for r in rows) and None not in rows[0]  # no row wider than the header
+
+
 def test_model_checkpoint_into_a_missing_folder_fails_before_the_first_epoch(noisy, tmp_path):
     train, _ = noisy
     epochs = []

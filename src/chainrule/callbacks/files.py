@@ -151,6 +151,9 @@ class CSVLogger(Callback):
 
     The file is rewritten at the first epoch of each ``fit`` call from the whole
     history, so a resumed run continues the same file without duplicate rows.
+    Values that a callback listed before this one adds to the epoch's ``logs`` are
+    written too; when a column first appears after the first epoch, the file is
+    rewritten with it in the header (earlier rows leave it empty).
 
     Args:
         path: the CSV file.
@@ -165,24 +168,39 @@ class CSVLogger(Callback):
 
     def __init__(self, path, overwrite=False):
         self.path, self.overwrite = _file_path(path), check_bool("overwrite", overwrite)
-        self._own, self._columns = False, None
+        self._own, self._columns, self._rows = False, None, None
 
     def on_train_begin(self, ctx):
         check_target(self.path)  # a mistyped folder fails now, not after an epoch
         if os.path.exists(self.path) and not (self._own or self.overwrite):
             raise FileExistsError(f"{self.path} already exists; pass overwrite=True to CSVLogger to replace it")
-        self._columns = None
+        self._columns = self._rows = None
 
     def on_epoch_end(self, ctx, epoch, logs):
         h = ctx.history
-        first = self._columns is None
-        # The first write of a fit call holds the whole history (earlier epochs of a resumed run too).
-        span = range(len(h.epochs)) if first else range(len(h.epochs) - 1, len(h.epochs))
-        rows = [dict(epoch=h.epochs[i] + 1, **scalar_logs({k: v[i] for k, v in h.logs.items()})) for i in span]
-        if first:
-            self._columns = list(rows[-1])
-        self._write("w" if first else "a", rows)
+        if self._rows is None:  # the first write of a fit call holds the whole history (a resumed run's too)
+            self._rows = [self._row(h, i) for i in range(len(h.epochs) - 1)]
+        last = {**self._row(h, len(h.epochs) - 1), **self._extras(logs, h.logs)}
+        self._rows.append(last)
+        if self._columns is None or not last.keys() <= set(self._columns):
+            # A column first logged now (a callback's value, more classes): the whole file again, so that
+            # the header names every column and no value is dropped.
+            self._columns = list(dict.fromkeys(k for row in self._rows for k in row))
+            self._write("w", self._rows)
+        else:
+            self._write("a", [last])
         self._own = True
+
+    @staticmethod
+    def _extras(logs, logged):
+        """What a callback before this one added to ``logs`` (written too, as Keras's CSVLogger does); text as is."""
+        extra = {k: v for k, v in logs.items() if k not in logged}
+        numeric = {k: v for k, v in extra.items() if isinstance(v, (numbers.Real, np.ndarray))}
+        return {**{k: str(v) for k, v in extra.items() if k not in numeric}, **scalar_logs(numeric)}
+
+    @staticmethod
+    def _row(history, i):
+        return dict(epoch=history.epochs[i] + 1, **scalar_logs({k: v[i] for k, v in history.logs.items()}))
 
     def _write(self, mode, rows):
         with open(self.path, mode, newline="") as f:
