@@ -54,6 +54,11 @@ def _opt():
      "options such as gamma= go with a schedule name; this schedule is built already"),
     (lambda: LRScheduler("step", step_size=0), ValueError, "step_size must be a positive integer, got 0"),
     (lambda: LRScheduler("plateau", factor="0.5"), TypeError, r"factor must be in \(0, 1\), got '0.5'"),
+    # a schedule that reads no metric would ignore a monitor, typo or not
+    (lambda: LRScheduler("step", monitor="val_acuracy", step_size=2), ValueError,
+     "monitor='val_acuracy' is read only by the 'plateau' schedule; StepDecay follows the epoch count alone"),
+    (lambda: LRScheduler(optim.CosineAnnealing(_opt(), t_max=3), monitor="val_loss"), ValueError,
+     "monitor='val_loss' is read only by the 'plateau' schedule; CosineAnnealing"),
     (lambda: make_callbacks(5), TypeError, "callbacks must be a Callback, a name, a dict or a list of them, got 5"),
     (lambda: make_callbacks([{"patience": 3}]), TypeError, "a callback must be a Callback, a name or a dict"),
     # an option value keeps the callback's own sentence (and type)

@@ -21,9 +21,10 @@ class LRScheduler(Callback):
         schedule: an ``optim.LRSchedule`` built on the optimiser ``fit`` uses, or a
             name of ``optim.SCHEDULES`` ("step", "exponential", "inverse_time",
             "cosine", "plateau") built on it when training starts.
-        monitor: the history key passed to schedules that need a metric
-            (reduce-on-plateau, whose ``mode`` defaults to the key's direction: "max"
-            for ``val_accuracy``); ignored by the others.
+        monitor: the history key reduce-on-plateau watches (default "val_loss",
+            or "loss" without validation data); its ``mode`` defaults to the key's
+            direction: "max" for ``val_accuracy``. The other schedules read no
+            metric, so they refuse one rather than ignore it.
         **options: schedule arguments when ``schedule`` is a name (checked at once).
 
     A schedule that sets lr to 0 with epochs left (cosine with ``t_max`` below the
@@ -34,7 +35,7 @@ class LRScheduler(Callback):
         {'factor': 0.5, 'patience': 2}
     """
 
-    def __init__(self, schedule, monitor="val_loss", **options):
+    def __init__(self, schedule, monitor=None, **options):
         if isinstance(schedule, str):
             _check_options(schedule, options)  # now, not when a run starts
         elif not isinstance(schedule, LRSchedule):
@@ -44,7 +45,8 @@ class LRScheduler(Callback):
             raise ValueError(f"options such as {next(iter(options))}= go with a schedule name; this schedule "
                              f"is built already, got {short_repr(schedule)}")
         self.spec, self.schedule, self.options = schedule, schedule, options
-        self.monitor = self._requested = Monitor(monitor, "min")
+        self.monitor = self._requested = Monitor("val_loss" if monitor is None else monitor, "min")
+        _check_monitor_is_read(schedule, monitor)
         self._pending_state = None
 
     def on_train_begin(self, ctx):
@@ -124,3 +126,11 @@ def _direction(key):
         return "max" if higher_is_better(key) else "min"
     except ValueError:  # a quantity of the user's own: the schedule's mode decides
         return None
+
+
+def _check_monitor_is_read(schedule, monitor):
+    """Refuse a ``monitor`` that the schedule would ignore: a typo there, or a plateau meant, would go unseen."""
+    kind = SCHEDULES[schedule] if isinstance(schedule, str) else type(schedule)
+    if monitor is not None and not issubclass(kind, ReduceOnPlateau):
+        raise ValueError(f"monitor={short_repr(monitor)} is read only by the 'plateau' schedule; {kind.__name__} "
+                         "follows the epoch count alone, so leave monitor out")
