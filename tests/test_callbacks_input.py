@@ -54,6 +54,8 @@ def _opt():
      "options such as gamma= go with a schedule name; this schedule is built already"),
     (lambda: LRScheduler("step", step_size=0), ValueError, "step_size must be a positive integer, got 0"),
     (lambda: LRScheduler("plateau", factor="0.5"), TypeError, r"factor must be in \(0, 1\), got '0.5'"),
+    (lambda: EarlyStopping(monitor=5), TypeError, "monitor must be a history key such as 'val_loss', got 5$"),
+    (lambda: EarlyStopping(monitor=["val_loss"] * 500), TypeError, r"got \['val_loss', 'val_loss'.{0,80}$"),
     # a schedule that reads no metric would ignore a monitor, typo or not
     (lambda: LRScheduler("step", monitor="val_acuracy", step_size=2), ValueError,
      "monitor='val_acuracy' is read only by the 'plateau' schedule; StepDecay follows the epoch count alone"),

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from .._core import check, check_choice, to_jsonable
+from .._core import check, check_choice, short_repr, to_jsonable
 from ..metrics import METRICS
 
 __all__ = ["History", "Monitor", "higher_is_better"]
@@ -70,7 +70,7 @@ class Monitor:
 
     def __init__(self, key, mode="auto", min_delta=0.0):
         if not isinstance(key, str):
-            raise TypeError(f"monitor must be a history key such as 'val_loss', got {key!r}")
+            raise TypeError(f"monitor must be a history key such as 'val_loss', got {short_repr(key)}")
         check_choice("mode", mode, ("auto", "min", "max"))
         self.key, self.min_delta = key, float(check("min_delta", min_delta, ">=0"))
         self.higher = higher_is_better(key) if mode == "auto" else mode == "max"
