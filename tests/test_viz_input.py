@@ -170,6 +170,22 @@ def test_a_model_of_other_width_or_first_layer(tmp_path):
     _raises(ValueError, ["first layer is Linear", "its first layer is Embedding"], regions.first_layer, embedded)
 
 
+@pytest.mark.parametrize("layer", [nn.ReLU(), nn.Tanh(), nn.LayerNorm(2)], ids=["ReLU", "Tanh", "LayerNorm"])
+def test_no_hyperplanes_for_a_linear_after_a_layer_that_changes_the_inputs(tmp_path, layer):
+    # its lines were drawn in the plane although that Linear sees relu(x), tanh(x), ...
+    model = nn.Sequential(layer, nn.Linear(2, 3, seed=0), nn.ReLU(), nn.Linear(3, 2, seed=1))
+    words = ["a Linear layer that sees the raw inputs", f"a {type(layer).__name__} comes before the first Linear"]
+    _raises(ValueError, words, regions.first_layer, model)
+    _raises(ValueError, words, viz.plot_hyperplanes, model, X, Y, tmp_path / "h.png")
+    assert not (tmp_path / "h.png").exists()
+
+
+def test_hyperplanes_through_layers_that_pass_rows_unchanged():
+    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Identity(), nn.Linear(2, 3, seed=0))
+    w, b = regions.first_layer(model)
+    assert np.array_equal(w, model[3].weight.data) and np.array_equal(b, model[3].bias.data)
+
+
 def test_a_model_with_nan_outputs_paints_no_regions(tmp_path):
     broken = nn.MLP([2, 3, 2], seed=0)
     next(iter(broken.parameters())).data[...] = np.nan  # the first layer's weight, as a diverged run leaves it

@@ -26,11 +26,14 @@ import numpy as np
 
 from .._core import ArgumentError, check, check_bool, check_int, check_real, first_non_whole, short_repr
 from ..metrics import to_labels
-from ..nn import Module
+from ..nn import Dropout, Flatten, Identity, Module
 from ..nn._util import first_layer as input_layer
 from ._figure import CLASS_COLORS, check_path, check_title, light, new_figure, save_png
 
 __all__ = ["plot_decision_regions", "plot_hyperplanes", "RegionPlot", "first_layer", "hyperplane_segments"]
+
+#: Layers that hand 2-D rows on unchanged at evaluation, so a Linear after them still sees the raw inputs.
+_PASS_THROUGH = (Dropout, Flatten, Identity)
 
 
 class RegionPlot(NamedTuple):
@@ -215,10 +218,25 @@ def first_layer(model):
     if w is None or getattr(module, "in_features", None) is None:
         what = "this model has no Linear layer" if module is None else f"its first layer is {type(module).__name__}"
         raise ValueError(f"hyperplanes are drawn for a model whose first layer is Linear, but {what}")
+    before = _layer_before(model, module)
+    if before is not None:  # the Linear's lines would be drawn in a space its inputs are not in
+        raise ValueError(f"hyperplanes are drawn for a Linear layer that sees the raw inputs, but a "
+                         f"{type(before).__name__} comes before the first Linear; draw the regions alone "
+                         "(hyperplanes=False)")
     if w.shape[1] != 2:
         raise ValueError(f"hyperplanes are drawn for 2 inputs, but the first layer takes {w.shape[1]}")
     b = module.bias.data if module.bias is not None else np.zeros(w.shape[0])
     return np.asarray(w.data, np.float64), np.asarray(b, np.float64)
+
+
+def _layer_before(model, first):
+    """The first layer (in registration order) before ``first`` that changes its inputs, or None."""
+    for m in model.modules():
+        if m is first:
+            return None
+        if not any(True for _ in m.children()) and not isinstance(m, _PASS_THROUGH):
+            return m
+    return None
 
 
 def _check_box(name, lim):
