@@ -61,9 +61,9 @@ def test_sigkill_mid_epoch_then_resume_gives_the_same_weights(tmp_path):
     full = subprocess.Popen(full_args, env=env)
     _, kill_args = _run(tmp_path, "kill", folder)
     victim = subprocess.Popen(kill_args, env=env)
-    deadline = time.time() + 30
+    deadline = time.monotonic() + 30
     while not (folder / "ready").exists():
-        assert victim.poll() is None and time.time() < deadline, "the run to be killed ended or hung"
+        assert victim.poll() is None and time.monotonic() < deadline, "the run to be killed ended or hung"
         time.sleep(0.02)
     os.kill(victim.pid, signal.SIGKILL)
     assert victim.wait() == -signal.SIGKILL

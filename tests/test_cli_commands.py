@@ -231,9 +231,11 @@ def test_ctrl_c_loses_nothing_and_resume_finishes_the_run(tmp_path):
     proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # A run trains in the hidden sibling .digits.partial and is swapped in only when complete.
     checkpoint = tmp_path / "runs" / ".digits.partial" / "checkpoint" / "checkpoint.safetensors"
-    deadline = time.time() + 60
-    while not checkpoint.exists() and time.time() < deadline:
+    deadline = time.monotonic() + 60  # (monotonic: a wall-clock jump must not end the wait early)
+    while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
+    assert proc.poll() is None, f"the run ended (exit {proc.returncode}) before it could be interrupted"
+    assert checkpoint.exists(), "no checkpoint appeared within 60 s"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -76,8 +76,8 @@ def open_page(page, url, hash_=""):
 
 def play_until(page, epochs, timeout=20):
     page.get_by_test_id("play").click()
-    deadline = time.time() + timeout
-    while epoch(page) < epochs and time.time() < deadline:
+    deadline = time.monotonic() + timeout
+    while epoch(page) < epochs and time.monotonic() < deadline:
         time.sleep(0.1)
     page.get_by_test_id("play").click()
 
