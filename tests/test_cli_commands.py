@@ -228,7 +228,10 @@ def test_ctrl_c_loses_nothing_and_resume_finishes_the_run(tmp_path):
 
     argv = [sys.executable, "-m", "chainrule", "train", "digits", "--epochs", "100", "--patience", "0", "-q",
             "--no-plots"]
-    proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell starts background jobs with SIGINT ignored, and the child would inherit that: restore the default,
+    # as an interactive terminal gives it, so the signal reaches the run however the tests were launched.
+    proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # A run trains in the hidden sibling .digits.partial and is swapped in only when complete.
     checkpoint = tmp_path / "runs" / ".digits.partial" / "checkpoint" / "checkpoint.safetensors"
     deadline = time.monotonic() + 60  # (monotonic: a wall-clock jump must not end the wait early)
